@@ -1,0 +1,164 @@
+//! The one error type of the API, and its mapping to HTTP status, stable code and JSON body.
+
+use std::fmt::Display;
+
+use hyper::StatusCode;
+
+use crate::notify::{notify, Severity};
+
+/// Every way a request can fail. Each kind has one HTTP status and one stable snake_case code
+/// that clients may match on; the message is for people and may change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    RouteNotFound,
+    MethodNotAllowed,
+    BoardNotFound,
+    ThreadNotFound,
+    PostNotFound,
+    PageNotFound,
+    InvalidPath,
+    InvalidQuery,
+    InvalidJson,
+    InvalidUtf8,
+    UnsupportedMediaType,
+    PayloadTooLarge,
+    MissingField,
+    UnknownField,
+    InvalidType,
+    TooLong,
+    Empty,
+    ControlCharacters,
+    ThreadLocked,
+    ThreadArchived,
+    Internal,
+    Unavailable,
+}
+
+impl ErrorKind {
+    pub fn status(self) -> StatusCode {
+        use ErrorKind::*;
+        match self {
+            RouteNotFound | BoardNotFound | ThreadNotFound | PostNotFound | PageNotFound => {
+                StatusCode::NOT_FOUND
+            }
+            MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            InvalidPath | InvalidQuery | InvalidJson | InvalidUtf8 | MissingField
+            | UnknownField | InvalidType | TooLong | Empty | ControlCharacters => {
+                StatusCode::BAD_REQUEST
+            }
+            UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ThreadLocked | ThreadArchived => StatusCode::CONFLICT,
+            Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        use ErrorKind::*;
+        match self {
+            RouteNotFound => "route_not_found",
+            MethodNotAllowed => "method_not_allowed",
+            BoardNotFound => "board_not_found",
+            ThreadNotFound => "thread_not_found",
+            PostNotFound => "post_not_found",
+            PageNotFound => "page_not_found",
+            InvalidPath => "invalid_path",
+            InvalidQuery => "invalid_query",
+            InvalidJson => "invalid_json",
+            InvalidUtf8 => "invalid_utf8",
+            UnsupportedMediaType => "unsupported_media_type",
+            PayloadTooLarge => "payload_too_large",
+            MissingField => "missing_field",
+            UnknownField => "unknown_field",
+            InvalidType => "invalid_type",
+            TooLong => "too_long",
+            Empty => "empty",
+            ControlCharacters => "control_characters",
+            ThreadLocked => "thread_locked",
+            ThreadArchived => "thread_archived",
+            Internal => "internal",
+            Unavailable => "unavailable",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    pub kind: ErrorKind,
+    pub message: String,
+    /// The request field at fault, when there is one.
+    pub field: Option<String>,
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl ApiError {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        ApiError {
+            kind,
+            message: message.into(),
+            field: None,
+        }
+    }
+
+    pub fn with_field(mut self, field: impl Into<String>) -> Self {
+        self.field = Some(field.into());
+        self
+    }
+
+    /// A failure on the server's side: the details go to `notify`, the client gets none of them.
+    pub fn internal(event: &'static str, detail: impl Display) -> Self {
+        notify(Severity::Error, event, detail);
+        ApiError::new(
+            ErrorKind::Internal,
+            "The server failed to handle this request; the failure is logged.",
+        )
+    }
+
+    pub fn board_not_found(board: &str) -> Self {
+        ApiError::new(
+            ErrorKind::BoardNotFound,
+            format!("There is no board /{board}/."),
+        )
+    }
+
+    pub fn thread_not_found(board: &str, no: u64) -> Self {
+        ApiError::new(
+            ErrorKind::ThreadNotFound,
+            format!("There is no thread {no} on /{board}/."),
+        )
+    }
+
+    pub fn post_not_found(board: &str, no: u64) -> Self {
+        ApiError::new(
+            ErrorKind::PostNotFound,
+            format!("There is no post {no} on /{board}/."),
+        )
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.kind.status()
+    }
+
+    pub fn to_json(&self) -> Vec<u8> {
+        let body = serde_json::json!({
+            "error": { "code": self.kind.code(), "message": self.message, "field": self.field }
+        });
+        serde_json::to_vec(&body).expect("serializing a json! value cannot fail")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn body_shape() {
+        let err = ApiError::new(ErrorKind::TooLong, "Too long.").with_field("body");
+        let v: serde_json::Value = serde_json::from_slice(&err.to_json()).unwrap();
+        assert_eq!(v["error"]["code"], "too_long");
+        assert_eq!(v["error"]["field"], "body");
+        assert_eq!(err.status(), StatusCode::BAD_REQUEST);
+    }
+}

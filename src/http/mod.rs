@@ -1,0 +1,13 @@
+//! HTTP plumbing: the server loop, the route table, and request and response helpers.
+
+pub mod request;
+pub mod response;
+pub mod route;
+pub mod server;
+
+use bytes::Bytes;
+use http_body_util::combinators::BoxBody;
+
+/// The response body type of every route: boxed so that later routes can stream files.
+pub type Body = BoxBody<Bytes, std::io::Error>;
+pub type Response = hyper::Response<Body>;

@@ -1,0 +1,120 @@
+//! Building responses: JSON with strong ETags and 304s, and the error body.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::header::{HeaderValue, CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH, LOCATION};
+use hyper::{HeaderMap, StatusCode};
+
+use super::{Body, Response};
+use crate::cache::Cached;
+use crate::error::ApiError;
+
+const JSON: &str = "application/json; charset=utf-8";
+
+/// `{"<key>": value}` serialized straight from `value`, without building a JSON tree first.
+pub fn envelope(key: &str, value: &impl serde::Serialize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(256);
+    out.extend_from_slice(b"{");
+    serde_json::to_writer(&mut out, key).expect("a string serializes");
+    out.extend_from_slice(b":");
+    serde_json::to_writer(&mut out, value).expect("domain types serialize");
+    out.extend_from_slice(b"}");
+    out
+}
+
+pub fn body(bytes: impl Into<Bytes>) -> Body {
+    Full::new(bytes.into())
+        .map_err(|never| match never {})
+        .boxed()
+}
+
+fn base(status: StatusCode, bytes: impl Into<Bytes>) -> Response {
+    let mut response = Response::new(body(bytes));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static(JSON));
+    headers.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
+    response
+}
+
+/// A GET answer: 304 when the client's `If-None-Match` already names this body, else the body
+/// with its ETag. `no-cache` makes clients revalidate every time, which the 304 makes cheap.
+pub fn cached(request_headers: &HeaderMap, value: &Arc<Cached>) -> Response {
+    let etag = HeaderValue::from_str(&value.etag).expect("an etag is hex in quotes");
+    let mut response = if etag_matches(request_headers, &value.etag) {
+        let mut r = base(StatusCode::NOT_MODIFIED, Bytes::new());
+        r.headers_mut().remove(CONTENT_TYPE);
+        r
+    } else {
+        base(StatusCode::OK, value.body.clone())
+    };
+    response.headers_mut().insert(ETAG, etag);
+    response
+        .headers_mut()
+        .insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    response
+}
+
+/// `If-None-Match` is a list of entity tags or `*`; weak tags compare by their opaque part.
+fn etag_matches(headers: &HeaderMap, etag: &str) -> bool {
+    headers
+        .get_all(IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|list| {
+            list.split(',')
+                .map(str::trim)
+                .any(|tag| tag == "*" || tag.trim_start_matches("W/") == etag)
+        })
+}
+
+/// 201 for something new, with its address.
+pub fn created(location: &str, value: &serde_json::Value) -> Response {
+    let mut response = base(
+        StatusCode::CREATED,
+        serde_json::to_vec(value).expect("json value"),
+    );
+    if let Ok(location) = HeaderValue::from_str(location) {
+        response.headers_mut().insert(LOCATION, location);
+    }
+    response
+        .headers_mut()
+        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+pub fn error(err: &ApiError) -> Response {
+    let mut response = base(err.status(), err.to_json());
+    response
+        .headers_mut()
+        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn if_none_match_forms() {
+        let etag = "\"abc\"";
+        let cases = [
+            ("\"abc\"", true),
+            ("W/\"abc\"", true),
+            ("\"x\", \"abc\"", true),
+            ("*", true),
+            ("\"abd\"", false),
+            ("abc", false),
+        ];
+        for (header, expected) in cases {
+            let mut h = HeaderMap::new();
+            h.insert(IF_NONE_MATCH, HeaderValue::from_str(header).unwrap());
+            assert_eq!(etag_matches(&h, etag), expected, "{header}");
+        }
+    }
+}

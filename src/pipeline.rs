@@ -1,0 +1,76 @@
+//! The request pipeline, in order: log → resolve the route → check access → dispatch.
+//!
+//! Later steps slot in between resolving and dispatching: auth routes, the session gatekeeper,
+//! the CSRF check, then the admin gate, all driven by [`Route::access`].
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use hyper::body::Incoming;
+use hyper::header::{HeaderValue, ALLOW};
+use hyper::Request;
+
+use crate::app::App;
+use crate::error::{ApiError, ApiResult, ErrorKind};
+use crate::http::request::client_addr;
+use crate::http::response;
+use crate::http::route::{resolve, Access, Resolved, Route};
+use crate::http::Response;
+use crate::{boards, health, posts, threads};
+
+/// Handles one request and writes its log line. Never fails: errors become error responses.
+pub async fn handle(app: Arc<App>, req: Request<Incoming>, peer: SocketAddr) -> Response {
+    let started = Instant::now();
+    let client = client_addr(peer, req.headers(), &app.config.trusted_proxies);
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let response = match resolve(&method, &path) {
+        Ok(Resolved::Route(route)) => {
+            // Run the handler as its own task: a panic becomes a 500 instead of a dropped
+            // connection, and a client that hangs up does not cancel a write half-way.
+            match tokio::spawn(dispatch(app, route, req)).await {
+                Ok(Ok(response)) => response,
+                Ok(Err(err)) => response::error(&err),
+                Err(join) => response::error(&ApiError::internal("handler_panicked", join)),
+            }
+        }
+        Ok(Resolved::MethodNotAllowed { allow }) => {
+            let message = format!("{path} does not take {method}; it takes {allow}.");
+            let mut r = response::error(&ApiError::new(ErrorKind::MethodNotAllowed, message));
+            r.headers_mut()
+                .insert(ALLOW, HeaderValue::from_static(allow));
+            r
+        }
+        Err(err) => response::error(&err),
+    };
+    let status = response.status().as_u16();
+    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    if status >= 500 {
+        tracing::error!(target: "wani::request", %method, path, status, ms = %format_args!("{ms:.3}"), %client);
+    } else {
+        tracing::info!(target: "wani::request", %method, path, status, ms = %format_args!("{ms:.3}"), %client);
+    }
+    response
+}
+
+async fn dispatch(app: Arc<App>, route: Route, req: Request<Incoming>) -> ApiResult<Response> {
+    match route.access() {
+        Access::Public => {}
+    }
+    let headers = req.headers();
+    let query = req.uri().query();
+    match route {
+        Route::Healthz => health::get(&app, headers).await,
+        Route::ListBoards => boards::list(&app, headers, query).await,
+        Route::GetBoard { board } => boards::get(&app, headers, query, board).await,
+        Route::CreateThread { board } => threads::create(&app, board, req).await,
+        Route::GetThread { board, thread } => {
+            threads::get(&app, headers, query, board, thread).await
+        }
+        Route::CreateReply { board, thread } => posts::create_reply(&app, board, thread, req).await,
+        Route::GetPost { board, no } => posts::get(&app, headers, query, board, no).await,
+        Route::Catalog { board } => threads::catalog(&app, headers, query, board).await,
+        Route::Index { board } => threads::index(&app, headers, query, board).await,
+    }
+}

@@ -1,0 +1,253 @@
+//! Threads: opening one, reading one, and the board's two listings (catalog and index pages).
+
+use std::sync::Arc;
+
+use hyper::body::Incoming;
+use hyper::{HeaderMap, Request};
+use serde::Serialize;
+
+use crate::app::App;
+use crate::cache::{Cached, Group, Key};
+use crate::error::{ApiError, ApiResult, ErrorKind};
+use crate::http::request::{json_object, query, query_number};
+use crate::http::{response, Response};
+use crate::model::{Post, ThreadMeta};
+use crate::posts::{self, Kind};
+use crate::storage::{Reader, Write};
+
+/// Replies shown under each thread on an index page.
+pub const INDEX_REPLIES: usize = 5;
+/// Characters of the OP's body in a catalog excerpt.
+pub const EXCERPT_CHARS: usize = 140;
+
+/// `POST /api/boards/{board}/threads` with `{"subject"?, "name"?, "body", "sage"?}`
+/// → 201 `{"board","thread","no"}`.
+pub async fn create(app: &App, board: String, req: Request<Incoming>) -> ApiResult<Response> {
+    let settings = app.board(&board).await?;
+    let draft = posts::draft(json_object(req).await?, &settings, Kind::Thread)?;
+    posts::submit(app, Write::CreateThread { board, draft }).await
+}
+
+#[derive(Serialize)]
+struct ThreadView<'a> {
+    no: u64,
+    subject: Option<&'a str>,
+    sticky: bool,
+    locked: bool,
+    archived: bool,
+    replies: u32,
+    images: u32,
+    bumped_at: u64,
+    posts: &'a [Post],
+}
+
+/// `GET /api/boards/{board}/threads/{thread}[?after=N]` → `{"thread":{..., "posts":[Post]}}`.
+/// With `after`, only the posts numbered above N: cheap polling for new replies.
+pub async fn get(
+    app: &App,
+    headers: &HeaderMap,
+    raw_query: Option<&str>,
+    board: String,
+    thread: u64,
+) -> ApiResult<Response> {
+    let params = query(raw_query, &["after"])?;
+    let after = query_number(&params, "after", 0)?;
+    let key = Key::Thread(board.clone(), thread);
+    let build = move |r: &Reader| {
+        let body = thread_json(r, &board, thread, after.unwrap_or(0))?;
+        Ok((Group::Thread(board, thread), body))
+    };
+    match after {
+        None => app.cached_get(headers, key, build).await,
+        Some(_) => {
+            let (_, body) = app.read(build).await?;
+            Ok(response::cached(headers, &Arc::new(Cached::new(body))))
+        }
+    }
+}
+
+fn thread_json(r: &Reader, board: &str, thread: u64, after: u64) -> ApiResult<Vec<u8>> {
+    if r.board(board)?.is_none() {
+        return Err(ApiError::board_not_found(board));
+    }
+    let meta = r
+        .thread_meta(board, thread)?
+        .ok_or_else(|| ApiError::thread_not_found(board, thread))?;
+    let subject = r.post(board, thread)?.and_then(|op| op.subject);
+    let posts = r.thread_posts(board, thread, after)?;
+    let view = ThreadView {
+        no: meta.no,
+        subject: subject.as_deref(),
+        sticky: meta.sticky,
+        locked: meta.locked,
+        archived: meta.archived,
+        replies: meta.replies,
+        images: meta.images,
+        bumped_at: meta.bumped_at,
+        posts: &posts,
+    };
+    Ok(response::envelope("thread", &view))
+}
+
+/// Live threads in listing order: sticky threads first, then by last bump, newest first.
+fn listing_order(r: &Reader, board: &str) -> ApiResult<Vec<ThreadMeta>> {
+    if r.board(board)?.is_none() {
+        return Err(ApiError::board_not_found(board));
+    }
+    let mut threads = r.live_threads(board)?;
+    threads.sort_by_key(|t| !t.sticky); // stable: bump order is kept within each group
+    Ok(threads)
+}
+
+fn op(r: &Reader, board: &str, thread: u64) -> ApiResult<Post> {
+    r.post(board, thread)?.ok_or_else(|| {
+        ApiError::internal(
+            "storage_corrupt",
+            format!("thread /{board}/{thread} has no opening post"),
+        )
+    })
+}
+
+#[derive(Serialize)]
+struct CatalogEntry {
+    #[serde(flatten)]
+    op: Post,
+    sticky: bool,
+    locked: bool,
+    replies: u32,
+    images: u32,
+    bumped_at: u64,
+    excerpt: String,
+}
+
+/// `GET /api/boards/{board}/catalog` → `{"threads":[...]}`: every live thread, sticky first,
+/// then in bump order, with the OP's fields, counts, last bump time and a short excerpt.
+pub async fn catalog(
+    app: &App,
+    headers: &HeaderMap,
+    raw_query: Option<&str>,
+    board: String,
+) -> ApiResult<Response> {
+    query(raw_query, &[])?;
+    app.cached_get(headers, Key::Catalog(board.clone()), move |r| {
+        let mut threads = Vec::new();
+        for meta in listing_order(r, &board)? {
+            let op = op(r, &board, meta.no)?;
+            threads.push(CatalogEntry {
+                excerpt: excerpt(&op.body),
+                op,
+                sticky: meta.sticky,
+                locked: meta.locked,
+                replies: meta.replies,
+                images: meta.images,
+                bumped_at: meta.bumped_at,
+            });
+        }
+        let body = response::envelope("threads", &threads);
+        Ok((Group::Listing(board), body))
+    })
+    .await
+}
+
+/// The start of a body on one line, whitespace collapsed, cut at a character boundary.
+fn excerpt(body: &str) -> String {
+    let mut words = body.split_whitespace().collect::<Vec<_>>().join(" ");
+    if let Some((cut, _)) = words.char_indices().nth(EXCERPT_CHARS) {
+        words.truncate(cut);
+        words.push('…');
+    }
+    words
+}
+
+#[derive(Serialize)]
+struct IndexThread {
+    #[serde(flatten)]
+    op: Post,
+    sticky: bool,
+    locked: bool,
+    replies: u32,
+    images: u32,
+    bumped_at: u64,
+    posts: Vec<Post>,
+    omitted_posts: u32,
+    omitted_images: u32,
+}
+
+#[derive(Serialize)]
+struct IndexPage {
+    page: u64,
+    pages: u64,
+    threads: Vec<IndexThread>,
+}
+
+/// `GET /api/boards/{board}/index?page=N` (pages from 1) → `{"page","pages","threads":[...]}`:
+/// each thread with its OP fields and `posts`, the OP and its last five replies.
+pub async fn index(
+    app: &App,
+    headers: &HeaderMap,
+    raw_query: Option<&str>,
+    board: String,
+) -> ApiResult<Response> {
+    let params = query(raw_query, &["page"])?;
+    let page = query_number(&params, "page", 1)?.unwrap_or(1);
+    app.cached_get(headers, Key::Index(board.clone(), page), move |r| {
+        let per_page = r
+            .board(&board)?
+            .ok_or_else(|| ApiError::board_not_found(&board))?
+            .threads_per_page;
+        let order = listing_order(r, &board)?;
+        let pages = order.len().div_ceil(per_page as usize).max(1) as u64;
+        if page > pages {
+            let message = format!("/{board}/ has {pages} index pages; there is no page {page}.");
+            return Err(ApiError::new(ErrorKind::PageNotFound, message).with_field("page"));
+        }
+        let start = (page - 1) as usize * per_page as usize;
+        let mut threads = Vec::new();
+        for meta in order.into_iter().skip(start).take(per_page as usize) {
+            let op = op(r, &board, meta.no)?;
+            let last = r.last_posts(&board, meta.no, INDEX_REPLIES)?;
+            let replies: Vec<Post> = last.into_iter().filter(|p| p.no != p.thread).collect();
+            let mut posts = Vec::with_capacity(replies.len() + 1);
+            posts.push(op.clone());
+            let shown = replies.len() as u32;
+            posts.extend(replies);
+            threads.push(IndexThread {
+                op,
+                sticky: meta.sticky,
+                locked: meta.locked,
+                replies: meta.replies,
+                images: meta.images,
+                bumped_at: meta.bumped_at,
+                posts,
+                omitted_posts: meta.replies - shown,
+                omitted_images: 0,
+            });
+        }
+        let body = serde_json::to_vec(&IndexPage {
+            page,
+            pages,
+            threads,
+        })
+        .expect("serializable");
+        Ok((Group::Listing(board), body))
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn excerpts() {
+        assert_eq!(excerpt("  hello \n\n world  "), "hello world");
+        let long = "é".repeat(EXCERPT_CHARS + 10);
+        let cut = excerpt(&long);
+        assert_eq!(cut.chars().count(), EXCERPT_CHARS + 1);
+        assert!(cut.ends_with('…'));
+        assert_eq!(
+            excerpt(&"a".repeat(EXCERPT_CHARS)),
+            "a".repeat(EXCERPT_CHARS)
+        );
+    }
+}
