@@ -457,6 +457,64 @@ mod tests {
         }
     }
 
+    /// Flags have no route yet (moderation comes later), so tests set them in the table.
+    fn edit_thread(store: &Store, no: u64, edit: impl FnOnce(&mut ThreadMeta)) {
+        let txn = store.db.begin_write().unwrap();
+        {
+            let mut threads = txn.open_table(THREADS).unwrap();
+            let mut meta: ThreadMeta =
+                decode(threads.get(("t", no)).unwrap().unwrap().value()).unwrap();
+            edit(&mut meta);
+            threads.insert(("t", no), encode(&meta).as_slice()).unwrap();
+        }
+        txn.commit().unwrap();
+    }
+
+    #[tokio::test]
+    async fn locked_threads_refuse_replies_and_use_no_number() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let writer = Writer::start(&store, Box::new(|_| {}));
+        writer.submit(Write::PutBoard(board(10, 10))).await.unwrap();
+        writer
+            .submit(Write::CreateThread {
+                board: "t".into(),
+                draft: draft("op", false),
+            })
+            .await
+            .unwrap();
+        edit_thread(&store, 1, |m| m.locked = true);
+        let reply = || Write::CreateReply {
+            board: "t".into(),
+            thread: 1,
+            draft: draft("late", false),
+        };
+        let err = writer.submit(reply()).await.unwrap_err();
+        assert_eq!(err.kind, ErrorKind::ThreadLocked);
+        assert_eq!(err.status(), hyper::StatusCode::CONFLICT);
+        assert_eq!(
+            store
+                .read()
+                .unwrap()
+                .thread_meta("t", 1)
+                .unwrap()
+                .unwrap()
+                .replies,
+            0
+        );
+        edit_thread(&store, 1, |m| m.locked = false);
+        let written = writer.submit(reply()).await.unwrap();
+        assert_eq!(
+            written,
+            Written::Post {
+                board: "t".into(),
+                thread: 1,
+                no: 2
+            }
+        );
+        writer.stop().await;
+    }
+
     /// Sticky threads are never pushed out; there is no route to set the flag yet, so the rule
     /// is checked here against the storage directly.
     #[tokio::test]
@@ -470,17 +528,7 @@ mod tests {
             draft: draft("op", false),
         };
         writer.submit(new_thread()).await.unwrap(); // 1, made sticky below
-        {
-            let txn = store.db.begin_write().unwrap();
-            {
-                let mut threads = txn.open_table(THREADS).unwrap();
-                let mut meta: ThreadMeta =
-                    decode(threads.get(("t", 1)).unwrap().unwrap().value()).unwrap();
-                meta.sticky = true;
-                threads.insert(("t", 1), encode(&meta).as_slice()).unwrap();
-            }
-            txn.commit().unwrap();
-        }
+        edit_thread(&store, 1, |m| m.sticky = true);
         writer.submit(new_thread()).await.unwrap(); // 2
         writer.submit(new_thread()).await.unwrap(); // 3 pushes out 2, not the older sticky 1
         let reader = store.read().unwrap();

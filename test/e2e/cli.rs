@@ -1,0 +1,163 @@
+//! The command line and config: embedded defaults, config errors, overrides, logs.
+
+use std::process::{Command, Stdio};
+
+use crate::harness::*;
+
+#[tokio::test]
+async fn with_no_config_it_runs_on_embedded_defaults_in_the_working_directory() {
+    let cwd = tempfile::tempdir().unwrap();
+    let mut child = Command::new(BIN)
+        .args(["--listen", "127.0.0.1:0"])
+        .current_dir(cwd.path())
+        .env_remove("WANI_CONFIG")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let logs = Default::default();
+    let addr = watch_logs(&mut child, logs);
+    let result = async {
+        let addr = addr.expect("wani started");
+        let r = reqwest::get(format!("http://{addr}/api/boards"))
+            .await
+            .unwrap();
+        r.json::<serde_json::Value>().await.unwrap()
+    }
+    .await;
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(result["boards"][0]["slug"], "b");
+    assert_eq!(result["boards"][0]["title"], "Random");
+    assert!(
+        cwd.path().join("data/wani.redb").is_file(),
+        "data goes to ./data by default"
+    );
+}
+
+#[test]
+fn unknown_config_keys_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("c.toml"),
+        "listen = \"127.0.0.1:0\"\ndata_dri = \"x\"\n",
+    )
+    .unwrap();
+    let (code, stderr) = run_wani(&["--config", "c.toml"], dir.path());
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("data_dri"), "{stderr}");
+    std::fs::write(
+        dir.path().join("d.toml"),
+        "[[boards]]\nslug = \"a\"\ntitle = \"A\"\nbumplimit = 3\n",
+    )
+    .unwrap();
+    let (code, stderr) = run_wani(&["--config", "d.toml"], dir.path());
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("bumplimit"), "{stderr}");
+}
+
+#[test]
+fn bad_arguments_and_files_are_explained() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: [(&[&str], &str); 4] = [
+        (&["--frobnicate"], "--frobnicate"),
+        (&["--config", "missing.toml"], "missing.toml"),
+        (&["--listen", "not-an-address"], "not-an-address"),
+        (&["--listen"], "needs a value"),
+    ];
+    for (args, needle) in cases {
+        let (code, stderr) = run_wani(args, dir.path());
+        assert_eq!(code, Some(2), "{args:?}");
+        assert!(stderr.contains(needle), "{args:?}: {stderr}");
+    }
+    let (code, _) = run_wani(&["--help"], dir.path());
+    assert_eq!(code, Some(0));
+}
+
+#[tokio::test]
+async fn wani_config_environment_variable_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("env.toml");
+    std::fs::write(
+        &config,
+        "[[boards]]\nslug = \"env\"\ntitle = \"From the environment\"\n",
+    )
+    .unwrap();
+    let mut child = Command::new(BIN)
+        .args(["--listen", "127.0.0.1:0", "--data"])
+        .arg(dir.path().join("data"))
+        .env("WANI_CONFIG", &config)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let addr = watch_logs(&mut child, Default::default());
+    let status = async {
+        reqwest::get(format!("http://{}/api/boards/env", addr.expect("started")))
+            .await
+            .unwrap()
+            .status()
+    }
+    .await;
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn a_second_server_on_the_same_data_refuses_to_start() {
+    let server = Server::start().await;
+    let (code, stderr) = run_wani(
+        &[
+            "--listen",
+            "127.0.0.1:0",
+            "--data",
+            server.data_dir().to_str().unwrap(),
+        ],
+        std::path::Path::new("/"),
+    );
+    assert_eq!(code, Some(1));
+    assert!(stderr.contains("already running"), "{stderr}");
+    assert_eq!(
+        server.get("/healthz").await.status,
+        200,
+        "the first server is unharmed"
+    );
+}
+
+#[tokio::test]
+async fn each_request_is_logged_with_its_client() {
+    let server = Server::start().await;
+    // The test client connects from 127.0.0.1, a trusted proxy by default, so the forwarded
+    // address is believed.
+    let req = server
+        .client
+        .get(server.url("/api/boards/b"))
+        .header("x-forwarded-for", "198.51.100.23");
+    server.send(req).await;
+    let untrusted = Server::with_config("trusted_proxies = []").await;
+    let req = untrusted
+        .client
+        .get(untrusted.url("/api/boards/b"))
+        .header("x-forwarded-for", "198.51.100.24");
+    untrusted.send(req).await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await; // log lines are written off-thread
+
+    let line = |s: &Server| {
+        s.logs()
+            .into_iter()
+            .find(|l| l.contains("path=\"/api/boards/b\""))
+            .expect("request line")
+    };
+    let trusted_line = line(&server);
+    for part in ["method=GET", "status=200", "ms=", "client=198.51.100.23"] {
+        assert!(trusted_line.contains(part), "{part} in {trusted_line}");
+    }
+    let untrusted_line = line(&untrusted);
+    assert!(
+        untrusted_line.contains("client=127.0.0.1"),
+        "{untrusted_line}"
+    );
+    assert!(
+        !untrusted_line.contains("198.51.100.24"),
+        "{untrusted_line}"
+    );
+}
