@@ -22,6 +22,7 @@ pub enum ErrorKind {
     InvalidUtf8,
     UnsupportedMediaType,
     PayloadTooLarge,
+    RequestTimeout,
     MissingField,
     UnknownField,
     InvalidType,
@@ -48,6 +49,7 @@ impl ErrorKind {
             }
             UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             ThreadLocked | ThreadArchived => StatusCode::CONFLICT,
             Internal => StatusCode::INTERNAL_SERVER_ERROR,
             Unavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -69,6 +71,7 @@ impl ErrorKind {
             InvalidUtf8 => "invalid_utf8",
             UnsupportedMediaType => "unsupported_media_type",
             PayloadTooLarge => "payload_too_large",
+            RequestTimeout => "request_timeout",
             MissingField => "missing_field",
             UnknownField => "unknown_field",
             InvalidType => "invalid_type",

@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
 
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
@@ -16,14 +17,19 @@ use crate::error::{ApiError, ApiResult, ErrorKind};
 /// still fits; nothing legitimate comes close.
 pub const MAX_JSON_BYTES: usize = 128 * 1024;
 
+/// A client has this long to send a request body once its headers are in.
+pub const BODY_TIMEOUT: Duration = Duration::from_secs(30);
+
 fn too_large(limit: usize) -> ApiError {
     let message = format!("The request body is over the limit of {limit} bytes.");
     ApiError::new(ErrorKind::PayloadTooLarge, message)
 }
 
 /// Reads a JSON object body: checks the Content-Type, refuses an oversize body before and while
-/// reading (never buffering more than the limit), then checks UTF-8 and JSON syntax.
+/// reading (never buffering more than the limit), then checks UTF-8 and JSON syntax. The
+/// routes that read a body take no query parameters, so any query is refused too.
 pub async fn json_object(req: Request<Incoming>) -> ApiResult<serde_json::Map<String, Value>> {
+    query(req.uri().query(), &[])?;
     let content_type = req
         .headers()
         .get(CONTENT_TYPE)
@@ -48,9 +54,12 @@ pub async fn json_object(req: Request<Incoming>) -> ApiResult<serde_json::Map<St
     if declared.is_some_and(|n| n > MAX_JSON_BYTES as u64) {
         return Err(too_large(MAX_JSON_BYTES));
     }
-    let bytes = Limited::new(req.into_body(), MAX_JSON_BYTES)
-        .collect()
-        .await
+    let collect = Limited::new(req.into_body(), MAX_JSON_BYTES).collect();
+    let collected = tokio::time::timeout(BODY_TIMEOUT, collect).await.map_err(|_| {
+        let message = format!("The request body did not arrive within {} seconds.", BODY_TIMEOUT.as_secs());
+        ApiError::new(ErrorKind::RequestTimeout, message)
+    })?;
+    let bytes = collected
         .map_err(|e| {
             if e.is::<http_body_util::LengthLimitError>() {
                 too_large(MAX_JSON_BYTES)

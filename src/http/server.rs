@@ -49,7 +49,7 @@ pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<O
         let connection = http1::Builder::new()
             .timer(TokioTimer::new())
             .header_read_timeout(HEADER_TIMEOUT)
-            .max_buf_size(MAX_HEADER_BYTES)
+            .max_header_size(MAX_HEADER_BYTES)
             .serve_connection(TokioIo::new(stream), service(app.clone(), peer));
         let connection = graceful.watch(connection);
         tokio::spawn(async move {
