@@ -55,10 +55,15 @@ pub async fn json_object(req: Request<Incoming>) -> ApiResult<serde_json::Map<St
         return Err(too_large(MAX_JSON_BYTES));
     }
     let collect = Limited::new(req.into_body(), MAX_JSON_BYTES).collect();
-    let collected = tokio::time::timeout(BODY_TIMEOUT, collect).await.map_err(|_| {
-        let message = format!("The request body did not arrive within {} seconds.", BODY_TIMEOUT.as_secs());
-        ApiError::new(ErrorKind::RequestTimeout, message)
-    })?;
+    let collected = tokio::time::timeout(BODY_TIMEOUT, collect)
+        .await
+        .map_err(|_| {
+            let message = format!(
+                "The request body did not arrive within {} seconds.",
+                BODY_TIMEOUT.as_secs()
+            );
+            ApiError::new(ErrorKind::RequestTimeout, message)
+        })?;
     let bytes = collected
         .map_err(|e| {
             if e.is::<http_body_util::LengthLimitError>() {

@@ -179,7 +179,6 @@ async fn null_optional_fields_count_as_absent() {
     assert_eq!(posts[1]["body"], "re");
 }
 
-
 #[tokio::test]
 async fn length_limits_count_characters_not_bytes() {
     let s = Server::small().await;
@@ -433,7 +432,6 @@ async fn invalid_utf8_is_refused() {
     assert_unchanged(&s, "b", &[1], 1, &[1]).await;
 }
 
-
 #[tokio::test]
 async fn malformed_json_is_refused() {
     let s = Server::start().await;
@@ -501,7 +499,6 @@ async fn deeply_nested_json_is_a_400_not_a_crash() {
     }
     assert_unchanged(&s, "b", &[1], 1, &[1]).await;
 }
-
 
 #[tokio::test]
 async fn only_json_is_accepted() {

@@ -95,7 +95,13 @@ pub async fn thread_numbers(s: &Server, board: &str) -> Vec<u64> {
 
 /// Checks that the board still holds exactly `threads` and the thread exactly `posts`, and that
 /// the next reply takes the next number: nothing refused used up a number.
-pub async fn assert_unchanged(s: &Server, board: &str, threads: &[u64], thread: u64, posts: &[u64]) {
+pub async fn assert_unchanged(
+    s: &Server,
+    board: &str,
+    threads: &[u64],
+    thread: u64,
+    posts: &[u64],
+) {
     assert_eq!(
         thread_numbers(s, board).await,
         threads,

@@ -198,7 +198,6 @@ async fn wrong_methods_are_405_with_allow() {
     assert_unchanged(&s, "b", &[1], 1, &[1]).await;
 }
 
-
 #[tokio::test]
 async fn bad_page_numbers_are_invalid_queries() {
     let s = Server::start().await;
