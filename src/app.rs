@@ -1,23 +1,36 @@
 //! The application state every handler receives: config, storage, the writer and the cache.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use hyper::HeaderMap;
+use tokio::sync::Semaphore;
 
+use crate::backup::Backup;
 use crate::cache::{Cache, Cached, Group, Key};
 use crate::config::Config;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ErrorKind};
+use crate::files::FileStore;
 use crate::http::{response, Response};
+use crate::identity::{Keys, SECRET_FILE};
+use crate::live::Hub;
 use crate::model::Board;
 use crate::notify::{notify, Severity};
-use crate::storage::{Reader, Store, Write, Writer};
+use crate::storage::{Change, Reader, Store, Write, Writer, Written};
 
 pub struct App {
     pub config: Config,
     pub store: Store,
     pub writer: Writer,
     pub cache: Arc<Cache>,
+    pub files: Arc<FileStore>,
+    pub keys: Keys,
+    pub live: Arc<Hub>,
+    /// The S3 backup, when the config has an `[s3]` section.
+    pub backup: Option<Arc<Backup>>,
+    /// Image work in flight at once: one per core, so uploads never starve each other or the
+    /// blocking threads that serve reads.
+    pub media_slots: Arc<Semaphore>,
     pub started: Instant,
 }
 
@@ -25,27 +38,84 @@ impl App {
     /// Opens the database, starts the writer, and makes the boards match the config.
     pub async fn start(config: Config) -> Result<Arc<App>, String> {
         let store = Store::open(&config.data_dir).map_err(|e| e.to_string())?;
+        let files = FileStore::open(&config.data_dir, store.clone()).map_err(|e| {
+            format!(
+                "cannot prepare the file directories in {}: {e}",
+                config.data_dir.display()
+            )
+        })?;
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let keys = Keys::load_or_create(&config.data_dir).map_err(|e| {
+            format!(
+                "cannot read or create {}: {e}",
+                config.data_dir.join(SECRET_FILE).display()
+            )
+        })?;
+        let files = Arc::new(files);
         let cache = Arc::new(Cache::new(config.cache_bytes));
-        let listener_cache = cache.clone();
-        let writer = Writer::start(
-            &store,
-            Box::new(move |changes| listener_cache.apply(changes)),
-        );
+        let live = Arc::new(Hub::new());
+        let backup = match &config.s3 {
+            Some(s3) => Some(Arc::new(Backup::connect(s3)?)),
+            None => None,
+        };
+        let listener = {
+            let (cache, files, live) = (cache.clone(), files.clone(), live.clone());
+            let backup = backup.clone();
+            // Runs on the writer thread after each commit, before any request is answered: a
+            // deletion's answer means its files are gone.
+            move |changes: &[Change]| {
+                cache.apply(changes);
+                for change in changes {
+                    match change {
+                        Change::FileUnreferenced {
+                            sha256,
+                            ext,
+                            thumb_ext,
+                        } => files.unreferenced(sha256, ext, thumb_ext),
+                        Change::Live(event) => live.publish([event.clone()]),
+                        Change::OutboxQueued => {
+                            if let Some(backup) = &backup {
+                                backup.wake();
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        };
+        let writer = Writer::start(&store, Box::new(listener));
         let app = Arc::new(App {
             config,
             store,
             writer,
             cache,
+            files,
+            keys,
+            live,
+            backup,
+            media_slots: Arc::new(Semaphore::new(cores)),
             started: Instant::now(),
         });
         app.sync_boards().await?;
+        let files = app.files.clone();
+        tokio::task::spawn_blocking(move || match files.sweep_orphans() {
+            Ok(0) => {}
+            Ok(n) => notify(
+                Severity::Warning,
+                "orphan_files_removed",
+                format_args!("removed {n} stored files that no post references"),
+            ),
+            Err(e) => notify(Severity::Warning, "orphan_sweep_failed", e),
+        });
+        tokio::spawn(prune_archives(app.clone()));
+        crate::backup::start(&app).await?;
         Ok(app)
     }
 
     /// Creates config boards that are missing and updates those whose settings changed.
     async fn sync_boards(&self) -> Result<(), String> {
         let stored = self.read(|r| r.boards()).await.map_err(|e| e.message)?;
-        for wanted in self.config.boards.iter().map(Board::from) {
+        for wanted in self.config.effective_boards() {
             let existing = stored.iter().find(|b| b.slug == wanted.slug);
             if existing == Some(&wanted) {
                 continue;
@@ -100,8 +170,27 @@ impl App {
     /// A board's settings, for validating a write against its limits.
     pub async fn board(&self, slug: &str) -> ApiResult<Board> {
         let owned = slug.to_owned();
-        self.read(move |r| r.board(&owned))
-            .await?
-            .ok_or_else(|| ApiError::board_not_found(slug))
+        self.read(move |r| r.require_board(&owned)).await
+    }
+}
+
+/// How often archived threads past their board's `archive_days` are deleted.
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+
+/// The archive pruner: at start and then hourly, deletes expired archived threads through the
+/// writer. Ends when the writer stops.
+async fn prune_archives(app: Arc<App>) {
+    loop {
+        match app.writer.submit(Write::PruneArchive).await {
+            Ok(Written::Pruned { threads }) if threads > 0 => notify(
+                Severity::Info,
+                "archive_pruned",
+                format_args!("deleted {threads} expired archived threads"),
+            ),
+            Ok(_) => {}
+            Err(e) if e.kind == ErrorKind::Unavailable => return,
+            Err(e) => notify(Severity::Warning, "archive_prune_failed", e.message),
+        }
+        tokio::time::sleep(PRUNE_EVERY).await;
     }
 }

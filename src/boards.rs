@@ -5,7 +5,7 @@ use hyper::HeaderMap;
 
 use crate::app::App;
 use crate::cache::{Group, Key};
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::http::request::query;
 use crate::http::Response;
 
@@ -28,9 +28,7 @@ pub async fn get(
 ) -> ApiResult<Response> {
     query(raw_query, &[])?;
     app.cached_get(headers, Key::Board(board.clone()), move |r| {
-        let found = r
-            .board(&board)?
-            .ok_or_else(|| ApiError::board_not_found(&board))?;
+        let found = r.require_board(&board)?;
         let body = response::envelope("board", &found);
         Ok((Group::Board(board), body))
     })

@@ -18,12 +18,15 @@ use std::sync::{Arc, Mutex};
 
 use sha2::{Digest, Sha256};
 
+use bytes::Bytes;
+
 use crate::storage::Change;
 
 /// A cached response: its body and the strong ETag computed from it.
 #[derive(Debug)]
 pub struct Cached {
-    pub body: Vec<u8>,
+    /// Shared, so answering a hit hands hyper a reference count, not a copy of the body.
+    pub body: Bytes,
     pub etag: String,
 }
 
@@ -33,7 +36,7 @@ impl Cached {
         let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
         Cached {
             etag: format!("\"{hex}\""),
-            body,
+            body: Bytes::from(body),
         }
     }
 }
@@ -47,6 +50,16 @@ pub enum Key {
     Post(String, u64),
     Catalog(String),
     Index(String, u64),
+    Archive(String),
+    Recent(u64),
+    /// The 4chan-compatible documents (`src/fourchan/`): `boards.json`, and a board's
+    /// `threads.json`, `catalog.json`, `archive.json`, index page and thread.
+    FourBoards,
+    FourThreadList(String),
+    FourCatalog(String),
+    FourArchive(String),
+    FourIndex(String, u64),
+    FourThread(String, u64),
 }
 
 /// What a response was built from; a write invalidates groups.
@@ -57,6 +70,8 @@ pub enum Group {
     /// The catalog and every index page of a board.
     Listing(String),
     Thread(String, u64),
+    /// The recent posts across boards.
+    Recent,
 }
 
 const STAMPS: usize = 4096;
@@ -71,6 +86,8 @@ struct Entry {
 struct Inner {
     entries: HashMap<Key, Entry>,
     stamps: Box<[u64; STAMPS]>,
+    /// Unix seconds of each slot's last invalidation; 0 while there has been none.
+    changed: Box<[u64; STAMPS]>,
     epoch: u64,
     bytes: usize,
 }
@@ -92,6 +109,7 @@ impl Cache {
             inner: Mutex::new(Inner {
                 entries: HashMap::new(),
                 stamps: Box::new([0; STAMPS]),
+                changed: Box::new([0; STAMPS]),
                 epoch: 0,
                 bytes: 0,
             }),
@@ -137,12 +155,27 @@ impl Cache {
     }
 
     pub fn invalidate(&self, groups: &[Group]) {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
         let mut inner = self.inner.lock().unwrap();
         inner.epoch += 1;
         let epoch = inner.epoch;
         for group in groups {
-            inner.stamps[slot(group)] = epoch;
+            let slot = slot(group);
+            inner.stamps[slot] = epoch;
+            // Never backwards, even if the clock is.
+            inner.changed[slot] = inner.changed[slot].max(now);
         }
+    }
+
+    /// Unix seconds of the last commit that touched `group`, or `None` when none has since the
+    /// cache was made. Taken after the commit, so nothing it reports changed later than this
+    /// (another group sharing the slot can only make it later than need be): the basis of
+    /// `Last-Modified`.
+    pub fn changed_at(&self, group: &Group) -> Option<u64> {
+        let changed = self.inner.lock().unwrap().changed[slot(group)];
+        (changed > 0).then_some(changed)
     }
 
     /// The groups a committed change touches.
@@ -153,16 +186,27 @@ impl Cache {
                     Group::Boards,
                     Group::Board(board.clone()),
                     Group::Listing(board.clone()),
+                    Group::Recent,
                 ]
             }
-            Change::ThreadCreated { board, thread }
-            | Change::Reply { board, thread, .. }
-            | Change::ThreadArchived { board, thread } => {
+            Change::ThreadArchived { board, thread } => {
                 vec![
                     Group::Listing(board.clone()),
                     Group::Thread(board.clone(), *thread),
                 ]
             }
+            Change::ThreadCreated { board, thread }
+            | Change::Reply { board, thread, .. }
+            | Change::PostEdited { board, thread }
+            | Change::PostDeleted { board, thread }
+            | Change::ThreadDeleted { board, thread } => {
+                vec![
+                    Group::Listing(board.clone()),
+                    Group::Thread(board.clone(), *thread),
+                    Group::Recent,
+                ]
+            }
+            Change::FileUnreferenced { .. } | Change::Live(_) | Change::OutboxQueued => Vec::new(),
         }
     }
 
@@ -239,7 +283,33 @@ mod tests {
             after,
             body("new"),
         );
-        assert_eq!(cache.get(&Key::Thread("b".into(), 1)).unwrap().body, b"new");
+        assert_eq!(
+            cache.get(&Key::Thread("b".into(), 1)).unwrap().body,
+            &b"new"[..]
+        );
+    }
+
+    #[test]
+    fn a_commit_notes_when_it_changed_each_group() {
+        let cache = Cache::new(1 << 20);
+        let (thread, other) = (Group::Thread("b".into(), 1), Group::Thread("b".into(), 2));
+        assert_eq!(cache.changed_at(&thread), None);
+        let before = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        cache.apply(&[Change::Reply {
+            board: "b".into(),
+            thread: 1,
+            no: 3,
+            bumped: true,
+        }]);
+        let changed = cache.changed_at(&thread).expect("noted");
+        assert!(changed >= before && changed <= before + 60, "{changed}");
+        assert_eq!(cache.changed_at(&Group::Listing("b".into())), Some(changed));
+        if slot(&other) != slot(&thread) {
+            assert_eq!(cache.changed_at(&other), None);
+        }
     }
 
     #[test]

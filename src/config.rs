@@ -22,8 +22,121 @@ pub struct Config {
     pub shutdown_grace_secs: u64,
     /// Upper bound, in bytes, of the in-memory cache of serialized responses.
     pub cache_bytes: usize,
+    /// Longest side, in pixels, of the thumbnails made for uploaded images.
+    pub thumbnail_size: u32,
+    /// An `ffmpeg` binary for video uploads (WebM, MP4). None: video is refused.
+    pub ffmpeg_path: Option<PathBuf>,
     /// Boards created at start when missing, and whose settings follow this file.
     pub boards: Vec<BoardConfig>,
+    /// The S3 backup. None: everything lives on the local disk alone.
+    pub s3: Option<S3Config>,
+}
+
+/// The `[s3]` table: the bucket that holds the durable copy of files and database.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct S3Config {
+    /// The service's URL, for anything but AWS (Garage, MinIO, B2, R2, ...).
+    #[serde(default)]
+    pub endpoint: Option<String>,
+    #[serde(default)]
+    pub region: Option<String>,
+    pub bucket: String,
+    /// Prepended to every object key, so one bucket can hold several things.
+    #[serde(default)]
+    pub prefix: String,
+    /// `https://host/bucket/key` rather than `https://bucket.host/key`; most self-hosted
+    /// services need it.
+    #[serde(default)]
+    pub path_style: bool,
+    #[serde(default)]
+    pub access_key_id: Option<String>,
+    #[serde(default)]
+    pub secret_access_key: Option<String>,
+    #[serde(default)]
+    pub secret_access_key_file: Option<PathBuf>,
+    /// How often the database is snapshotted: `90s`, `30m`, `1h`, `1d`; `0` for never (only
+    /// `wani backup`).
+    #[serde(default = "default_snapshot_interval", deserialize_with = "interval")]
+    pub snapshot_interval: std::time::Duration,
+}
+
+// Never print the secret, whatever logs a config.
+impl std::fmt::Debug for S3Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3Config")
+            .field("endpoint", &self.endpoint)
+            .field("region", &self.region)
+            .field("bucket", &self.bucket)
+            .field("prefix", &self.prefix)
+            .field("path_style", &self.path_style)
+            .field("access_key_id", &self.access_key_id)
+            .field(
+                "secret_access_key",
+                &self.secret_access_key.as_ref().map(|_| "<redacted>"),
+            )
+            .field("secret_access_key_file", &self.secret_access_key_file)
+            .field("snapshot_interval", &self.snapshot_interval)
+            .finish()
+    }
+}
+
+fn default_snapshot_interval() -> std::time::Duration {
+    std::time::Duration::from_secs(3600)
+}
+
+/// Parses `0`, `90s`, `30m`, `1h` or `1d`.
+pub fn parse_interval(text: &str) -> Result<std::time::Duration, String> {
+    let bad = || format!("`{text}` is not a duration like 90s, 30m, 1h or 1d (or 0)");
+    if text == "0" {
+        return Ok(std::time::Duration::ZERO);
+    }
+    let split = text.len().checked_sub(1).ok_or_else(bad)?;
+    let (number, unit) = text.split_at(split);
+    let n: u64 = number.parse().map_err(|_| bad())?;
+    let scale = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(bad()),
+    };
+    n.checked_mul(scale)
+        .filter(|secs| *secs <= 365 * 86_400)
+        .map(std::time::Duration::from_secs)
+        .ok_or_else(|| format!("`{text}` is over a year"))
+}
+
+fn interval<'de, D: serde::Deserializer<'de>>(d: D) -> Result<std::time::Duration, D::Error> {
+    let text = String::deserialize(d)?;
+    parse_interval(&text).map_err(serde::de::Error::custom)
+}
+
+impl S3Config {
+    fn validate(&self) -> Result<(), String> {
+        if self.bucket.trim().is_empty() {
+            return Err("[s3] bucket must not be empty".into());
+        }
+        if self.secret_access_key.is_some() && self.secret_access_key_file.is_some() {
+            return Err("[s3] give secret_access_key or secret_access_key_file, not both".into());
+        }
+        if let Some(endpoint) = &self.endpoint {
+            if !(endpoint.starts_with("http://") || endpoint.starts_with("https://")) {
+                return Err(format!(
+                    "[s3] endpoint `{endpoint}` must start with http:// or https://"
+                ));
+            }
+        }
+        if self.prefix.starts_with('/') {
+            return Err("[s3] prefix must not start with /".into());
+        }
+        if self.snapshot_interval != std::time::Duration::ZERO
+            && self.snapshot_interval < std::time::Duration::from_secs(60)
+        {
+            return Err("[s3] snapshot_interval must be 0 or at least 60s".into());
+        }
+        Ok(())
+    }
 }
 
 /// One `[[boards]]` table.
@@ -42,7 +155,40 @@ pub struct BoardConfig {
     pub max_body_chars: u32,
     pub max_subject_chars: u32,
     pub max_name_chars: u32,
+    /// Files one post may carry.
+    pub max_files: u32,
+    /// Whether a new thread must carry a file.
+    pub require_file: bool,
+    /// File types the board takes: any of `jpeg`, `png`, `gif`, `webp`, and, when
+    /// `ffmpeg_path` is set, `webm` and `mp4`.
+    pub allowed_types: Vec<String>,
+    /// Largest single file, in bytes.
+    pub max_file_bytes: u64,
+    /// Largest whole post request (text and every file), in bytes.
+    pub max_post_bytes: u64,
+    /// Largest image, in upright pixels.
+    pub max_image_width: u32,
+    pub max_image_height: u32,
+    /// Whether the uploader's file name is shown (sanitized) with the file.
+    pub keep_file_names: bool,
+    /// Names and tripcodes are ignored: everyone is Anonymous.
+    pub forced_anon: bool,
+    /// Each post shows an id per poster per thread.
+    pub poster_ids: bool,
+    /// Seconds after posting during which a poster may delete their post; 0 turns it off.
+    pub delete_window_secs: u64,
+    /// Days an archived thread is kept before it is deleted; 0 deletes threads at once when
+    /// they leave the live list.
+    pub archive_days: u32,
+    /// Whether the board's posts appear in the recent posts across boards.
+    pub show_in_recent: bool,
 }
+
+/// The file types a board may allow, by their config names. Video needs `ffmpeg_path` too.
+pub const FILE_TYPES: &[&str] = &["jpeg", "png", "gif", "webp", "webm", "mp4"];
+
+/// The types of [`FILE_TYPES`] that are video, taken only when `ffmpeg_path` is set.
+pub const VIDEO_TYPES: &[&str] = &["webm", "mp4"];
 
 /// A trusted proxy: an address or a network, written as a string in TOML.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,9 +226,12 @@ impl Default for Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             data_dir: PathBuf::from("data"),
             trusted_proxies: vec!["127.0.0.1".parse().unwrap(), "::1".parse().unwrap()],
-            max_connections: 10_000,
+            max_connections: 20_000,
             shutdown_grace_secs: 10,
             cache_bytes: 256 << 20,
+            thumbnail_size: 250,
+            ffmpeg_path: None,
+            s3: None,
             boards: vec![BoardConfig {
                 slug: "b".into(),
                 title: "Random".into(),
@@ -104,11 +253,41 @@ impl Default for BoardConfig {
             max_body_chars: 4000,
             max_subject_chars: 100,
             max_name_chars: 50,
+            max_files: 4,
+            require_file: false,
+            allowed_types: FILE_TYPES.iter().map(|t| (*t).to_owned()).collect(),
+            max_file_bytes: 8 << 20,
+            max_post_bytes: 20 << 20,
+            max_image_width: 10_000,
+            max_image_height: 10_000,
+            keep_file_names: true,
+            forced_anon: false,
+            poster_ids: false,
+            delete_window_secs: 3600,
+            archive_days: 7,
+            show_in_recent: true,
         }
     }
 }
 
 impl Config {
+    /// The boards as the server runs them: a board's `allowed_types` lists video only when
+    /// this server can take it.
+    pub fn effective_boards(&self) -> Vec<crate::model::Board> {
+        self.boards
+            .iter()
+            .map(|c| {
+                let mut board = crate::model::Board::from(c);
+                if self.ffmpeg_path.is_none() {
+                    board
+                        .allowed_types
+                        .retain(|t| !VIDEO_TYPES.contains(&t.as_str()));
+                }
+                board
+            })
+            .collect()
+    }
+
     /// Reads and checks a config file; the error names the file, and the key when one is at fault.
     pub fn load(path: &Path) -> Result<Config, String> {
         let text = std::fs::read_to_string(path)
@@ -130,6 +309,26 @@ impl Config {
         if self.max_connections == 0 {
             return Err("max_connections must be at least 1".into());
         }
+        if !(16..=1024).contains(&self.thumbnail_size) {
+            return Err("thumbnail_size must be from 16 to 1024 pixels".into());
+        }
+        if let Some(ffmpeg) = &self.ffmpeg_path {
+            let runs = std::process::Command::new(ffmpeg)
+                .arg("-version")
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success());
+            if !runs {
+                return Err(format!(
+                    "ffmpeg_path: `{} -version` does not run; install ffmpeg or remove the key",
+                    ffmpeg.display()
+                ));
+            }
+        }
+        if let Some(s3) = &self.s3 {
+            s3.validate()?;
+        }
         let mut seen = std::collections::HashSet::new();
         for board in &self.boards {
             board.validate()?;
@@ -143,6 +342,10 @@ impl Config {
 
 /// Longest board slug; slugs appear in every URL and key, so they stay short.
 pub const MAX_SLUG_LEN: usize = 16;
+
+/// Slugs no board may have: the first path segments of the server's own routes, which the
+/// 4chan-compatible paths `/{board}/...` would otherwise collide with.
+pub const RESERVED_SLUGS: &[&str] = &["api", "files", "thumbs"];
 
 /// A slug is 1 to 16 characters of `a-z` and `0-9`.
 pub fn valid_slug(slug: &str) -> bool {
@@ -158,6 +361,13 @@ impl BoardConfig {
         if !valid_slug(slug) {
             return Err(format!(
                 "board slug `{slug}` must be 1 to {MAX_SLUG_LEN} characters of a-z and 0-9"
+            ));
+        }
+        if RESERVED_SLUGS.contains(&slug.as_str()) {
+            return Err(format!(
+                "board slug `{slug}` is reserved: /{slug}/ is one of the server's own paths \
+                 (reserved: {})",
+                RESERVED_SLUGS.join(", ")
             ));
         }
         if self.title.trim().is_empty() || self.title.chars().count() > 100 {
@@ -189,6 +399,42 @@ impl BoardConfig {
                 "board `{slug}`: max_subject_chars and max_name_chars are at most 1000"
             ));
         }
+        if self.max_files > 32 {
+            return Err(format!("board `{slug}`: max_files is at most 32"));
+        }
+        if self.require_file && self.max_files == 0 {
+            return Err(format!(
+                "board `{slug}`: require_file needs max_files of at least 1"
+            ));
+        }
+        for kind in &self.allowed_types {
+            if !FILE_TYPES.contains(&kind.as_str()) {
+                return Err(format!(
+                    "board `{slug}`: allowed_types has `{kind}`; the types are {}",
+                    FILE_TYPES.join(", ")
+                ));
+            }
+        }
+        if self.max_file_bytes == 0 || self.max_file_bytes > self.max_post_bytes {
+            return Err(format!(
+                "board `{slug}`: max_file_bytes must be from 1 to max_post_bytes"
+            ));
+        }
+        if self.max_post_bytes > 1 << 30 {
+            return Err(format!("board `{slug}`: max_post_bytes is at most 1 GiB"));
+        }
+        if self.archive_days > 3650 {
+            return Err(format!("board `{slug}`: archive_days is at most 3650"));
+        }
+        let ceiling = crate::media::Limits::CEILING;
+        if !(1..=ceiling.max_width).contains(&self.max_image_width)
+            || !(1..=ceiling.max_height).contains(&self.max_image_height)
+        {
+            return Err(format!(
+                "board `{slug}`: max_image_width and max_image_height must be from 1 to {}",
+                ceiling.max_width
+            ));
+        }
         Ok(())
     }
 }
@@ -217,7 +463,51 @@ mod tests {
         assert_eq!(config.max_connections, default.max_connections);
         assert_eq!(config.shutdown_grace_secs, default.shutdown_grace_secs);
         assert_eq!(config.cache_bytes, default.cache_bytes);
+        assert_eq!(config.thumbnail_size, default.thumbnail_size);
+        assert_eq!(config.ffmpeg_path, default.ffmpeg_path);
         assert_eq!(config.boards, default.boards);
+        assert_eq!(config.s3, default.s3);
+    }
+
+    #[test]
+    fn s3_section_parses_and_hides_its_secret() {
+        let config = Config::parse(
+            "[s3]\nbucket = \"wani\"\nsecret_access_key = \"hunter2\"\nsnapshot_interval = \"30m\"",
+        )
+        .unwrap();
+        let s3 = config.s3.unwrap();
+        assert_eq!(s3.snapshot_interval.as_secs(), 1800);
+        assert!(!format!("{s3:?}").contains("hunter2"));
+        let default = Config::parse("[s3]\nbucket = \"wani\"")
+            .unwrap()
+            .s3
+            .unwrap();
+        assert_eq!(default.snapshot_interval.as_secs(), 3600);
+        for (text, needle) in [
+            ("[s3]\nbucket = \"\"", "bucket"),
+            ("[s3]\nbucket = \"w\"\nsnapshot_interval = \"5x\"", "5x"),
+            ("[s3]\nbucket = \"w\"\nsnapshot_interval = \"10s\"", "60s"),
+            ("[s3]\nbucket = \"w\"\nendpoint = \"s3.example\"", "http"),
+            ("[s3]\nbucket = \"w\"\nbuckit = \"w\"", "buckit"),
+            (
+                "[s3]\nbucket = \"w\"\nsecret_access_key = \"a\"\nsecret_access_key_file = \"b\"",
+                "not both",
+            ),
+        ] {
+            let err = Config::parse(text).unwrap_err();
+            assert!(err.contains(needle), "{text:?} gave {err}");
+        }
+    }
+
+    #[test]
+    fn intervals() {
+        assert_eq!(parse_interval("0").unwrap().as_secs(), 0);
+        assert_eq!(parse_interval("90s").unwrap().as_secs(), 90);
+        assert_eq!(parse_interval("1d").unwrap().as_secs(), 86_400);
+        assert!(parse_interval("").is_err());
+        assert!(parse_interval("h").is_err());
+        assert!(parse_interval("400d").is_err());
+        assert!(parse_interval("-1h").is_err());
     }
 
     #[test]
@@ -244,11 +534,30 @@ mod tests {
             ),
             ("trusted_proxies = [\"nonsense\"]", "nonsense"),
             ("boards = []", "at least one"),
+            (
+                "[[boards]]\nslug = \"a\"\ntitle = \"x\"\nallowed_types = [\"svg\"]",
+                "svg",
+            ),
+            (
+                "[[boards]]\nslug = \"a\"\ntitle = \"x\"\nmax_file_bytes = 100\nmax_post_bytes = 10",
+                "max_file_bytes",
+            ),
+            ("thumbnail_size = 5", "thumbnail_size"),
         ];
         for (text, needle) in cases {
             let err = Config::parse(text).unwrap_err();
             assert!(err.contains(needle), "{text:?} gave {err}");
         }
+    }
+
+    #[test]
+    fn reserved_slugs_are_refused() {
+        for slug in RESERVED_SLUGS {
+            let text = format!("[[boards]]\nslug = \"{slug}\"\ntitle = \"x\"");
+            let err = Config::parse(&text).unwrap_err();
+            assert!(err.contains("reserved"), "{slug}: {err}");
+        }
+        Config::parse("[[boards]]\nslug = \"apis\"\ntitle = \"x\"").unwrap();
     }
 
     #[test]

@@ -31,24 +31,88 @@ pub enum ErrorKind {
     ControlCharacters,
     ThreadLocked,
     ThreadArchived,
+    FileNotFound,
+    InvalidMultipart,
+    TooManyFiles,
+    FileRequired,
+    FileTooLarge,
+    NotAnImage,
+    UnsupportedImageType,
+    VideoNotSupported,
+    FileTypeNotAllowed,
+    ImageTruncated,
+    ImageCorrupt,
+    ImageTooLarge,
+    PostDeleted,
+    ThreadDeleted,
+    WrongPassword,
+    DeleteWindowClosed,
+    NoFiles,
     Internal,
     Unavailable,
 }
 
 impl ErrorKind {
+    /// Every kind, in declaration order: for what must list them all (the OpenAPI document's
+    /// `Error` schema, tests).
+    pub const ALL: &'static [ErrorKind] = &[
+        ErrorKind::RouteNotFound,
+        ErrorKind::MethodNotAllowed,
+        ErrorKind::BoardNotFound,
+        ErrorKind::ThreadNotFound,
+        ErrorKind::PostNotFound,
+        ErrorKind::PageNotFound,
+        ErrorKind::InvalidPath,
+        ErrorKind::InvalidQuery,
+        ErrorKind::InvalidJson,
+        ErrorKind::InvalidUtf8,
+        ErrorKind::UnsupportedMediaType,
+        ErrorKind::PayloadTooLarge,
+        ErrorKind::RequestTimeout,
+        ErrorKind::MissingField,
+        ErrorKind::UnknownField,
+        ErrorKind::InvalidType,
+        ErrorKind::TooLong,
+        ErrorKind::Empty,
+        ErrorKind::ControlCharacters,
+        ErrorKind::ThreadLocked,
+        ErrorKind::ThreadArchived,
+        ErrorKind::FileNotFound,
+        ErrorKind::InvalidMultipart,
+        ErrorKind::TooManyFiles,
+        ErrorKind::FileRequired,
+        ErrorKind::FileTooLarge,
+        ErrorKind::NotAnImage,
+        ErrorKind::UnsupportedImageType,
+        ErrorKind::VideoNotSupported,
+        ErrorKind::FileTypeNotAllowed,
+        ErrorKind::ImageTruncated,
+        ErrorKind::ImageCorrupt,
+        ErrorKind::ImageTooLarge,
+        ErrorKind::PostDeleted,
+        ErrorKind::ThreadDeleted,
+        ErrorKind::WrongPassword,
+        ErrorKind::DeleteWindowClosed,
+        ErrorKind::NoFiles,
+        ErrorKind::Internal,
+        ErrorKind::Unavailable,
+    ];
+
     pub fn status(self) -> StatusCode {
         use ErrorKind::*;
         match self {
-            RouteNotFound | BoardNotFound | ThreadNotFound | PostNotFound | PageNotFound => {
-                StatusCode::NOT_FOUND
-            }
+            RouteNotFound | BoardNotFound | ThreadNotFound | PostNotFound | PageNotFound
+            | FileNotFound => StatusCode::NOT_FOUND,
             MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             InvalidPath | InvalidQuery | InvalidJson | InvalidUtf8 | MissingField
-            | UnknownField | InvalidType | TooLong | Empty | ControlCharacters => {
-                StatusCode::BAD_REQUEST
-            }
-            UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            | UnknownField | InvalidType | TooLong | Empty | ControlCharacters
+            | InvalidMultipart | TooManyFiles | FileRequired | ImageTruncated | ImageCorrupt
+            | ImageTooLarge | NoFiles => StatusCode::BAD_REQUEST,
+            PostDeleted | ThreadDeleted => StatusCode::GONE,
+            WrongPassword | DeleteWindowClosed => StatusCode::FORBIDDEN,
+            UnsupportedMediaType | NotAnImage | UnsupportedImageType | VideoNotSupported
+            | FileTypeNotAllowed => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            PayloadTooLarge | FileTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             ThreadLocked | ThreadArchived => StatusCode::CONFLICT,
             Internal => StatusCode::INTERNAL_SERVER_ERROR,
@@ -80,6 +144,23 @@ impl ErrorKind {
             ControlCharacters => "control_characters",
             ThreadLocked => "thread_locked",
             ThreadArchived => "thread_archived",
+            FileNotFound => "file_not_found",
+            InvalidMultipart => "invalid_multipart",
+            TooManyFiles => "too_many_files",
+            FileRequired => "file_required",
+            FileTooLarge => "file_too_large",
+            NotAnImage => "not_an_image",
+            UnsupportedImageType => "unsupported_image_type",
+            VideoNotSupported => "video_not_supported",
+            FileTypeNotAllowed => "file_type_not_allowed",
+            ImageTruncated => "image_truncated",
+            ImageCorrupt => "image_corrupt",
+            ImageTooLarge => "image_too_large",
+            PostDeleted => "post_deleted",
+            ThreadDeleted => "thread_deleted",
+            WrongPassword => "wrong_password",
+            DeleteWindowClosed => "delete_window_closed",
+            NoFiles => "no_files",
             Internal => "internal",
             Unavailable => "unavailable",
         }
@@ -140,6 +221,20 @@ impl ApiError {
         )
     }
 
+    pub fn post_deleted(board: &str, no: u64) -> Self {
+        ApiError::new(
+            ErrorKind::PostDeleted,
+            format!("Post {no} on /{board}/ was deleted."),
+        )
+    }
+
+    pub fn thread_deleted(board: &str, no: u64) -> Self {
+        ApiError::new(
+            ErrorKind::ThreadDeleted,
+            format!("Thread {no} on /{board}/ was deleted."),
+        )
+    }
+
     pub fn status(&self) -> StatusCode {
         self.kind.status()
     }
@@ -163,5 +258,35 @@ mod tests {
         assert_eq!(v["error"]["code"], "too_long");
         assert_eq!(v["error"]["field"], "body");
         assert_eq!(err.status(), StatusCode::BAD_REQUEST);
+    }
+
+    #[test]
+    fn all_lists_every_kind_in_order() {
+        for (i, kind) in ErrorKind::ALL.iter().enumerate() {
+            assert_eq!(
+                *kind as usize, i,
+                "{kind:?} is not at its declaration position in ALL"
+            );
+        }
+        // Exhaustive: a new kind does not compile until it is sorted here. The order check
+        // above catches a kind inserted before the last; this one a kind added at the end.
+        let declared_last = |kind: ErrorKind| {
+            use ErrorKind::*;
+            match kind {
+                Unavailable => true,
+                RouteNotFound | MethodNotAllowed | BoardNotFound | ThreadNotFound
+                | PostNotFound | PageNotFound | InvalidPath | InvalidQuery | InvalidJson
+                | InvalidUtf8 | UnsupportedMediaType | PayloadTooLarge | RequestTimeout
+                | MissingField | UnknownField | InvalidType | TooLong | Empty
+                | ControlCharacters | ThreadLocked | ThreadArchived | FileNotFound
+                | InvalidMultipart | TooManyFiles | FileRequired | FileTooLarge | NotAnImage
+                | UnsupportedImageType | VideoNotSupported | FileTypeNotAllowed
+                | ImageTruncated | ImageCorrupt | ImageTooLarge | PostDeleted | ThreadDeleted
+                | WrongPassword | DeleteWindowClosed | NoFiles | Internal => false,
+            }
+        };
+        assert!(declared_last(*ErrorKind::ALL.last().unwrap()));
+        let codes: std::collections::HashSet<_> = ErrorKind::ALL.iter().map(|k| k.code()).collect();
+        assert_eq!(codes.len(), ErrorKind::ALL.len(), "codes are unique");
     }
 }

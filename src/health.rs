@@ -10,7 +10,7 @@ use crate::error::ApiResult;
 use crate::http::{response, Response};
 use crate::storage::SCHEMA_VERSION;
 
-/// `GET /healthz` → `{"ok":true,"version","schema_version","uptime_secs"}`.
+/// `GET /healthz` → `{"ok":true,"version","schema_version","uptime_secs","backup"}`.
 pub async fn get(app: &App, headers: &HeaderMap) -> ApiResult<Response> {
     // A read proves the database answers, not just the process.
     app.read(|r| r.boards().map(|_| ())).await?;
@@ -19,6 +19,7 @@ pub async fn get(app: &App, headers: &HeaderMap) -> ApiResult<Response> {
         "version": env!("CARGO_PKG_VERSION"),
         "schema_version": SCHEMA_VERSION,
         "uptime_secs": app.started.elapsed().as_secs(),
+        "backup": crate::backup::health(app).await,
     });
     let value = Arc::new(Cached::new(serde_json::to_vec(&body).expect("json value")));
     Ok(response::cached(headers, &value))

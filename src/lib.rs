@@ -3,20 +3,27 @@
 //! `main.rs` parses the command line; [`run`] serves a bound listener until shutdown.
 
 pub mod app;
+pub mod backup;
 pub mod boards;
 pub mod cache;
 pub mod config;
 pub mod error;
+pub mod files;
+pub mod fourchan;
 pub mod health;
 pub mod http;
+pub mod identity;
 pub mod input;
+pub mod live;
+pub mod markup;
+pub mod media;
 pub mod model;
 pub mod notify;
 pub mod pipeline;
 pub mod posts;
-pub mod render;
 pub mod storage;
 pub mod threads;
+pub mod uploads;
 
 use std::future::Future;
 use std::sync::Arc;

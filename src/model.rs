@@ -5,7 +5,11 @@ use serde::{Deserialize, Serialize};
 use crate::config::BoardConfig;
 
 /// A board and the limits a client needs to post on it.
+///
+/// Stored as JSON; `serde(default)` lets rows written before a setting existed load with its
+/// default (the config then rewrites them at start).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Board {
     pub slug: String,
     pub title: String,
@@ -16,6 +20,26 @@ pub struct Board {
     pub max_body_chars: u32,
     pub max_subject_chars: u32,
     pub max_name_chars: u32,
+    pub max_files: u32,
+    pub require_file: bool,
+    /// Config names of the image types taken: `jpeg`, `png`, `gif`, `webp`.
+    pub allowed_types: Vec<String>,
+    pub max_file_bytes: u64,
+    pub max_post_bytes: u64,
+    pub max_image_width: u32,
+    pub max_image_height: u32,
+    pub keep_file_names: bool,
+    pub forced_anon: bool,
+    pub poster_ids: bool,
+    pub delete_window_secs: u64,
+    pub archive_days: u32,
+    pub show_in_recent: bool,
+}
+
+impl Default for Board {
+    fn default() -> Self {
+        Board::from(&BoardConfig::default())
+    }
 }
 
 impl From<&BoardConfig> for Board {
@@ -30,6 +54,19 @@ impl From<&BoardConfig> for Board {
             max_body_chars: c.max_body_chars,
             max_subject_chars: c.max_subject_chars,
             max_name_chars: c.max_name_chars,
+            max_files: c.max_files,
+            require_file: c.require_file,
+            allowed_types: c.allowed_types.clone(),
+            max_file_bytes: c.max_file_bytes,
+            max_post_bytes: c.max_post_bytes,
+            max_image_width: c.max_image_width,
+            max_image_height: c.max_image_height,
+            keep_file_names: c.keep_file_names,
+            forced_anon: c.forced_anon,
+            poster_ids: c.poster_ids,
+            delete_window_secs: c.delete_window_secs,
+            archive_days: c.archive_days,
+            show_in_recent: c.show_in_recent,
         }
     }
 }
@@ -59,6 +96,58 @@ pub struct Post {
     /// Safe HTML for display, rendered at write time.
     pub html: String,
     pub sage: bool,
+    /// Attached files, in the order posted.
+    #[serde(default)]
+    pub files: Vec<PostFile>,
+    /// Secure tripcode: `!!` and ten characters derived from the poster's secret.
+    #[serde(default)]
+    pub trip: Option<String>,
+    /// Poster id, on boards that show them: the same poster within one thread.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// Later posts on the board that quote this one, in number order.
+    #[serde(default)]
+    pub backlinks: Vec<u64>,
+    /// The poster deleted the files and kept the post.
+    #[serde(default)]
+    pub files_deleted: bool,
+}
+
+/// A file as shown with its post.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PostFile {
+    /// `/files/ab/cd/<sha256>.<ext>`
+    pub url: String,
+    /// `/thumbs/ab/cd/<sha256>.webp`
+    pub thumb_url: String,
+    /// The uploader's file name as plain text, or `None` where the board drops names.
+    pub name: Option<String>,
+    pub mime: String,
+    /// Bytes of the stored original (after metadata stripping).
+    pub size: u64,
+    /// Upright pixels, as displayed.
+    pub width: u32,
+    pub height: u32,
+    pub thumb_width: u32,
+    pub thumb_height: u32,
+    /// Hex SHA-256 of the stored original: its address on disk and in URLs.
+    pub sha256: String,
+    /// Base64 MD5 of the stored original, as 4chan-style clients expect.
+    pub md5: String,
+    pub spoiler: bool,
+}
+
+/// One stored file, shared by every post that carries the same bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredFile {
+    pub sha256: String,
+    /// Extension of the original (`jpg`, `png`, `gif`, `webp`).
+    pub ext: String,
+    /// Extension of the thumbnail.
+    pub thumb_ext: String,
+    pub size: u64,
+    /// Posts referring to it; the files go when this reaches zero.
+    pub refs: u64,
 }
 
 /// A post before the writer gives it a number and a time.
@@ -67,8 +156,15 @@ pub struct PostDraft {
     pub name: String,
     pub subject: Option<String>,
     pub body: String,
-    pub html: String,
     pub sage: bool,
+    /// Files already on disk, with what the writer records for each.
+    pub files: Vec<(PostFile, StoredFile)>,
+    pub trip: Option<String>,
+    /// The poster's key for ids on this board (a keyed hash of the board and the client
+    /// address); the writer mixes in the thread number, known only once the post has one.
+    pub id_key: Option<[u8; 32]>,
+    /// Keyed hash of the deletion password, when one was given.
+    pub password: Option<[u8; 32]>,
 }
 
 /// The state of a thread apart from its posts.
@@ -81,10 +177,30 @@ pub struct ThreadMeta {
     /// Unix seconds when it left the live list; `None` while live.
     pub archived_at: Option<u64>,
     pub replies: u32,
+    /// Files in the replies (the OP's are not counted, as on other imageboards).
     pub images: u32,
     /// Unix seconds of the last bump (the OP's time until a reply bumps it).
     pub bumped_at: u64,
     /// Orders live threads: the number of the post that last bumped the thread. Numbers only
     /// grow, so a higher key is a more recent bump, and no two threads share one.
     pub bump_key: u64,
+}
+
+/// A durable job for the S3 backup, written in the same transaction as the change that caused
+/// it and removed once done.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxJob {
+    pub op: OutboxOp,
+    pub sha256: String,
+    pub ext: String,
+    pub thumb_ext: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutboxOp {
+    /// Copy the original and its thumbnail to the bucket.
+    Upload,
+    /// No post carries the file any more: move its objects under `trash/`.
+    Trash,
 }

@@ -3,7 +3,7 @@
 //! Later steps slot in between resolving and dispatching: auth routes, the session gatekeeper,
 //! the CSRF check, then the admin gate, all driven by [`Route::access`].
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -14,10 +14,10 @@ use hyper::Request;
 use crate::app::App;
 use crate::error::{ApiError, ApiResult, ErrorKind};
 use crate::http::request::client_addr;
-use crate::http::response;
 use crate::http::route::{resolve, Access, Resolved, Route};
 use crate::http::Response;
-use crate::{boards, health, posts, threads};
+use crate::http::{openapi, response};
+use crate::{boards, files, fourchan, health, live, posts, threads};
 
 /// Handles one request and writes its log line. Never fails: errors become error responses.
 pub async fn handle(app: Arc<App>, req: Request<Incoming>, peer: SocketAddr) -> Response {
@@ -29,7 +29,7 @@ pub async fn handle(app: Arc<App>, req: Request<Incoming>, peer: SocketAddr) -> 
         Ok(Resolved::Route(route)) => {
             // Run the handler as its own task: a panic becomes a 500 instead of a dropped
             // connection, and a client that hangs up does not cancel a write half-way.
-            match tokio::spawn(dispatch(app, route, req)).await {
+            match tokio::spawn(dispatch(app, route, req, client)).await {
                 Ok(Ok(response)) => response,
                 Ok(Err(err)) => response::error(&err),
                 Err(join) => response::error(&ApiError::internal("handler_panicked", join)),
@@ -54,7 +54,12 @@ pub async fn handle(app: Arc<App>, req: Request<Incoming>, peer: SocketAddr) -> 
     response
 }
 
-async fn dispatch(app: Arc<App>, route: Route, req: Request<Incoming>) -> ApiResult<Response> {
+async fn dispatch(
+    app: Arc<App>,
+    route: Route,
+    req: Request<Incoming>,
+    client: IpAddr,
+) -> ApiResult<Response> {
     match route.access() {
         Access::Public => {}
     }
@@ -64,13 +69,37 @@ async fn dispatch(app: Arc<App>, route: Route, req: Request<Incoming>) -> ApiRes
         Route::Healthz => health::get(&app, headers).await,
         Route::ListBoards => boards::list(&app, headers, query).await,
         Route::GetBoard { board } => boards::get(&app, headers, query, board).await,
-        Route::CreateThread { board } => threads::create(&app, board, req).await,
+        Route::CreateThread { board } => threads::create(&app, board, req, client).await,
         Route::GetThread { board, thread } => {
             threads::get(&app, headers, query, board, thread).await
         }
-        Route::CreateReply { board, thread } => posts::create_reply(&app, board, thread, req).await,
+        Route::CreateReply { board, thread } => {
+            posts::create_reply(&app, board, thread, req, client).await
+        }
         Route::GetPost { board, no } => posts::get(&app, headers, query, board, no).await,
         Route::Catalog { board } => threads::catalog(&app, headers, query, board).await,
         Route::Index { board } => threads::index(&app, headers, query, board).await,
+        Route::Archive { board } => threads::archive(&app, headers, query, board).await,
+        Route::DeletePost { board, no } => posts::delete(&app, board, no, req).await,
+        Route::Recent => posts::recent(&app, headers, query).await,
+        Route::Live => live::subscribe(app.clone(), headers, query).await,
+        Route::OpenApi => openapi::get(headers, query),
+        // A query on a file is ignored, as a static file server would.
+        Route::GetFile { tree, sha256, ext } => {
+            files::serve::get(&app, headers, tree, sha256, ext).await
+        }
+        // The 4chan-compatible paths are static files there: a query is ignored here too.
+        Route::FourBoards => fourchan::boards(&app, headers).await,
+        Route::FourThreadList { board } => fourchan::thread_list(&app, headers, board).await,
+        Route::FourCatalog { board } => fourchan::catalog(&app, headers, board).await,
+        Route::FourArchive { board } => fourchan::archive(&app, headers, board).await,
+        Route::FourIndex { board, page } => fourchan::index(&app, headers, board, page).await,
+        Route::FourThread { board, thread } => fourchan::thread(&app, headers, board, thread).await,
+        Route::FourFile {
+            board,
+            tim,
+            ext,
+            thumb,
+        } => fourchan::file(&app, board, tim, ext, thumb).await,
     }
 }

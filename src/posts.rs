@@ -1,5 +1,7 @@
 //! Posts: what a post may contain, replying to a thread, and reading one post.
 
+use std::net::IpAddr;
+
 use hyper::body::Incoming;
 use hyper::{HeaderMap, Request};
 use serde_json::{json, Map, Value};
@@ -7,12 +9,14 @@ use serde_json::{json, Map, Value};
 use crate::app::App;
 use crate::cache::{Group, Key};
 use crate::error::{ApiError, ApiResult, ErrorKind};
-use crate::http::request::{json_object, query};
+use crate::files::Placement;
+use crate::http::request::{json_object, query, query_number};
 use crate::http::{response, Response};
+use crate::identity::{split_name, Keys};
 use crate::input::{check_text, Fields, Lines};
 use crate::model::{Board, PostDraft};
-use crate::render::body_html;
 use crate::storage::{Write, Written};
+use crate::uploads;
 
 /// The name shown when a poster gives none.
 pub const DEFAULT_NAME: &str = "Anonymous";
@@ -24,12 +28,66 @@ pub enum Kind {
     Reply,
 }
 
-/// Validates a post body against the board's limits and turns it into a draft for the writer.
-pub fn draft(map: Map<String, Value>, board: &Board, kind: Kind) -> ApiResult<PostDraft> {
-    let allowed: &[&str] = match kind {
-        Kind::Thread => &["subject", "name", "body", "sage"],
-        Kind::Reply => &["name", "body", "sage"],
+/// Reads a new post in either form: JSON for text, `multipart/form-data` for text with files.
+/// The text is validated before any image work; the files come back already placed on disk,
+/// held by the [`Placement`] until the post is committed.
+pub async fn receive(
+    app: &App,
+    req: Request<Incoming>,
+    client: IpAddr,
+    board: &Board,
+    kind: Kind,
+) -> ApiResult<(PostDraft, Placement)> {
+    let poster = Poster {
+        keys: &app.keys,
+        client,
     };
+    if !uploads::is_multipart(&req) {
+        let map = json_object(req).await.map_err(|mut e| {
+            if e.kind == ErrorKind::UnsupportedMediaType {
+                e.message = format!("{} Posts with files use multipart/form-data.", e.message);
+            }
+            e
+        })?;
+        let draft = draft(map, board, kind, 0, &poster)?;
+        return Ok((draft, Placement::default()));
+    }
+    let form = uploads::read_form(app, req, board, kind).await?;
+    let mut draft = draft(form.text, board, kind, form.files.len(), &poster)?;
+    let (files, placement) = uploads::store(app, board, form.files).await?;
+    draft.files = files;
+    Ok((draft, placement))
+}
+
+/// Who is posting: the server's keys and the client's address, for tripcodes, poster ids and
+/// deletion passwords. Neither the address nor a secret is stored.
+pub struct Poster<'a> {
+    pub keys: &'a Keys,
+    pub client: IpAddr,
+}
+
+/// Longest tripcode secret, deletion password and `email`, in characters.
+const MAX_SECRET_CHARS: u32 = 128;
+const MAX_EMAIL_CHARS: u32 = 254;
+
+/// The text fields of a new post, by kind.
+pub fn text_fields(kind: Kind) -> &'static [&'static str] {
+    match kind {
+        Kind::Thread => &["subject", "name", "body", "sage", "email", "password"],
+        Kind::Reply => &["name", "body", "sage", "email", "password"],
+    }
+}
+
+/// Validates a post's text against the board's limits and turns it into a draft for the writer.
+/// A post carrying files (`file_count`) may have no body.
+pub fn draft(
+    map: Map<String, Value>,
+    board: &Board,
+    kind: Kind,
+    file_count: usize,
+    poster: &Poster,
+) -> ApiResult<PostDraft> {
+    let allowed = text_fields(kind);
     let mut fields = Fields::new(map, allowed)?;
     let subject = if kind == Kind::Thread {
         fields.text("subject")?
@@ -39,42 +97,80 @@ pub fn draft(map: Map<String, Value>, board: &Board, kind: Kind) -> ApiResult<Po
     let name = fields.text("name")?;
     let body = fields.text("body")?;
     let sage = fields.flag("sage")?;
+    let email = fields.text("email")?;
+    let password = fields.text("password")?;
 
-    let Some(body) = body else {
-        return Err(
-            ApiError::new(ErrorKind::MissingField, "A post needs a `body`.").with_field("body"),
-        );
+    if kind == Kind::Thread && board.require_file && file_count == 0 {
+        let message = format!("A new thread on /{}/ needs a file.", board.slug);
+        return Err(ApiError::new(ErrorKind::FileRequired, message).with_field("file"));
+    }
+    let body = match body {
+        Some(body) => body,
+        None if file_count > 0 => String::new(),
+        None => {
+            let message = "A post needs a `body` (or, sent as multipart/form-data, a file).";
+            return Err(ApiError::new(ErrorKind::MissingField, message).with_field("body"));
+        }
     };
     check_text("body", &body, board.max_body_chars, Lines::Many)?;
-    if body.trim().is_empty() {
+    if body.trim().is_empty() && file_count == 0 {
         return Err(ApiError::new(ErrorKind::Empty, "The post body is empty.").with_field("body"));
     }
-    let name = name.unwrap_or_default();
-    check_text("name", &name, board.max_name_chars, Lines::One)?;
+    let raw_name = name.unwrap_or_default();
+    let (name, secret) = split_name(&raw_name);
+    check_text("name", name, board.max_name_chars, Lines::One)?;
+    if let Some(secret) = secret {
+        check_text("name", secret, MAX_SECRET_CHARS, Lines::One)?;
+    }
     let subject = subject.unwrap_or_default();
     check_text("subject", &subject, board.max_subject_chars, Lines::One)?;
+    let email = email.unwrap_or_default();
+    check_text("email", &email, MAX_EMAIL_CHARS, Lines::One)?;
+    if let Some(password) = &password {
+        check_text("password", password, MAX_SECRET_CHARS, Lines::One)?;
+        if password.is_empty() {
+            let message = "The deletion password is empty; leave the field out for none.";
+            return Err(ApiError::new(ErrorKind::Empty, message).with_field("password"));
+        }
+    }
 
-    let name = match name.trim() {
-        "" => DEFAULT_NAME.to_owned(),
-        trimmed => trimmed.to_owned(),
+    let (name, trip) = match name.trim() {
+        _ if board.forced_anon => (DEFAULT_NAME.to_owned(), None),
+        "" => (DEFAULT_NAME.to_owned(), secret),
+        trimmed => (trimmed.to_owned(), secret),
     };
     let subject = Some(subject.trim().to_owned()).filter(|s| !s.is_empty());
     Ok(PostDraft {
         name,
         subject,
-        html: body_html(&body),
         body,
-        sage,
+        // The 4chan convention: `sage` in the email field.
+        sage: sage || email.trim().eq_ignore_ascii_case("sage"),
+        files: Vec::new(),
+        trip: trip.map(|secret| poster.keys.tripcode(secret)),
+        id_key: Some(poster.keys.id_key(&board.slug, poster.client)),
+        password: password.map(|p| poster.keys.password(&p)),
     })
 }
 
-/// Submits a post to the writer and answers 201 once it is durably committed.
-pub async fn submit(app: &App, write: Write) -> ApiResult<Response> {
-    match app.writer.submit(write).await? {
-        Written::Post { board, thread, no } => Ok(response::created(
-            &format!("/api/boards/{board}/posts/{no}"),
-            &json!({ "board": board, "thread": thread, "no": no }),
-        )),
+/// Submits a post to the writer and answers 201 once it is durably committed; only then are
+/// its files kept.
+pub async fn submit(app: &App, write: Write, placement: Placement) -> ApiResult<Response> {
+    let written = match app.writer.submit(write).await {
+        Ok(written) => written,
+        Err(e) => {
+            placement.discard().await;
+            return Err(e);
+        }
+    };
+    match written {
+        Written::Post { board, thread, no } => {
+            placement.commit();
+            Ok(response::created(
+                &format!("/api/boards/{board}/posts/{no}"),
+                &json!({ "board": board, "thread": thread, "no": no }),
+            ))
+        }
         other => Err(ApiError::internal(
             "writer_mismatch",
             format!("a post write returned {other:?}"),
@@ -82,25 +178,23 @@ pub async fn submit(app: &App, write: Write) -> ApiResult<Response> {
     }
 }
 
-/// `POST /api/boards/{board}/threads/{thread}/posts` with `{"name"?, "body", "sage"?}`
-/// → 201 `{"board","thread","no"}`.
+/// `POST /api/boards/{board}/threads/{thread}/posts` with `{"name"?, "body", "sage"?}`, or the
+/// same as multipart/form-data with `file` and `spoiler` parts → 201 `{"board","thread","no"}`.
 pub async fn create_reply(
     app: &App,
     board: String,
     thread: u64,
     req: Request<Incoming>,
+    client: IpAddr,
 ) -> ApiResult<Response> {
     let settings = app.board(&board).await?;
-    let draft = draft(json_object(req).await?, &settings, Kind::Reply)?;
-    submit(
-        app,
-        Write::CreateReply {
-            board,
-            thread,
-            draft,
-        },
-    )
-    .await
+    let (draft, placement) = receive(app, req, client, &settings, Kind::Reply).await?;
+    let write = Write::CreateReply {
+        board,
+        thread,
+        draft,
+    };
+    submit(app, write, placement).await
 }
 
 /// `GET /api/boards/{board}/posts/{no}` → `{"post":Post}`.
@@ -114,14 +208,72 @@ pub async fn get(
     query(raw_query, &[])?;
     let key = Key::Post(board.clone(), no);
     app.cached_get(headers, key, move |r| {
-        if r.board(&board)?.is_none() {
-            return Err(ApiError::board_not_found(&board));
-        }
-        let post = r
-            .post(&board, no)?
-            .ok_or_else(|| ApiError::post_not_found(&board, no))?;
+        r.require_board(&board)?;
+        let Some(post) = r.post(&board, no)? else {
+            return Err(match r.tombstone(&board, no)? {
+                Some(_) => ApiError::post_deleted(&board, no),
+                None => ApiError::post_not_found(&board, no),
+            });
+        };
         let body = response::envelope("post", &post);
         Ok((Group::Thread(board, post.thread), body))
+    })
+    .await
+}
+
+/// `POST /api/boards/{board}/posts/{no}/delete` with `{"password", "file_only"?}` → 200
+/// `{"deleted":{"board","no","file_only"}}`: the poster deletes their post (an OP: its thread)
+/// or only its files, with the password they posted with, within the board's window.
+pub async fn delete(
+    app: &App,
+    board: String,
+    no: u64,
+    req: Request<Incoming>,
+) -> ApiResult<Response> {
+    let mut fields = Fields::new(json_object(req).await?, &["password", "file_only"])?;
+    let Some(password) = fields.text("password")? else {
+        let message = "Deleting a post needs the `password` it was posted with.";
+        return Err(ApiError::new(ErrorKind::MissingField, message).with_field("password"));
+    };
+    check_text("password", &password, MAX_SECRET_CHARS, Lines::One)?;
+    let file_only = fields.flag("file_only")?;
+    let write = Write::DeletePost {
+        board: board.clone(),
+        no,
+        password: app.keys.password(&password),
+        file_only,
+    };
+    app.writer.submit(write).await?;
+    let body = json!({ "deleted": { "board": board, "no": no, "file_only": file_only } });
+    Ok(response::ok_json(&body))
+}
+
+/// Posts in the recent list by default, and at most.
+const RECENT_DEFAULT: u64 = 20;
+const RECENT_MAX: u64 = 100;
+
+/// `GET /api/recent?limit=N` → `{"posts":[Post]}`: the newest posts across boards, newest
+/// first, leaving out boards with `show_in_recent = false`.
+pub async fn recent(
+    app: &App,
+    headers: &HeaderMap,
+    raw_query: Option<&str>,
+) -> ApiResult<Response> {
+    let params = query(raw_query, &["limit"])?;
+    let limit = query_number(&params, "limit", 1)?.unwrap_or(RECENT_DEFAULT);
+    if limit > RECENT_MAX {
+        let message = format!("`limit` is at most {RECENT_MAX}.");
+        return Err(ApiError::new(ErrorKind::InvalidQuery, message).with_field("limit"));
+    }
+    app.cached_get(headers, Key::Recent(limit), move |r| {
+        let hidden: Vec<String> = r
+            .boards()?
+            .into_iter()
+            .filter(|b| !b.show_in_recent)
+            .map(|b| b.slug)
+            .collect();
+        let posts = r.recent_posts(limit as usize, |board| !hidden.iter().any(|h| h == board))?;
+        Ok((Group::Recent, response::envelope("posts", &posts)))
     })
     .await
 }

@@ -1,5 +1,6 @@
 //! Threads: opening one, reading one, and the board's two listings (catalog and index pages).
 
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use hyper::body::Incoming;
@@ -9,7 +10,7 @@ use serde::Serialize;
 use crate::app::App;
 use crate::cache::{Cached, Group, Key};
 use crate::error::{ApiError, ApiResult, ErrorKind};
-use crate::http::request::{json_object, query, query_number};
+use crate::http::request::{query, query_number};
 use crate::http::{response, Response};
 use crate::model::{Post, ThreadMeta};
 use crate::posts::{self, Kind};
@@ -20,12 +21,17 @@ pub const INDEX_REPLIES: usize = 5;
 /// Characters of the OP's body in a catalog excerpt.
 pub const EXCERPT_CHARS: usize = 140;
 
-/// `POST /api/boards/{board}/threads` with `{"subject"?, "name"?, "body", "sage"?}`
-/// → 201 `{"board","thread","no"}`.
-pub async fn create(app: &App, board: String, req: Request<Incoming>) -> ApiResult<Response> {
+/// `POST /api/boards/{board}/threads` with `{"subject"?, "name"?, "body", "sage"?}`, or the same
+/// as multipart/form-data with `file` and `spoiler` parts → 201 `{"board","thread","no"}`.
+pub async fn create(
+    app: &App,
+    board: String,
+    req: Request<Incoming>,
+    client: IpAddr,
+) -> ApiResult<Response> {
     let settings = app.board(&board).await?;
-    let draft = posts::draft(json_object(req).await?, &settings, Kind::Thread)?;
-    posts::submit(app, Write::CreateThread { board, draft }).await
+    let (draft, placement) = posts::receive(app, req, client, &settings, Kind::Thread).await?;
+    posts::submit(app, Write::CreateThread { board, draft }, placement).await
 }
 
 #[derive(Serialize)]
@@ -67,12 +73,13 @@ pub async fn get(
 }
 
 fn thread_json(r: &Reader, board: &str, thread: u64, after: u64) -> ApiResult<Vec<u8>> {
-    if r.board(board)?.is_none() {
-        return Err(ApiError::board_not_found(board));
-    }
-    let meta = r
-        .thread_meta(board, thread)?
-        .ok_or_else(|| ApiError::thread_not_found(board, thread))?;
+    r.require_board(board)?;
+    let Some(meta) = r.thread_meta(board, thread)? else {
+        return Err(match r.tombstone(board, thread)? {
+            Some(of) if of == thread => ApiError::thread_deleted(board, thread),
+            _ => ApiError::thread_not_found(board, thread),
+        });
+    };
     let subject = r.post(board, thread)?.and_then(|op| op.subject);
     let posts = r.thread_posts(board, thread, after)?;
     let view = ThreadView {
@@ -90,10 +97,8 @@ fn thread_json(r: &Reader, board: &str, thread: u64, after: u64) -> ApiResult<Ve
 }
 
 /// Live threads in listing order: sticky threads first, then by last bump, newest first.
-fn listing_order(r: &Reader, board: &str) -> ApiResult<Vec<ThreadMeta>> {
-    if r.board(board)?.is_none() {
-        return Err(ApiError::board_not_found(board));
-    }
+pub(crate) fn listing_order(r: &Reader, board: &str) -> ApiResult<Vec<ThreadMeta>> {
+    r.require_board(board)?;
     let mut threads = r.live_threads(board)?;
     threads.sort_by_key(|t| !t.sticky); // stable: bump order is kept within each group
     Ok(threads)
@@ -160,6 +165,47 @@ fn excerpt(body: &str) -> String {
 }
 
 #[derive(Serialize)]
+struct ArchivedThread {
+    no: u64,
+    subject: Option<String>,
+    excerpt: String,
+    archived_at: Option<u64>,
+    replies: u32,
+    images: u32,
+}
+
+/// `GET /api/boards/{board}/archive` → `{"threads":[{"no","subject","excerpt","archived_at",
+/// "replies","images"}]}`: archived threads, most recently archived first.
+pub async fn archive(
+    app: &App,
+    headers: &HeaderMap,
+    raw_query: Option<&str>,
+    board: String,
+) -> ApiResult<Response> {
+    query(raw_query, &[])?;
+    app.cached_get(headers, Key::Archive(board.clone()), move |r| {
+        r.require_board(&board)?;
+        let mut threads = Vec::new();
+        for meta in r.archived_threads(&board)? {
+            let op = op(r, &board, meta.no)?;
+            threads.push(ArchivedThread {
+                no: meta.no,
+                excerpt: excerpt(&op.body),
+                subject: op.subject,
+                archived_at: meta.archived_at,
+                replies: meta.replies,
+                images: meta.images,
+            });
+        }
+        Ok((
+            Group::Listing(board),
+            response::envelope("threads", &threads),
+        ))
+    })
+    .await
+}
+
+#[derive(Serialize)]
 struct IndexThread {
     #[serde(flatten)]
     op: Post,
@@ -191,10 +237,7 @@ pub async fn index(
     let params = query(raw_query, &["page"])?;
     let page = query_number(&params, "page", 1)?.unwrap_or(1);
     app.cached_get(headers, Key::Index(board.clone(), page), move |r| {
-        let per_page = r
-            .board(&board)?
-            .ok_or_else(|| ApiError::board_not_found(&board))?
-            .threads_per_page;
+        let per_page = r.require_board(&board)?.threads_per_page;
         let order = listing_order(r, &board)?;
         let pages = order.len().div_ceil(per_page as usize).max(1) as u64;
         if page > pages {
@@ -210,6 +253,7 @@ pub async fn index(
             let mut posts = Vec::with_capacity(replies.len() + 1);
             posts.push(op.clone());
             let shown = replies.len() as u32;
+            let shown_images: u32 = replies.iter().map(|p| p.files.len() as u32).sum();
             posts.extend(replies);
             threads.push(IndexThread {
                 op,
@@ -220,7 +264,7 @@ pub async fn index(
                 bumped_at: meta.bumped_at,
                 posts,
                 omitted_posts: meta.replies - shown,
-                omitted_images: 0,
+                omitted_images: meta.images.saturating_sub(shown_images),
             });
         }
         let body = serde_json::to_vec(&IndexPage {

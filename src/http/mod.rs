@@ -1,5 +1,7 @@
-//! HTTP plumbing: the server loop, the route table, and request and response helpers.
+//! HTTP plumbing: the server loop, the route table, request and response helpers, and the
+//! API's OpenAPI document.
 
+pub mod openapi;
 pub mod request;
 pub mod response;
 pub mod route;

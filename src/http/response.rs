@@ -61,7 +61,7 @@ pub fn cached(request_headers: &HeaderMap, value: &Arc<Cached>) -> Response {
 }
 
 /// `If-None-Match` is a list of entity tags or `*`; weak tags compare by their opaque part.
-fn etag_matches(headers: &HeaderMap, etag: &str) -> bool {
+pub fn etag_matches(headers: &HeaderMap, etag: &str) -> bool {
     headers
         .get_all(IF_NONE_MATCH)
         .iter()
@@ -71,6 +71,18 @@ fn etag_matches(headers: &HeaderMap, etag: &str) -> bool {
                 .map(str::trim)
                 .any(|tag| tag == "*" || tag.trim_start_matches("W/") == etag)
         })
+}
+
+/// 200 with a JSON body that is not cached (the answer to an action).
+pub fn ok_json(value: &serde_json::Value) -> Response {
+    let mut response = base(
+        StatusCode::OK,
+        serde_json::to_vec(value).expect("json value"),
+    );
+    response
+        .headers_mut()
+        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
 }
 
 /// 201 for something new, with its address.

@@ -2,20 +2,86 @@
 
 use hyper::Method;
 
+use crate::config;
 use crate::error::{ApiError, ApiResult, ErrorKind};
+use crate::files::{self, Tree};
 
 /// Every route of the server. Path parameters are parsed here, once.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Route {
     Healthz,
     ListBoards,
-    GetBoard { board: String },
-    CreateThread { board: String },
-    GetThread { board: String, thread: u64 },
-    CreateReply { board: String, thread: u64 },
-    GetPost { board: String, no: u64 },
-    Catalog { board: String },
-    Index { board: String },
+    GetBoard {
+        board: String,
+    },
+    CreateThread {
+        board: String,
+    },
+    GetThread {
+        board: String,
+        thread: u64,
+    },
+    CreateReply {
+        board: String,
+        thread: u64,
+    },
+    GetPost {
+        board: String,
+        no: u64,
+    },
+    Catalog {
+        board: String,
+    },
+    Index {
+        board: String,
+    },
+    Archive {
+        board: String,
+    },
+    DeletePost {
+        board: String,
+        no: u64,
+    },
+    Recent,
+    Live,
+    /// This API's OpenAPI document.
+    OpenApi,
+    /// A stored original or thumbnail; the name is checked against the layout here.
+    GetFile {
+        tree: Tree,
+        sha256: String,
+        ext: String,
+    },
+    /// The 4chan-compatible read API (`src/fourchan/`): `/boards.json`, then paths under
+    /// `/{board}/` (see [`fourchan`]).
+    FourBoards,
+    FourThreadList {
+        board: String,
+    },
+    FourCatalog {
+        board: String,
+    },
+    FourArchive {
+        board: String,
+    },
+    /// `/{board}/{page}.json`: page 0, where vichan clients start, is page 1.
+    FourIndex {
+        board: String,
+        page: u64,
+    },
+    /// `/{board}/thread/{no}.json`, or vichan's `/{board}/res/{no}.json`.
+    FourThread {
+        board: String,
+        thread: u64,
+    },
+    /// A file by its `tim`: the original (`/{board}/{tim}.{ext}`, vichan's `src/`) or the
+    /// thumbnail (`/{board}/{tim}s.jpg`, vichan's `thumb/`).
+    FourFile {
+        board: String,
+        tim: u64,
+        ext: String,
+        thumb: bool,
+    },
 }
 
 /// Who may call a route. Checked in one place, in the pipeline, before dispatch.
@@ -35,7 +101,20 @@ impl Route {
             | Route::CreateReply { .. }
             | Route::GetPost { .. }
             | Route::Catalog { .. }
-            | Route::Index { .. } => Access::Public,
+            | Route::Index { .. }
+            | Route::Archive { .. }
+            | Route::DeletePost { .. }
+            | Route::Recent
+            | Route::Live
+            | Route::OpenApi
+            | Route::GetFile { .. }
+            | Route::FourBoards
+            | Route::FourThreadList { .. }
+            | Route::FourCatalog { .. }
+            | Route::FourArchive { .. }
+            | Route::FourIndex { .. }
+            | Route::FourThread { .. }
+            | Route::FourFile { .. } => Access::Public,
         }
     }
 }
@@ -102,6 +181,32 @@ pub fn resolve(method: &Method, path: &str) -> ApiResult<Resolved> {
         }
         ["api", "boards", board, "catalog"] => (Some(Route::Catalog { board: slug(board) }), None),
         ["api", "boards", board, "index"] => (Some(Route::Index { board: slug(board) }), None),
+        ["api", "boards", board, "archive"] => (Some(Route::Archive { board: slug(board) }), None),
+        ["api", "boards", board, "posts", no, "delete"] => {
+            let no = number(no, "no")?;
+            (
+                None,
+                Some(Route::DeletePost {
+                    board: slug(board),
+                    no,
+                }),
+            )
+        }
+        ["api", "recent"] => (Some(Route::Recent), None),
+        ["api", "live"] => (Some(Route::Live), None),
+        ["api", "openapi.json"] => (Some(Route::OpenApi), None),
+        [tree @ ("files" | "thumbs"), shard1, shard2, name] => {
+            let tree = if *tree == "files" {
+                Tree::Originals
+            } else {
+                Tree::Thumbs
+            };
+            (Some(file(tree, shard1, shard2, name, path)?), None)
+        }
+        ["boards.json"] => (Some(Route::FourBoards), None),
+        [board, rest @ ..] if !rest.is_empty() && fourchan_board(board) => {
+            (Some(fourchan(board, rest).ok_or_else(not_found)?), None)
+        }
         _ => return Err(not_found()),
     };
     let chosen = match *method {
@@ -126,6 +231,88 @@ fn slug(segment: &str) -> String {
     segment.to_owned()
 }
 
+/// A stored file's path: `ab/cd/<sha256>.<ext>` where `abcd` starts the hash and the extension
+/// is one the tree holds. Anything else cannot name a stored file, so it is not found.
+fn file(tree: Tree, shard1: &str, shard2: &str, name: &str, path: &str) -> ApiResult<Route> {
+    let valid = name.split_once('.').filter(|(sha256, ext)| {
+        files::is_sha256(sha256)
+            && sha256[..2] == *shard1
+            && sha256[2..4] == *shard2
+            && tree.extensions().contains(ext)
+    });
+    let Some((sha256, ext)) = valid else {
+        return Err(ApiError::new(
+            ErrorKind::FileNotFound,
+            format!("There is no file {path}."),
+        ));
+    };
+    Ok(Route::GetFile {
+        tree,
+        sha256: sha256.to_owned(),
+        ext: ext.to_owned(),
+    })
+}
+
+/// Whether a first path segment can be a board of the 4chan-compatible paths: a valid slug
+/// that is not one of the server's own first segments (config refuses those as slugs).
+fn fourchan_board(segment: &str) -> bool {
+    config::valid_slug(segment) && !config::RESERVED_SLUGS.contains(&segment)
+}
+
+/// The 4chan and vichan paths under `/{board}/`. `None` for anything else, malformed numbers
+/// included: on 4chan those are simply files that do not exist, so they are 404s here too.
+fn fourchan(board: &str, rest: &[&str]) -> Option<Route> {
+    let board = slug(board);
+    let json_number = |name: &str| digits(name.strip_suffix(".json")?);
+    Some(match rest {
+        ["threads.json"] => Route::FourThreadList { board },
+        ["catalog.json"] => Route::FourCatalog { board },
+        ["archive.json"] => Route::FourArchive { board },
+        [name] if name.ends_with(".json") => Route::FourIndex {
+            board,
+            page: json_number(name)?,
+        },
+        [name] => match name.split_once("s.") {
+            Some((tim, "jpg")) => Route::FourFile {
+                board,
+                tim: digits(tim)?,
+                ext: "jpg".into(),
+                thumb: true,
+            },
+            _ => media(board, name, false)?,
+        },
+        ["thread" | "res", name] => Route::FourThread {
+            board,
+            thread: json_number(name)?,
+        },
+        ["src", name] => media(board, name, false)?,
+        ["thumb", name] => media(board, name, true)?,
+        _ => return None,
+    })
+}
+
+/// `{tim}.{ext}`: digits, a dot, then lowercase letters and digits.
+fn media(board: String, name: &str, thumb: bool) -> Option<Route> {
+    let (tim, ext) = name.split_once('.')?;
+    let ext_ok = !ext.is_empty()
+        && ext
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+    ext_ok.then_some(())?;
+    Some(Route::FourFile {
+        board,
+        tim: digits(tim)?,
+        ext: ext.to_owned(),
+        thumb,
+    })
+}
+
+/// Decimal digits only, within u64.
+fn digits(segment: &str) -> Option<u64> {
+    let valid = !segment.is_empty() && segment.bytes().all(|b| b.is_ascii_digit());
+    valid.then(|| segment.parse().ok()).flatten()
+}
+
 /// A post or thread number: decimal digits only, within u64.
 fn number(segment: &str, field: &str) -> ApiResult<u64> {
     let valid = !segment.is_empty() && segment.bytes().all(|b| b.is_ascii_digit());
@@ -148,9 +335,13 @@ mod tests {
         s.to_owned()
     }
 
+    const SHA: &str = "abcd000000000000000000000000000000000000000000000000000000000000";
+
     #[test]
     fn table() {
         use Resolved::Route as R;
+        let original = format!("/files/ab/cd/{SHA}.jpg");
+        let thumb = format!("/thumbs/ab/cd/{SHA}.webp");
         let cases: Vec<(Method, &str, Resolved, Access)> = vec![
             (Method::GET, "/healthz", R(Route::Healthz), Access::Public),
             (
@@ -216,7 +407,116 @@ mod tests {
                 R(Route::Index { board: b("b") }),
                 Access::Public,
             ),
+            (
+                Method::GET,
+                "/api/boards/b/archive",
+                R(Route::Archive { board: b("b") }),
+                Access::Public,
+            ),
+            (
+                Method::POST,
+                "/api/boards/b/posts/9/delete",
+                R(Route::DeletePost {
+                    board: b("b"),
+                    no: 9,
+                }),
+                Access::Public,
+            ),
+            (Method::GET, "/api/recent", R(Route::Recent), Access::Public),
+            (Method::GET, "/api/live", R(Route::Live), Access::Public),
+            (
+                Method::GET,
+                "/api/openapi.json",
+                R(Route::OpenApi),
+                Access::Public,
+            ),
+            (
+                Method::GET,
+                &original,
+                R(Route::GetFile {
+                    tree: Tree::Originals,
+                    sha256: b(SHA),
+                    ext: b("jpg"),
+                }),
+                Access::Public,
+            ),
+            (
+                Method::HEAD,
+                &thumb,
+                R(Route::GetFile {
+                    tree: Tree::Thumbs,
+                    sha256: b(SHA),
+                    ext: b("webp"),
+                }),
+                Access::Public,
+            ),
         ];
+        let four = |path: &'static str, route: Route| (Method::GET, path, R(route), Access::Public);
+        let media = |board: &str, tim: u64, ext: &str, thumb: bool| Route::FourFile {
+            board: b(board),
+            tim,
+            ext: b(ext),
+            thumb,
+        };
+        let cases = cases.into_iter().chain([
+            four("/boards.json", Route::FourBoards),
+            four("/b/threads.json", Route::FourThreadList { board: b("b") }),
+            four("/b/catalog.json", Route::FourCatalog { board: b("b") }),
+            four("/b/archive.json", Route::FourArchive { board: b("b") }),
+            four(
+                "/b/1.json",
+                Route::FourIndex {
+                    board: b("b"),
+                    page: 1,
+                },
+            ),
+            four(
+                "/b/0.json",
+                Route::FourIndex {
+                    board: b("b"),
+                    page: 0,
+                },
+            ),
+            four(
+                "/g2/15.json",
+                Route::FourIndex {
+                    board: b("g2"),
+                    page: 15,
+                },
+            ),
+            four(
+                "/b/thread/7.json",
+                Route::FourThread {
+                    board: b("b"),
+                    thread: 7,
+                },
+            ),
+            four(
+                "/b/res/7.json",
+                Route::FourThread {
+                    board: b("b"),
+                    thread: 7,
+                },
+            ),
+            four("/b/700.jpg", media("b", 700, "jpg", false)),
+            four("/b/701s.jpg", media("b", 701, "jpg", true)),
+            four("/b/src/702.webm", media("b", 702, "webm", false)),
+            four("/b/thumb/702.png", media("b", 702, "png", true)),
+            // A board may be named like a route word elsewhere: only the first segment counts.
+            four(
+                "/healthz/thread/1.json",
+                Route::FourThread {
+                    board: b("healthz"),
+                    thread: 1,
+                },
+            ),
+            (
+                Method::HEAD,
+                "/b/catalog.json",
+                R(Route::FourCatalog { board: b("b") }),
+                Access::Public,
+            ),
+        ]);
         for (method, path, expected, access) in cases {
             let got = resolve(&method, path).unwrap();
             if let Resolved::Route(route) = &got {
@@ -233,6 +533,9 @@ mod tests {
             (Method::GET, "/api/boards/b/threads", "POST"),
             (Method::DELETE, "/api/boards/b/threads/1", "GET, HEAD"),
             (Method::PUT, "/api/boards/b/threads/1/posts", "POST"),
+            (Method::POST, "/boards.json", "GET, HEAD"),
+            (Method::POST, "/b/thread/1.json", "GET, HEAD"),
+            (Method::DELETE, "/b/1.json", "GET, HEAD"),
         ];
         for (method, path, allow) in cases {
             assert_eq!(
@@ -252,6 +555,41 @@ mod tests {
             "/api/boards/b/threads/1/",
             "/api/boards/b/nope",
             "//healthz",
+            // The 4chan-compatible paths: a malformed name is a file that does not exist.
+            "/boards",
+            "/b",
+            "/b/",
+            "/b/catalog",
+            "/b/threads",
+            "/b/thread/1",
+            "/b/thread/1.json/",
+            "/b/thread/x.json",
+            "/b/thread/-1.json",
+            "/b/thread/+1.json",
+            "/b/thread/1e3.json",
+            "/b/thread/.json",
+            "/b/thread/99999999999999999999999.json",
+            "/b/res/1.JSON",
+            "/b/-1.json",
+            "/b/one.json",
+            "/b/99999999999999999999999.json",
+            "/b/thread/1/2.json",
+            "/b/700",
+            "/b/700.",
+            "/b/700.JPG",
+            "/b/.jpg",
+            "/b/x700.jpg",
+            "/b/700s.png",
+            "/b/700ss.jpg",
+            "/b/src/700s.jpg",
+            "/b/thumb/700",
+            "/B/catalog.json",
+            "/b!/catalog.json",
+            "/abcdefghijklmnopq/catalog.json",
+            "/api/catalog.json",
+            "/files/catalog.json",
+            "/thumbs/1.json",
+            "/thumbs/thread/1.json",
         ] {
             let err = resolve(&Method::GET, path).unwrap_err();
             assert_eq!(err.kind, ErrorKind::RouteNotFound, "{path}");
@@ -265,6 +603,19 @@ mod tests {
         ] {
             let err = resolve(&Method::GET, path).unwrap_err();
             assert_eq!(err.kind, ErrorKind::InvalidPath, "{path}");
+        }
+        let not_stored = [
+            format!("/files/00/00/{SHA}.jpg"),
+            format!("/files/ab/cd/{SHA}.svg"),
+            format!("/files/ab/cd/{SHA}.jpg.html"),
+            format!("/thumbs/ab/cd/{SHA}.jpg"),
+            format!("/files/ab/cd/{}.jpg", SHA.to_uppercase()),
+            "/files/ab/cd/abcd.jpg".to_owned(),
+            "/files/../../wani.redb".to_owned(),
+        ];
+        for path in not_stored {
+            let err = resolve(&Method::GET, &path).unwrap_err();
+            assert_eq!(err.kind, ErrorKind::FileNotFound, "{path}");
         }
     }
 }

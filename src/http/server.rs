@@ -59,6 +59,8 @@ pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<O
         });
     }
     drop(listener);
+    // Live streams never end by themselves; end them so the drain below can finish.
+    app.live.close();
     let grace = Duration::from_secs(app.config.shutdown_grace_secs);
     tokio::select! {
         () = graceful.shutdown() => {}

@@ -15,12 +15,21 @@
 //! | `threads` | `(slug, thread)` | JSON [`ThreadMeta`] | thread state: flags, counts, bump time |
 //! | `bump_order` | `(slug, bump_key)` | thread no | live threads only; iterated backwards it is the catalog order, forwards it finds the thread to archive |
 //! | `archive` | `(slug, archived_at, thread)` | `()` | archived threads, oldest first, for retention |
+//! | `files` | hex sha256 | JSON [`StoredFile`] | each stored original and thumbnail once, with the count of posts carrying it |
+//! | `passwords` | `(slug, no)` | 32-byte keyed hash | a post's deletion password, never served |
+//! | `tombstones` | `(slug, no)` | thread no | deleted posts: numbers stay taken, links to them render dead; a thread is deleted when its OP's tombstone names itself |
+//! | `events` | event id | JSON [`crate::live::Event`] | the live-update log, in commit order (`meta.event_seq` is the last id); the newest [`EVENTS_KEPT`] are kept for clients that reconnect |
+//! | `recent` | `seq` | `(slug, no)` | every post in posting order across boards (`meta.recent_seq` is the last `seq`); iterated backwards it is the recent-posts list |
+//! | `outbox` | job id | JSON [`crate::model::OutboxJob`] | S3 backup jobs in order (`meta.outbox_seq` is the last id), queued only while `meta.mirror` is 1; the S3 worker removes each once done |
 //!
 //! A new post changes `board_counters`, `posts`, `thread_posts` and `threads` together, and
-//! `bump_order` when it bumps; archiving a thread moves it from `bump_order` to `archive` and
+//! `bump_order` when it bumps, and `files` when it carries files (a reference counted in the same
+//! transaction as the post, so a file on disk is referenced exactly when a committed post says so), and
+//! `outbox` when a file gains its first reference or loses its last; archiving a thread moves it from `bump_order` to `archive` and
 //! updates its `threads` row. Integers in keys are redb's native `u64`, compared numerically, so
 //! ranges come out in number order.
 
+mod backup;
 pub mod writer;
 
 use std::path::Path;
@@ -29,8 +38,9 @@ use std::sync::Arc;
 use redb::{Database, ReadTransaction, ReadableDatabase, ReadableTable, TableDefinition};
 
 use crate::error::{ApiError, ApiResult};
-use crate::model::{Board, Post, ThreadMeta};
+use crate::model::{Board, Post, StoredFile, ThreadMeta};
 
+pub use backup::Counts;
 pub use writer::{Change, Write, Writer, Written};
 
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
@@ -41,6 +51,55 @@ const THREAD_POSTS: TableDefinition<(&str, u64, u64), ()> = TableDefinition::new
 const THREADS: TableDefinition<(&str, u64), &[u8]> = TableDefinition::new("threads");
 const BUMP_ORDER: TableDefinition<(&str, u64), u64> = TableDefinition::new("bump_order");
 const ARCHIVE: TableDefinition<(&str, u64, u64), ()> = TableDefinition::new("archive");
+const FILES: TableDefinition<&str, &[u8]> = TableDefinition::new("files");
+const PASSWORDS: TableDefinition<(&str, u64), &[u8]> = TableDefinition::new("passwords");
+const TOMBSTONES: TableDefinition<(&str, u64), u64> = TableDefinition::new("tombstones");
+const RECENT: TableDefinition<u64, (&str, u64)> = TableDefinition::new("recent");
+const EVENTS: TableDefinition<u64, &[u8]> = TableDefinition::new("events");
+const OUTBOX: TableDefinition<u64, &[u8]> = TableDefinition::new("outbox");
+
+/// Something done to every table alike: creating them, copying them into a snapshot, counting
+/// their rows.
+trait EachTable {
+    fn table<K: redb::Key + 'static, V: redb::Value + 'static>(
+        &mut self,
+        def: TableDefinition<'static, K, V>,
+    ) -> Result<(), redb::Error>;
+}
+
+/// The one list of every table.
+fn each_table(visit: &mut impl EachTable) -> Result<(), redb::Error> {
+    visit.table(META)?;
+    visit.table(BOARDS)?;
+    visit.table(BOARD_COUNTERS)?;
+    visit.table(POSTS)?;
+    visit.table(THREAD_POSTS)?;
+    visit.table(THREADS)?;
+    visit.table(BUMP_ORDER)?;
+    visit.table(ARCHIVE)?;
+    visit.table(FILES)?;
+    visit.table(PASSWORDS)?;
+    visit.table(TOMBSTONES)?;
+    visit.table(RECENT)?;
+    visit.table(EVENTS)?;
+    visit.table(OUTBOX)
+}
+
+/// Opening a table in a write transaction creates it, so readers never meet a missing one.
+struct Create<'a>(&'a redb::WriteTransaction);
+
+impl EachTable for Create<'_> {
+    fn table<K: redb::Key + 'static, V: redb::Value + 'static>(
+        &mut self,
+        def: TableDefinition<'static, K, V>,
+    ) -> Result<(), redb::Error> {
+        self.0.open_table(def)?;
+        Ok(())
+    }
+}
+
+/// Live events kept for replay; a client further behind gets a `resync` event.
+pub const EVENTS_KEPT: u64 = 100_000;
 
 /// The schema this build writes. Bump it with a new rung in [`MIGRATIONS`].
 pub const SCHEMA_VERSION: u64 = 1;
@@ -121,22 +180,13 @@ fn prepare_schema(db: &Database) -> Result<(), String> {
         }
         None => {}
     }
-    {
-        // Opening a table in a write transaction creates it, so readers never meet a missing one.
-        (|| -> Result<(), redb::Error> {
-            txn.open_table(BOARDS)?;
-            txn.open_table(BOARD_COUNTERS)?;
-            txn.open_table(POSTS)?;
-            txn.open_table(THREAD_POSTS)?;
-            txn.open_table(THREADS)?;
-            txn.open_table(BUMP_ORDER)?;
-            txn.open_table(ARCHIVE)?;
-            txn.open_table(META)?
-                .insert("schema_version", SCHEMA_VERSION)?;
-            Ok(())
-        })()
-        .map_err(|e| e.to_string())?;
-    }
+    (|| -> Result<(), redb::Error> {
+        each_table(&mut Create(&txn))?;
+        txn.open_table(META)?
+            .insert("schema_version", SCHEMA_VERSION)?;
+        Ok(())
+    })()
+    .map_err(|e| e.to_string())?;
     txn.commit().map_err(|e| e.to_string())
 }
 
@@ -173,6 +223,104 @@ impl Reader {
         let table = self.txn.open_table(BOARDS).map_err(storage_error)?;
         let row = table.get(slug).map_err(storage_error)?;
         row.map(|v| decode(v.value())).transpose()
+    }
+
+    /// The id of the last live event committed (0 before the first).
+    pub fn last_event_id(&self) -> ApiResult<u64> {
+        let meta = self.txn.open_table(META).map_err(storage_error)?;
+        let row = meta.get("event_seq").map_err(storage_error)?;
+        Ok(row.map_or(0, |v| v.value()))
+    }
+
+    /// The oldest live event still kept.
+    pub fn oldest_event_id(&self) -> ApiResult<Option<u64>> {
+        let events = self.txn.open_table(EVENTS).map_err(storage_error)?;
+        let first = events.first().map_err(storage_error)?;
+        Ok(first.map(|(id, _)| id.value()))
+    }
+
+    /// Up to `limit` live events after id `after`, in order.
+    pub fn events_after(&self, after: u64, limit: usize) -> ApiResult<Vec<crate::live::Published>> {
+        let events = self.txn.open_table(EVENTS).map_err(storage_error)?;
+        let mut out = Vec::new();
+        for row in events
+            .range(after.saturating_add(1)..)
+            .map_err(storage_error)?
+            .take(limit)
+        {
+            let (id, value) = row.map_err(storage_error)?;
+            let event: crate::live::Event = decode(value.value())?;
+            out.push(crate::live::Published::new(id.value(), &event));
+        }
+        Ok(out)
+    }
+
+    /// A board's settings, or `board_not_found`.
+    pub fn require_board(&self, slug: &str) -> ApiResult<Board> {
+        self.board(slug)?
+            .ok_or_else(|| ApiError::board_not_found(slug))
+    }
+
+    /// A stored file by its hex SHA-256; `None` when no committed post carries it.
+    pub fn file(&self, sha256: &str) -> ApiResult<Option<StoredFile>> {
+        let table = self.txn.open_table(FILES).map_err(storage_error)?;
+        let row = table.get(sha256).map_err(storage_error)?;
+        row.map(|v| decode(v.value())).transpose()
+    }
+
+    /// The thread a deleted post belonged to; `None` when `no` was never deleted.
+    pub fn tombstone(&self, board: &str, no: u64) -> ApiResult<Option<u64>> {
+        let table = self.txn.open_table(TOMBSTONES).map_err(storage_error)?;
+        let row = table.get((board, no)).map_err(storage_error)?;
+        Ok(row.map(|v| v.value()))
+    }
+
+    /// Archived threads of a board, most recently archived first.
+    pub fn archived_threads(&self, board: &str) -> ApiResult<Vec<ThreadMeta>> {
+        let archive = self.txn.open_table(ARCHIVE).map_err(storage_error)?;
+        let range = archive
+            .range((board, 0, 0)..=(board, u64::MAX, u64::MAX))
+            .map_err(storage_error)?;
+        let mut out = Vec::new();
+        for row in range.rev() {
+            let (key, _) = row.map_err(storage_error)?;
+            let (_, _, thread) = key.value();
+            if let Some(meta) = self.thread_meta(board, thread)? {
+                out.push(meta);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The newest posts across boards, newest first, from boards `include` accepts.
+    pub fn recent_posts(
+        &self,
+        limit: usize,
+        include: impl Fn(&str) -> bool,
+    ) -> ApiResult<Vec<Post>> {
+        let recent = self.txn.open_table(RECENT).map_err(storage_error)?;
+        let mut out = Vec::with_capacity(limit);
+        // Bounded: boards that opt out or many deletions cannot make one read walk everything.
+        for row in recent
+            .iter()
+            .map_err(storage_error)?
+            .rev()
+            .take(limit * 100)
+        {
+            if out.len() == limit {
+                break;
+            }
+            let (_, value) = row.map_err(storage_error)?;
+            let (board, no) = value.value();
+            if !include(board) {
+                continue;
+            }
+            // Deleted posts stay listed here and are skipped.
+            if let Some(post) = self.post(board, no)? {
+                out.push(post);
+            }
+        }
+        Ok(out)
     }
 
     pub fn post(&self, board: &str, no: u64) -> ApiResult<Option<Post>> {

@@ -161,3 +161,63 @@ async fn each_request_is_logged_with_its_client() {
         "{untrusted_line}"
     );
 }
+
+/// `wani thumbnail IN OUT [--size N]`: the server's thumbnail path on one file, for admins
+/// and the benchmark.
+#[test]
+fn thumbnail_command_makes_one_thumbnail() {
+    let dir = tempfile::tempdir().unwrap();
+    let photo = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/fixtures/images/path-gps-rotated.jpg"
+    );
+    let out = dir.path().join("thumb.webp");
+    let run = |args: &[&str]| {
+        Command::new(BIN)
+            .arg("thumbnail")
+            .args(args)
+            .output()
+            .unwrap()
+    };
+
+    let done = run(&[photo, out.to_str().unwrap(), "--size", "100"]);
+    assert!(done.status.success(), "{done:?}");
+    // Upright: the photo is 2560x1600 stored, rotated 90° by its EXIF orientation.
+    assert_eq!(
+        String::from_utf8_lossy(&done.stdout).split(' ').next(),
+        Some("63x100")
+    );
+    let thumb = image::open(&out).unwrap();
+    assert_eq!((thumb.width(), thumb.height()), (63, 100));
+    let done = run(&[photo, out.to_str().unwrap()]);
+    assert!(done.status.success(), "{done:?}");
+    assert_eq!(
+        image::open(&out).unwrap().height(),
+        250,
+        "250 px by default"
+    );
+
+    let text = dir.path().join("note.jpg");
+    std::fs::write(&text, "not a picture").unwrap();
+    let refused = dir.path().join("refused.webp");
+    let done = run(&[text.to_str().unwrap(), refused.to_str().unwrap()]);
+    assert_eq!(done.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&done.stderr).contains("not an image"),
+        "{done:?}"
+    );
+    assert!(!refused.exists(), "a refused file makes no output");
+
+    for args in [
+        &[photo][..],
+        &[photo, "a.webp", "--size", "0"],
+        &[photo, "a.webp", "--bogus"],
+    ] {
+        let done = run(args);
+        assert_eq!(done.status.code(), Some(2), "{args:?}: {done:?}");
+        assert!(
+            String::from_utf8_lossy(&done.stderr).contains("usage"),
+            "{args:?}"
+        );
+    }
+}

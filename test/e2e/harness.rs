@@ -212,6 +212,66 @@ impl Server {
         self.send(req).await
     }
 
+    /// A `multipart/form-data` POST.
+    pub async fn post_form(&self, path: &str, form: reqwest::multipart::Form) -> Reply {
+        self.send(self.client.post(self.url(path)).multipart(form))
+            .await
+    }
+
+    /// A GET whose body is returned as bytes, not parsed (files are not JSON).
+    pub async fn get_bytes(
+        &self,
+        path: &str,
+        headers: &[(&str, &str)],
+    ) -> (StatusCode, HeaderMap, Vec<u8>) {
+        self.request_bytes("GET", path, headers).await
+    }
+
+    /// Any method, with these headers; the body comes back as bytes.
+    pub async fn request_bytes(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+    ) -> (StatusCode, HeaderMap, Vec<u8>) {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut req = self.client.request(method, self.url(path));
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        let resp = req.send().await.expect("request failed");
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let bytes = resp.bytes().await.expect("reading body").to_vec();
+        (status, headers, bytes)
+    }
+
+    /// Every regular file under the data directory's `files/`, `thumbs/` and `tmp/`, sorted:
+    /// what uploads left on disk.
+    pub fn stored_files(&self) -> Vec<PathBuf> {
+        fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+            let Ok(entries) = std::fs::read_dir(dir) else {
+                return;
+            };
+            for entry in entries.map_while(Result::ok) {
+                let Ok(kind) = entry.file_type() else {
+                    continue;
+                };
+                if kind.is_dir() {
+                    walk(&entry.path(), out);
+                } else if kind.is_file() {
+                    out.push(entry.path());
+                }
+            }
+        }
+        let mut out = Vec::new();
+        for dir in ["files", "thumbs", "tmp"] {
+            walk(&self.data_dir().join(dir), &mut out);
+        }
+        out.sort();
+        out
+    }
+
     pub async fn request(&self, method: &str, path: &str) -> Reply {
         let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
         self.send(self.client.request(method, self.url(path))).await

@@ -1,12 +1,19 @@
 //! The end-to-end suite: starts the real `wani` binary on a free loopback port with a fresh data
 //! directory and drives it only through HTTP, as a client would. Fixed payloads, no backdoors.
 
+mod garage;
 mod harness;
 
+mod backup;
+mod board_life;
 mod boards;
 mod caching;
 mod cli;
 mod durability;
+mod fourchan;
+mod live;
+mod openapi;
 mod posting;
 mod reading;
+mod uploads;
 mod validation;

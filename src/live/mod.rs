@@ -1,0 +1,172 @@
+//! Live updates over Server-Sent Events: committed changes as numbered events, published after
+//! the commit, replayed from the database for a client that reconnects or falls behind.
+//!
+//! Every event is written to the `events` table in the transaction of the change it reports,
+//! with the next number of one global sequence: that number is the SSE `id`. After the commit
+//! the writer's listener hands the events to [`Hub::publish`], which sends each (already framed
+//! as SSE bytes, shared by every subscriber) on a broadcast channel. A subscriber subscribes
+//! first, then replays from the table what came after its `Last-Event-ID`, then follows the
+//! channel, skipping ids it has sent: no gap, no duplicate. A subscriber that falls behind the
+//! channel replays from the table again instead of being dropped.
+
+mod stream;
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+use tokio::sync::{broadcast, watch};
+
+pub use stream::subscribe;
+
+/// Events the channel holds for slow subscribers before they must replay from the table.
+const CHANNEL: usize = 4096;
+
+/// What happened. Serialized into the `events` table and, as `data`, to clients.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    /// A new thread: its opening post.
+    Thread {
+        board: String,
+        thread: u64,
+        post: serde_json::Value,
+    },
+    /// A new reply, or a post that changed (re-rendered links, deleted files): the whole post.
+    Post {
+        board: String,
+        thread: u64,
+        post: serde_json::Value,
+    },
+    /// A post is deleted; `no == thread` means the whole thread is.
+    Delete { board: String, thread: u64, no: u64 },
+    /// A thread's state changed.
+    Update {
+        board: String,
+        thread: u64,
+        sticky: bool,
+        locked: bool,
+        archived: bool,
+    },
+}
+
+impl Event {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Event::Thread { .. } => "thread",
+            Event::Post { .. } => "post",
+            Event::Delete { .. } => "delete",
+            Event::Update { .. } => "update",
+        }
+    }
+
+    pub fn board(&self) -> &str {
+        match self {
+            Event::Thread { board, .. }
+            | Event::Post { board, .. }
+            | Event::Delete { board, .. }
+            | Event::Update { board, .. } => board,
+        }
+    }
+
+    pub fn thread(&self) -> u64 {
+        match self {
+            Event::Thread { thread, .. }
+            | Event::Post { thread, .. }
+            | Event::Delete { thread, .. }
+            | Event::Update { thread, .. } => *thread,
+        }
+    }
+}
+
+/// A committed event with its id, framed once for every subscriber.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Published {
+    pub id: u64,
+    pub board: String,
+    pub thread: u64,
+    pub frame: Bytes,
+}
+
+impl Published {
+    pub fn new(id: u64, event: &Event) -> Published {
+        Published {
+            id,
+            board: event.board().to_owned(),
+            thread: event.thread(),
+            frame: frame(id, event),
+        }
+    }
+}
+
+/// One SSE message: `id`, `event` and one `data` line (JSON has no raw newlines).
+fn frame(id: u64, event: &Event) -> Bytes {
+    let data = serde_json::to_string(event).expect("events serialize");
+    Bytes::from(format!(
+        "id: {id}\nevent: {}\ndata: {data}\n\n",
+        event.name()
+    ))
+}
+
+/// The broadcast side, shared by the writer's listener and every subscriber.
+pub struct Hub {
+    tx: broadcast::Sender<Arc<Published>>,
+    closing: watch::Sender<bool>,
+}
+
+impl Default for Hub {
+    fn default() -> Self {
+        Hub::new()
+    }
+}
+
+impl Hub {
+    pub fn new() -> Hub {
+        let (tx, _) = broadcast::channel(CHANNEL);
+        let (closing, _) = watch::channel(false);
+        Hub { tx, closing }
+    }
+
+    /// Called after a commit, before its requests are answered.
+    pub fn publish(&self, events: impl IntoIterator<Item = Published>) {
+        for event in events {
+            // No subscriber is not an error.
+            let _ = self.tx.send(Arc::new(event));
+        }
+    }
+
+    /// Ends every stream, so shutdown need not wait for subscribers to hang up.
+    pub fn close(&self) {
+        self.closing.send_replace(true);
+    }
+
+    pub fn subscribers(&self) -> usize {
+        self.tx.receiver_count()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_are_one_sse_message() {
+        let event = Event::Delete {
+            board: "b".into(),
+            thread: 1,
+            no: 2,
+        };
+        let published = Published::new(7, &event);
+        assert_eq!(
+            &published.frame[..],
+            b"id: 7\nevent: delete\ndata: {\"event\":\"delete\",\"board\":\"b\",\"thread\":1,\"no\":2}\n\n"
+        );
+        let text = serde_json::to_string(&Event::Post {
+            board: "b".into(),
+            thread: 1,
+            post: serde_json::json!({"body": "two\nlines"}),
+        })
+        .unwrap();
+        assert!(!text.contains('\n'), "a data line never breaks: {text}");
+    }
+}

@@ -1,0 +1,205 @@
+//! Post markup: turns the text a poster typed into the only HTML a post may carry.
+//!
+//! A body is rendered once, when it is written; the stored `html` is served as is, so this module
+//! is the one place that decides what a poster can make the page do. It is a small hand-written
+//! parser (clean → split into lines and code fences → tokenise each line → render), never a
+//! regex over HTML: everything the poster wrote leaves here escaped, and the only markup is what
+//! [`render`] emits itself, from the tags in [`ALLOWED_TAGS`]. [`check_well_formed`] verifies
+//! that claim on any output, for the tests and the fuzz target in `test/fuzz`.
+//!
+//! # Rules
+//!
+//! Cleaning, before anything is parsed (the body itself is stored untouched):
+//! - `\r\n` is a line break; a lone `\r` becomes a space.
+//! - C0 controls other than `\n` and `\t`, DEL and C1 controls are dropped, and so are the bidi
+//!   embedding, override and isolate characters (U+202A–U+202E, U+2066–U+2069): dropped rather
+//!   than wrapped, so that what is parsed (greentext, links) is exactly what is shown and nothing
+//!   can reorder the page outside the post. Zero-width characters stay, but end a URL.
+//!
+//! Lines and blocks:
+//! - A line that is exactly ```` ``` ````, optionally followed by one word (a language, ignored)
+//!   and trailing spaces, opens a code block; a line that is exactly ```` ``` ```` (trailing
+//!   spaces allowed) closes it; without one the block runs to the end of the post. Its lines are
+//!   escaped verbatim and joined with `\n` inside `<pre><code>`.
+//! - Other lines are joined with `<br>`; no `<br>` is put next to a code block, which breaks the
+//!   line itself.
+//! - A line starting with `>`, except `>>` followed by a digit and `>>>/`, is greentext; a line
+//!   starting with `<` is pinktext. Inline markup applies inside both.
+//!
+//! Inline, within one line (nothing spans lines; an opener left open at the end of its line is
+//! literal text):
+//! - `` `code` ``: a run of n backticks opens, the next run of exactly n backticks on the line
+//!   closes; the contents are literal. Without a closer the backticks are literal.
+//! - `>>123` links to post 123 on this board, `>>>/b/123` to post 123 on board `b`, `>>>/b/` to
+//!   board `b`. A slug is 1–16 of `a-z0-9`; the number is the whole run of digits and must fit
+//!   a `u64`, else the whole thing is text. A link to a post or board that does not exist is a
+//!   `deadlink` span. A link may sit anywhere, even inside a word.
+//! - `http://` and `https://` (any case) start a URL when not preceded by a letter or digit and
+//!   followed by a letter or digit. It runs until whitespace, a control, a zero-width character,
+//!   `<`, `>`, `"` or a backtick; then trailing `.,;:!?'*_~|=` and unbalanced `)` or `]` are
+//!   given back to the text. Longer than [`MAX_URL_BYTES`] it stays text. No other scheme is
+//!   ever a link.
+//! - Delimiters are runs of exactly: `*` (em), `**` (strong), `__` (u), `~~` (s), `==`
+//!   (heading span), `||` (spoiler). Any other run length (`***`, `_`, `|||`) is literal. A run
+//!   may open when followed by a non-space and not preceded by a letter or digit, and may close
+//!   when preceded by a non-space and not followed by a letter or digit — so `2*3*4` and
+//!   `snake__case__name` stay literal. A closer matches the nearest open delimiter of its kind;
+//!   openers between them become literal, which keeps the output properly nested
+//!   (`**a *b** c*` → `<strong>a *b</strong> c*`). At most [`MAX_DEPTH`] delimiters are open at
+//!   once; deeper openers are literal. There are no backslash escapes.
+//!
+//! Nothing recurses and every step looks at a bounded window, so rendering is linear in the
+//! length of the body whatever it contains.
+//!
+//! # The 4chan dialect
+//!
+//! [`render_dialect`] with [`Dialect::FourChan`] parses exactly the same way and writes the
+//! HTML that clients of 4chan's read API expect in `com`: greentext is
+//! `<span class="quote">`, pinktext is plain text, `**`/`*` are `<b>`/`<i>`, a spoiler is `<s>`
+//! (so `~~strike~~` has no tag there and stays literal), a fenced block is
+//! `<pre class="prettyprint">` with `<br>` between its lines, URLs are plain text (those clients
+//! link them themselves), and a post link is `<a href="#p12" class="quotelink">` within the
+//! thread or `<a href="/b/thread/10#p12" class="quotelink">` outside it; a board link is
+//! `<a href="/b/" class="quotelink">`. Apostrophes are escaped as `&#039;`, as 4chan does.
+//! [`check_dialect`] checks that vocabulary as strictly as [`check_well_formed`] checks the
+//! native one.
+
+mod block;
+pub mod check;
+mod clean;
+mod inline;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::{HashMap, HashSet};
+
+pub use check::{check_dialect, check_well_formed};
+
+/// Every tag [`render`] can produce; [`check_well_formed`] refuses any other.
+pub const ALLOWED_TAGS: &[&str] = &["a", "br", "code", "em", "pre", "s", "span", "strong", "u"];
+
+/// Every tag the 4chan dialect can produce; [`check_dialect`] refuses any other.
+pub const FOURCHAN_TAGS: &[&str] = &["a", "b", "br", "code", "i", "pre", "s", "span", "u"];
+
+/// The HTML vocabulary a body is rendered in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// wani's own: what a post's `html` holds.
+    Native,
+    /// 4chan's `com` conventions, for a post in `thread` (links into it are `#p{no}`).
+    FourChan { thread: u64 },
+}
+
+impl Dialect {
+    /// How `'` is escaped: 4chan writes `&#039;`, and some of its clients decode only that form.
+    fn apostrophe(self) -> &'static str {
+        match self {
+            Dialect::Native => "&#39;",
+            Dialect::FourChan { .. } => "&#039;",
+        }
+    }
+}
+
+/// `text` escaped for HTML as `dialect` escapes it, with the characters bodies lose dropped:
+/// for the plain-text fields that 4chan's API serves as HTML (`name`, `sub`, `filename`).
+pub fn escape(text: &str, dialect: Dialect) -> String {
+    let mut out = String::with_capacity(text.len());
+    clean::escape(text, &mut out, dialect.apostrophe());
+    out
+}
+
+/// How many inline delimiters may be open at once; enough for any real post, and a bound on
+/// how deep the output nests.
+pub const MAX_DEPTH: usize = 8;
+
+/// A longer URL is left as text: no real link is this long, and browsers and proxies start
+/// refusing them around here.
+pub const MAX_URL_BYTES: usize = 2048;
+
+/// What [`render`] needs to know about the world to draw links.
+pub trait Resolve {
+    /// The thread of post `no` on `board`, or None when there is no such post (never posted, or deleted).
+    fn post_thread(&self, board: &str, no: u64) -> Option<u64>;
+    fn board_exists(&self, board: &str) -> bool;
+}
+
+/// A rendered body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    pub html: String,
+    /// Every `(board, no)` the body links to with `>>` or `>>>`, live or dead, each once, in
+    /// order of first appearance: what backlinks are built from, and which posts to re-render
+    /// when a linked post is deleted.
+    pub quotes: Vec<(String, u64)>,
+}
+
+/// Renders what a poster typed on `board` as safe HTML; see the module docs for the rules.
+pub fn render(body: &str, board: &str, resolve: &impl Resolve) -> Rendered {
+    render_dialect(body, board, resolve, Dialect::Native)
+}
+
+/// [`render`] in another HTML vocabulary: the same parse, other tags (see the module docs).
+pub fn render_dialect(
+    body: &str,
+    board: &str,
+    resolve: &impl Resolve,
+    dialect: Dialect,
+) -> Rendered {
+    let body = clean::clean(body);
+    let mut out = Out {
+        html: String::with_capacity(body.len() + body.len() / 4),
+        dialect,
+        board,
+        resolve,
+        quotes: Vec::new(),
+        quoted: HashSet::new(),
+        threads: HashMap::new(),
+        boards: HashMap::new(),
+    };
+    block::render(&body, &mut out);
+    Rendered {
+        html: out.html,
+        quotes: out.quotes,
+    }
+}
+
+/// The output being built, and what has been asked of the resolver so far: a body repeating
+/// one link thousands of times asks about it once.
+struct Out<'a, R> {
+    html: String,
+    dialect: Dialect,
+    board: &'a str,
+    resolve: &'a R,
+    quotes: Vec<(String, u64)>,
+    quoted: HashSet<(String, u64)>,
+    threads: HashMap<(String, u64), Option<u64>>,
+    boards: HashMap<String, bool>,
+}
+
+impl<R: Resolve> Out<'_, R> {
+    fn text(&mut self, text: &str) {
+        clean::escape(text, &mut self.html, self.dialect.apostrophe());
+    }
+
+    /// Records a link to `(board, no)` and returns the thread it lives in, if it does.
+    fn post_thread(&mut self, board: &str, no: u64) -> Option<u64> {
+        let key = (board.to_owned(), no);
+        if self.quoted.insert(key.clone()) {
+            self.quotes.push(key.clone());
+        }
+        let resolve = self.resolve;
+        *self
+            .threads
+            .entry(key)
+            .or_insert_with(|| resolve.post_thread(board, no))
+    }
+
+    fn board_exists(&mut self, board: &str) -> bool {
+        let resolve = self.resolve;
+        *self
+            .boards
+            .entry(board.to_owned())
+            .or_insert_with(|| resolve.board_exists(board))
+    }
+}

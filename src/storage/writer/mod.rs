@@ -1,0 +1,341 @@
+//! The single writer: one thread owns every write transaction and commits in groups.
+//!
+//! Requests queue on a channel. The writer takes every request waiting at that moment, applies
+//! them in order inside one durable transaction, commits once (one fsync for the whole group),
+//! runs the commit listener (cache invalidation, later live events), and only then answers each
+//! request. A request is therefore never acknowledged before its data is on disk, and a burst of
+//! concurrent posts costs one commit instead of one each.
+//!
+//! Each write checks its preconditions (board exists, thread open) before it changes anything,
+//! so a refused write is a value in the batch and leaves the transaction untouched for the
+//! others.
+
+use std::panic::AssertUnwindSafe;
+use std::sync::Mutex;
+use std::thread::JoinHandle;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use redb::{ReadableTable, WriteTransaction};
+use tokio::sync::{mpsc, oneshot};
+
+use super::{decode, encode, Store, BOARDS, BOARD_COUNTERS};
+use crate::error::{ApiError, ApiResult, ErrorKind};
+use crate::model::{Board, PostDraft};
+use crate::notify::{notify, Severity};
+
+/// The most writes committed in one transaction; bounds the latency of the first in a group.
+const MAX_GROUP: usize = 512;
+/// Requests that may wait for the writer before submitters wait for room.
+const QUEUE: usize = 4096;
+
+/// A change to the data.
+#[derive(Debug, Clone)]
+pub enum Write {
+    /// Creates the board or replaces its settings.
+    PutBoard(Board),
+    CreateThread {
+        board: String,
+        draft: PostDraft,
+    },
+    CreateReply {
+        board: String,
+        thread: u64,
+        draft: PostDraft,
+    },
+    /// Self-deletion: the post (a thread, for an OP) or only its files, when `password` (its
+    /// keyed hash) matches and the board's window is open.
+    DeletePost {
+        board: String,
+        no: u64,
+        password: [u8; 32],
+        file_only: bool,
+    },
+    /// Deletes archived threads older than their board's `archive_days`.
+    PruneArchive,
+    /// Turns the S3 mirror on (queueing every stored file) or off (dropping the queue).
+    SetMirror(bool),
+    /// Backup jobs the S3 worker finished.
+    OutboxDone(Vec<u64>),
+}
+
+/// What a successful write produced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Written {
+    Board,
+    Post { board: String, thread: u64, no: u64 },
+    Deleted,
+    Pruned { threads: usize },
+    Mirror { queued: usize },
+    OutboxDone,
+}
+
+/// What a committed transaction changed, for whoever keeps derived state (caches, live feeds).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    Board {
+        board: String,
+    },
+    ThreadCreated {
+        board: String,
+        thread: u64,
+    },
+    /// A reply; `bumped` when it moved the thread up the bump order.
+    Reply {
+        board: String,
+        thread: u64,
+        no: u64,
+        bumped: bool,
+    },
+    ThreadArchived {
+        board: String,
+        thread: u64,
+    },
+    /// A post's html, backlinks or files changed.
+    PostEdited {
+        board: String,
+        thread: u64,
+    },
+    PostDeleted {
+        board: String,
+        thread: u64,
+    },
+    ThreadDeleted {
+        board: String,
+        thread: u64,
+    },
+    /// No post carries this file any more: its files on disk may go.
+    FileUnreferenced {
+        sha256: String,
+        ext: String,
+        thumb_ext: String,
+    },
+    /// A live event, already in the `events` table, to publish.
+    Live(crate::live::Published),
+    /// Backup jobs were queued in the outbox: wake the S3 worker.
+    OutboxQueued,
+}
+
+/// Runs after every successful commit, on the writer thread, before any request is answered.
+pub type CommitListener = Box<dyn Fn(&[Change]) + Send>;
+
+enum Msg {
+    Write(Box<Write>, oneshot::Sender<ApiResult<Written>>),
+    Stop,
+}
+
+/// The handle the rest of the server writes through.
+pub struct Writer {
+    tx: mpsc::Sender<Msg>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Writer {
+    pub fn start(store: &Store, listener: CommitListener) -> Writer {
+        let (tx, rx) = mpsc::channel(QUEUE);
+        let db = store.db.clone();
+        let thread = std::thread::Builder::new()
+            .name("wani-writer".into())
+            .spawn(move || {
+                let run =
+                    std::panic::catch_unwind(AssertUnwindSafe(|| writer_loop(&db, rx, listener)));
+                if run.is_err() {
+                    notify(
+                        Severity::Error,
+                        "writer_panicked",
+                        "the writer thread panicked; writes are refused until restart",
+                    );
+                }
+            })
+            .expect("spawning the writer thread");
+        Writer {
+            tx,
+            thread: Mutex::new(Some(thread)),
+        }
+    }
+
+    /// Queues a write and waits until it is durably committed (or refused).
+    pub async fn submit(&self, write: Write) -> ApiResult<Written> {
+        let (reply, answer) = oneshot::channel();
+        self.tx
+            .send(Msg::Write(Box::new(write), reply))
+            .await
+            .map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?
+    }
+
+    /// Commits what is queued, then stops the writer thread. Later writes get `unavailable`.
+    pub async fn stop(&self) {
+        let _ = self.tx.send(Msg::Stop).await;
+        let thread = self.thread.lock().unwrap().take();
+        if let Some(thread) = thread {
+            let _ = tokio::task::spawn_blocking(move || thread.join()).await;
+        }
+    }
+}
+
+fn stopped() -> ApiError {
+    ApiError::new(
+        ErrorKind::Unavailable,
+        "The server is shutting down; try again in a moment.",
+    )
+}
+
+type Reply = oneshot::Sender<ApiResult<Written>>;
+
+fn writer_loop(db: &redb::Database, mut rx: mpsc::Receiver<Msg>, listener: CommitListener) {
+    let mut stopping = false;
+    while !stopping {
+        let Some(first) = rx.blocking_recv() else {
+            return;
+        };
+        let mut group: Vec<(Write, Reply)> = Vec::new();
+        let mut next = Some(first);
+        while let Some(msg) = next.take() {
+            match msg {
+                Msg::Write(write, reply) => group.push((*write, reply)),
+                Msg::Stop => stopping = true,
+            }
+            if group.len() < MAX_GROUP && !stopping {
+                next = rx.try_recv().ok();
+            }
+        }
+        if !group.is_empty() {
+            commit_group(db, group, &listener);
+        }
+    }
+}
+
+fn commit_group(db: &redb::Database, group: Vec<(Write, Reply)>, listener: &CommitListener) {
+    let now = unix_now();
+    let mut changes = Vec::new();
+    let result = (|| -> Result<Vec<ApiResult<Written>>, redb::Error> {
+        let txn = db.begin_write()?;
+        let mut outcomes = Vec::with_capacity(group.len());
+        for (write, _) in &group {
+            outcomes.push(apply(&txn, write, now, &mut changes)?);
+        }
+        txn.commit()?;
+        Ok(outcomes)
+    })();
+    match result {
+        Ok(outcomes) => {
+            if !changes.is_empty() {
+                listener(&changes);
+            }
+            for ((_, reply), outcome) in group.into_iter().zip(outcomes) {
+                let _ = reply.send(outcome);
+            }
+        }
+        Err(e) => {
+            let error =
+                ApiError::internal("storage_error", format!("write transaction failed: {e}"));
+            for (_, reply) in group {
+                let _ = reply.send(Err(error.clone()));
+            }
+        }
+    }
+}
+
+pub(crate) fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// Outer error: storage failed and the whole group is abandoned. Inner error: this write was
+/// refused and changed nothing.
+type Applied = Result<ApiResult<Written>, redb::Error>;
+
+fn apply(txn: &WriteTransaction, write: &Write, now: u64, changes: &mut Vec<Change>) -> Applied {
+    match write {
+        Write::PutBoard(board) => put_board(txn, board, changes),
+        Write::CreateThread { board, draft } => {
+            posts::create_thread(txn, board, draft, now, changes)
+        }
+        Write::CreateReply {
+            board,
+            thread,
+            draft,
+        } => posts::create_reply(txn, board, *thread, draft, now, changes),
+        Write::DeletePost {
+            board,
+            no,
+            password,
+            file_only,
+        } => delete::delete_post(txn, board, *no, password, *file_only, now, changes),
+        Write::PruneArchive => delete::prune_archive(txn, now, changes),
+        Write::SetMirror(on) => outbox::set_mirror(txn, *on, changes),
+        Write::OutboxDone(ids) => outbox::done(txn, ids),
+    }
+}
+
+/// Decoding a stored value can only fail on a corrupt database; treat it as a storage failure.
+fn stored<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, redb::Error> {
+    decode(bytes).map_err(|e| redb::Error::Corrupted(e.message))
+}
+
+/// Appends a live event to the `events` table (dropping the oldest beyond what is kept) and
+/// queues it for publishing after the commit.
+fn emit(
+    txn: &WriteTransaction,
+    event: crate::live::Event,
+    changes: &mut Vec<Change>,
+) -> Result<(), redb::Error> {
+    let id = {
+        let mut meta = txn.open_table(super::META)?;
+        let id = meta.get("event_seq")?.map_or(0, |v| v.value()) + 1;
+        meta.insert("event_seq", id)?;
+        id
+    };
+    let mut events = txn.open_table(super::EVENTS)?;
+    events.insert(id, encode(&event).as_slice())?;
+    if id > super::EVENTS_KEPT {
+        events.remove(id - super::EVENTS_KEPT)?;
+    }
+    changes.push(Change::Live(crate::live::Published::new(id, &event)));
+    Ok(())
+}
+
+/// A post's html, backlinks or files changed: invalidate and tell live subscribers.
+fn post_changed(
+    txn: &WriteTransaction,
+    post: &crate::model::Post,
+    changes: &mut Vec<Change>,
+) -> Result<(), redb::Error> {
+    changes.push(Change::PostEdited {
+        board: post.board.clone(),
+        thread: post.thread,
+    });
+    let event = crate::live::Event::Post {
+        board: post.board.clone(),
+        thread: post.thread,
+        post: serde_json::to_value(post).expect("posts serialize"),
+    };
+    emit(txn, event, changes)
+}
+
+fn put_board(txn: &WriteTransaction, board: &Board, changes: &mut Vec<Change>) -> Applied {
+    txn.open_table(BOARDS)?
+        .insert(board.slug.as_str(), encode(board).as_slice())?;
+    let mut counters = txn.open_table(BOARD_COUNTERS)?;
+    if counters.get(board.slug.as_str())?.is_none() {
+        counters.insert(board.slug.as_str(), (0, 0))?;
+    }
+    changes.push(Change::Board {
+        board: board.slug.clone(),
+    });
+    Ok(Ok(Written::Board))
+}
+
+fn load_board(txn: &WriteTransaction, slug: &str) -> Result<Option<Board>, redb::Error> {
+    let boards = txn.open_table(BOARDS)?;
+    let row = boards.get(slug)?;
+    row.map(|v| stored(v.value())).transpose()
+}
+
+mod delete;
+mod outbox;
+mod posts;
+#[cfg(test)]
+mod tests;

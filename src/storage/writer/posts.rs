@@ -1,0 +1,362 @@
+//! Writing new posts: numbering, rendering with live links, backlinks, files, bumping and
+//! pushing old threads out of the live list.
+
+use redb::{ReadableTable, WriteTransaction};
+
+use super::{load_board, outbox, stored, Applied, Change, Written};
+use crate::error::{ApiError, ErrorKind};
+use crate::identity::poster_id;
+use crate::live::Event;
+use crate::markup::{self, Resolve};
+use crate::model::{Board, OutboxOp, Post, PostDraft, StoredFile, ThreadMeta};
+use crate::storage::{
+    encode, ARCHIVE, BOARDS, BOARD_COUNTERS, BUMP_ORDER, FILES, META, PASSWORDS, POSTS, RECENT,
+    THREADS, THREAD_POSTS, TOMBSTONES,
+};
+
+/// Resolves `>>N` links against the transaction being written, so a post can link to one
+/// committed a moment earlier in the same group.
+pub(super) struct TxnResolver<'a> {
+    pub txn: &'a WriteTransaction,
+}
+
+impl Resolve for TxnResolver<'_> {
+    fn post_thread(&self, board: &str, no: u64) -> Option<u64> {
+        let posts = self.txn.open_table(POSTS).ok()?;
+        let row = posts.get((board, no)).ok()??;
+        stored::<Post>(row.value()).ok().map(|p| p.thread)
+    }
+
+    fn board_exists(&self, board: &str) -> bool {
+        let Ok(boards) = self.txn.open_table(BOARDS) else {
+            return false;
+        };
+        boards.get(board).is_ok_and(|row| row.is_some())
+    }
+}
+
+pub(super) fn load_post(
+    txn: &WriteTransaction,
+    board: &str,
+    no: u64,
+) -> Result<Option<Post>, redb::Error> {
+    let posts = txn.open_table(POSTS)?;
+    let row = posts.get((board, no))?;
+    row.map(|v| stored(v.value())).transpose()
+}
+
+pub(super) fn put_post(txn: &WriteTransaction, post: &Post) -> Result<(), redb::Error> {
+    txn.open_table(POSTS)?
+        .insert((post.board.as_str(), post.no), encode(post).as_slice())?;
+    Ok(())
+}
+
+pub(super) fn load_thread(
+    txn: &WriteTransaction,
+    board: &str,
+    no: u64,
+) -> Result<Option<ThreadMeta>, redb::Error> {
+    let threads = txn.open_table(THREADS)?;
+    let row = threads.get((board, no))?;
+    row.map(|v| stored(v.value())).transpose()
+}
+
+pub(super) fn put_thread(
+    txn: &WriteTransaction,
+    board: &str,
+    meta: &ThreadMeta,
+) -> Result<(), redb::Error> {
+    txn.open_table(THREADS)?
+        .insert((board, meta.no), encode(meta).as_slice())?;
+    Ok(())
+}
+
+/// The thread a deleted post belonged to, if `no` was deleted.
+pub(super) fn tombstone(
+    txn: &WriteTransaction,
+    board: &str,
+    no: u64,
+) -> Result<Option<u64>, redb::Error> {
+    let tombstones = txn.open_table(TOMBSTONES)?;
+    let row = tombstones.get((board, no))?;
+    Ok(row.map(|v| v.value()))
+}
+
+fn counters(txn: &WriteTransaction, slug: &str) -> Result<(u64, u64), redb::Error> {
+    let table = txn.open_table(BOARD_COUNTERS)?;
+    let row = table.get(slug)?;
+    Ok(row.map(|v| v.value()).unwrap_or((0, 0)))
+}
+
+/// Writes a new post numbered `no` in `thread`: renders it (links resolved now), stores it with
+/// its password and files, adds it to the recent list, and gives each post it quotes a
+/// backlink.
+fn write_post(
+    txn: &WriteTransaction,
+    board: &Board,
+    no: u64,
+    thread: u64,
+    now: u64,
+    draft: &PostDraft,
+    changes: &mut Vec<Change>,
+) -> Result<(), redb::Error> {
+    let slug = board.slug.as_str();
+    let rendered = markup::render(&draft.body, slug, &TxnResolver { txn });
+    let post = Post {
+        no,
+        thread,
+        board: slug.to_owned(),
+        created_at: now,
+        name: draft.name.clone(),
+        subject: draft.subject.clone(),
+        body: draft.body.clone(),
+        html: rendered.html,
+        sage: draft.sage,
+        files: draft.files.iter().map(|(file, _)| file.clone()).collect(),
+        trip: draft.trip.clone(),
+        id: draft
+            .id_key
+            .filter(|_| board.poster_ids)
+            .map(|key| poster_id(&key, thread)),
+        backlinks: Vec::new(),
+        files_deleted: false,
+    };
+    reference_files(txn, draft, changes)?;
+    put_post(txn, &post)?;
+    let body = serde_json::to_value(&post).expect("posts serialize");
+    let event = if thread == no {
+        Event::Thread {
+            board: slug.to_owned(),
+            thread,
+            post: body,
+        }
+    } else {
+        Event::Post {
+            board: slug.to_owned(),
+            thread,
+            post: body,
+        }
+    };
+    super::emit(txn, event, changes)?;
+    txn.open_table(THREAD_POSTS)?
+        .insert((slug, thread, no), ())?;
+    if let Some(password) = &draft.password {
+        txn.open_table(PASSWORDS)?
+            .insert((slug, no), password.as_slice())?;
+    }
+    let seq = {
+        let mut meta = txn.open_table(META)?;
+        let seq = meta.get("recent_seq")?.map_or(0, |v| v.value()) + 1;
+        meta.insert("recent_seq", seq)?;
+        seq
+    };
+    txn.open_table(RECENT)?.insert(seq, (slug, no))?;
+
+    for (quoted_board, quoted) in rendered.quotes {
+        if quoted_board != slug || quoted >= no {
+            continue;
+        }
+        if let Some(mut target) = load_post(txn, slug, quoted)? {
+            if !target.backlinks.contains(&no) {
+                target.backlinks.push(no);
+                put_post(txn, &target)?;
+                super::post_changed(txn, &target, changes)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Counts a reference to each of the draft's files (already on disk; this row is what makes
+/// them owned).
+fn reference_files(
+    txn: &WriteTransaction,
+    draft: &PostDraft,
+    changes: &mut Vec<Change>,
+) -> Result<(), redb::Error> {
+    for (_, new) in &draft.files {
+        let mut files = txn.open_table(FILES)?;
+        let existing = files
+            .get(new.sha256.as_str())?
+            .map(|row| stored::<StoredFile>(row.value()))
+            .transpose()?;
+        let entry = match existing {
+            Some(mut entry) => {
+                entry.refs += 1;
+                entry
+            }
+            None => StoredFile {
+                refs: 1,
+                ..new.clone()
+            },
+        };
+        files.insert(new.sha256.as_str(), encode(&entry).as_slice())?;
+        drop(files);
+        if entry.refs == 1 {
+            outbox::queue(txn, OutboxOp::Upload, &entry, changes)?;
+        }
+    }
+    Ok(())
+}
+
+pub(super) fn create_thread(
+    txn: &WriteTransaction,
+    slug: &str,
+    draft: &PostDraft,
+    now: u64,
+    changes: &mut Vec<Change>,
+) -> Applied {
+    let Some(board) = load_board(txn, slug)? else {
+        return Ok(Err(ApiError::board_not_found(slug)));
+    };
+    let (last_no, live) = counters(txn, slug)?;
+    let no = last_no + 1;
+    write_post(txn, &board, no, no, now, draft, changes)?;
+    let meta = ThreadMeta {
+        no,
+        sticky: false,
+        locked: false,
+        archived: false,
+        archived_at: None,
+        replies: 0,
+        images: 0,
+        bumped_at: now,
+        bump_key: no,
+    };
+    put_thread(txn, slug, &meta)?;
+    txn.open_table(BUMP_ORDER)?.insert((slug, no), no)?;
+    txn.open_table(BOARD_COUNTERS)?
+        .insert(slug, (no, live + 1))?;
+    changes.push(Change::ThreadCreated {
+        board: slug.to_owned(),
+        thread: no,
+    });
+    push_out_overflow(txn, &board, no, now, changes)?;
+    Ok(Ok(Written::Post {
+        board: slug.to_owned(),
+        thread: no,
+        no,
+    }))
+}
+
+/// Pushes the least recently bumped non-sticky threads out of the live list until at most
+/// `thread_limit` are live: into the archive, or deleted when the board keeps no archive. The
+/// thread just created (`keep`) is never the one pushed out.
+fn push_out_overflow(
+    txn: &WriteTransaction,
+    board: &Board,
+    keep: u64,
+    now: u64,
+    changes: &mut Vec<Change>,
+) -> Result<(), redb::Error> {
+    let slug = board.slug.as_str();
+    while counters(txn, slug)?.1 > u64::from(board.thread_limit) {
+        let Some(mut meta) = oldest_pushable(txn, slug, keep)? else {
+            break;
+        };
+        if board.archive_days == 0 {
+            super::delete::delete_thread(txn, slug, meta.no, changes)?;
+            continue;
+        }
+        txn.open_table(BUMP_ORDER)?.remove((slug, meta.bump_key))?;
+        meta.archived = true;
+        meta.archived_at = Some(now);
+        put_thread(txn, slug, &meta)?;
+        txn.open_table(ARCHIVE)?.insert((slug, now, meta.no), ())?;
+        let (last_no, live) = counters(txn, slug)?;
+        txn.open_table(BOARD_COUNTERS)?
+            .insert(slug, (last_no, live - 1))?;
+        changes.push(Change::ThreadArchived {
+            board: slug.to_owned(),
+            thread: meta.no,
+        });
+        let update = Event::Update {
+            board: slug.to_owned(),
+            thread: meta.no,
+            sticky: meta.sticky,
+            locked: meta.locked,
+            archived: true,
+        };
+        super::emit(txn, update, changes)?;
+    }
+    Ok(())
+}
+
+/// The least recently bumped live thread that is neither sticky nor `keep`.
+fn oldest_pushable(
+    txn: &WriteTransaction,
+    slug: &str,
+    keep: u64,
+) -> Result<Option<ThreadMeta>, redb::Error> {
+    let order = txn.open_table(BUMP_ORDER)?;
+    for row in order.range((slug, 0)..=(slug, u64::MAX))? {
+        let thread = row?.1.value();
+        if thread == keep {
+            continue;
+        }
+        let meta = load_thread(txn, slug, thread)?.ok_or_else(|| {
+            redb::Error::Corrupted(format!("bump_order lists missing thread /{slug}/{thread}"))
+        })?;
+        if !meta.sticky {
+            return Ok(Some(meta));
+        }
+    }
+    Ok(None)
+}
+
+pub(super) fn create_reply(
+    txn: &WriteTransaction,
+    slug: &str,
+    thread: u64,
+    draft: &PostDraft,
+    now: u64,
+    changes: &mut Vec<Change>,
+) -> Applied {
+    let Some(board) = load_board(txn, slug)? else {
+        return Ok(Err(ApiError::board_not_found(slug)));
+    };
+    let Some(mut meta) = load_thread(txn, slug, thread)? else {
+        if tombstone(txn, slug, thread)? == Some(thread) {
+            return Ok(Err(ApiError::thread_deleted(slug, thread)));
+        }
+        return Ok(Err(ApiError::thread_not_found(slug, thread)));
+    };
+    if meta.archived {
+        let message = format!("Thread {thread} on /{slug}/ is archived; it takes no more replies.");
+        return Ok(Err(ApiError::new(ErrorKind::ThreadArchived, message)));
+    }
+    if meta.locked {
+        let message = format!("Thread {thread} on /{slug}/ is locked; it takes no more replies.");
+        return Ok(Err(ApiError::new(ErrorKind::ThreadLocked, message)));
+    }
+    let (last_no, live) = counters(txn, slug)?;
+    let no = last_no + 1;
+    let reply = PostDraft {
+        subject: None,
+        ..draft.clone()
+    };
+    write_post(txn, &board, no, thread, now, &reply, changes)?;
+    let bumped = board.reply_bumps(meta.replies, draft.sage);
+    meta.replies += 1;
+    meta.images += draft.files.len() as u32;
+    if bumped {
+        let mut order = txn.open_table(BUMP_ORDER)?;
+        order.remove((slug, meta.bump_key))?;
+        order.insert((slug, no), thread)?;
+        meta.bump_key = no;
+        meta.bumped_at = now;
+    }
+    put_thread(txn, slug, &meta)?;
+    txn.open_table(BOARD_COUNTERS)?.insert(slug, (no, live))?;
+    changes.push(Change::Reply {
+        board: slug.to_owned(),
+        thread,
+        no,
+        bumped,
+    });
+    Ok(Ok(Written::Post {
+        board: slug.to_owned(),
+        thread,
+        no,
+    }))
+}

@@ -1,0 +1,175 @@
+#!/usr/bin/env bash
+# Live-updates benchmark for wani: many Server-Sent Events subscribers on one board, on loopback.
+#
+# What it measures
+#   1. Starts a release wani with a board /bench/ holding one thread, `max_connections` raised
+#      above $SUBSCRIBERS, and the open-file limit raised (to 65536, or the hard limit when that
+#      is lower and the script may not raise it).
+#   2. Opens $SUBSCRIBERS connections to GET /api/live?board=bench from test/bench/live_clients.py
+#      ($WORKERS Python processes, raw non-blocking sockets and epoll; Python 3.11 standard
+#      library only), and waits until every one has its 200 and the opening `retry: 3000`.
+#   3. Memory per subscriber: wani's VmRSS (/proc/PID/status) just before the connections and
+#      $SETTLE_S seconds after the last one, the difference divided by the subscribers.
+#   4. Delivery delay: $POSTS replies POSTed one at a time, one every $SPACING_MS ms, over one
+#      keep-alive connection. The poster notes when it sent each POST and when its 201 arrived;
+#      every subscriber notes when the read completing each event returned (CLOCK_MONOTONIC, one
+#      clock for all processes of the machine). Reported, over the posts, as median / p99 / max
+#      of: the delay from the 201 to the last of the subscribers receiving the event, and to the
+#      median subscriber; and over every single delivery. The same again from the moment the POST
+#      was sent. wani publishes an event before it answers the post, so a delivery can come
+#      before the 201 (a negative delay).
+#   5. Whether the client could keep up: the CPU time of wani and of the client processes
+#      during the posting phase. While it is measured, a client process only reads each readable
+#      socket and notes the time; it parses the bytes afterwards.
+#   The script exits non-zero when a subscriber fails to connect or does not receive every
+#   event exactly once and in order, when a post is not answered 201, or when wani fails to start.
+#
+# Targets (from the issue)
+#   - hold 10 000 concurrent subscribers on a 2-core machine;
+#   - report the memory per subscriber and the delay from a post's 201 to the last subscriber.
+#
+# Fairness notes
+#   - wani and the client processes share the machine's CPUs; nothing is pinned. The client's
+#     CPU time is printed so its share can be judged.
+#   - Only the bench poster writes during the measurement, so each post is one event.
+#
+# How to run (from anywhere; as root, or with python3 and curl already installed)
+#   test/bench/live.sh
+# Settings, as environment variables:
+#   SUBSCRIBERS=10000  concurrent subscribers
+#   POSTS=20           replies posted in the measured phase
+#   SPACING_MS=500     time between the starts of two posts
+#   WORKERS=2          client processes holding the subscribers
+#   SETTLE_S=2         wait after the last connection before reading wani's RSS
+#   DRAIN_S=5          wait after the last post before the subscribers stop recording
+#   WANI_BIN=...       use this binary instead of building target/release/wani with cargo
+#   KEEP_TMP=1         keep the temp dir (data, config, log) and print its path
+#
+# Needs: python3 (3.11 or later) and curl (installed with apt-get when missing), and cargo
+# unless WANI_BIN is given.
+
+set -euo pipefail
+
+SUBSCRIBERS=${SUBSCRIBERS:-10000}
+POSTS=${POSTS:-20}
+SPACING_MS=${SPACING_MS:-500}
+WORKERS=${WORKERS:-2}
+SETTLE_S=${SETTLE_S:-2}
+DRAIN_S=${DRAIN_S:-5}
+KEEP_TMP=${KEEP_TMP:-0}
+BOARD=bench
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+
+die() {
+    echo "live.sh: error: $*" >&2
+    exit 1
+}
+say() { echo "== $*" >&2; }
+
+# --- tools and limits --------------------------------------------------------------------------
+command -v python3 >/dev/null || (apt-get update && apt-get install -y python3)
+command -v curl >/dev/null || (apt-get update && apt-get install -y curl)
+python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' || die "python3 3.11 or later is needed"
+
+# Every subscriber is a file descriptor in wani and one in a client process.
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+FD_LIMIT=$(ulimit -n)
+[ "$FD_LIMIT" -ge $((SUBSCRIBERS + 256)) ] ||
+    die "the open-file limit is $FD_LIMIT, too low for $SUBSCRIBERS subscribers (raise the hard limit)"
+MAX_CONNECTIONS=$((SUBSCRIBERS + 2000))
+[ "$MAX_CONNECTIONS" -ge 12000 ] || MAX_CONNECTIONS=12000
+
+# --- temp dir and cleanup ----------------------------------------------------------------------
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/wani-live-bench.XXXXXX")
+WANI_PID=
+stop_pid() {
+    local pid=$1
+    [ -n "$pid" ] || return 0
+    kill -TERM "$pid" 2>/dev/null || return 0
+    for _ in $(seq 1 150); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+}
+cleanup() {
+    stop_pid "$WANI_PID"
+    if [ "$KEEP_TMP" = 1 ]; then
+        echo "live.sh: kept $TMP" >&2
+    else
+        rm -rf "$TMP"
+    fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# --- build and start wani ----------------------------------------------------------------------
+if [ -z "${WANI_BIN:-}" ]; then
+    say "building wani (cargo build --release)"
+    (cd "$ROOT" && cargo build --release --quiet) || die "cargo build --release failed"
+    WANI_BIN=$ROOT/target/release/wani
+fi
+[ -x "$WANI_BIN" ] || die "$WANI_BIN is not an executable"
+
+cat >"$TMP/wani.toml" <<EOF
+max_connections = $MAX_CONNECTIONS
+
+[[boards]]
+slug = "$BOARD"
+title = "Bench"
+bump_limit = 1000000
+EOF
+
+say "starting wani (max_connections = $MAX_CONNECTIONS, open-file limit $FD_LIMIT)"
+"$WANI_BIN" --listen 127.0.0.1:0 --data "$TMP/data" --config "$TMP/wani.toml" 2>"$TMP/wani.log" &
+WANI_PID=$!
+WANI_PORT=
+for _ in $(seq 1 100); do
+    WANI_PORT=$(sed -n 's#.*listening on http://127\.0\.0\.1:\([0-9]*\)/.*#\1#p' "$TMP/wani.log" | head -n1)
+    [ -n "$WANI_PORT" ] && break
+    kill -0 "$WANI_PID" 2>/dev/null || { cat "$TMP/wani.log" >&2; die "wani exited at start"; }
+    sleep 0.1
+done
+[ -n "$WANI_PORT" ] || { cat "$TMP/wani.log" >&2; die "wani did not report its port within 10s"; }
+API=http://127.0.0.1:$WANI_PORT/api/boards/$BOARD
+
+THREAD=$(curl -sSf -H 'Content-Type: application/json' \
+    --data-binary '{"subject":"Live","body":"The thread the benchmark replies to."}' "$API/threads" |
+    sed -n 's/.*"thread":\([0-9]*\).*/\1/p')
+[ -n "$THREAD" ] || die "creating the thread failed"
+
+# Other work on the machine skews every figure: note how busy the CPUs are in the second before.
+cpu_sample() { awk '/^cpu / { print $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9, $5 + $6 }' /proc/stat; }
+read -r total0 idle0 < <(cpu_sample)
+sleep 1
+read -r total1 idle1 < <(cpu_sample)
+BUSY_BEFORE=$(awk -v t=$((total1 - total0)) -v i=$((idle1 - idle0)) \
+    'BEGIN { printf "%.0f", (t > 0) ? 100 * (t - i) / t : 0 }')
+[ "$BUSY_BEFORE" -le 10 ] ||
+    say "warning: the CPUs were ${BUSY_BEFORE}% busy before the run; other work will skew the figures"
+
+# --- run ---------------------------------------------------------------------------------------
+say "connecting $SUBSCRIBERS subscribers, then posting $POSTS replies"
+status=0
+python3 "$HERE/live_clients.py" --port "$WANI_PORT" --server-pid "$WANI_PID" --board "$BOARD" \
+    --thread "$THREAD" --subscribers "$SUBSCRIBERS" --posts "$POSTS" --spacing-ms "$SPACING_MS" \
+    --workers "$WORKERS" --settle-s "$SETTLE_S" --drain-s "$DRAIN_S" >"$TMP/result.txt" || status=$?
+kill -0 "$WANI_PID" 2>/dev/null || { cat "$TMP/wani.log" >&2; die "wani died during the run"; }
+ERRORS=$(grep -c ' ERROR \| WARN ' "$TMP/wani.log" || true)
+
+# --- report ------------------------------------------------------------------------------------
+mem_total=$(awk '/^MemTotal:/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
+cpu_model=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+echo
+echo "wani live-updates benchmark ($(date -u '+%Y-%m-%d %H:%M UTC'))"
+echo "machine: $(nproc) CPUs, ${cpu_model:-unknown CPU}, $mem_total RAM, kernel $(uname -r)"
+echo "CPU busy in the second before the run (other work): ${BUSY_BEFORE}%"
+echo "versions: $("$WANI_BIN" --version), $(python3 --version)"
+echo "setup: $SUBSCRIBERS subscribers to /api/live?board=$BOARD from $WORKERS client processes; max_connections $MAX_CONNECTIONS; open-file limit $FD_LIMIT"
+echo "wani log: $(wc -l <"$TMP/wani.log") lines, $ERRORS at WARN or ERROR"
+echo
+cat "$TMP/result.txt"
+[ "$status" = 0 ] || die "the run failed (see above)"

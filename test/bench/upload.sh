@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# Upload benchmark: posting a 5 MB photo to wani over loopback.
+#
+# What it measures
+#   A 5120x3200 JPEG of about 5 MB (the fixture path-2560x1600.jpg scaled up 2x by libvips at
+#   quality 94) is posted as a reply with curl, multipart/form-data, as a browser would. Each
+#   upload is a different file (the width is cut by one more pixel each time), so dedup never
+#   skips the work: every upload is streamed to tmp/, sniffed, stripped of metadata, fully
+#   decoded, thumbnailed, hashed, written and fsynced, then committed. Three runs of $COUNT
+#   uploads each: 1 client (one after another), then $CONCURRENCY clients, then 2 x
+#   $CONCURRENCY clients. Reported per run: uploads/s, MB/s of request bodies, median and p99
+#   of curl's total time per upload; then wani's peak resident memory (VmHWM) over all runs.
+#   Any answer other than 201 makes the script exit non-zero.
+#
+# How to run (from anywhere; as root, or with the tools below installed)
+#   test/bench/upload.sh
+# Settings, as environment variables:
+#   COUNT=16         uploads per run
+#   CONCURRENCY=2    clients in the second run (the third uses twice as many)
+#   WANI_BIN=...     use this binary instead of building target/release/wani with cargo
+#   KEEP_TMP=1       keep the temp dir (images, data, logs)
+#
+# Needs: vips (libvips-tools) and curl, installed with apt-get when missing; cargo unless
+# WANI_BIN is given.
+
+set -euo pipefail
+
+COUNT=${COUNT:-16}
+CONCURRENCY=${CONCURRENCY:-2}
+KEEP_TMP=${KEEP_TMP:-0}
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+FIXTURE=${FIXTURE:-$ROOT/../shared/fixtures/images/path-2560x1600.jpg}
+
+die() {
+    echo "upload.sh: error: $*" >&2
+    exit 1
+}
+say() { echo "== $*" >&2; }
+
+missing=()
+command -v vips >/dev/null || missing+=(libvips-tools)
+command -v curl >/dev/null || missing+=(curl)
+if ((${#missing[@]})); then
+    say "installing ${missing[*]}"
+    [[ $(id -u) == 0 ]] || die "missing ${missing[*]}; install them (apt-get install ${missing[*]})"
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+[[ -f $FIXTURE ]] || die "no fixture at $FIXTURE"
+
+if [[ -n ${WANI_BIN:-} ]]; then
+    WANI=$WANI_BIN
+else
+    say "building wani (release)"
+    (cd "$ROOT" && cargo build --release --locked --quiet) || die "cargo build failed"
+    WANI=$ROOT/target/release/wani
+fi
+[[ -x $WANI ]] || die "no executable at $WANI"
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/wani-upload-bench.XXXXXX")
+PID=
+cleanup() {
+    [[ -n $PID ]] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null
+    if [[ $KEEP_TMP == 1 ]]; then say "kept $TMP"; else rm -rf "$TMP"; fi
+}
+trap cleanup EXIT
+
+RUNS=3
+TOTAL=$((COUNT * RUNS))
+say "making $TOTAL distinct 5 MB JPEGs"
+export VIPS_WARNING=0
+vips resize "$FIXTURE" "$TMP/big.v" 2 2>/dev/null
+BIG_W=$(vipsheader -f width "$TMP/big.v")
+BIG_H=$(vipsheader -f height "$TMP/big.v")
+mkdir "$TMP/img"
+for ((i = 1; i <= TOTAL; i++)); do
+    vips crop "$TMP/big.v" "$TMP/img/$i.jpg[Q=94]" 0 0 $((BIG_W - i)) "$BIG_H" 2>/dev/null
+done
+rm "$TMP/big.v"
+AVG_BYTES=$(du -cb "$TMP"/img/*.jpg | tail -1 | awk -v n="$TOTAL" '{printf "%d", $1 / n}')
+
+cat >"$TMP/config.toml" <<EOF
+[[boards]]
+slug = "bench"
+title = "Bench"
+EOF
+"$WANI" --config "$TMP/config.toml" --listen 127.0.0.1:0 --data "$TMP/data" 2>"$TMP/wani.log" &
+PID=$!
+ADDR=
+for _ in $(seq 100); do
+    ADDR=$(grep -o 'listening on http://[^/]*' "$TMP/wani.log" | head -1 | sed 's|.*http://||') || true
+    [[ -n $ADDR ]] && break
+    kill -0 "$PID" 2>/dev/null || die "wani exited: $(cat "$TMP/wani.log")"
+    sleep 0.1
+done
+[[ -n $ADDR ]] || die "wani did not start"
+BASE=http://$ADDR/api/boards/bench
+THREAD=$(curl -sf -H 'content-type: application/json' -d '{"body":"uploads"}' "$BASE/threads" |
+    sed 's/.*"no":\([0-9]*\).*/\1/')
+[[ $THREAD =~ ^[0-9]+$ ]] || die "could not open a thread"
+
+# upload N: posts image N, prints "http_code seconds".
+upload() {
+    curl -s -o /dev/null -w '%{http_code} %{time_total}\n' \
+        -F "body=upload $1" -F "file=@$TMP/img/$1.jpg;type=image/jpeg" \
+        "$BASE/threads/$THREAD/posts"
+}
+export -f upload
+export TMP BASE THREAD
+
+results=()
+run() { # run FIRST CLIENTS
+    local first=$1 clients=$2
+    local out="$TMP/run-$clients.txt" start end
+    start=$(date +%s.%N)
+    seq "$first" $((first + COUNT - 1)) | xargs -P "$clients" -I{} bash -c 'upload {}' >"$out"
+    end=$(date +%s.%N)
+    local bad
+    bad=$(awk '$1 != 201' "$out" | wc -l)
+    ((bad == 0)) || die "$bad uploads were not answered 201: $(awk '$1 != 201' "$out" | head -3)"
+    results+=("$(sort -k2 -g "$out" | awk -v n="$COUNT" -v c="$clients" -v s="$start" -v e="$end" \
+        -v b="$AVG_BYTES" '{t[NR] = $2} END {
+            wall = e - s; p99 = t[int(n * 0.99 + 0.999)]; med = t[int((n + 1) / 2)];
+            printf "  %-10s %10.2f %10.1f %12.0f %10.0f\n", c " client" (c > 1 ? "s" : ""),
+                n / wall, n * b / wall / 1e6, med * 1000, p99 * 1000 }')")
+}
+say "uploading: $COUNT with 1 client, $COUNT with $CONCURRENCY, $COUNT with $((CONCURRENCY * 2))"
+run 1 1
+run $((COUNT + 1)) "$CONCURRENCY"
+run $((2 * COUNT + 1)) $((CONCURRENCY * 2))
+PEAK_KB=$(awk '/VmHWM/ {print $2}' "/proc/$PID/status")
+STORED=$(find "$TMP/data/files" -type f | wc -l)
+LEFT=$(find "$TMP/data/tmp" -type f | wc -l)
+((STORED == TOTAL)) || die "expected $TOTAL stored originals, found $STORED"
+((LEFT == 0)) || die "$LEFT files left in tmp/"
+
+CPU_MODEL=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
+echo
+echo "wani upload benchmark ($(date -u '+%Y-%m-%d %H:%M UTC'))"
+echo "machine: $(nproc) CPUs, $CPU_MODEL, $(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo) RAM, kernel $(uname -r)"
+echo "image: JPEG ${BIG_W}x${BIG_H} (minus 1..$TOTAL px of width), $(awk -v b="$AVG_BYTES" 'BEGIN {printf "%.2f MB", b / 1e6}') on average; $COUNT uploads per run"
+echo
+printf "  %-10s %10s %10s %12s %10s\n" clients uploads/s MB/s "median (ms)" "p99 (ms)"
+printf '%s\n' "${results[@]}"
+echo
+echo "wani peak resident memory (VmHWM) over all runs: $((PEAK_KB / 1024)) MiB"
+echo "stored originals: $STORED; files left in tmp/: $LEFT"
