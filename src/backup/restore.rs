@@ -191,18 +191,19 @@ async fn fetch_files(
 ) -> Fetched {
     let objects = objects(files);
     let progress = Progress::new(objects.len() as u64, "files", true);
-    let results: Vec<(String, Result<Option<u64>, String>)> = stream::iter(objects)
+    let results: Vec<(String, Result<Option<u64>, String>, bool)> = stream::iter(objects)
         .map(|(_, key, _)| {
             let progress = &progress;
             async move {
                 let path = data_dir.join(&key);
-                let result = if path.exists() {
-                    Ok(Some(u64::MAX))
+                let present = path.exists();
+                let result = if present {
+                    Ok(None)
                 } else {
                     bucket.get_to_file(&key, &path, tmp).await
                 };
                 progress.step();
-                (key, result)
+                (key, result, present)
             }
         })
         .buffer_unordered(PARALLEL)
@@ -210,9 +211,9 @@ async fn fetch_files(
         .await;
     progress.finish();
     let mut fetched = Fetched::default();
-    for (key, result) in results {
+    for (key, result, present) in results {
         match result {
-            Ok(Some(u64::MAX)) => fetched.present += 1,
+            _ if present => fetched.present += 1,
             Ok(Some(n)) => {
                 fetched.fetched += 1;
                 fetched.bytes += n;

@@ -155,6 +155,22 @@ impl Bucket {
         Ok(())
     }
 
+    /// The object at `relative`, ready to stream; `Ok(None)` when it does not exist.
+    async fn get(&self, relative: &str) -> Result<Option<ByteStream>, String> {
+        let answer = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(self.key(relative))
+            .send()
+            .await;
+        match answer {
+            Ok(object) => Ok(Some(object.body)),
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_no_such_key()) => Ok(None),
+            Err(e) => Err(format!("downloading {relative}: {}", describe(e))),
+        }
+    }
+
     /// Downloads `relative` into `path` through a temporary file in `tmp_dir` (on the same file
     /// system), so `path` is either whole or absent. `Ok(None)` when the object does not exist.
     pub async fn get_to_file(
@@ -163,17 +179,8 @@ impl Bucket {
         path: &Path,
         tmp_dir: &Path,
     ) -> Result<Option<u64>, String> {
-        let answer = self
-            .client
-            .get_object()
-            .bucket(&self.bucket)
-            .key(self.key(relative))
-            .send()
-            .await;
-        let object = match answer {
-            Ok(object) => object,
-            Err(e) if e.as_service_error().is_some_and(|e| e.is_no_such_key()) => return Ok(None),
-            Err(e) => return Err(format!("downloading {relative}: {}", describe(e))),
+        let Some(body) = self.get(relative).await? else {
+            return Ok(None);
         };
         let dir = path.parent().ok_or("a download needs a directory")?;
         tokio::fs::create_dir_all(dir)
@@ -186,8 +193,7 @@ impl Bucket {
             .into_temp_path();
         let written = async {
             let mut file = tokio::fs::File::create(&partial).await?;
-            let mut body = object.body.into_async_read();
-            let n = tokio::io::copy(&mut body, &mut file).await?;
+            let n = tokio::io::copy(&mut body.into_async_read(), &mut file).await?;
             file.flush().await?;
             file.sync_all().await?;
             Ok::<u64, std::io::Error>(n)
@@ -201,25 +207,14 @@ impl Bucket {
     }
 
     pub async fn get_bytes(&self, relative: &str) -> Result<Option<Vec<u8>>, String> {
-        let answer = self
-            .client
-            .get_object()
-            .bucket(&self.bucket)
-            .key(self.key(relative))
-            .send()
-            .await;
-        match answer {
-            Ok(object) => {
-                let bytes = object
-                    .body
-                    .collect()
-                    .await
-                    .map_err(|e| format!("downloading {relative}: {e}"))?;
-                Ok(Some(bytes.to_vec()))
-            }
-            Err(e) if e.as_service_error().is_some_and(|e| e.is_no_such_key()) => Ok(None),
-            Err(e) => Err(format!("downloading {relative}: {}", describe(e))),
-        }
+        let Some(body) = self.get(relative).await? else {
+            return Ok(None);
+        };
+        let bytes = body
+            .collect()
+            .await
+            .map_err(|e| format!("downloading {relative}: {e}"))?;
+        Ok(Some(bytes.to_vec()))
     }
 
     /// `Ok(None)` when the object does not exist.
