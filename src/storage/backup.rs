@@ -61,7 +61,7 @@ impl Store {
     pub fn snapshot_into(&self, path: &Path) -> Result<Counts, String> {
         (|| -> Result<Counts, redb::Error> {
             let from = self.db.begin_read()?;
-            let target = Database::create(path)?;
+            let mut target = Database::create(path)?;
             let to = target.begin_write()?;
             let mut copy = Copy {
                 from: &from,
@@ -71,6 +71,9 @@ impl Store {
             each_table(&mut copy)?;
             let counts = copy.counts;
             to.commit()?;
+            // One big transaction leaves free pages behind (a third of the file at 100 000
+            // posts); compacting makes the restored database no larger than it needs to be.
+            target.compact()?;
             Ok(counts)
         })()
         .map_err(|e| format!("snapshot of the database failed: {e}"))
