@@ -131,9 +131,9 @@ impl S3Config {
             return Err("[s3] prefix must not start with /".into());
         }
         if self.snapshot_interval != std::time::Duration::ZERO
-            && self.snapshot_interval < std::time::Duration::from_secs(60)
+            && self.snapshot_interval < std::time::Duration::from_secs(10)
         {
-            return Err("[s3] snapshot_interval must be 0 or at least 60s".into());
+            return Err("[s3] snapshot_interval must be 0 or at least 10s".into());
         }
         Ok(())
     }
@@ -486,7 +486,7 @@ mod tests {
         for (text, needle) in [
             ("[s3]\nbucket = \"\"", "bucket"),
             ("[s3]\nbucket = \"w\"\nsnapshot_interval = \"5x\"", "5x"),
-            ("[s3]\nbucket = \"w\"\nsnapshot_interval = \"10s\"", "60s"),
+            ("[s3]\nbucket = \"w\"\nsnapshot_interval = \"9s\"", "10s"),
             ("[s3]\nbucket = \"w\"\nendpoint = \"s3.example\"", "http"),
             ("[s3]\nbucket = \"w\"\nbuckit = \"w\"", "buckit"),
             (

@@ -163,3 +163,38 @@ async fn verify_reports_what_the_bucket_lacks() {
     assert_eq!(code, Some(1), "{err}");
     assert!(err.contains("no snapshot"), "{err}");
 }
+
+#[tokio::test]
+async fn snapshots_are_taken_on_the_configured_interval() {
+    let garage = Garage::start().await;
+    let config = format!(
+        "{}\n[[boards]]\nslug = \"t\"\ntitle = \"Test\"\n",
+        garage.s3_toml("d3/", "snapshot_interval = \"10s\"")
+    );
+    let s = Server::with_config(&config).await;
+    s.thread("t", "before the first snapshot").await;
+    // None at start; the first one interval after.
+    assert!(garage.keys("d3/snapshots/").await.is_empty());
+    let deadline = Instant::now() + Duration::from_secs(40);
+    let state = loop {
+        let state = backup_state(&s).await;
+        if state["last_snapshot"].is_string() {
+            break state;
+        }
+        assert!(Instant::now() < deadline, "no timed snapshot: {state}");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    let name = state["last_snapshot"].as_str().unwrap();
+    let manifest: Value =
+        serde_json::from_slice(&garage.get(&format!("d3/snapshots/{name}.json")).await).unwrap();
+    assert_eq!(manifest["counts"]["posts"], 1, "{manifest}");
+    assert_eq!(manifest["schema_version"], 1);
+    assert_eq!(manifest["sha256"].as_str().unwrap().len(), 64);
+    assert!(
+        garage
+            .keys("d3/snapshots/")
+            .await
+            .contains(&format!("d3/snapshots/{name}.redb.zst")),
+        "the data goes with its manifest"
+    );
+}
