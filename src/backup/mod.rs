@@ -28,7 +28,7 @@ pub use s3::Bucket;
 use crate::app::App;
 use crate::config::S3Config;
 use crate::notify::{notify, Severity};
-use crate::storage::Write;
+use crate::storage::{Write, Written};
 
 /// The backup side of a running server.
 pub struct Backup {
@@ -113,25 +113,21 @@ impl Backup {
 /// what was stored before S3 was configured), makes sure `trash/` expires, and runs the outbox
 /// worker, the snapshot timer and the admin socket.
 pub async fn start(app: &Arc<App>) -> Result<(), String> {
+    tokio::spawn(admin::serve(app.clone()));
+    let mirror = app
+        .writer
+        .submit(Write::SetMirror(app.backup.is_some()))
+        .await
+        .map_err(|e| e.message)?;
     let Some(backup) = app.backup.clone() else {
-        app.writer
-            .submit(Write::SetMirror(false))
-            .await
-            .map_err(|e| e.message)?;
         notify(
             Severity::Info,
             "backup_off",
             "no [s3] section: files and database live on the local disk alone",
         );
-        tokio::spawn(admin::serve(app.clone()));
         return Ok(());
     };
-    if let crate::storage::Written::Mirror { queued } = app
-        .writer
-        .submit(Write::SetMirror(true))
-        .await
-        .map_err(|e| e.message)?
-    {
+    if let Written::Mirror { queued } = mirror {
         if queued > 0 {
             notify(
                 Severity::Info,
@@ -147,9 +143,8 @@ pub async fn start(app: &Arc<App>) -> Result<(), String> {
     );
     let trash = backup.clone();
     tokio::spawn(async move {
-        match trash.bucket.ensure_trash_expiry().await {
-            Ok(_) => {}
-            Err(e) => notify(
+        if let Err(e) = trash.bucket.ensure_trash_expiry().await {
+            notify(
                 Severity::Warning,
                 "trash_expiry_not_set",
                 format_args!(
@@ -157,16 +152,11 @@ pub async fn start(app: &Arc<App>) -> Result<(), String> {
                     trash.bucket.key(""),
                     s3::TRASH_DAYS
                 ),
-            ),
+            );
         }
     });
     tokio::spawn(outbox::run(app.clone(), backup.clone()));
-    tokio::spawn(snapshot::every_interval(
-        app.clone(),
-        backup.clone(),
-        backup.snapshot_interval,
-    ));
-    tokio::spawn(admin::serve(app.clone()));
+    tokio::spawn(snapshot::every_interval(app.clone(), backup));
     Ok(())
 }
 

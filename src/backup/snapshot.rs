@@ -6,7 +6,6 @@ use std::collections::BTreeSet;
 use std::io::{Read, Write as _};
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -279,7 +278,8 @@ fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
 
 /// The snapshot timer: one snapshot every `interval` (never, for zero), the first one
 /// `interval` after start.
-pub(super) async fn every_interval(app: Arc<App>, backup: Arc<Backup>, interval: Duration) {
+pub(super) async fn every_interval(app: Arc<App>, backup: Arc<Backup>) {
+    let interval = backup.snapshot_interval;
     if interval.is_zero() {
         return;
     }
