@@ -1,4 +1,5 @@
-//! Fuzzes post markup: any UTF-8 body must render to HTML that `check_well_formed` accepts.
+//! Fuzzes post markup: any UTF-8 body must render to HTML that `check_well_formed` accepts, and
+//! to 4chan-style HTML (the `com` field) that `check_dialect` accepts.
 //!
 //! Run from `test/fuzz` (cargo-fuzz: `cargo install cargo-fuzz`). `--fuzz-dir .` is needed
 //! because cargo-fuzz otherwise looks for a `fuzz/` folder beside the nearest package:
@@ -15,7 +16,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use wani::markup::{check_well_formed, render, Resolve};
+use wani::markup::{check_dialect, check_well_formed, render, render_dialect, Dialect, Resolve};
 
 /// Every even post number exists (every fourth one an OP, so both link forms are drawn), and
 /// every board with an even-length slug, so live and dead links of each kind are exercised.
@@ -38,6 +39,12 @@ fuzz_target!(|data: &[u8]| {
     let rendered = render(body, "b", &Evens);
     if let Err(e) = check_well_formed(&rendered.html) {
         panic!("{body:?} rendered as {:?}: {e}", rendered.html);
+    }
+    // Thread 4 exists under `Evens`, so links into it and elsewhere are both drawn.
+    let dialect = Dialect::FourChan { thread: 4 };
+    let com = render_dialect(body, "b", &Evens, dialect);
+    if let Err(e) = check_dialect(&com.html, dialect) {
+        panic!("{body:?} rendered for 4chan clients as {:?}: {e}", com.html);
     }
     let mut seen = std::collections::HashSet::new();
     for quote in &rendered.quotes {
