@@ -49,6 +49,8 @@ pub async fn run(listener: TcpListener, app: Arc<App>, shutdown: impl Future<Out
     );
     http::server::serve(listener, app.clone(), shutdown).await;
     app.writer.stop().await;
+    // `wani backup` would otherwise find a socket nobody answers on.
+    let _ = std::fs::remove_file(app.config.data_dir.join(backup::admin::SOCKET));
     notify(
         Severity::Info,
         "server_stopped",

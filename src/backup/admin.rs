@@ -15,31 +15,36 @@ use crate::notify::{notify, Severity};
 
 pub const SOCKET: &str = "admin.sock";
 
-/// Serves the socket for as long as the server runs.
-pub async fn serve(app: Arc<App>) {
+/// Binds the socket (before the server says it is listening, so `wani backup` can rely on it)
+/// and serves it from a task for as long as the server runs.
+pub fn start(app: &Arc<App>) {
     let path = app.config.data_dir.join(SOCKET);
     // A socket left by a process that died; the database lock already proved it is gone.
     let _ = std::fs::remove_file(&path);
-    let listener = match UnixListener::bind(&path) {
-        Ok(listener) => listener,
-        Err(e) => {
-            notify(
-                Severity::Warning,
-                "admin_socket_failed",
-                format_args!(
-                    "cannot listen on {}: {e}; `wani backup` will not reach this server",
-                    path.display()
-                ),
-            );
-            return;
+    let bound = UnixListener::bind(&path).and_then(|listener| {
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+        Ok(listener)
+    });
+    match bound {
+        Ok(listener) => {
+            tokio::spawn(serve(app.clone(), listener));
         }
-    };
-    if let Err(e) = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)) {
-        notify(Severity::Warning, "admin_socket_failed", e);
-        return;
+        Err(e) => notify(
+            Severity::Warning,
+            "admin_socket_failed",
+            format_args!(
+                "cannot listen on {}: {e}; `wani backup` will not reach this server",
+                path.display()
+            ),
+        ),
     }
+}
+
+async fn serve(app: Arc<App>, listener: UnixListener) {
     loop {
         let Ok((stream, _)) = listener.accept().await else {
+            // Out of file descriptors, say: let the moment pass rather than spin.
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
             continue;
         };
         tokio::spawn(handle(app.clone(), stream));

@@ -113,7 +113,7 @@ impl Backup {
 /// what was stored before S3 was configured), makes sure `trash/` expires, and runs the outbox
 /// worker, the snapshot timer and the admin socket.
 pub async fn start(app: &Arc<App>) -> Result<(), String> {
-    tokio::spawn(admin::serve(app.clone()));
+    admin::start(app);
     let mirror = app
         .writer
         .submit(Write::SetMirror(app.backup.is_some()))

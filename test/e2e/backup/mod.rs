@@ -98,7 +98,9 @@ async fn health_says_when_there_is_no_backup() {
 
 #[tokio::test]
 async fn backup_commands_without_s3_fail_clearly() {
-    let s = Server::small().await;
+    let mut s = Server::small().await;
+    // The running server answers on its admin socket (here: that it has nowhere to back up to).
+    assert!(s.data_dir().join("admin.sock").exists());
     let (code, _, err) = wani(&s, &["backup"]);
     assert_eq!(code, Some(1), "{err}");
     assert!(err.contains("[s3]"), "{err}");
@@ -107,6 +109,9 @@ async fn backup_commands_without_s3_fail_clearly() {
     assert!(err.contains("[s3]"), "{err}");
     let (code, _, err) = wani(&s, &["backup", "--snapshot", "x"]);
     assert_eq!(code, Some(2), "{err}");
+    // A clean stop takes the socket away.
+    s.stop();
+    assert!(!s.data_dir().join("admin.sock").exists());
 }
 
 /// Files posted while S3 is unreachable, and a reply, so that a text post never depends on it.
