@@ -166,15 +166,21 @@ pub async fn health(app: &App) -> serde_json::Value {
         return serde_json::json!({ "enabled": false });
     };
     let backlog = app.read(|r| r.outbox_len()).await.ok();
+    /// The status's own fields follow `target` and `backlog` in the same object.
+    #[derive(Serialize)]
+    struct Enabled {
+        enabled: bool,
+        target: String,
+        backlog: Option<u64>,
+        #[serde(flatten)]
+        status: Status,
+    }
     let status = backup.status.lock().unwrap().clone();
-    serde_json::json!({
-        "enabled": true,
-        "target": backup.bucket.describe(),
-        "backlog": backlog,
-        "objects_done": status.objects_done,
-        "last_error": status.last_error,
-        "last_error_at": status.last_error_at,
-        "last_snapshot": status.last_snapshot,
-        "last_snapshot_at": status.last_snapshot_at,
+    serde_json::to_value(Enabled {
+        enabled: true,
+        target: backup.bucket.describe(),
+        backlog,
+        status,
     })
+    .expect("the backup state serializes")
 }
