@@ -1,5 +1,5 @@
 //! What a poster would notice: refused files, leaked metadata, sideways or blurry thumbnails.
-//! Real photos come from the shared fixtures; every odd file is made here.
+//! Real photos come from `test/fixtures/images/`; every odd file is made here.
 
 use std::path::{Path, PathBuf};
 
@@ -12,10 +12,14 @@ mod metadata;
 mod refused;
 mod thumbnails;
 
+/// A fixture photo's path; panics naming the path when the file is not there, so a broken
+/// checkout says what it lacks instead of failing later with a bare "not found".
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/fixtures/images")
-        .join(name)
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("test/fixtures/images")
+        .join(name);
+    assert!(path.is_file(), "test fixture missing: {}", path.display());
+    path
 }
 
 /// Writes `bytes` to a file in `dir` and returns its path.

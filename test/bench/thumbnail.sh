@@ -2,7 +2,7 @@
 # Thumbnail benchmark: `wani thumbnail` against libvips' `vipsthumbnail`, whole processes.
 #
 # What it measures
-#   For each fixture image (JPEG and WebP files in ../shared/fixtures/images), in the same run:
+#   For each fixture image (JPEG and WebP files in test/fixtures/images), in the same run:
 #     wani thumbnail IN OUT.webp --size $SIZE
 #     vipsthumbnail IN -s $SIZE -o OUT.webp
 #   Wall time: median of $RUNS runs after one warm-up run, measured by hyperfine with no shell in
@@ -27,7 +27,7 @@
 # Settings, as environment variables:
 #   RUNS=5          measured runs per command and image
 #   SIZE=250        longest side of the thumbnails
-#   FIXTURES=DIR    images to use (default: ../shared/fixtures/images beside the checkout)
+#   FIXTURES=DIR    images to use (default: test/fixtures/images)
 #   WANI_BIN=...    use this binary instead of building target/release/wani with cargo
 #   KEEP_TMP=1      keep the temp dir (thumbnails, raw hyperfine and time outputs)
 #
@@ -42,7 +42,7 @@ KEEP_TMP=${KEEP_TMP:-0}
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
-FIXTURES=${FIXTURES:-$ROOT/../shared/fixtures/images}
+FIXTURES=${FIXTURES:-$ROOT/test/fixtures/images}
 
 die() {
     echo "thumbnail.sh: error: $*" >&2

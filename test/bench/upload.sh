@@ -31,7 +31,7 @@ KEEP_TMP=${KEEP_TMP:-0}
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
-FIXTURE=${FIXTURE:-$ROOT/../shared/fixtures/images/path-2560x1600.jpg}
+FIXTURE=${FIXTURE:-$ROOT/test/fixtures/images/path-2560x1600.jpg}
 
 die() {
     echo "upload.sh: error: $*" >&2

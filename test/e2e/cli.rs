@@ -169,7 +169,7 @@ fn thumbnail_command_makes_one_thumbnail() {
     let dir = tempfile::tempdir().unwrap();
     let photo = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../shared/fixtures/images/path-gps-rotated.jpg"
+        "/test/fixtures/images/path-gps-rotated.jpg"
     );
     let out = dir.path().join("thumb.webp");
     let run = |args: &[&str]| {

@@ -24,12 +24,12 @@ mod restart;
 mod serving;
 mod video;
 
-pub const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/fixtures/images/");
+pub const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/test/fixtures/images/");
 
 /// A fixture photo's bytes.
 pub fn fixture(name: &str) -> Vec<u8> {
     let path = format!("{FIXTURES}{name}");
-    std::fs::read(&path).unwrap_or_else(|e| panic!("reading {path}: {e}"))
+    std::fs::read(&path).unwrap_or_else(|e| panic!("test fixture {path} cannot be read: {e}"))
 }
 
 pub fn threads(board: &str) -> String {
