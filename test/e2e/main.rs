@@ -4,6 +4,7 @@
 mod garage;
 mod harness;
 
+mod abuse;
 mod backup;
 mod board_life;
 mod boards;

@@ -1,0 +1,1 @@
+//! Connection slots, slow and stalled clients, unread responses and read amplification.

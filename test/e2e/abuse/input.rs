@@ -1,0 +1,1 @@
+//! Deletion-password guessing, look-alike names and invisible text, duplicate JSON keys.

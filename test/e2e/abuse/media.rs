@@ -1,0 +1,1 @@
+//! Decompression bombs, lying headers and hidden payloads in images and videos.

@@ -1,0 +1,1 @@
+//! Quote amplification and unbounded threads: posting, deleting and pruning stay linear.
