@@ -48,8 +48,15 @@ pub enum ErrorKind {
     WrongPassword,
     DeleteWindowClosed,
     NoFiles,
+    DuplicateField,
+    TripcodeLookalike,
+    InvalidHost,
+    RateLimited,
+    TooManyConnections,
     Internal,
+    UnsupportedTransferCoding,
     Unavailable,
+    Busy,
 }
 
 impl ErrorKind {
@@ -94,8 +101,15 @@ impl ErrorKind {
         ErrorKind::WrongPassword,
         ErrorKind::DeleteWindowClosed,
         ErrorKind::NoFiles,
+        ErrorKind::DuplicateField,
+        ErrorKind::TripcodeLookalike,
+        ErrorKind::InvalidHost,
+        ErrorKind::RateLimited,
+        ErrorKind::TooManyConnections,
         ErrorKind::Internal,
+        ErrorKind::UnsupportedTransferCoding,
         ErrorKind::Unavailable,
+        ErrorKind::Busy,
     ];
 
     pub fn status(self) -> StatusCode {
@@ -107,7 +121,9 @@ impl ErrorKind {
             InvalidPath | InvalidQuery | InvalidJson | InvalidUtf8 | MissingField
             | UnknownField | InvalidType | TooLong | Empty | ControlCharacters
             | InvalidMultipart | TooManyFiles | FileRequired | ImageTruncated | ImageCorrupt
-            | ImageTooLarge | NoFiles => StatusCode::BAD_REQUEST,
+            | ImageTooLarge | NoFiles | DuplicateField | TripcodeLookalike | InvalidHost => {
+                StatusCode::BAD_REQUEST
+            }
             PostDeleted | ThreadDeleted => StatusCode::GONE,
             WrongPassword | DeleteWindowClosed => StatusCode::FORBIDDEN,
             UnsupportedMediaType | NotAnImage | UnsupportedImageType | VideoNotSupported
@@ -115,8 +131,10 @@ impl ErrorKind {
             PayloadTooLarge | FileTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             ThreadLocked | ThreadArchived => StatusCode::CONFLICT,
+            RateLimited | TooManyConnections => StatusCode::TOO_MANY_REQUESTS,
             Internal => StatusCode::INTERNAL_SERVER_ERROR,
-            Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            UnsupportedTransferCoding => StatusCode::NOT_IMPLEMENTED,
+            Unavailable | Busy => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -161,8 +179,15 @@ impl ErrorKind {
             WrongPassword => "wrong_password",
             DeleteWindowClosed => "delete_window_closed",
             NoFiles => "no_files",
+            DuplicateField => "duplicate_field",
+            TripcodeLookalike => "tripcode_lookalike",
+            InvalidHost => "invalid_host",
+            RateLimited => "rate_limited",
+            TooManyConnections => "too_many_connections",
             Internal => "internal",
+            UnsupportedTransferCoding => "unsupported_transfer_coding",
             Unavailable => "unavailable",
+            Busy => "busy",
         }
     }
 }
@@ -173,6 +198,8 @@ pub struct ApiError {
     pub message: String,
     /// The request field at fault, when there is one.
     pub field: Option<String>,
+    /// Seconds after which trying again may succeed: sent as `Retry-After` with 429 and 503.
+    pub retry_after: Option<u64>,
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
@@ -183,11 +210,17 @@ impl ApiError {
             kind,
             message: message.into(),
             field: None,
+            retry_after: None,
         }
     }
 
     pub fn with_field(mut self, field: impl Into<String>) -> Self {
         self.field = Some(field.into());
+        self
+    }
+
+    pub fn with_retry_after(mut self, secs: u64) -> Self {
+        self.retry_after = Some(secs);
         self
     }
 
@@ -273,7 +306,7 @@ mod tests {
         let declared_last = |kind: ErrorKind| {
             use ErrorKind::*;
             match kind {
-                Unavailable => true,
+                Busy => true,
                 RouteNotFound | MethodNotAllowed | BoardNotFound | ThreadNotFound
                 | PostNotFound | PageNotFound | InvalidPath | InvalidQuery | InvalidJson
                 | InvalidUtf8 | UnsupportedMediaType | PayloadTooLarge | RequestTimeout
@@ -282,7 +315,9 @@ mod tests {
                 | InvalidMultipart | TooManyFiles | FileRequired | FileTooLarge | NotAnImage
                 | UnsupportedImageType | VideoNotSupported | FileTypeNotAllowed
                 | ImageTruncated | ImageCorrupt | ImageTooLarge | PostDeleted | ThreadDeleted
-                | WrongPassword | DeleteWindowClosed | NoFiles | Internal => false,
+                | WrongPassword | DeleteWindowClosed | NoFiles | DuplicateField
+                | TripcodeLookalike | InvalidHost | RateLimited | TooManyConnections
+                | Internal | UnsupportedTransferCoding | Unavailable => false,
             }
         };
         assert!(declared_last(*ErrorKind::ALL.last().unwrap()));

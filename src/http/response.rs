@@ -4,7 +4,9 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
-use hyper::header::{HeaderValue, CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH, LOCATION};
+use hyper::header::{
+    HeaderValue, CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH, LOCATION, RETRY_AFTER,
+};
 use hyper::{HeaderMap, StatusCode};
 
 use super::{Body, Response};
@@ -102,9 +104,11 @@ pub fn created(location: &str, value: &serde_json::Value) -> Response {
 
 pub fn error(err: &ApiError) -> Response {
     let mut response = base(err.status(), err.to_json());
-    response
-        .headers_mut()
-        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    let headers = response.headers_mut();
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if let Some(secs) = err.retry_after {
+        headers.insert(RETRY_AFTER, HeaderValue::from(secs));
+    }
     response
 }
 
