@@ -128,7 +128,11 @@ fn table_shares_and_replay_speed() {
         stats(&txn, EVENTS, "events (references)"),
         stats(&txn, EVENTS_V1, "events (v1: whole posts)"),
     ];
-    let v2_total: u64 = shares.iter().filter(|s| !s.name.contains("v1")).map(|s| s.bytes).sum();
+    let v2_total: u64 = shares
+        .iter()
+        .filter(|s| !s.name.contains("v1"))
+        .map(|s| s.bytes)
+        .sum();
     let v1_total: u64 = shares
         .iter()
         .filter(|s| !s.name.contains("references"))
@@ -142,8 +146,16 @@ fn table_shares_and_replay_speed() {
             "{:<26} {:>10} {:>7.1}% {:>7.1}%",
             s.name,
             s.bytes / 1024,
-            if s.name.contains("references") { 0.0 } else { pct(v1_total) },
-            if s.name.contains("v1") { 0.0 } else { pct(v2_total) },
+            if s.name.contains("references") {
+                0.0
+            } else {
+                pct(v1_total)
+            },
+            if s.name.contains("v1") {
+                0.0
+            } else {
+                pct(v2_total)
+            },
         );
     }
 

@@ -317,13 +317,13 @@ impl Reader {
         use crate::live::Event;
         let json = |post: &Post| serde_json::to_value(post).expect("posts serialize");
         Ok(match stored {
-            StoredEvent::Thread(board, thread) => self.post(&board, thread)?.map(|post| {
-                Event::Thread {
+            StoredEvent::Thread(board, thread) => {
+                self.post(&board, thread)?.map(|post| Event::Thread {
                     post: json(&post),
                     board,
                     thread,
-                }
-            }),
+                })
+            }
             StoredEvent::Post(board, thread, no) => {
                 self.post(&board, no)?.map(|post| Event::Post {
                     post: json(&post),

@@ -107,7 +107,10 @@ fn links_beyond_the_limit_are_text() {
     let many: String = (1..=600).map(|n| format!(">>{n} ")).collect();
     let rendered = render(&many, "b", &Limited);
     assert_eq!(rendered.quotes.len(), LIMIT);
-    assert_eq!(rendered.html.matches("<a ").count() + rendered.html.matches("deadlink").count(), LIMIT);
+    assert_eq!(
+        rendered.html.matches("<a ").count() + rendered.html.matches("deadlink").count(),
+        LIMIT
+    );
 }
 
 #[test]

@@ -20,8 +20,8 @@ use crate::live::Event;
 use crate::markup;
 use crate::model::{OutboxOp, Post, PostFile, StoredFile};
 use crate::storage::{
-    encode, ARCHIVE, BACKLINKS, BOARDS, BOARD_COUNTERS, BUMP_ORDER, FILES, PASSWORDS, POSTS,
-    PURGE, QUOTES, THREADS, THREAD_POSTS, TOMBSTONES,
+    encode, ARCHIVE, BACKLINKS, BOARDS, BOARD_COUNTERS, BUMP_ORDER, FILES, PASSWORDS, POSTS, PURGE,
+    QUOTES, THREADS, THREAD_POSTS, TOMBSTONES,
 };
 
 /// Posts removed per purge transaction: a few milliseconds of work, so writes queued behind a

@@ -260,7 +260,11 @@ fn purge_chunk(db: &redb::Database, listener: &CommitListener) -> bool {
 }
 
 /// Commits one group; returns whether it deleted a thread (the purge then has work).
-fn commit_group(db: &redb::Database, group: Vec<(Write, Reply)>, listener: &CommitListener) -> bool {
+fn commit_group(
+    db: &redb::Database,
+    group: Vec<(Write, Reply)>,
+    listener: &CommitListener,
+) -> bool {
     let now = unix_now();
     let mut changes = Vec::new();
     let result = (|| -> Result<Vec<ApiResult<Written>>, redb::Error> {

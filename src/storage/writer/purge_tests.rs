@@ -6,8 +6,7 @@ use redb::{ReadableDatabase, ReadableTable, ReadableTableMetadata};
 use super::*;
 use crate::model::{Post, ThreadMeta};
 use crate::storage::{
-    BACKLINKS, EVENTS, META, POSTS, PURGE, QUOTES, RECENT, RECENT_KEPT, SCHEMA_VERSION,
-    TOMBSTONES,
+    BACKLINKS, EVENTS, META, POSTS, PURGE, QUOTES, RECENT, RECENT_KEPT, SCHEMA_VERSION, TOMBSTONES,
 };
 
 fn draft(body: &str) -> PostDraft {
@@ -132,8 +131,16 @@ fn quotes_are_rows_and_leave_the_quoted_post_untouched() {
     assert_eq!(op.backlinks, (2..=11).chain([14]).collect::<Vec<u64>>());
     // Five links at most on this board: >>6 and later are text and no backlinks.
     let latest = reader.post("t", 14).unwrap().unwrap();
-    assert_eq!(latest.html.matches("quotelink").count(), 5, "{}", latest.html);
-    assert_eq!(reader.post("t", 5).unwrap().unwrap().backlinks, vec![6, 13, 14]);
+    assert_eq!(
+        latest.html.matches("quotelink").count(),
+        5,
+        "{}",
+        latest.html
+    );
+    assert_eq!(
+        reader.post("t", 5).unwrap().unwrap().backlinks,
+        vec![6, 13, 14]
+    );
     assert_eq!(reader.post("t", 6).unwrap().unwrap().backlinks, vec![7]);
     // A cross-board quote is a backlink too, named by its board.
     let six = reader.post("t", 6).unwrap().unwrap();
@@ -264,7 +271,9 @@ fn the_reply_that_reaches_the_cap_locks_the_thread() {
             reply("t", 1, "two"),
         ],
     );
-    let meta = |store: &Store| -> ThreadMeta { store.read().unwrap().thread_meta("t", 1).unwrap().unwrap() };
+    let meta = |store: &Store| -> ThreadMeta {
+        store.read().unwrap().thread_meta("t", 1).unwrap().unwrap()
+    };
     assert!(!meta(&store).locked);
     let changes = apply_all(&store, &[reply("t", 1, "three")]);
     assert!(meta(&store).locked);
@@ -308,7 +317,11 @@ fn a_version_1_database_is_migrated() {
         let store = Store::open(dir.path()).unwrap();
         apply_all(
             &store,
-            &[Write::PutBoard(board("t")), thread("t", "op"), reply("t", 1, "reply")],
+            &[
+                Write::PutBoard(board("t")),
+                thread("t", "op"),
+                reply("t", 1, "reply"),
+            ],
         );
         // Rewrite as version 1 wrote it: backlinks in the post, events whole.
         let txn = store.db.begin_write().unwrap();
@@ -325,21 +338,44 @@ fn a_version_1_database_is_migrated() {
                 post: serde_json::to_value(&reply).unwrap(),
             };
             events.insert(2, encode(&old).as_slice()).unwrap();
-            txn.open_table(QUOTES).unwrap().retain(|_, _| false).unwrap();
-            txn.open_table(BACKLINKS).unwrap().retain(|_, _| false).unwrap();
-            txn.open_table(META).unwrap().insert("schema_version", 1).unwrap();
+            txn.open_table(QUOTES)
+                .unwrap()
+                .retain(|_, _| false)
+                .unwrap();
+            txn.open_table(BACKLINKS)
+                .unwrap()
+                .retain(|_, _| false)
+                .unwrap();
+            txn.open_table(META)
+                .unwrap()
+                .insert("schema_version", 1)
+                .unwrap();
         }
         txn.commit().unwrap();
     }
     let store = Store::open(dir.path()).unwrap();
     let txn = store.db.begin_read().unwrap();
     assert_eq!(
-        txn.open_table(META).unwrap().get("schema_version").unwrap().unwrap().value(),
+        txn.open_table(META)
+            .unwrap()
+            .get("schema_version")
+            .unwrap()
+            .unwrap()
+            .value(),
         SCHEMA_VERSION
     );
     let stored: Post = decode(&stored_bytes(&store, "t", 1).unwrap()).unwrap();
     assert!(stored.backlinks.is_empty());
-    assert_eq!(store.read().unwrap().post("t", 1).unwrap().unwrap().backlinks, vec![2]);
+    assert_eq!(
+        store
+            .read()
+            .unwrap()
+            .post("t", 1)
+            .unwrap()
+            .unwrap()
+            .backlinks,
+        vec![2]
+    );
     let events = txn.open_table(EVENTS).unwrap();
     let row = events.get(2).unwrap().unwrap();
     let event: crate::storage::StoredEvent = serde_json::from_slice(row.value()).unwrap();

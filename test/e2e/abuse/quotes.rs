@@ -78,7 +78,8 @@ async fn links_beyond_the_board_limit_are_plain_text() {
     let s = Server::with_config(CONFIG).await;
     let t = s.thread("q", "op").await;
     for i in 0..7 {
-        s.reply("q", t, json!({ "body": format!("reply {i}") })).await;
+        s.reply("q", t, json!({ "body": format!("reply {i}") }))
+            .await;
     }
     let q = s
         .reply("q", t, json!({ "body": ">>1 >>2 >>3 >>4 >>5 >>6 >>7 >>8" }))
@@ -115,7 +116,8 @@ async fn a_thread_locks_at_its_reply_cap() {
     let s = Server::with_config(&CONFIG.replace("max_replies = 250", "max_replies = 12")).await;
     let t = s.thread("q", "op").await;
     for i in 0..12 {
-        s.reply("q", t, json!({ "body": format!("reply {i}") })).await;
+        s.reply("q", t, json!({ "body": format!("reply {i}") }))
+            .await;
     }
     let thread = s.get(&format!("/api/boards/q/threads/{t}")).await.json;
     assert_eq!(thread["thread"]["locked"], true, "{thread}");
@@ -152,11 +154,17 @@ async fn a_maximally_quoting_thread_stays_small_and_is_deleted_while_others_are_
     let (t, replies) = quoting_thread(&s, "q", 200).await;
     // Every reply quotes every post before it, but links (and costs) five.
     let first = post(&s, "q", replies[0]).await;
-    assert_eq!(first["html"].as_str().unwrap().matches("quotelink").count(), 2);
+    assert_eq!(
+        first["html"].as_str().unwrap().matches("quotelink").count(),
+        2
+    );
     let op = post(&s, "q", t).await;
     assert_eq!(op["backlinks"].as_array().unwrap().len(), 200);
     let last = post(&s, "q", *replies.last().unwrap()).await;
-    assert_eq!(last["html"].as_str().unwrap().matches("quotelink").count(), 5);
+    assert_eq!(
+        last["html"].as_str().unwrap().matches("quotelink").count(),
+        5
+    );
     // 200 bodies of 2000 characters: 400 KB of text. Before the limit and the backlink table,
     // each reply rewrote every post it quoted and the file grew by hundreds of megabytes.
     let grown = db_size(&s).saturating_sub(before);
@@ -186,8 +194,12 @@ async fn a_maximally_quoting_thread_stays_small_and_is_deleted_while_others_are_
         })
     };
     for i in 0..5 {
-        s.reply("q", linker_thread, json!({ "body": format!("meanwhile {i}") }))
-            .await;
+        s.reply(
+            "q",
+            linker_thread,
+            json!({ "body": format!("meanwhile {i}") }),
+        )
+        .await;
         assert_eq!(s.get("/healthz").await.status, 200);
     }
     assert_eq!(deleting.await.unwrap(), 200);
@@ -222,7 +234,10 @@ async fn a_maximally_quoting_thread_stays_small_and_is_deleted_while_others_are_
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert!(html.contains("deadlink"), "the purge did not finish: {html}");
+    assert!(
+        html.contains("deadlink"),
+        "the purge did not finish: {html}"
+    );
     s.get(&format!("/api/boards/q/threads/{t}"))
         .await
         .assert_error(410, "thread_deleted");
