@@ -182,6 +182,10 @@ pub struct BoardConfig {
     pub archive_days: u32,
     /// Whether the board's posts appear in the recent posts across boards.
     pub show_in_recent: bool,
+    /// Distinct posts and boards one post may link; further `>>` links stay plain text.
+    pub max_quotes: u32,
+    /// Replies a thread takes; the reply that reaches it locks the thread.
+    pub max_replies: u32,
 }
 
 /// The file types a board may allow, by their config names. Video needs `ffmpeg_path` too.
@@ -266,6 +270,11 @@ impl Default for BoardConfig {
             delete_window_secs: 3600,
             archive_days: 7,
             show_in_recent: true,
+            // Tinyboard and vichan ship `max_cites = 45`: enough for any real reply.
+            max_quotes: 45,
+            // Past 4chan's bump limits (300 to 500), so a thread normally dies by sinking; the
+            // cap only stops one thread from growing without end.
+            max_replies: 1000,
         }
     }
 }
@@ -384,6 +393,7 @@ impl BoardConfig {
             ("max_body_chars", self.max_body_chars),
             ("max_subject_chars", self.max_subject_chars),
             ("max_name_chars", self.max_name_chars),
+            ("max_replies", self.max_replies),
         ];
         for (key, value) in positive {
             if value == 0 {
@@ -398,6 +408,14 @@ impl BoardConfig {
             return Err(format!(
                 "board `{slug}`: max_subject_chars and max_name_chars are at most 1000"
             ));
+        }
+        // Each quote costs a row and a lookup when the post is written and deleted.
+        if self.max_quotes > 1000 {
+            return Err(format!("board `{slug}`: max_quotes is at most 1000"));
+        }
+        // A thread is read whole by the thread route; keep its size bounded.
+        if self.max_replies > 100_000 {
+            return Err(format!("board `{slug}`: max_replies is at most 100000"));
         }
         if self.max_files > 32 {
             return Err(format!("board `{slug}`: max_files is at most 32"));

@@ -34,6 +34,8 @@ pub struct Board {
     pub delete_window_secs: u64,
     pub archive_days: u32,
     pub show_in_recent: bool,
+    pub max_quotes: u32,
+    pub max_replies: u32,
 }
 
 impl Default for Board {
@@ -67,6 +69,8 @@ impl From<&BoardConfig> for Board {
             delete_window_secs: c.delete_window_secs,
             archive_days: c.archive_days,
             show_in_recent: c.show_in_recent,
+            max_quotes: c.max_quotes,
+            max_replies: c.max_replies,
         }
     }
 }
@@ -105,12 +109,23 @@ pub struct Post {
     /// Poster id, on boards that show them: the same poster within one thread.
     #[serde(default)]
     pub id: Option<String>,
-    /// Later posts on the board that quote this one, in number order.
+    /// Later posts on the board that quote this one, in number order. Kept in the `backlinks`
+    /// table, not in the stored post; filled in when the post is read.
     #[serde(default)]
     pub backlinks: Vec<u64>,
+    /// Posts on other boards that quote this one (`>>>/b/12`), by board, then number.
+    #[serde(default)]
+    pub cross_backlinks: Vec<BoardPost>,
     /// The poster deleted the files and kept the post.
     #[serde(default)]
     pub files_deleted: bool,
+}
+
+/// A post on a named board.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct BoardPost {
+    pub board: String,
+    pub no: u64,
 }
 
 /// A file as shown with its post.

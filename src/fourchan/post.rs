@@ -146,11 +146,16 @@ impl<'a> Links<'a> {
 
 impl Resolve for Links<'_> {
     fn post_thread(&self, board: &str, no: u64) -> Option<u64> {
-        self.keep(self.reader.post(board, no)).map(|p| p.thread)
+        self.keep(self.reader.post_thread(board, no))
     }
 
     fn board_exists(&self, board: &str) -> bool {
         self.keep(self.reader.board(board)).is_some()
+    }
+
+    fn max_links(&self, board: &str) -> usize {
+        self.keep(self.reader.board(board))
+            .map_or(0, |b| b.max_quotes as usize)
     }
 }
 

@@ -112,7 +112,11 @@ pub(super) fn render<R: Resolve>(line: &str, out: &mut Out<'_, R>) {
             },
             Token::Post { board, no, text } => {
                 let board = board.unwrap_or(out.board);
-                match (out.post_thread(board, no), out.dialect) {
+                let Some(thread) = out.post_thread(board, no) else {
+                    out.text(text);
+                    continue;
+                };
+                match (thread, out.dialect) {
                     (Some(thread), Dialect::Native) => {
                         out.html.push_str("<a class=\"quotelink\" href=\"/");
                         out.text(board);
@@ -137,7 +141,11 @@ pub(super) fn render<R: Resolve>(line: &str, out: &mut Out<'_, R>) {
                 }
             }
             Token::Board { board, text } => {
-                if out.board_exists(board) {
+                let Some(exists) = out.board_exists(board) else {
+                    out.text(text);
+                    continue;
+                };
+                if exists {
                     let four = matches!(out.dialect, Dialect::FourChan { .. });
                     out.html.push_str(if four {
                         "<a href=\"/"

@@ -33,7 +33,10 @@
 //! - `>>123` links to post 123 on this board, `>>>/b/123` to post 123 on board `b`, `>>>/b/` to
 //!   board `b`. A slug is 1–16 of `a-z0-9`; the number is the whole run of digits and must fit
 //!   a `u64`, else the whole thing is text. A link to a post or board that does not exist is a
-//!   `deadlink` span. A link may sit anywhere, even inside a word.
+//!   `deadlink` span. A link may sit anywhere, even inside a word. A body links at most
+//!   [`Resolve::max_links`] distinct posts and boards (the board's `max_quotes`); a link to a
+//!   further one stays plain text, so what one post costs to render, to store and to delete is
+//!   bounded by the board's setting, not by how many numbers fit in the body.
 //! - `http://` and `https://` (any case) start a URL when not preceded by a letter or digit and
 //!   followed by a letter or digit. It runs until whitespace, a control, a zero-width character,
 //!   `<`, `>`, `"` or a backtick; then trailing `.,;:!?'*_~|=` and unbalanced `)` or `]` are
@@ -122,6 +125,9 @@ pub trait Resolve {
     /// The thread of post `no` on `board`, or None when there is no such post (never posted, or deleted).
     fn post_thread(&self, board: &str, no: u64) -> Option<u64>;
     fn board_exists(&self, board: &str) -> bool;
+    /// How many distinct posts and boards a body posted on `board` may link; links to more
+    /// stay text and are not quotes.
+    fn max_links(&self, board: &str) -> usize;
 }
 
 /// A rendered body.
@@ -129,8 +135,8 @@ pub trait Resolve {
 pub struct Rendered {
     pub html: String,
     /// Every `(board, no)` the body links to with `>>` or `>>>`, live or dead, each once, in
-    /// order of first appearance: what backlinks are built from, and which posts to re-render
-    /// when a linked post is deleted.
+    /// order of first appearance, never more than [`Resolve::max_links`]: what backlinks are
+    /// built from.
     pub quotes: Vec<(String, u64)>,
 }
 
@@ -147,7 +153,9 @@ pub fn render_dialect(
     dialect: Dialect,
 ) -> Rendered {
     let body = clean::clean(body);
+    let max_links = resolve.max_links(board);
     let mut out = Out {
+        max_links,
         html: String::with_capacity(body.len() + body.len() / 4),
         dialect,
         board,
@@ -167,6 +175,7 @@ pub fn render_dialect(
 /// The output being built, and what has been asked of the resolver so far: a body repeating
 /// one link thousands of times asks about it once.
 struct Out<'a, R> {
+    max_links: usize,
     html: String,
     dialect: Dialect,
     board: &'a str,
@@ -182,24 +191,42 @@ impl<R: Resolve> Out<'_, R> {
         clean::escape(text, &mut self.html, self.dialect.apostrophe());
     }
 
-    /// Records a link to `(board, no)` and returns the thread it lives in, if it does.
-    fn post_thread(&mut self, board: &str, no: u64) -> Option<u64> {
+    /// Whether one more distinct link target fits under the limit.
+    fn room(&self) -> bool {
+        self.quoted.len() + self.boards.len() < self.max_links
+    }
+
+    /// Records a link to `(board, no)` and returns the thread it lives in, if it does; `None`
+    /// outside when the body already links as many targets as it may (the link is then text).
+    fn post_thread(&mut self, board: &str, no: u64) -> Option<Option<u64>> {
         let key = (board.to_owned(), no);
-        if self.quoted.insert(key.clone()) {
+        if !self.quoted.contains(&key) {
+            if !self.room() {
+                return None;
+            }
+            self.quoted.insert(key.clone());
             self.quotes.push(key.clone());
         }
         let resolve = self.resolve;
-        *self
-            .threads
-            .entry(key)
-            .or_insert_with(|| resolve.post_thread(board, no))
+        Some(
+            *self
+                .threads
+                .entry(key)
+                .or_insert_with(|| resolve.post_thread(board, no)),
+        )
     }
 
-    fn board_exists(&mut self, board: &str) -> bool {
+    /// Whether `board` exists; `None` when the body already links as many targets as it may.
+    fn board_exists(&mut self, board: &str) -> Option<bool> {
+        if !self.boards.contains_key(board) && !self.room() {
+            return None;
+        }
         let resolve = self.resolve;
-        *self
-            .boards
-            .entry(board.to_owned())
-            .or_insert_with(|| resolve.board_exists(board))
+        Some(
+            *self
+                .boards
+                .entry(board.to_owned())
+                .or_insert_with(|| resolve.board_exists(board)),
+        )
     }
 }

@@ -26,6 +26,10 @@ impl Resolve for World {
     fn board_exists(&self, board: &str) -> bool {
         matches!(board, "a" | "b" | "g")
     }
+
+    fn max_links(&self, _: &str) -> usize {
+        usize::MAX
+    }
 }
 
 /// Renders `body` as posted on /b/, insisting the output is well formed.

@@ -18,18 +18,29 @@
 //! | `files` | hex sha256 | JSON [`StoredFile`] | each stored original and thumbnail once, with the count of posts carrying it |
 //! | `passwords` | `(slug, no)` | 32-byte keyed hash | a post's deletion password, never served |
 //! | `tombstones` | `(slug, no)` | thread no | deleted posts: numbers stay taken, links to them render dead; a thread is deleted when its OP's tombstone names itself |
-//! | `events` | event id | JSON [`crate::live::Event`] | the live-update log, in commit order (`meta.event_seq` is the last id); the newest [`EVENTS_KEPT`] are kept for clients that reconnect |
-//! | `recent` | `seq` | `(slug, no)` | every post in posting order across boards (`meta.recent_seq` is the last `seq`); iterated backwards it is the recent-posts list |
+//! | `events` | event id | JSON [`StoredEvent`] | the live-update log, in commit order (`meta.event_seq` is the last id); the newest [`EVENTS_KEPT`] are kept for clients that reconnect. A `thread` or `post` event is stored as a reference to its post, read when it is replayed, so the log holds no second copy of every post |
+//! | `recent` | `seq` | `(slug, no)` | posts in posting order across boards (`meta.recent_seq` is the last `seq`); iterated backwards it is the recent-posts list; only the newest [`RECENT_KEPT`] rows are kept |
 //! | `outbox` | job id | JSON [`crate::model::OutboxJob`] | S3 backup jobs in order (`meta.outbox_seq` is the last id), queued only while `meta.mirror` is 1; the S3 worker removes each once done |
+//! | `quotes` | `(slug, no, target_slug, target_no)` | `()` | the live posts a post linked when it was written (at most its board's `max_quotes`); what its deletion must unlink |
+//! | `backlinks` | `(target_slug, target_no, slug, no)` | `()` | the same rows the other way round: a range scan from `(target_slug, target_no)` lists the posts quoting a post, by board and number, so serving a post reads its backlinks without any post storing them |
+//! | `purge` | `(slug, thread)` | `()` | deleted threads whose posts are still being removed, a few hundred per transaction between other writes; resumed at start |
 //!
 //! A new post changes `board_counters`, `posts`, `thread_posts` and `threads` together, and
 //! `bump_order` when it bumps, and `files` when it carries files (a reference counted in the same
 //! transaction as the post, so a file on disk is referenced exactly when a committed post says so), and
 //! `outbox` when a file gains its first reference or loses its last; archiving a thread moves it from `bump_order` to `archive` and
-//! updates its `threads` row. Integers in keys are redb's native `u64`, compared numerically, so
+//! updates its `threads` row. A post's `quotes` and `backlinks` rows are written and removed with
+//! it, one pair per quote. Deleting a thread removes its `threads` row, its place in
+//! `bump_order` or `archive` and writes the OP's tombstone in one transaction, and lists it in
+//! `purge`: from then on its posts read as deleted (a post counts only while its thread's row
+//! exists), and the writer removes them in chunks. Integers in keys are redb's native `u64`, compared numerically, so
 //! ranges come out in number order.
 
 mod backup;
+mod events;
+#[cfg(test)]
+mod measure;
+mod migrate;
 pub mod writer;
 
 use std::path::Path;
@@ -38,9 +49,10 @@ use std::sync::Arc;
 use redb::{Database, ReadTransaction, ReadableDatabase, ReadableTable, TableDefinition};
 
 use crate::error::{ApiError, ApiResult};
-use crate::model::{Board, Post, StoredFile, ThreadMeta};
+use crate::model::{Board, BoardPost, Post, StoredFile, ThreadMeta};
 
 pub use backup::Counts;
+pub use events::StoredEvent;
 pub use writer::{Change, Write, Writer, Written};
 
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
@@ -57,6 +69,9 @@ const TOMBSTONES: TableDefinition<(&str, u64), u64> = TableDefinition::new("tomb
 const RECENT: TableDefinition<u64, (&str, u64)> = TableDefinition::new("recent");
 const EVENTS: TableDefinition<u64, &[u8]> = TableDefinition::new("events");
 const OUTBOX: TableDefinition<u64, &[u8]> = TableDefinition::new("outbox");
+const QUOTES: TableDefinition<(&str, u64, &str, u64), ()> = TableDefinition::new("quotes");
+const BACKLINKS: TableDefinition<(&str, u64, &str, u64), ()> = TableDefinition::new("backlinks");
+const PURGE: TableDefinition<(&str, u64), ()> = TableDefinition::new("purge");
 
 /// Something done to every table alike: creating them, copying them into a snapshot, counting
 /// their rows.
@@ -82,7 +97,10 @@ fn each_table(visit: &mut impl EachTable) -> Result<(), redb::Error> {
     visit.table(TOMBSTONES)?;
     visit.table(RECENT)?;
     visit.table(EVENTS)?;
-    visit.table(OUTBOX)
+    visit.table(OUTBOX)?;
+    visit.table(QUOTES)?;
+    visit.table(BACKLINKS)?;
+    visit.table(PURGE)
 }
 
 /// Opening a table in a write transaction creates it, so readers never meet a missing one.
@@ -101,17 +119,23 @@ impl EachTable for Create<'_> {
 /// Live events kept for replay; a client further behind gets a `resync` event.
 pub const EVENTS_KEPT: u64 = 100_000;
 
+/// Rows of `recent` kept: the list shows 100 posts, and skips deleted posts and hidden boards
+/// for at most this many rows.
+pub const RECENT_KEPT: u64 = 10_000;
+
+/// Backlinks served with one post; a post quoted more often lists the first this many.
+pub const BACKLINKS_SHOWN: usize = 1000;
+
 /// The schema this build writes. Bump it with a new rung in [`MIGRATIONS`].
-pub const SCHEMA_VERSION: u64 = 1;
+pub const SCHEMA_VERSION: u64 = 2;
 
 /// The database file's name inside the data directory.
 pub const DB_FILE: &str = "wani.redb";
 
 type Migration = fn(&redb::WriteTransaction) -> Result<(), redb::Error>;
 
-/// The ladder: `MIGRATIONS[i]` takes a database from version `i + 1` to `i + 2`. Empty while
-/// version 1 is the only schema there has been.
-const MIGRATIONS: &[Migration] = &[];
+/// The ladder: `MIGRATIONS[i]` takes a database from version `i + 1` to `i + 2`.
+const MIGRATIONS: &[Migration] = &[migrate::v1_to_v2];
 
 /// Shared handle to the database. Cloning is cheap.
 #[derive(Clone)]
@@ -203,6 +227,35 @@ fn encode<T: serde::Serialize>(value: &T) -> Vec<u8> {
     serde_json::to_vec(value).expect("domain types always serialize")
 }
 
+type LinkTable = (&'static str, u64, &'static str, u64);
+
+/// Sets `post.backlinks` and `post.cross_backlinks` from the `backlinks` table: one range read
+/// of at most [`BACKLINKS_SHOWN`] rows.
+fn fill_backlinks(
+    table: &impl ReadableTable<LinkTable, ()>,
+    post: &mut Post,
+) -> Result<(), redb::StorageError> {
+    post.backlinks.clear();
+    post.cross_backlinks.clear();
+    let range = table.range((post.board.as_str(), post.no, "", 0)..)?;
+    for row in range.take(BACKLINKS_SHOWN) {
+        let (key, _) = row?;
+        let (board, no, from_board, from) = key.value();
+        if board != post.board || no != post.no {
+            break;
+        }
+        if from_board == post.board {
+            post.backlinks.push(from);
+        } else {
+            post.cross_backlinks.push(BoardPost {
+                board: from_board.to_owned(),
+                no: from,
+            });
+        }
+    }
+    Ok(())
+}
+
 /// One read transaction: every read through it sees the same committed state.
 pub struct Reader {
     txn: ReadTransaction,
@@ -249,10 +302,37 @@ impl Reader {
             .take(limit)
         {
             let (id, value) = row.map_err(storage_error)?;
-            let event: crate::live::Event = decode(value.value())?;
-            out.push(crate::live::Published::new(id.value(), &event));
+            let stored = StoredEvent::parse(value.value())
+                .map_err(|e| ApiError::internal("storage_corrupt", e))?;
+            if let Some(event) = self.replay(stored)? {
+                out.push(crate::live::Published::new(id.value(), &event));
+            }
         }
         Ok(out)
+    }
+
+    /// A stored event as it is sent: a post event with the post as it is now, or `None` when
+    /// the post has been deleted since (its `delete` event comes later in the log).
+    fn replay(&self, stored: StoredEvent) -> ApiResult<Option<crate::live::Event>> {
+        use crate::live::Event;
+        let json = |post: &Post| serde_json::to_value(post).expect("posts serialize");
+        Ok(match stored {
+            StoredEvent::Thread(board, thread) => {
+                self.post(&board, thread)?.map(|post| Event::Thread {
+                    post: json(&post),
+                    board,
+                    thread,
+                })
+            }
+            StoredEvent::Post(board, thread, no) => {
+                self.post(&board, no)?.map(|post| Event::Post {
+                    post: json(&post),
+                    board,
+                    thread,
+                })
+            }
+            StoredEvent::Other(event) => Some(event),
+        })
     }
 
     /// A board's settings, or `board_not_found`.
@@ -268,11 +348,40 @@ impl Reader {
         row.map(|v| decode(v.value())).transpose()
     }
 
-    /// The thread a deleted post belonged to; `None` when `no` was never deleted.
+    /// The thread a deleted post belonged to; `None` when `no` was never deleted. A post of a
+    /// deleted thread whose removal is still under way counts as deleted.
     pub fn tombstone(&self, board: &str, no: u64) -> ApiResult<Option<u64>> {
         let table = self.txn.open_table(TOMBSTONES).map_err(storage_error)?;
         let row = table.get((board, no)).map_err(storage_error)?;
-        Ok(row.map(|v| v.value()))
+        if let Some(thread) = row.map(|v| v.value()) {
+            return Ok(Some(thread));
+        }
+        match self.stored_post(board, no)? {
+            Some(post) if !self.thread_exists(board, post.thread)? => Ok(Some(post.thread)),
+            _ => Ok(None),
+        }
+    }
+
+    /// Whether thread `thread` exists (live or archived, not deleted).
+    fn thread_exists(&self, board: &str, thread: u64) -> ApiResult<bool> {
+        let table = self.txn.open_table(THREADS).map_err(storage_error)?;
+        let row = table.get((board, thread)).map_err(storage_error)?;
+        Ok(row.is_some())
+    }
+
+    /// The post row, whether or not its thread is still there, without backlinks.
+    fn stored_post(&self, board: &str, no: u64) -> ApiResult<Option<Post>> {
+        let table = self.txn.open_table(POSTS).map_err(storage_error)?;
+        let row = table.get((board, no)).map_err(storage_error)?;
+        row.map(|v| decode(v.value())).transpose()
+    }
+
+    /// The thread of post `no` while the post is live: what a link to it needs.
+    pub fn post_thread(&self, board: &str, no: u64) -> ApiResult<Option<u64>> {
+        match self.stored_post(board, no)? {
+            Some(post) if self.thread_exists(board, post.thread)? => Ok(Some(post.thread)),
+            _ => Ok(None),
+        }
     }
 
     /// Archived threads of a board, most recently archived first.
@@ -323,10 +432,18 @@ impl Reader {
         Ok(out)
     }
 
+    /// A live post with its backlinks; `None` when it never existed or is deleted (its thread
+    /// too).
     pub fn post(&self, board: &str, no: u64) -> ApiResult<Option<Post>> {
-        let table = self.txn.open_table(POSTS).map_err(storage_error)?;
-        let row = table.get((board, no)).map_err(storage_error)?;
-        row.map(|v| decode(v.value())).transpose()
+        let Some(mut post) = self.stored_post(board, no)? else {
+            return Ok(None);
+        };
+        if !self.thread_exists(board, post.thread)? {
+            return Ok(None);
+        }
+        let backlinks = self.txn.open_table(BACKLINKS).map_err(storage_error)?;
+        fill_backlinks(&backlinks, &mut post).map_err(storage_error)?;
+        Ok(Some(post))
     }
 
     pub fn thread_meta(&self, board: &str, no: u64) -> ApiResult<Option<ThreadMeta>> {
@@ -365,6 +482,7 @@ impl Reader {
         >,
     ) -> ApiResult<Vec<Post>> {
         let posts = self.txn.open_table(POSTS).map_err(storage_error)?;
+        let backlinks = self.txn.open_table(BACKLINKS).map_err(storage_error)?;
         let mut out = Vec::new();
         for row in keys {
             let (key, _) = row.map_err(storage_error)?;
@@ -376,7 +494,9 @@ impl Reader {
                     format!("thread_posts lists missing post /{board}/{no}"),
                 )
             })?;
-            out.push(decode(post.value())?);
+            let mut post: Post = decode(post.value())?;
+            fill_backlinks(&backlinks, &mut post).map_err(storage_error)?;
+            out.push(post);
         }
         Ok(out)
     }

@@ -56,6 +56,63 @@ fn quotes_are_recorded_once_in_order() {
     assert_eq!(rendered.quotes, want);
 }
 
+/// The test world with a board limit of [`LIMIT`] links.
+struct Limited;
+
+const LIMIT: usize = 4;
+
+impl Resolve for Limited {
+    fn post_thread(&self, board: &str, no: u64) -> Option<u64> {
+        World.post_thread(board, no)
+    }
+    fn board_exists(&self, board: &str) -> bool {
+        World.board_exists(board)
+    }
+    fn max_links(&self, _: &str) -> usize {
+        LIMIT
+    }
+}
+
+#[test]
+fn links_beyond_the_limit_are_text() {
+    // The limit counts distinct targets, posts and boards alike; a target already linked
+    // stays a link however often it repeats.
+    let q2 = quote("b", 1, 2, "&gt;&gt;2");
+    let board_g = "<a class=\"boardlink\" href=\"/g/\">&gt;&gt;&gt;/g/</a>";
+    let cases: Vec<(String, String)> = vec![
+        (
+            ">>1 >>2 >>3 >>10 >>11 >>>/a/5 >>2".into(),
+            format!(
+                "{} {q2} {} {} &gt;&gt;11 &gt;&gt;&gt;/a/5 {q2}",
+                quote("b", 1, 1, "&gt;&gt;1"),
+                dead("&gt;&gt;3"),
+                quote("b", 10, 10, "&gt;&gt;10"),
+            ),
+        ),
+        (
+            ">>>/g/ >>2 >>3 >>10 >>11 >>>/b/ >>>/g/ >>2".into(),
+            format!(
+                "{board_g} {q2} {} {} &gt;&gt;11 &gt;&gt;&gt;/b/ {board_g} {q2}",
+                dead("&gt;&gt;3"),
+                quote("b", 10, 10, "&gt;&gt;10"),
+            ),
+        ),
+    ];
+    for (body, html) in &cases {
+        let rendered = render(body, "b", &Limited);
+        assert_eq!(&rendered.html, html, "{body}");
+        assert!(rendered.quotes.len() <= LIMIT, "{body}");
+    }
+    // Past the limit nothing is recorded either: no backlink comes of a text link.
+    let many: String = (1..=600).map(|n| format!(">>{n} ")).collect();
+    let rendered = render(&many, "b", &Limited);
+    assert_eq!(rendered.quotes.len(), LIMIT);
+    assert_eq!(
+        rendered.html.matches("<a ").count() + rendered.html.matches("deadlink").count(),
+        LIMIT
+    );
+}
+
 #[test]
 fn resolver_is_asked_once_per_target() {
     use std::cell::Cell;
@@ -68,6 +125,9 @@ fn resolver_is_asked_once_per_target() {
         fn board_exists(&self, _: &str) -> bool {
             self.0.set(self.0.get() + 1);
             true
+        }
+        fn max_links(&self, _: &str) -> usize {
+            usize::MAX
         }
     }
     let counting = Counting(Cell::new(0));

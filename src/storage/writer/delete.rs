@@ -1,19 +1,32 @@
 //! Deleting: a poster's own post or its files, whole threads (an OP's deletion, a board that
 //! keeps no archive, archive retention), leaving tombstones so numbers stay taken and links
 //! turn dead.
+//!
+//! A thread is deleted in two steps. One transaction takes it out of every list, leaves the
+//! OP's tombstone and queues it in `purge`; from that commit on it reads as deleted. The writer
+//! then removes its posts [`PURGE_CHUNK`] at a time, newest first and the OP last, each chunk
+//! its own transaction taken between other writes, so a thread of any size never holds the
+//! writer for long, and a restart picks up where the purge stopped.
 
-use redb::{ReadableTable, WriteTransaction};
+use redb::{ReadableTable, ReadableTableMetadata, WriteTransaction};
 
-use super::posts::{load_post, load_thread, put_post, put_thread, tombstone, TxnResolver};
+use super::posts::{
+    load_live_post, load_post, load_thread, put_post, put_thread, thread_exists, tombstone,
+    TxnResolver,
+};
 use super::{load_board, outbox, stored, Applied, Change, Written};
 use crate::error::{ApiError, ErrorKind};
 use crate::live::Event;
 use crate::markup;
 use crate::model::{OutboxOp, Post, PostFile, StoredFile};
 use crate::storage::{
-    encode, ARCHIVE, BOARDS, BOARD_COUNTERS, BUMP_ORDER, FILES, PASSWORDS, POSTS, THREADS,
-    THREAD_POSTS, TOMBSTONES,
+    encode, ARCHIVE, BACKLINKS, BOARDS, BOARD_COUNTERS, BUMP_ORDER, FILES, PASSWORDS, POSTS, PURGE,
+    QUOTES, THREADS, THREAD_POSTS, TOMBSTONES,
 };
+
+/// Posts removed per purge transaction: a few milliseconds of work, so writes queued behind a
+/// purge wait little.
+pub(super) const PURGE_CHUNK: usize = 128;
 
 /// Compares two keyed hashes in time independent of where they differ.
 fn same(a: &[u8], b: &[u8]) -> bool {
@@ -38,6 +51,10 @@ pub(super) fn delete_post(
         }
         return Ok(Err(ApiError::post_not_found(slug, no)));
     };
+    if !thread_exists(txn, slug, post.thread)? {
+        // Its thread is deleted and being purged.
+        return Ok(Err(ApiError::post_deleted(slug, no)));
+    }
     let matches = {
         let passwords = txn.open_table(PASSWORDS)?;
         let row = passwords.get((slug, no))?;
@@ -74,7 +91,7 @@ pub(super) fn delete_post(
         }
         super::post_changed(txn, &post, changes)?;
     } else if post.no == post.thread {
-        delete_thread(txn, slug, no, changes)?;
+        delete_thread(txn, slug, no, PURGE_CHUNK, changes)?;
     } else {
         remove_post(txn, &post, changes)?;
         if let Some(mut meta) = load_thread(txn, slug, post.thread)? {
@@ -86,29 +103,20 @@ pub(super) fn delete_post(
     Ok(Ok(Written::Deleted))
 }
 
-/// Deletes a thread and every post in it, wherever it is (live or archived).
+/// Deletes a thread, wherever it is (live or archived): takes it out of every list, queues its
+/// posts for the purge and removes up to `inline` of them at once, so a thread that small is
+/// gone (files, links and all) when the transaction commits. Its cost is bounded by `inline`,
+/// whatever the thread's size. Returns how many posts it removed.
 pub(super) fn delete_thread(
     txn: &WriteTransaction,
     slug: &str,
     thread: u64,
+    inline: usize,
     changes: &mut Vec<Change>,
-) -> Result<(), redb::Error> {
+) -> Result<usize, redb::Error> {
     let Some(meta) = load_thread(txn, slug, thread)? else {
-        return Ok(());
+        return Ok(0);
     };
-    let numbers: Vec<u64> = {
-        let index = txn.open_table(THREAD_POSTS)?;
-        let range = index.range((slug, thread, 0)..=(slug, thread, u64::MAX))?;
-        range
-            .map(|row| row.map(|(key, _)| key.value().2))
-            .collect::<Result<_, _>>()?
-    };
-    // Replies first, so re-rendering links to the OP sees it still there only while needed.
-    for no in numbers.into_iter().rev() {
-        if let Some(post) = load_post(txn, slug, no)? {
-            remove_post(txn, &post, changes)?;
-        }
-    }
     txn.open_table(THREADS)?.remove((slug, thread))?;
     match meta.archived_at {
         Some(archived_at) if meta.archived => {
@@ -126,15 +134,74 @@ pub(super) fn delete_thread(
                 .insert(slug, (last_no, live.saturating_sub(1)))?;
         }
     }
+    // The OP's tombstone now, so the thread answers `thread_deleted` before the purge is done.
+    txn.open_table(TOMBSTONES)?.insert((slug, thread), thread)?;
+    txn.open_table(PURGE)?.insert((slug, thread), ())?;
     changes.push(Change::ThreadDeleted {
         board: slug.to_owned(),
         thread,
     });
-    Ok(())
+    if inline == 0 {
+        return Ok(0);
+    }
+    purge_thread(txn, slug, thread, inline, changes)
+}
+
+/// Removes up to `budget` posts of the first thread queued in `purge`, newest first, and
+/// unqueues the thread once its last post (the OP) is gone. Returns whether work is left.
+pub(super) fn purge_step(
+    txn: &WriteTransaction,
+    budget: usize,
+    changes: &mut Vec<Change>,
+) -> Result<bool, redb::Error> {
+    let first = {
+        let purge = txn.open_table(PURGE)?;
+        let first = purge.first()?;
+        first.map(|(key, _)| {
+            let (slug, thread) = key.value();
+            (slug.to_owned(), thread)
+        })
+    };
+    let Some((slug, thread)) = first else {
+        return Ok(false);
+    };
+    purge_thread(txn, &slug, thread, budget, changes)?;
+    Ok(!txn.open_table(PURGE)?.is_empty()?)
+}
+
+/// Removes up to `budget` posts of a thread queued in `purge`, newest first; unqueues it once
+/// the last (the OP) is gone. Returns how many it removed.
+fn purge_thread(
+    txn: &WriteTransaction,
+    slug: &str,
+    thread: u64,
+    budget: usize,
+    changes: &mut Vec<Change>,
+) -> Result<usize, redb::Error> {
+    let numbers: Vec<u64> = {
+        let index = txn.open_table(THREAD_POSTS)?;
+        let range = index.range((slug, thread, 0)..=(slug, thread, u64::MAX))?;
+        range
+            .rev()
+            .take(budget)
+            .map(|row| row.map(|(key, _)| key.value().2))
+            .collect::<Result<_, _>>()?
+    };
+    for &no in &numbers {
+        if let Some(post) = load_post(txn, slug, no)? {
+            remove_post(txn, &post, changes)?;
+        }
+    }
+    if numbers.len() < budget {
+        txn.open_table(PURGE)?.remove((slug, thread))?;
+    }
+    Ok(numbers.len())
 }
 
 /// Removes one post, leaves its tombstone, lets go of its files, and re-renders what linked to
-/// it (those links are dead now) and what it linked to (one backlink fewer).
+/// it (those links are dead now) and sends again what it linked to (one backlink fewer). Posts
+/// of a thread being purged are not live, so they are neither re-rendered nor sent: only the
+/// links that cross into the thread from outside are.
 fn remove_post(
     txn: &WriteTransaction,
     post: &Post,
@@ -159,27 +226,53 @@ fn remove_post(
     };
     super::emit(txn, deleted, changes)?;
 
-    for &linking in &post.backlinks {
-        if let Some(mut other) = load_post(txn, slug, linking)? {
-            other.html = markup::render(&other.body, slug, &TxnResolver { txn }).html;
+    let quoted = links(txn, QUOTES, slug, post.no)?;
+    let quoting = links(txn, BACKLINKS, slug, post.no)?;
+    {
+        let mut quotes = txn.open_table(QUOTES)?;
+        let mut backlinks = txn.open_table(BACKLINKS)?;
+        for (board, no) in &quoted {
+            quotes.remove((slug, post.no, board.as_str(), *no))?;
+            backlinks.remove((board.as_str(), *no, slug, post.no))?;
+        }
+        for (board, no) in &quoting {
+            backlinks.remove((slug, post.no, board.as_str(), *no))?;
+            quotes.remove((board.as_str(), *no, slug, post.no))?;
+        }
+    }
+    for (board, no) in quoting {
+        if let Some(mut other) = load_live_post(txn, &board, no)? {
+            other.html = markup::render(&other.body, &board, &TxnResolver { txn }).html;
             put_post(txn, &other)?;
             super::post_changed(txn, &other, changes)?;
         }
     }
-    let quoted = markup::render(&post.body, slug, &TxnResolver { txn }).quotes;
     for (board, no) in quoted {
-        if board != slug {
-            continue;
-        }
-        if let Some(mut other) = load_post(txn, slug, no)? {
-            if other.backlinks.contains(&post.no) {
-                other.backlinks.retain(|&n| n != post.no);
-                put_post(txn, &other)?;
-                super::post_changed(txn, &other, changes)?;
-            }
+        if let Some(other) = load_live_post(txn, &board, no)? {
+            super::post_changed(txn, &other, changes)?;
         }
     }
     Ok(())
+}
+
+/// The `(board, no)` a `quotes` or `backlinks` row set lists for `(slug, no)`.
+fn links(
+    txn: &WriteTransaction,
+    table: redb::TableDefinition<'static, (&'static str, u64, &'static str, u64), ()>,
+    slug: &str,
+    no: u64,
+) -> Result<Vec<(String, u64)>, redb::Error> {
+    let table = txn.open_table(table)?;
+    let mut out = Vec::new();
+    for row in table.range((slug, no, "", 0)..)? {
+        let (key, _) = row?;
+        let (board, n, other_board, other) = key.value();
+        if board != slug || n != no {
+            break;
+        }
+        out.push((other_board.to_owned(), other));
+    }
+    Ok(out)
 }
 
 /// Counts one reference fewer to each file; a file no post carries leaves the table, and the
@@ -228,6 +321,7 @@ pub(super) fn prune_archive(
         boards
     };
     let mut pruned = 0;
+    let mut inline = PURGE_CHUNK;
     for board in boards {
         let slug = board.slug.as_str();
         let cutoff = now.saturating_sub(u64::from(board.archive_days) * 86_400);
@@ -239,7 +333,8 @@ pub(super) fn prune_archive(
                 .collect::<Result<_, _>>()?
         };
         for thread in expired {
-            delete_thread(txn, slug, thread, changes)?;
+            // Up to one chunk's worth of posts goes at once; the rest waits for the purge.
+            inline -= delete_thread(txn, slug, thread, inline, changes)?;
             pruned += 1;
         }
     }

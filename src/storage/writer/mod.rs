@@ -183,10 +183,24 @@ fn stopped() -> ApiError {
 type Reply = oneshot::Sender<ApiResult<Written>>;
 
 fn writer_loop(db: &redb::Database, mut rx: mpsc::Receiver<Msg>, listener: CommitListener) {
+    // A purge left unfinished by the last run goes on.
+    let mut purging = purge_pending(db);
     let mut stopping = false;
     while !stopping {
-        let Some(first) = rx.blocking_recv() else {
-            return;
+        // Purge chunks and groups of queued writes take turns, so neither waits for the other
+        // longer than one transaction.
+        let first = if purging {
+            purging = purge_chunk(db, &listener);
+            match rx.try_recv() {
+                Ok(msg) => msg,
+                Err(mpsc::error::TryRecvError::Empty) => continue,
+                Err(mpsc::error::TryRecvError::Disconnected) => return,
+            }
+        } else {
+            let Some(first) = rx.blocking_recv() else {
+                return;
+            };
+            first
         };
         let mut group: Vec<(Write, Reply)> = Vec::new();
         let mut next = Some(first);
@@ -200,12 +214,57 @@ fn writer_loop(db: &redb::Database, mut rx: mpsc::Receiver<Msg>, listener: Commi
             }
         }
         if !group.is_empty() {
-            commit_group(db, group, &listener);
+            purging |= commit_group(db, group, &listener);
         }
     }
 }
 
-fn commit_group(db: &redb::Database, group: Vec<(Write, Reply)>, listener: &CommitListener) {
+/// Whether `purge` lists a thread; on a storage error, false (the next deletion or start
+/// tries again).
+fn purge_pending(db: &redb::Database) -> bool {
+    use redb::{ReadableDatabase, ReadableTableMetadata};
+    (|| -> Result<bool, redb::Error> {
+        let txn = db.begin_read()?;
+        let purge = txn.open_table(super::PURGE)?;
+        Ok(!purge.is_empty()?)
+    })()
+    .unwrap_or(false)
+}
+
+/// One purge transaction; returns whether more is left. A failure is reported and stops the
+/// purge until the next deletion or start, rather than retrying in a tight loop.
+fn purge_chunk(db: &redb::Database, listener: &CommitListener) -> bool {
+    let mut changes = Vec::new();
+    let result = (|| -> Result<bool, redb::Error> {
+        let txn = db.begin_write()?;
+        let more = delete::purge_step(&txn, delete::PURGE_CHUNK, &mut changes)?;
+        txn.commit()?;
+        Ok(more)
+    })();
+    match result {
+        Ok(more) => {
+            if !changes.is_empty() {
+                listener(&changes);
+            }
+            more
+        }
+        Err(e) => {
+            notify(
+                Severity::Error,
+                "purge_failed",
+                format!("removing the posts of a deleted thread failed: {e}"),
+            );
+            false
+        }
+    }
+}
+
+/// Commits one group; returns whether it deleted a thread (the purge then has work).
+fn commit_group(
+    db: &redb::Database,
+    group: Vec<(Write, Reply)>,
+    listener: &CommitListener,
+) -> bool {
     let now = unix_now();
     let mut changes = Vec::new();
     let result = (|| -> Result<Vec<ApiResult<Written>>, redb::Error> {
@@ -225,6 +284,9 @@ fn commit_group(db: &redb::Database, group: Vec<(Write, Reply)>, listener: &Comm
             for ((_, reply), outcome) in group.into_iter().zip(outcomes) {
                 let _ = reply.send(outcome);
             }
+            changes
+                .iter()
+                .any(|c| matches!(c, Change::ThreadDeleted { .. }))
         }
         Err(e) => {
             let error =
@@ -232,6 +294,7 @@ fn commit_group(db: &redb::Database, group: Vec<(Write, Reply)>, listener: &Comm
             for (_, reply) in group {
                 let _ = reply.send(Err(error.clone()));
             }
+            false
         }
     }
 }
@@ -270,8 +333,14 @@ fn apply(txn: &WriteTransaction, write: &Write, now: u64, changes: &mut Vec<Chan
     }
 }
 
+/// [`apply`] for the storage measurement, which builds a large database without the writer.
+#[cfg(test)]
+pub(crate) fn apply_for_measure(txn: &WriteTransaction, write: &Write, changes: &mut Vec<Change>) {
+    apply(txn, write, unix_now(), changes).unwrap().unwrap();
+}
+
 /// Decoding a stored value can only fail on a corrupt database; treat it as a storage failure.
-fn stored<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, redb::Error> {
+pub(super) fn stored<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, redb::Error> {
     decode(bytes).map_err(|e| redb::Error::Corrupted(e.message))
 }
 
@@ -289,7 +358,7 @@ fn emit(
         id
     };
     let mut events = txn.open_table(super::EVENTS)?;
-    events.insert(id, encode(&event).as_slice())?;
+    events.insert(id, encode(&super::StoredEvent::of(&event)).as_slice())?;
     if id > super::EVENTS_KEPT {
         events.remove(id - super::EVENTS_KEPT)?;
     }
@@ -297,7 +366,8 @@ fn emit(
     Ok(())
 }
 
-/// A post's html, backlinks or files changed: invalidate and tell live subscribers.
+/// A post's html, backlinks or files changed: invalidate and tell live subscribers (the post
+/// as served, with its backlinks).
 fn post_changed(
     txn: &WriteTransaction,
     post: &crate::model::Post,
@@ -307,10 +377,12 @@ fn post_changed(
         board: post.board.clone(),
         thread: post.thread,
     });
+    let mut served = post.clone();
+    super::fill_backlinks(&txn.open_table(super::BACKLINKS)?, &mut served)?;
     let event = crate::live::Event::Post {
         board: post.board.clone(),
         thread: post.thread,
-        post: serde_json::to_value(post).expect("posts serialize"),
+        post: serde_json::to_value(&served).expect("posts serialize"),
     };
     emit(txn, event, changes)
 }
@@ -337,5 +409,7 @@ fn load_board(txn: &WriteTransaction, slug: &str) -> Result<Option<Board>, redb:
 mod delete;
 mod outbox;
 mod posts;
+#[cfg(test)]
+mod purge_tests;
 #[cfg(test)]
 mod tests;

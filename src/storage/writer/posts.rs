@@ -10,8 +10,8 @@ use crate::live::Event;
 use crate::markup::{self, Resolve};
 use crate::model::{Board, OutboxOp, Post, PostDraft, StoredFile, ThreadMeta};
 use crate::storage::{
-    encode, ARCHIVE, BOARDS, BOARD_COUNTERS, BUMP_ORDER, FILES, META, PASSWORDS, POSTS, RECENT,
-    THREADS, THREAD_POSTS, TOMBSTONES,
+    encode, ARCHIVE, BACKLINKS, BOARDS, BOARD_COUNTERS, BUMP_ORDER, FILES, META, PASSWORDS, POSTS,
+    QUOTES, RECENT, RECENT_KEPT, THREADS, THREAD_POSTS, TOMBSTONES,
 };
 
 /// Resolves `>>N` links against the transaction being written, so a post can link to one
@@ -22,9 +22,7 @@ pub(super) struct TxnResolver<'a> {
 
 impl Resolve for TxnResolver<'_> {
     fn post_thread(&self, board: &str, no: u64) -> Option<u64> {
-        let posts = self.txn.open_table(POSTS).ok()?;
-        let row = posts.get((board, no)).ok()??;
-        stored::<Post>(row.value()).ok().map(|p| p.thread)
+        load_live_post(self.txn, board, no).ok()?.map(|p| p.thread)
     }
 
     fn board_exists(&self, board: &str) -> bool {
@@ -32,6 +30,35 @@ impl Resolve for TxnResolver<'_> {
             return false;
         };
         boards.get(board).is_ok_and(|row| row.is_some())
+    }
+
+    fn max_links(&self, board: &str) -> usize {
+        load_board(self.txn, board)
+            .ok()
+            .flatten()
+            .map_or(0, |b| b.max_quotes as usize)
+    }
+}
+
+/// Whether thread `thread` exists (live or archived). Posts of a thread whose row is gone are
+/// deleted, even while the purge has not reached them.
+pub(super) fn thread_exists(
+    txn: &WriteTransaction,
+    board: &str,
+    thread: u64,
+) -> Result<bool, redb::Error> {
+    Ok(txn.open_table(THREADS)?.get((board, thread))?.is_some())
+}
+
+/// A post that is not deleted: its row exists and so does its thread's.
+pub(super) fn load_live_post(
+    txn: &WriteTransaction,
+    board: &str,
+    no: u64,
+) -> Result<Option<Post>, redb::Error> {
+    match load_post(txn, board, no)? {
+        Some(post) if thread_exists(txn, board, post.thread)? => Ok(Some(post)),
+        _ => Ok(None),
     }
 }
 
@@ -119,6 +146,7 @@ fn write_post(
             .filter(|_| board.poster_ids)
             .map(|key| poster_id(&key, thread)),
         backlinks: Vec::new(),
+        cross_backlinks: Vec::new(),
         files_deleted: false,
     };
     reference_files(txn, draft, changes)?;
@@ -150,19 +178,28 @@ fn write_post(
         meta.insert("recent_seq", seq)?;
         seq
     };
-    txn.open_table(RECENT)?.insert(seq, (slug, no))?;
+    {
+        let mut recent = txn.open_table(RECENT)?;
+        recent.insert(seq, (slug, no))?;
+        if seq > RECENT_KEPT {
+            recent.remove(seq - RECENT_KEPT)?;
+        }
+    }
 
+    // One row each way per quote, and the quoted post sent again with its new backlink: the
+    // cost is the post's own quotes (at most `max_quotes`), whatever the quoted posts hold.
     for (quoted_board, quoted) in rendered.quotes {
-        if quoted_board != slug || quoted >= no {
+        if quoted_board == slug && quoted >= no {
             continue;
         }
-        if let Some(mut target) = load_post(txn, slug, quoted)? {
-            if !target.backlinks.contains(&no) {
-                target.backlinks.push(no);
-                put_post(txn, &target)?;
-                super::post_changed(txn, &target, changes)?;
-            }
-        }
+        let Some(target) = load_live_post(txn, &quoted_board, quoted)? else {
+            continue;
+        };
+        txn.open_table(QUOTES)?
+            .insert((slug, no, quoted_board.as_str(), quoted), ())?;
+        txn.open_table(BACKLINKS)?
+            .insert((quoted_board.as_str(), quoted, slug, no), ())?;
+        super::post_changed(txn, &target, changes)?;
     }
     Ok(())
 }
@@ -255,7 +292,7 @@ fn push_out_overflow(
             break;
         };
         if board.archive_days == 0 {
-            super::delete::delete_thread(txn, slug, meta.no, changes)?;
+            super::delete::delete_thread(txn, slug, meta.no, super::delete::PURGE_CHUNK, changes)?;
             continue;
         }
         txn.open_table(BUMP_ORDER)?.remove((slug, meta.bump_key))?;
@@ -325,8 +362,15 @@ pub(super) fn create_reply(
         let message = format!("Thread {thread} on /{slug}/ is archived; it takes no more replies.");
         return Ok(Err(ApiError::new(ErrorKind::ThreadArchived, message)));
     }
-    if meta.locked {
-        let message = format!("Thread {thread} on /{slug}/ is locked; it takes no more replies.");
+    if meta.locked || meta.replies >= board.max_replies {
+        let message = if meta.replies >= board.max_replies {
+            format!(
+                "Thread {thread} on /{slug}/ has reached {} replies and is locked.",
+                board.max_replies
+            )
+        } else {
+            format!("Thread {thread} on /{slug}/ is locked; it takes no more replies.")
+        };
         return Ok(Err(ApiError::new(ErrorKind::ThreadLocked, message)));
     }
     let (last_no, live) = counters(txn, slug)?;
@@ -346,6 +390,9 @@ pub(super) fn create_reply(
         meta.bump_key = no;
         meta.bumped_at = now;
     }
+    // The reply that reaches the cap locks the thread, as other imageboards do.
+    let locks = meta.replies >= board.max_replies && !meta.locked;
+    meta.locked |= locks;
     put_thread(txn, slug, &meta)?;
     txn.open_table(BOARD_COUNTERS)?.insert(slug, (no, live))?;
     changes.push(Change::Reply {
@@ -354,6 +401,16 @@ pub(super) fn create_reply(
         no,
         bumped,
     });
+    if locks {
+        let update = Event::Update {
+            board: slug.to_owned(),
+            thread,
+            sticky: meta.sticky,
+            locked: true,
+            archived: false,
+        };
+        super::emit(txn, update, changes)?;
+    }
     Ok(Ok(Written::Post {
         board: slug.to_owned(),
         thread,

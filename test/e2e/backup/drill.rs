@@ -188,7 +188,7 @@ async fn snapshots_are_taken_on_the_configured_interval() {
     let manifest: Value =
         serde_json::from_slice(&garage.get(&format!("d3/snapshots/{name}.json")).await).unwrap();
     assert_eq!(manifest["counts"]["posts"], 1, "{manifest}");
-    assert_eq!(manifest["schema_version"], 1);
+    assert_eq!(manifest["schema_version"], 2);
     assert_eq!(manifest["sha256"].as_str().unwrap().len(), 64);
     assert!(
         garage

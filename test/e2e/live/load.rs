@@ -70,7 +70,9 @@ async fn a_subscriber_that_stops_reading_still_gets_every_event() {
     /// socket buffers either, so the stream must fall behind and replay from the database.
     const POSTS: usize = 5000;
     const CHANNEL: usize = 4096;
-    let s = Arc::new(Server::start().await);
+    // One thread takes them all: the board's reply cap is raised to fit.
+    let config = "[[boards]]\nslug = \"b\"\ntitle = \"Random\"\nmax_replies = 10000\n";
+    let s = Arc::new(Server::with_config(config).await);
     let t = s.thread("b", "a flood").await;
     let mut slow = Live::open(&s, "board=b").await;
     let mut fast = Live::open(&s, "board=b").await;

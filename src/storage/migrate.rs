@@ -1,0 +1,78 @@
+//! The rungs of the schema ladder: each takes a database one version up, in the open transaction.
+
+use redb::{ReadableTable, WriteTransaction};
+
+use super::{encode, StoredEvent, BACKLINKS, EVENTS, POSTS, QUOTES};
+use crate::model::Post;
+
+/// Rows read per pass, so a large table is rewritten without holding it in memory.
+const BATCH: usize = 1024;
+
+/// Version 2: backlinks leave the post rows for the `quotes` and `backlinks` tables, and the
+/// event log keeps references to posts instead of copies.
+pub(super) fn v1_to_v2(txn: &WriteTransaction) -> Result<(), redb::Error> {
+    let mut after: Option<(String, u64)> = None;
+    loop {
+        let batch: Vec<Post> = {
+            let posts = txn.open_table(POSTS)?;
+            let range = match &after {
+                Some((board, no)) => posts.range((board.as_str(), *no)..)?,
+                None => posts.iter()?,
+            };
+            let mut batch = Vec::new();
+            for row in range {
+                let (key, value) = row?;
+                let (board, no) = key.value();
+                if after.as_ref().is_some_and(|(b, n)| b == board && *n == no) {
+                    continue;
+                }
+                batch.push(super::writer::stored::<Post>(value.value())?);
+                if batch.len() == BATCH {
+                    break;
+                }
+            }
+            batch
+        };
+        let Some(last) = batch.last() else { break };
+        after = Some((last.board.clone(), last.no));
+        let mut posts = txn.open_table(POSTS)?;
+        let mut quotes = txn.open_table(QUOTES)?;
+        let mut backlinks = txn.open_table(BACKLINKS)?;
+        for mut post in batch {
+            if post.backlinks.is_empty() {
+                continue;
+            }
+            let board = post.board.as_str();
+            for &from in &post.backlinks {
+                backlinks.insert((board, post.no, board, from), ())?;
+                quotes.insert((board, from, board, post.no), ())?;
+            }
+            post.backlinks.clear();
+            posts.insert((board, post.no), encode(&post).as_slice())?;
+        }
+    }
+
+    let mut after = 0;
+    loop {
+        let batch: Vec<(u64, StoredEvent)> = {
+            let events = txn.open_table(EVENTS)?;
+            let mut batch = Vec::new();
+            for row in events.range(after + 1..)?.take(BATCH) {
+                let (id, value) = row?;
+                let stored = StoredEvent::parse(value.value())
+                    .map_err(|e| redb::Error::Corrupted(format!("event {}: {e}", id.value())))?;
+                batch.push((id.value(), stored));
+            }
+            batch
+        };
+        let Some(&(last, _)) = batch.last() else {
+            break;
+        };
+        after = last;
+        let mut events = txn.open_table(EVENTS)?;
+        for (id, stored) in batch {
+            events.insert(id, encode(&stored).as_slice())?;
+        }
+    }
+    Ok(())
+}
