@@ -31,6 +31,9 @@ pub struct App {
     /// Image work in flight at once: one per core, so uploads never starve each other or the
     /// blocking threads that serve reads.
     pub media_slots: Arc<Semaphore>,
+    /// The memory budget for image and video work (`media_memory_bytes`), one permit a KiB:
+    /// each upload holds what its decoding will take, so together they never exceed it.
+    pub media_budget: Arc<Semaphore>,
     pub started: Instant,
 }
 
@@ -84,6 +87,7 @@ impl App {
             }
         };
         let writer = Writer::start(&store, Box::new(listener));
+        let config_budget = config.media_memory_bytes;
         let app = Arc::new(App {
             config,
             store,
@@ -94,6 +98,9 @@ impl App {
             live,
             backup,
             media_slots: Arc::new(Semaphore::new(cores)),
+            media_budget: Arc::new(Semaphore::new(crate::uploads::budget_permits(
+                config_budget,
+            ))),
             started: Instant::now(),
         });
         app.sync_boards().await?;

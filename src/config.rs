@@ -26,6 +26,8 @@ pub struct Config {
     pub thumbnail_size: u32,
     /// An `ffmpeg` binary for video uploads (WebM, MP4). None: video is refused.
     pub ffmpeg_path: Option<PathBuf>,
+    /// Bytes that image decoding and ffmpeg may hold at once, all uploads together.
+    pub media_memory_bytes: u64,
     /// Boards created at start when missing, and whose settings follow this file.
     pub boards: Vec<BoardConfig>,
     /// The S3 backup. None: everything lives on the local disk alone.
@@ -235,6 +237,7 @@ impl Default for Config {
             cache_bytes: 256 << 20,
             thumbnail_size: 250,
             ffmpeg_path: None,
+            media_memory_bytes: 256 << 20,
             s3: None,
             boards: vec![BoardConfig {
                 slug: "b".into(),
@@ -320,6 +323,9 @@ impl Config {
         }
         if !(16..=1024).contains(&self.thumbnail_size) {
             return Err("thumbnail_size must be from 16 to 1024 pixels".into());
+        }
+        if self.media_memory_bytes < 64 << 20 {
+            return Err("media_memory_bytes must be at least 67108864 (64 MiB)".into());
         }
         if let Some(ffmpeg) = &self.ffmpeg_path {
             let runs = std::process::Command::new(ffmpeg)

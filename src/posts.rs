@@ -188,6 +188,9 @@ pub async fn create_reply(
     client: IpAddr,
 ) -> ApiResult<Response> {
     let settings = app.board(&board).await?;
+    if uploads::is_multipart(&req) {
+        uploads::check_thread(app, &board, thread).await?;
+    }
     let (draft, placement) = receive(app, req, client, &settings, Kind::Reply).await?;
     let write = Write::CreateReply {
         board,

@@ -20,6 +20,7 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use tempfile::{NamedTempFile, TempPath};
 use tokio::io::AsyncWriteExt;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::app::App;
 use crate::error::{ApiError, ApiResult, ErrorKind};
@@ -28,12 +29,108 @@ use crate::http::request::{query, BODY_TIMEOUT};
 use crate::media::video::{self, Video};
 use crate::media::{self, Format, MediaError};
 use crate::model::{Board, PostFile, StoredFile};
+use crate::notify::{notify, Severity};
 use crate::posts::Kind as PostKind;
 
 /// The longest a text part may be; the board's character limits apply after.
 const MAX_TEXT_BYTES: u64 = 128 * 1024;
 /// Longest file name kept for display, in characters.
 const MAX_NAME_CHARS: usize = 128;
+/// How long an upload waits for a media slot or its share of the memory budget before the
+/// answer is 503 `busy`; and the Retry-After then given, in seconds.
+const MEDIA_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+const BUSY_RETRY_SECS: u64 = 5;
+/// What a video run reserves besides its ffmpeg leash: the thumbnail of a small frame.
+const VIDEO_EXTRA_BYTES: u64 = 16 << 20;
+/// The most memory one ffmpeg run may take, whatever the budget.
+const FFMPEG_MAX_BYTES: u64 = 256 << 20;
+
+/// The permits (one a KiB) of a memory budget of `bytes`.
+pub fn budget_permits(bytes: u64) -> usize {
+    usize::try_from(bytes / 1024)
+        .unwrap_or(usize::MAX)
+        .min(Semaphore::MAX_PERMITS)
+}
+
+/// `POST .../threads/{thread}/posts` with files: the thread must take replies before any file
+/// is read or decoded. (The writer checks again when the post is committed.)
+pub async fn check_thread(app: &App, board: &str, thread: u64) -> ApiResult<()> {
+    let (slug, no) = (board.to_owned(), thread);
+    let meta = app.read(move |r| r.thread_meta(&slug, no)).await?;
+    match meta {
+        None => Err(ApiError::thread_not_found(board, thread)),
+        Some(meta) if meta.archived => {
+            let message =
+                format!("Thread {thread} on /{board}/ is archived; it takes no more replies.");
+            Err(ApiError::new(ErrorKind::ThreadArchived, message))
+        }
+        Some(meta) if meta.locked => {
+            let message =
+                format!("Thread {thread} on /{board}/ is locked; it takes no more replies.");
+            Err(ApiError::new(ErrorKind::ThreadLocked, message))
+        }
+        Some(_) => Ok(()),
+    }
+}
+
+fn busy() -> ApiError {
+    ApiError::new(
+        ErrorKind::Busy,
+        "The server is busy processing other uploads; try again in a few seconds.",
+    )
+    .with_retry_after(BUSY_RETRY_SECS)
+}
+
+/// The memory budget as seen from a blocking thread: each upload reserves what its decoding
+/// will take, waiting at most [`MEDIA_WAIT`] for others to finish.
+struct Budget {
+    permits: Arc<Semaphore>,
+    total: u64,
+    runtime: tokio::runtime::Handle,
+}
+
+impl Budget {
+    fn permits_for(bytes: u64) -> u32 {
+        u32::try_from(bytes.div_ceil(1024)).unwrap_or(u32::MAX)
+    }
+
+    /// Reserves `bytes` (which must fit the whole budget), at once or after a wait.
+    fn reserve(&self, bytes: u64) -> ApiResult<OwnedSemaphorePermit> {
+        let n = Self::permits_for(bytes.min(self.total));
+        if let Ok(permit) = self.permits.clone().try_acquire_many_owned(n) {
+            return Ok(permit);
+        }
+        let wait = self.permits.clone().acquire_many_owned(n);
+        match self
+            .runtime
+            .block_on(tokio::time::timeout(MEDIA_WAIT, wait))
+        {
+            Ok(Ok(permit)) => Ok(permit),
+            Ok(Err(e)) => Err(ApiError::internal("media_budget_closed", e)),
+            Err(_) => Err(busy()),
+        }
+    }
+
+    /// Grows `held` to `bytes`: at once if the budget has room, else by giving it back and
+    /// queueing for the whole (so two large uploads never each hold half and wait forever).
+    fn grow(&self, mut held: OwnedSemaphorePermit, bytes: u64) -> ApiResult<OwnedSemaphorePermit> {
+        let want = Self::permits_for(bytes);
+        let have = held.num_permits() as u32;
+        if want <= have {
+            return Ok(held);
+        }
+        match self.permits.clone().try_acquire_many_owned(want - have) {
+            Ok(more) => {
+                held.merge(more);
+                Ok(held)
+            }
+            Err(_) => {
+                drop(held);
+                self.reserve(bytes)
+            }
+        }
+    }
+}
 
 /// A multipart post, read: its text as a JSON object (so it is validated exactly as a JSON post
 /// is), and its files waiting in `tmp/`.
@@ -153,10 +250,22 @@ pub async fn read_form(
     let mut text = Map::new();
     let mut files: Vec<Upload> = Vec::new();
     let mut spoilers = Vec::new();
+    // Each text field once, and a file part (empty ones included, as browsers send for an
+    // unused input) and a spoiler part per file the board takes.
+    let max_parts = text_fields.len() + 2 * board.max_files as usize;
+    let mut parts = 0usize;
     while let Some(mut field) = timely(multipart.next_field())
         .await?
         .map_err(|e| multipart_error(e, board))?
     {
+        parts += 1;
+        if parts > max_parts {
+            let message = format!(
+                "The multipart body has more than {max_parts} parts; this board takes at most \
+                 one part per text field and two per file."
+            );
+            return Err(invalid(message));
+        }
         let Some(name) = field.name().map(str::to_owned) else {
             return Err(invalid("Every part of a multipart post needs a name."));
         };
@@ -280,14 +389,26 @@ pub async fn store(
         let thumb_size = app.config.thumbnail_size;
         let ffmpeg = app.config.ffmpeg_path.clone();
         let slots = app.media_slots.clone();
+        let budget = Budget {
+            permits: app.media_budget.clone(),
+            total: app.config.media_memory_bytes,
+            runtime: tokio::runtime::Handle::current(),
+        };
         async move {
-            let _slot = slots
-                .acquire_owned()
-                .await
-                .map_err(|e| ApiError::internal("media_slots_closed", e))?;
+            let _slot = match tokio::time::timeout(MEDIA_WAIT, slots.acquire_owned()).await {
+                Ok(slot) => slot.map_err(|e| ApiError::internal("media_slots_closed", e))?,
+                Err(_) => return Err(busy()),
+            };
             let processed = tokio::task::spawn_blocking(move || {
-                process(&files, upload, &board, thumb_size, ffmpeg.as_deref())
-                    .map_err(|e| locate(e, index, count))
+                process(
+                    &files,
+                    upload,
+                    &board,
+                    thumb_size,
+                    ffmpeg.as_deref(),
+                    &budget,
+                )
+                .map_err(|e| locate(e, index, count))
             });
             processed
                 .await
@@ -349,11 +470,17 @@ impl Kind {
 /// A video's refusals speak of a video, not an image.
 fn video_error(e: MediaError) -> ApiError {
     let message = match &e {
-        MediaError::Corrupt(why) => format!("The video is damaged or cannot be read: {why}."),
+        MediaError::Corrupt(_) | MediaError::Undecodable(_) => {
+            "The video is damaged or cannot be read.".to_owned()
+        }
         MediaError::Truncated => "The video is incomplete (cut off before its end).".to_owned(),
         MediaError::TooLarge { width, height } => {
             format!("The video is {width}x{height} pixels, over this board's limit.")
         }
+        MediaError::OverBudget { width, height } => format!(
+            "The video is {width}x{height} pixels; decoding it would take more memory than \
+             this server allows."
+        ),
         _ => return media_error(e),
     };
     ApiError {
@@ -362,14 +489,19 @@ fn video_error(e: MediaError) -> ApiError {
     }
 }
 
+/// A refusal in the API's terms. A decoder's or ffmpeg's own words go to the log, never to the
+/// client (they may name files and internals).
 fn media_error(e: MediaError) -> ApiError {
+    if let MediaError::Undecodable(detail) = &e {
+        notify(Severity::Warning, "upload_undecodable", detail);
+    }
     let kind = match &e {
         MediaError::NotAnImage => ErrorKind::NotAnImage,
         MediaError::Video => ErrorKind::VideoNotSupported,
         MediaError::Unsupported(_) => ErrorKind::UnsupportedImageType,
         MediaError::Truncated => ErrorKind::ImageTruncated,
-        MediaError::Corrupt(_) => ErrorKind::ImageCorrupt,
-        MediaError::TooLarge { .. } => ErrorKind::ImageTooLarge,
+        MediaError::Corrupt(_) | MediaError::Undecodable(_) => ErrorKind::ImageCorrupt,
+        MediaError::TooLarge { .. } | MediaError::OverBudget { .. } => ErrorKind::ImageTooLarge,
         MediaError::Io(_) => return ApiError::internal("media_failed", e),
     };
     ApiError::new(kind, sentence(&e.to_string())).with_field("file")
@@ -391,6 +523,7 @@ fn process(
     board: &Board,
     thumb_size: u32,
     ffmpeg: Option<&Path>,
+    budget: &Budget,
 ) -> ApiResult<(PostFile, StoredFile, files::Claim)> {
     let fail = |e| ApiError::internal("upload_read_failed", e);
     let mut head = [0u8; 64];
@@ -440,8 +573,18 @@ fn process(
         .into_temp_path();
     let (ext, mime, width, height, thumb) = match (kind, ffmpeg) {
         (Kind::Image(_), _) => {
-            let probed = media::ingest(&upload.temp, &cleaned, &limits).map_err(media_error)?;
-            let thumb = media::thumbnail(&cleaned, thumb_size).map_err(media_error)?;
+            let file_len = std::fs::metadata(&upload.temp).map_err(fail)?.len();
+            let reading = budget.reserve(media::reading_cost(file_len))?;
+            let prepared = media::prepare(&upload.temp, &limits).map_err(media_error)?;
+            let cost = prepared.cost(thumb_size);
+            if cost > budget.total {
+                let (width, height) = prepared.width_height();
+                return Err(media_error(MediaError::OverBudget { width, height }));
+            }
+            let _reserved = budget.grow(reading, cost)?;
+            let (probed, thumb) = prepared
+                .finish(&cleaned, &limits, thumb_size)
+                .map_err(media_error)?;
             let format = probed.format;
             (
                 format.ext(),
@@ -452,6 +595,11 @@ fn process(
             )
         }
         (Kind::Video(container), Some(ffmpeg)) => {
+            let leash = video::Leash {
+                memory: budget.total.min(FFMPEG_MAX_BYTES),
+                cpu: video::TIMEOUT,
+            };
+            let _reserved = budget.reserve(leash.memory + VIDEO_EXTRA_BYTES)?;
             let probed = video::ingest(
                 ffmpeg,
                 container,
@@ -459,6 +607,7 @@ fn process(
                 &cleaned,
                 &limits,
                 thumb_size,
+                leash,
             )
             .map_err(video_error)?;
             let (width, height) = (probed.width, probed.height);

@@ -1,10 +1,10 @@
-//! Decoding the first frame into 8-bit RGB or RGBA, within the limits, as small as the caller
-//! allows.
+//! Decoding: every frame to validate an upload, and the first frame into 8-bit RGB or RGBA, as
+//! small as a thumbnail allows, within the limits.
 
 use std::io::Cursor;
 use std::panic::AssertUnwindSafe;
 
-use image::codecs::{gif::GifDecoder, png::PngDecoder, webp::WebPDecoder};
+use image::codecs::webp::WebPDecoder;
 use image::{DynamicImage, ImageDecoder, ImageError};
 
 use super::{jpeg, libwebp, Cleaned, Format, Limits, MediaError};
@@ -26,69 +26,93 @@ pub(super) enum Purpose {
     Thumbnail,
 }
 
-/// Decodes the first frame of `image`'s cleaned bytes. `want` is the smallest stored-orientation
-/// size the caller needs: JPEG decodes at the smallest DCT scale (1/8, 1/4, 1/2 or 1) that still
-/// covers it, which skips most of the inverse DCT but reads every entropy-coded bit, so it
-/// validates as well as a full decode. For thumbnails, a progressive JPEG at 1/8 scale skips its
-/// AC scans and a still WebP is shrunk by libwebp while decoding; otherwise full size.
+/// Proves that every frame of `image`'s cleaned bytes decodes, with memory-safe decoders only and
+/// without holding more than [`Cleaned::decode_bytes`]: PNG and GIF row by row, JPEG at 1/8
+/// scale (which still reads every entropy-coded bit), WebP whole, frame after frame.
+pub(super) fn validate(image: &Cleaned, limits: &Limits) -> Result<(), MediaError> {
+    guarded(image, || match image.format {
+        Format::Png => super::stream::png(&image.bytes, None).map(drop),
+        Format::Gif => super::stream::gif(&image.bytes, None).map(drop),
+        Format::Jpeg => jpeg(image, limits, (1, 1), Purpose::Validate).map(drop),
+        Format::Webp if image.animated => webp_frames(image, limits),
+        Format::Webp => webp(&image.bytes, limits)
+            .map(drop)
+            .map_err(|e| from_image(e, image.format, || bomb(image))),
+    })
+}
+
+/// Decodes the first frame of a validated `image` as small as a thumbnail of stored-orientation
+/// size `want` allows: JPEG at the smallest DCT scale that still covers it (a progressive one
+/// without its AC scans at 1/8), a still WebP shrunk by libwebp while decoding, PNG and GIF
+/// shrunk while they stream to twice `want` (the final resize then has room to filter).
 pub(super) fn first_frame(
     image: &Cleaned,
     limits: &Limits,
     want: (u32, u32),
-    purpose: Purpose,
 ) -> Result<Pixels, MediaError> {
-    // A decoder bug met by a hostile file must refuse that file, not end the process (the
-    // command line) or surface as a failed task (the server).
-    std::panic::catch_unwind(AssertUnwindSafe(|| decode(image, limits, want, purpose)))
-        .unwrap_or_else(|_| {
-            Err(MediaError::Corrupt(format!(
-                "{}: the decoder gave up",
-                image.format
-            )))
-        })
-}
-
-fn decode(
-    image: &Cleaned,
-    limits: &Limits,
-    want: (u32, u32),
-    purpose: Purpose,
-) -> Result<Pixels, MediaError> {
-    let bomb = || MediaError::TooLarge {
-        width: image.width,
-        height: image.height,
-    };
-    let decoded = match image.format {
-        Format::Jpeg => return jpeg(image, limits, want, purpose),
-        Format::Webp if purpose == Purpose::Thumbnail => {
-            match libwebp::decode_still(&image.bytes, want)? {
+    let twice = (want.0.saturating_mul(2), want.1.saturating_mul(2));
+    guarded(image, || {
+        let decoded = match image.format {
+            Format::Jpeg => return jpeg(image, limits, want, Purpose::Thumbnail),
+            Format::Png => return streamed(super::stream::png(&image.bytes, Some(twice))),
+            Format::Gif => return streamed(super::stream::gif(&image.bytes, Some(twice))),
+            Format::Webp => match libwebp::decode_still(&image.bytes, want)? {
                 Some(pixels) => return Ok(pixels),
                 None => webp(&image.bytes, limits),
-            }
+            },
         }
-        Format::Webp => webp(&image.bytes, limits),
-        // `with_limits` checks the declared size and caps the PNG crate's own buffers too.
-        Format::Png => PngDecoder::with_limits(Cursor::new(&image.bytes), limits.decoder_limits())
-            .and_then(DynamicImage::from_decoder),
-        Format::Gif => GifDecoder::new(Cursor::new(&image.bytes)).and_then(|mut decoder| {
-            decoder.set_limits(limits.decoder_limits())?;
-            DynamicImage::from_decoder(decoder)
-        }),
-    }
-    .map_err(|e| from_image(e, image.format, bomb))?;
-    let (width, height) = (decoded.width(), decoded.height());
-    let alpha = decoded.color().has_alpha();
-    let data = if alpha {
-        decoded.into_rgba8().into_raw()
-    } else {
-        decoded.into_rgb8().into_raw()
-    };
-    Ok(Pixels {
-        data,
-        width,
-        height,
-        alpha,
+        .map_err(|e| from_image(e, image.format, || bomb(image)))?;
+        let (width, height) = (decoded.width(), decoded.height());
+        let alpha = decoded.color().has_alpha();
+        let data = if alpha {
+            decoded.into_rgba8().into_raw()
+        } else {
+            decoded.into_rgb8().into_raw()
+        };
+        Ok(Pixels {
+            data,
+            width,
+            height,
+            alpha,
+        })
     })
+}
+
+fn streamed(result: Result<Option<Pixels>, MediaError>) -> Result<Pixels, MediaError> {
+    result?.ok_or_else(|| MediaError::internal("a shrinking decode returned no pixels".into()))
+}
+
+fn bomb(image: &Cleaned) -> MediaError {
+    MediaError::TooLarge {
+        width: image.width,
+        height: image.height,
+    }
+}
+
+/// A decoder bug met by a hostile file must refuse that file, not end the process (the command
+/// line) or surface as a failed task (the server).
+fn guarded<T>(
+    image: &Cleaned,
+    work: impl FnOnce() -> Result<T, MediaError>,
+) -> Result<T, MediaError> {
+    std::panic::catch_unwind(AssertUnwindSafe(work)).unwrap_or_else(|_| {
+        Err(MediaError::Corrupt(format!(
+            "{}: the decoder gave up",
+            image.format
+        )))
+    })
+}
+
+/// Every frame of an animated WebP, composed on its canvas one after the other and dropped.
+fn webp_frames(image: &Cleaned, limits: &Limits) -> Result<(), MediaError> {
+    use image::AnimationDecoder;
+    let fail = |e| from_image(e, image.format, || bomb(image));
+    let mut decoder = WebPDecoder::new(Cursor::new(&image.bytes)).map_err(fail)?;
+    decoder.set_limits(limits.decoder_limits()).map_err(fail)?;
+    for frame in decoder.into_frames() {
+        drop(frame.map_err(fail)?);
+    }
+    Ok(())
 }
 
 /// The first frame of a WebP (an animation's first frame too) with the pure-Rust decoder.
@@ -98,7 +122,7 @@ fn webp(bytes: &[u8], limits: &Limits) -> image::ImageResult<DynamicImage> {
     DynamicImage::from_decoder(decoder)
 }
 
-fn jpeg(
+pub(super) fn jpeg(
     image: &Cleaned,
     limits: &Limits,
     want: (u32, u32),
@@ -115,8 +139,8 @@ fn jpeg(
     let mut decoder = Decoder::new(dc_only.as_deref().unwrap_or(&image.bytes));
     let from_jpeg = |e: Error| match e {
         Error::Io(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => MediaError::Truncated,
-        Error::Unsupported(what) => MediaError::Corrupt(format!("JPEG: unsupported {what:?}")),
-        e => MediaError::Corrupt(format!("JPEG: {e}")),
+        Error::Unsupported(what) => MediaError::Undecodable(format!("JPEG: unsupported {what:?}")),
+        e => MediaError::Undecodable(format!("JPEG: {e}")),
     };
     decoder.read_info().map_err(from_jpeg)?;
     let info = decoder.info().ok_or(MediaError::Truncated)?;
@@ -175,6 +199,6 @@ fn from_image(e: ImageError, format: Format, bomb: impl Fn() -> MediaError) -> M
         ImageError::IoError(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
             MediaError::Truncated
         }
-        e => MediaError::Corrupt(format!("{format}: {e}")),
+        e => MediaError::Undecodable(format!("{format}: {e}")),
     }
 }

@@ -1,14 +1,17 @@
-//! GIF: a block walk that counts frames and drops comments and foreign application blocks.
+//! GIF: a block walk that checks frames, rebuilds control blocks and drops the rest.
 
 use super::{Cleaned, Format, MediaError};
 
 /// Application extensions that change what is shown: the loop count (Netscape's and its old
-/// twin) and an ICC profile. Others (XMP, editors' private data) go.
-const KEPT_APPLICATIONS: &[&[u8; 11]] = &[b"NETSCAPE2.0", b"ANIMEXTS1.0", b"ICCRGBG1012"];
+/// twin), rebuilt from the one sub-block they hold. Others (XMP, ICC profiles, editors' private
+/// data) go.
+const LOOP_APPLICATIONS: &[&[u8; 11]] = &[b"NETSCAPE2.0", b"ANIMEXTS1.0"];
 
-/// Copies the header, colour tables, graphic control blocks and image data unchanged; drops
-/// comment (0xFE) and plain-text (0x01, which no browser draws) extensions and the application
-/// blocks not listed above; stops at the trailer, dropping anything appended.
+/// Rebuilds the header (no pixel aspect ratio), graphic control blocks and loop count from their
+/// fields and copies the colour tables and each frame's compressed data; drops comment (0xFE)
+/// and plain-text (0x01, which no browser draws) extensions and other application blocks; stops
+/// at the trailer, dropping anything appended. Every frame must lie within the logical screen,
+/// which is the size reported.
 pub(super) fn clean(data: &[u8]) -> Result<Cleaned, MediaError> {
     // Header (6) and logical screen descriptor (7).
     let screen = data.get(6..13).ok_or(MediaError::Truncated)?;
@@ -19,7 +22,10 @@ pub(super) fn clean(data: &[u8]) -> Result<Cleaned, MediaError> {
     }
     let mut pos = 13 + colour_table_len(screen[4]);
     let mut out = Vec::with_capacity(data.len());
-    out.extend_from_slice(data.get(..pos).ok_or(MediaError::Truncated)?);
+    out.extend_from_slice(b"GIF89a");
+    out.extend_from_slice(&screen[..6]);
+    out.push(0);
+    out.extend_from_slice(data.get(13..pos).ok_or(MediaError::Truncated)?);
     let mut frames = 0u32;
     loop {
         let start = pos;
@@ -30,6 +36,17 @@ pub(super) fn clean(data: &[u8]) -> Result<Cleaned, MediaError> {
             }
             0x2C => {
                 let descriptor = data.get(pos + 1..pos + 10).ok_or(MediaError::Truncated)?;
+                let field =
+                    |i: usize| u32::from(u16::from_le_bytes([descriptor[i], descriptor[i + 1]]));
+                let (left, top, frame_w, frame_h) = (field(0), field(2), field(4), field(6));
+                if frame_w == 0 || frame_h == 0 {
+                    return Err(corrupt(format!("a frame of {frame_w}x{frame_h}")));
+                }
+                if left + frame_w > width || top + frame_h > height {
+                    return Err(corrupt(format!(
+                        "a {frame_w}x{frame_h} frame reaches outside the {width}x{height} picture"
+                    )));
+                }
                 // The descriptor, its local colour table, then the LZW minimum code size byte.
                 pos += 10 + colour_table_len(descriptor[8]) + 1;
                 pos = skip_sub_blocks(data, pos)?;
@@ -38,18 +55,33 @@ pub(super) fn clean(data: &[u8]) -> Result<Cleaned, MediaError> {
             }
             0x21 => {
                 let label = *data.get(pos + 1).ok_or(MediaError::Truncated)?;
-                let first_block = data.get(pos + 2..).unwrap_or_default();
-                let keep = match label {
-                    0xF9 => true,
-                    0xFF => KEPT_APPLICATIONS.iter().any(|id| {
-                        first_block.len() > 11 && first_block[0] == 11 && &first_block[1..12] == *id
-                    }),
-                    _ => false,
-                };
-                pos = skip_sub_blocks(data, pos + 2)?;
-                if keep {
-                    out.extend_from_slice(&data[start..pos]);
+                let end = skip_sub_blocks(data, pos + 2)?;
+                let blocks = &data[pos + 2..end];
+                match label {
+                    // Graphic control: packed flags, delay, transparent index.
+                    0xF9 if blocks.len() == 6 && blocks[0] == 4 => {
+                        out.extend_from_slice(&[0x21, 0xF9, 4]);
+                        out.extend_from_slice(&blocks[1..5]);
+                        out.push(0);
+                    }
+                    0xF9 => {
+                        return Err(corrupt("a graphic control block of the wrong size".into()))
+                    }
+                    // Loop count: the 11-byte name, then the sub-block [1, count]; any further
+                    // sub-blocks go.
+                    0xFF if blocks.len() >= 17
+                        && blocks[0] == 11
+                        && LOOP_APPLICATIONS.iter().any(|id| &blocks[1..12] == *id)
+                        && blocks[12] == 3
+                        && blocks[13] == 1 =>
+                    {
+                        out.extend_from_slice(&[0x21, 0xFF, 11]);
+                        out.extend_from_slice(&blocks[1..12]);
+                        out.extend_from_slice(&[3, 1, blocks[14], blocks[15], 0]);
+                    }
+                    _ => {}
                 }
+                pos = end;
             }
             other => {
                 return Err(corrupt(format!(
@@ -68,6 +100,8 @@ pub(super) fn clean(data: &[u8]) -> Result<Cleaned, MediaError> {
         height,
         orientation: 1,
         animated: frames > 1,
+        // Frames are decoded a line at a time, 4 bytes a pixel, plus the shrinking grid.
+        decode_bytes: u64::from(width) * 16 + (1 << 20),
     })
 }
 

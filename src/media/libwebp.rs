@@ -130,6 +130,6 @@ fn status_error(status: ffi::VP8StatusCode) -> MediaError {
     use ffi::VP8StatusCode as S;
     match status {
         S::VP8_STATUS_NOT_ENOUGH_DATA => MediaError::Truncated,
-        other => MediaError::Corrupt(format!("WebP: libwebp says {other:?}")),
+        other => MediaError::Undecodable(format!("WebP: libwebp says {other:?}")),
     }
 }

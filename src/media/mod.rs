@@ -10,10 +10,13 @@
 //!   never from the file name or the client's declared type. JPEG, PNG (and APNG), GIF and WebP
 //!   are accepted; video magic is [`MediaError::Video`], SVG, HTML, PDF and other known types are
 //!   [`MediaError::Unsupported`], anything else [`MediaError::NotAnImage`].
-//! - [`ingest`]`(src, dst, &`[`Limits`]`) -> Result<`[`Probed`]`>`: walks the container, checks
-//!   the declared size against the limits before any pixel buffer exists, strips metadata without
-//!   touching the compressed pixels, decodes the first frame of the result to prove it displays,
-//!   and writes the cleaned original to `dst`. [`Probed`] gives the upright size.
+//! - [`prepare`]`(src, &`[`Limits`]`) -> Result<`[`Prepared`]`>`: reads the file, walks the
+//!   container, rebuilds or drops each block and checks the declared size, all before any pixel
+//!   buffer exists. [`Prepared::cost`] is the memory the rest will take, from the headers, so
+//!   the caller can reserve it; [`Prepared::finish`] decodes every frame, writes the cleaned
+//!   original and makes the thumbnail.
+//! - [`ingest`]`(src, dst, &`[`Limits`]`) -> Result<`[`Probed`]`>`: the same without the
+//!   thumbnail. [`Probed`] gives the upright size.
 //! - [`thumbnail`]`(src, size) -> Result<`[`Thumbnail`]`>`: an upright lossy WebP whose longest
 //!   side is `size` (never enlarged), first frame of animations, transparency kept.
 //! - [`thumbnail_command`]: the body of `wani thumbnail IN OUT [--size N]`, the same code path.
@@ -23,25 +26,30 @@
 //!
 //! # Validation, then the fast path
 //!
-//! [`ingest`] decodes untrusted bytes with memory-safe decoders only (jpeg-decoder, png, gif,
-//! image-webp) and reads every compressed bit. [`thumbnail`] then takes shortcuts that cannot
-//! change a small picture: JPEG decodes at a reduced DCT scale (1/8 of 2560 px is still 320),
-//! and at 1/8 a progressive JPEG's AC scans are skipped (an eighth-size pixel is its block's DC
-//! value alone); a still WebP is shrunk by libwebp while it decodes. fast_image_resize (SIMD
-//! Lanczos3) makes the final size; libwebp encodes lossy WebP, which on the fixture photos is
-//! half the size of JPEG at similar quality and a seventh of lossless WebP or PNG.
+//! Validation decodes untrusted bytes with memory-safe decoders only (jpeg-decoder, png, gif,
+//! image-webp) and reads every compressed bit of every frame: PNG (APNG) and GIF row by row, so
+//! their memory is a few rows whatever size they declare; JPEG at 1/8 DCT scale, which still
+//! reads every entropy-coded bit; WebP whole, frame after frame. The thumbnail then takes
+//! shortcuts that cannot change a small picture: JPEG decodes at a reduced DCT scale (a
+//! progressive one without its AC scans at 1/8), a still WebP is shrunk by libwebp while it
+//! decodes, PNG and GIF are box-filtered while they stream. fast_image_resize (SIMD Lanczos3)
+//! makes the final size; libwebp encodes lossy WebP, which on the fixture photos is half the
+//! size of JPEG at similar quality and a seventh of lossless WebP or PNG.
 //!
 //! # What is kept in the stored original
 //!
-//! Only what changes how the picture looks. JPEG: the JFIF APP0, the Adobe APP14 (it says how to
-//! convert colours) and the ICC profile (APP2); every other APPn (Exif, XMP, IPTC, MPF, vendor
-//! blocks) and comments go, and so does anything after the end marker (phones append extra
-//! images there). PNG: the chunks a renderer uses (PLTE, tRNS, gAMA, cHRM, sRGB, iCCP, cICP,
-//! mDCV, cLLI) and the APNG chunks; text, time, eXIf, pHYs (browsers ignore it) and private
-//! chunks go. WebP: EXIF, XMP and unknown chunks go and the VP8X flags follow. GIF: comments,
-//! plain text and application blocks go, except the NETSCAPE2.0/ANIMEXTS1.0 loop count and an
-//! ICC profile. An EXIF orientation other than "upright" survives as a minimal EXIF block holding
-//! that one tag, so browsers (which honour it by default for JPEG) still show the photo upright.
+//! Only what was validated, and only what changes how the picture looks: each kept block is
+//! rebuilt from its parsed fields or is data the decoder read whole. JPEG: the JFIF APP0 and
+//! Adobe APP14 rebuilt from their fields, the tables and frame and scan headers; every other
+//! APPn (Exif, XMP, IPTC, ICC, MPF, vendor blocks), comments and anything after the end marker go.
+//! PNG: the chunks a renderer uses (PLTE, tRNS, gAMA, cHRM, sRGB, cICP, mDCV, cLLI) and the APNG
+//! chunks, CRCs checked and recomputed, the image data of each frame one run whose zlib stream
+//! ends where the run does; iCCP, text, time, eXIf, pHYs and private chunks go. WebP: ICCP,
+//! EXIF, XMP and unknown chunks go and VP8X is rebuilt. GIF: the header, graphic control blocks
+//! and the NETSCAPE2.0/ANIMEXTS1.0 loop count are rebuilt; comments, plain text and other
+//! application blocks go. Colour profiles go because they are opaque blobs (browsers assume
+//! sRGB). An EXIF orientation other than "upright" survives as a minimal EXIF block holding that
+//! one tag, so browsers (which honour it by default for JPEG) still show the photo upright.
 
 mod decode;
 mod exif;
@@ -50,6 +58,7 @@ mod jpeg;
 mod libwebp;
 mod png;
 mod sniff;
+mod stream;
 mod thumb;
 pub mod video;
 mod webp;
@@ -169,8 +178,14 @@ pub enum MediaError {
     Truncated,
     /// The file is damaged or breaks its format's rules; says what the parser found.
     Corrupt(String),
+    /// A decoder (or ffmpeg) refused the data. The detail is the tool's own wording, for the
+    /// log only: clients get a fixed sentence.
+    Undecodable(String),
     /// The declared size is over the limits (this is also how decompression bombs end).
     TooLarge { width: u32, height: u32 },
+    /// Within the board's limits, but decoding it would take more memory than the server's
+    /// whole budget for image work.
+    OverBudget { width: u32, height: u32 },
     /// A fault on the server's side, not the client's: reading the upload, writing the result,
     /// or the resizer or encoder failing.
     Io(std::io::Error),
@@ -184,8 +199,8 @@ impl MediaError {
             MediaError::Video => "video_not_supported",
             MediaError::Unsupported(_) => "unsupported_image_type",
             MediaError::Truncated => "image_truncated",
-            MediaError::Corrupt(_) => "image_corrupt",
-            MediaError::TooLarge { .. } => "image_too_large",
+            MediaError::Corrupt(_) | MediaError::Undecodable(_) => "image_corrupt",
+            MediaError::TooLarge { .. } | MediaError::OverBudget { .. } => "image_too_large",
             MediaError::Io(_) => "io_error",
         }
     }
@@ -207,12 +222,20 @@ impl fmt::Display for MediaError {
             }
             MediaError::Truncated => write!(f, "the image is incomplete (cut off before its end)"),
             MediaError::Corrupt(why) => write!(f, "the image is damaged: {why}"),
+            MediaError::Undecodable(_) => {
+                write!(f, "the image is damaged: its picture data does not decode")
+            }
             MediaError::TooLarge { width, height } => {
                 write!(
                     f,
                     "the image is {width}x{height} pixels, over this board's limit"
                 )
             }
+            MediaError::OverBudget { width, height } => write!(
+                f,
+                "the image is {width}x{height} pixels; decoding it would take more memory than \
+                 this server allows for one image"
+            ),
             MediaError::Io(e) => write!(f, "processing the image failed on the server: {e}"),
         }
     }
@@ -263,9 +286,31 @@ struct Cleaned {
     height: u32,
     orientation: u8,
     animated: bool,
+    /// The bytes its decoders hold at full resolution, whatever the output scale (the whole
+    /// canvas for WebP, a progressive JPEG's coefficients, a few rows for PNG and GIF).
+    decode_bytes: u64,
+}
+
+/// Room for what no header announces: decoder tables, the resizer and encoder, the thread.
+const SLACK_BYTES: u64 = 8 << 20;
+
+/// The memory an upload of `file_len` bytes takes before its header is read: the file, its
+/// cleaned copy and slack.
+pub fn reading_cost(file_len: u64) -> u64 {
+    file_len * 3 + SLACK_BYTES
 }
 
 impl Cleaned {
+    /// The most memory validating and thumbnailing this file takes, in bytes: the file and its
+    /// cleaned copy, what the decoder keeps at full size, and the reduced picture (1/8 scale or
+    /// twice the thumbnail, whichever is larger) with its conversions.
+    fn cost(&self, file_len: u64, thumb_size: u32) -> u64 {
+        let (w, h) = (u64::from(self.width), u64::from(self.height));
+        let side = u64::from(thumb_size.clamp(1, 4096)) * 2 + 16;
+        let reduced = (w.div_ceil(8) * h.div_ceil(8)).max(side * side).min(w * h);
+        reading_cost(file_len) + self.decode_bytes + reduced * 16
+    }
+
     fn upright(&self) -> (u32, u32) {
         if exif::swaps_axes(self.orientation) {
             (self.height, self.width)
@@ -301,18 +346,59 @@ fn clean(data: &[u8], limits: &Limits) -> Result<Cleaned, MediaError> {
     Ok(cleaned)
 }
 
-/// Validates `src` fully, strips its metadata and writes the cleaned original to `dst`.
-///
-/// The declared size is checked against `limits` before any pixel buffer is allocated; then the
-/// first frame of the cleaned bytes is decoded (a JPEG at 1/8 scale, which still reads every
-/// entropy-coded bit), so truncated or corrupt files are refused and what is stored displays.
-pub fn ingest(src: &Path, dst: &Path, limits: &Limits) -> Result<Probed, MediaError> {
+/// An upload read and cleaned, its declared size checked against the limits: nothing decoded
+/// yet, so the caller can reserve [`Prepared::cost`] before any pixel work.
+pub struct Prepared {
+    cleaned: Cleaned,
+    file_len: u64,
+}
+
+/// Reads `src`, walks its container and strips the metadata, and checks the declared size.
+pub fn prepare(src: &Path, limits: &Limits) -> Result<Prepared, MediaError> {
     let data = std::fs::read(src)?;
     let cleaned = clean(&data, limits)?;
-    drop(data);
-    decode::first_frame(&cleaned, limits, (1, 1), decode::Purpose::Validate)?;
-    write(dst, &cleaned.bytes)?;
-    Ok(cleaned.probed())
+    Ok(Prepared {
+        cleaned,
+        file_len: data.len() as u64,
+    })
+}
+
+impl Prepared {
+    /// The most memory [`Prepared::finish`] takes with thumbnails of `thumb_size`.
+    pub fn cost(&self, thumb_size: u32) -> u64 {
+        self.cleaned.cost(self.file_len, thumb_size)
+    }
+
+    /// The upright size, from the headers.
+    pub fn width_height(&self) -> (u32, u32) {
+        self.cleaned.upright()
+    }
+
+    /// Decodes every frame (refusing truncated or corrupt files), writes the cleaned original to
+    /// `dst` and makes its thumbnail.
+    pub fn finish(
+        self,
+        dst: &Path,
+        limits: &Limits,
+        thumb_size: u32,
+    ) -> Result<(Probed, Thumbnail), MediaError> {
+        decode::validate(&self.cleaned, limits)?;
+        write(dst, &self.cleaned.bytes)?;
+        let thumbnail = thumb::make(&self.cleaned, limits, thumb_size)?;
+        Ok((self.cleaned.probed(), thumbnail))
+    }
+}
+
+/// Validates `src` fully, strips its metadata and writes the cleaned original to `dst`.
+///
+/// The declared size is checked against `limits` before any pixel buffer is allocated; then
+/// every frame of the cleaned bytes is decoded, so truncated or corrupt files are refused and
+/// what is stored displays.
+pub fn ingest(src: &Path, dst: &Path, limits: &Limits) -> Result<Probed, MediaError> {
+    let prepared = prepare(src, limits)?;
+    decode::validate(&prepared.cleaned, limits)?;
+    write(dst, &prepared.cleaned.bytes)?;
+    Ok(prepared.cleaned.probed())
 }
 
 /// An upright WebP thumbnail of `src` (a cleaned original or any accepted image) whose longest

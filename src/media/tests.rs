@@ -7,6 +7,8 @@ use image::{ImageDecoder, Rgba, RgbaImage};
 
 use super::*;
 
+mod generated;
+mod hidden;
 mod make;
 mod metadata;
 mod refused;

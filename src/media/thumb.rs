@@ -29,7 +29,7 @@ pub(super) fn make(image: &Cleaned, limits: &Limits, size: u32) -> Result<Thumbn
     } else {
         (w, h)
     };
-    let pixels = decode::first_frame(image, limits, stored, decode::Purpose::Thumbnail)?;
+    let pixels = decode::first_frame(image, limits, stored)?;
     let pixels = resize(pixels, stored)?;
     let pixels = upright(pixels, image.orientation)?;
     let (width, height) = (pixels.width, pixels.height);

@@ -4,17 +4,17 @@ use super::{exif, Cleaned, Format, MediaError};
 
 // VP8X flag bits (first byte of its payload).
 const FLAG_EXIF: u8 = 0x08;
-const FLAG_XMP: u8 = 0x04;
+/// The flags a reader uses: alpha (0x10) and animation (0x02).
+const FLAGS_KEPT: u8 = 0x12;
 
-/// Chunks that draw the picture: the extended header, colour profile, animation, alpha and the
-/// two bitstreams. EXIF, XMP and unknown chunks go.
-const KEPT: &[&[u8; 4]] = &[
-    b"VP8X", b"ICCP", b"ANIM", b"ANMF", b"ALPH", b"VP8 ", b"VP8L",
-];
+/// Chunks that draw the picture: the extended header, animation, alpha and the two bitstreams.
+/// ICC profiles (an opaque blob; browsers fall back to sRGB), EXIF, XMP and unknown chunks go.
+const KEPT: &[&[u8; 4]] = &[b"VP8X", b"ANIM", b"ANMF", b"ALPH", b"VP8 ", b"VP8L"];
 
-/// Copies the kept chunks unchanged, stops at the end the RIFF header declares (dropping
-/// anything appended), rewrites the RIFF size and clears the EXIF and XMP flags. An orientation
-/// other than 1 comes back as an EXIF chunk holding only that tag, at the end as the format asks.
+/// Copies the kept chunks, stops at the end the RIFF header declares (dropping anything
+/// appended), rewrites the RIFF size and rebuilds the VP8X header from its flags (only alpha and
+/// animation) and canvas size, with the reserved bytes zero. An orientation other than 1 comes
+/// back as an EXIF chunk holding only that tag, at the end as the format asks.
 pub(super) fn clean(data: &[u8]) -> Result<Cleaned, MediaError> {
     let riff_size = data
         .get(4..8)
@@ -35,6 +35,7 @@ pub(super) fn clean(data: &[u8]) -> Result<Cleaned, MediaError> {
     let mut vp8x_at = None;
     let mut orientation = 1;
     let mut frames = 0u32;
+    let mut lossless = false;
     while pos < data.len() {
         let header = data.get(pos..pos + 8).ok_or(MediaError::Truncated)?;
         let kind: [u8; 4] = [header[0], header[1], header[2], header[3]];
@@ -48,8 +49,11 @@ pub(super) fn clean(data: &[u8]) -> Result<Cleaned, MediaError> {
             size = Some(first_chunk_size(&kind, body)?);
         }
         match &kind {
+            b"VP8X" if len != 10 => return Err(corrupt(format!("VP8X of {len} bytes"))),
+            b"ANIM" if len != 6 => return Err(corrupt(format!("ANIM of {len} bytes"))),
             b"VP8X" => vp8x_at = Some(out.len()),
             b"ANMF" => frames += 1,
+            b"VP8L" => lossless = true,
             b"EXIF" => orientation = exif::orientation(body),
             _ => {}
         }
@@ -63,7 +67,8 @@ pub(super) fn clean(data: &[u8]) -> Result<Cleaned, MediaError> {
     }
     let (width, height) = size.ok_or(MediaError::Truncated)?;
     if let Some(at) = vp8x_at {
-        out[at + 8] &= !(FLAG_EXIF | FLAG_XMP);
+        out[at + 8] &= FLAGS_KEPT;
+        out[at + 9..at + 12].fill(0);
         if orientation != 1 {
             out[at + 8] |= FLAG_EXIF;
             let tiff = exif::minimal_tiff(orientation);
@@ -84,6 +89,16 @@ pub(super) fn clean(data: &[u8]) -> Result<Cleaned, MediaError> {
         height,
         orientation,
         animated: frames > 1,
+        // The pure-Rust decoder holds the whole canvas: RGBA output plus the YUV planes of a
+        // lossy picture, the ARGB image and transforms of a lossless one, and for an animation
+        // the canvas, the frame being drawn and the copy handed out.
+        decode_bytes: u64::from(width)
+            * u64::from(height)
+            * match (frames > 0, lossless) {
+                (true, _) => 16,
+                (false, true) => 8,
+                (false, false) => 7,
+            },
     })
 }
 

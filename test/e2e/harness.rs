@@ -114,6 +114,11 @@ impl Server {
         self.dir.path().join("data")
     }
 
+    /// The server process's id, to read its `/proc/<pid>/status` (peak memory: `VmHWM`).
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("server is running").id()
+    }
+
     fn spawn(&mut self, env: &[(&str, &str)]) {
         let mut cmd = Command::new(BIN);
         cmd.arg("--listen")

@@ -142,7 +142,7 @@ pub fn gif(frames: &[RgbaImage], extensions: &[(u8, &[u8])]) -> Vec<u8> {
 }
 
 /// The "VP8 " chunk of a lossy WebP of `image` (opaque).
-fn vp8_chunk(image: &RgbaImage) -> Vec<u8> {
+pub fn vp8_chunk(image: &RgbaImage) -> Vec<u8> {
     let rgb = image::DynamicImage::ImageRgba8(image.clone()).into_rgb8();
     let (width, height) = rgb.dimensions();
     let pixels = Pixels {
@@ -156,7 +156,7 @@ fn vp8_chunk(image: &RgbaImage) -> Vec<u8> {
     simple[12..].to_vec()
 }
 
-fn riff_chunk(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
+pub fn riff_chunk(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
     let mut c = kind.to_vec();
     c.extend_from_slice(&(body.len() as u32).to_le_bytes());
     c.extend_from_slice(body);
@@ -172,7 +172,7 @@ fn u24(v: u32) -> [u8; 3] {
 }
 
 /// A RIFF WebP of the given flags, canvas and chunks.
-fn webp(flags: u8, (w, h): (u32, u32), chunks: &[Vec<u8>]) -> Vec<u8> {
+pub fn webp(flags: u8, (w, h): (u32, u32), chunks: &[Vec<u8>]) -> Vec<u8> {
     let mut vp8x = vec![flags, 0, 0, 0];
     vp8x.extend_from_slice(&u24(w - 1));
     vp8x.extend_from_slice(&u24(h - 1));

@@ -40,13 +40,13 @@ fn progressive_jpeg_thumbnail_skips_ac_scans_without_changing_a_pixel() {
         let cleaned = clean(&data, &Limits::CEILING).unwrap();
         let short = jpeg::without_ac_scans(&cleaned.bytes).unwrap();
         assert!(short.len() < cleaned.bytes.len() / 2, "{name}");
-        let full = decode::first_frame(
+        let full = decode::jpeg(
             &cleaned,
             &Limits::CEILING,
             (1, 1),
             decode::Purpose::Validate,
         );
-        let fast = decode::first_frame(
+        let fast = decode::jpeg(
             &cleaned,
             &Limits::CEILING,
             (1, 1),
