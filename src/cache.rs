@@ -78,13 +78,13 @@ impl Cached {
     pub fn posts_after(&self, after: u64) -> Option<([Bytes; 2], String)> {
         let index = self.posts.as_ref()?;
         let first = index.starts.partition_point(|(no, _)| *no <= after);
-        let from = index.starts.get(first).map_or(index.list_end, |(_, at)| *at);
+        let from = index
+            .starts
+            .get(first)
+            .map_or(index.list_end, |(_, at)| *at);
         // The slice is fixed by the whole body and where it is cut: name both.
         let etag = etag_of(format!("{}{from}", self.etag).as_bytes());
-        let parts = [
-            self.body.slice(..index.list_start),
-            self.body.slice(from..),
-        ];
+        let parts = [self.body.slice(..index.list_start), self.body.slice(from..)];
         Some((parts, etag))
     }
 }
@@ -591,7 +591,10 @@ mod tests {
         })
         .await;
         assert_eq!(builds, 2, "the waiters rebuilt once, together");
-        let bodies: Vec<_> = results.into_iter().map(|r| r.unwrap().body.clone()).collect();
+        let bodies: Vec<_> = results
+            .into_iter()
+            .map(|r| r.unwrap().body.clone())
+            .collect();
         assert_eq!(bodies.iter().filter(|b| **b == b"build 0"[..]).count(), 1);
         assert_eq!(bodies.iter().filter(|b| **b == b"build 1"[..]).count(), 3);
     }
@@ -615,7 +618,10 @@ mod tests {
             },
         );
         let cases = [
-            (0, r#"{"thread":{"no":1,"posts":[{"no":1},{"no":5},{"no":9}]}}"#),
+            (
+                0,
+                r#"{"thread":{"no":1,"posts":[{"no":1},{"no":5},{"no":9}]}}"#,
+            ),
             (1, r#"{"thread":{"no":1,"posts":[{"no":5},{"no":9}]}}"#),
             (4, r#"{"thread":{"no":1,"posts":[{"no":5},{"no":9}]}}"#),
             (5, r#"{"thread":{"no":1,"posts":[{"no":9}]}}"#),
@@ -626,7 +632,11 @@ mod tests {
         for (after, expected) in cases {
             let ([head, tail], etag) = cached.posts_after(after).unwrap();
             let joined = [&head[..], &tail[..]].concat();
-            assert_eq!(std::str::from_utf8(&joined).unwrap(), expected, "after={after}");
+            assert_eq!(
+                std::str::from_utf8(&joined).unwrap(),
+                expected,
+                "after={after}"
+            );
             serde_json::from_slice::<serde_json::Value>(&joined).unwrap();
             etags.insert((expected, etag));
         }

@@ -142,7 +142,8 @@ pub async fn read_form(
     let mut text = Map::new();
     let mut files: Vec<Upload> = Vec::new();
     let mut spoilers = Vec::new();
-    while let Some(mut field) = deadline.within(multipart.next_field())
+    while let Some(mut field) = deadline
+        .within(multipart.next_field())
         .await?
         .map_err(|e| multipart_error(e, board))?
     {
@@ -166,7 +167,8 @@ pub async fn read_form(
                 tokio::fs::File::from_std(std_file),
             );
             let mut size = 0u64;
-            while let Some(chunk) = deadline.within(field.chunk())
+            while let Some(chunk) = deadline
+                .within(field.chunk())
                 .await?
                 .map_err(|e| multipart_error(e, board))?
             {
@@ -198,7 +200,8 @@ pub async fn read_form(
             continue;
         }
         let mut bytes = Vec::new();
-        while let Some(chunk) = deadline.within(field.chunk())
+        while let Some(chunk) = deadline
+            .within(field.chunk())
             .await?
             .map_err(|e| multipart_error(e, board))?
         {

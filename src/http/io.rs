@@ -41,7 +41,11 @@ impl<S> WriteTimeout<S> {
         }
     }
 
-    fn progress<T>(&mut self, result: Poll<io::Result<T>>, cx: &mut Context<'_>) -> Poll<io::Result<T>> {
+    fn progress<T>(
+        &mut self,
+        result: Poll<io::Result<T>>,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Result<T>> {
         match result {
             Poll::Pending => self.pending(cx),
             ready => {
@@ -116,7 +120,10 @@ mod tests {
             }
             theirs
         });
-        socket.write_all(&chunk).await.expect("a slow reader is served");
+        socket
+            .write_all(&chunk)
+            .await
+            .expect("a slow reader is served");
         let _theirs = reader.await.unwrap();
         // Now the peer stops reading: the buffer fills and the write fails after the timeout.
         let err = socket.write_all(&chunk).await.unwrap_err();

@@ -41,7 +41,9 @@ impl BodyDeadline {
         req.extensions()
             .get::<BodyDeadline>()
             .copied()
-            .unwrap_or_else(|| BodyDeadline::after(crate::config::Config::default().body_timeout_secs))
+            .unwrap_or_else(|| {
+                BodyDeadline::after(crate::config::Config::default().body_timeout_secs)
+            })
     }
 
     /// Waits for `wait` until the deadline; past it, 408.
@@ -65,7 +67,8 @@ impl BodyDeadline {
 /// decodes (§6.1, 501 otherwise). hyper itself refuses a body whose last coding is not chunked.
 pub fn check_framing<B>(req: &Request<B>) -> ApiResult<()> {
     let hosts: Vec<_> = req.headers().get_all(HOST).iter().collect();
-    let host_error = |message: &str| ApiError::new(ErrorKind::InvalidHost, message).with_field("Host");
+    let host_error =
+        |message: &str| ApiError::new(ErrorKind::InvalidHost, message).with_field("Host");
     match hosts.as_slice() {
         [] if req.version() >= Version::HTTP_11 => {
             return Err(host_error("An HTTP/1.1 request needs a Host header."));
@@ -79,7 +82,9 @@ pub fn check_framing<B>(req: &Request<B>) -> ApiResult<()> {
                     .and_then(|h| h.parse::<Authority>().ok())
                     .is_some_and(|a| !a.as_str().contains('@'));
             if !valid {
-                return Err(host_error("The Host header is not a host name with an optional port."));
+                return Err(host_error(
+                    "The Host header is not a host name with an optional port.",
+                ));
             }
         }
         _ => return Err(host_error("A request takes one Host header, not several.")),
@@ -189,7 +194,7 @@ pub fn query(raw: Option<&str>, allowed: &[&str]) -> ApiResult<HashMap<String, S
                     allowed.join(", ")
                 )
             };
-            return Err(ApiError::new(ErrorKind::InvalidQuery, message).with_field(shown));
+            return Err(ApiError::new(ErrorKind::InvalidQuery, message).with_field(name));
         }
         let value = decode(raw_value, &name)?;
         if params.contains_key(&name) {
@@ -206,7 +211,7 @@ fn decode(raw: &str, field: &str) -> ApiResult<String> {
     let bad = |why: &str| {
         let shown: String = field.chars().take(40).collect();
         let message = format!("Query parameter `{shown}` is not properly encoded: {why}.");
-        ApiError::new(ErrorKind::InvalidQuery, message).with_field(shown)
+        ApiError::new(ErrorKind::InvalidQuery, message).with_field(field)
     };
     let bytes = raw.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
@@ -215,7 +220,9 @@ fn decode(raw: &str, field: &str) -> ApiResult<String> {
         match bytes[i] {
             b'+' => out.push(b' '),
             b'%' => {
-                let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
+                let hex = bytes
+                    .get(i + 1..i + 3)
+                    .and_then(|h| std::str::from_utf8(h).ok());
                 let byte = hex
                     .filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit()))
                     .and_then(|h| u8::from_str_radix(h, 16).ok())
@@ -231,7 +238,11 @@ fn decode(raw: &str, field: &str) -> ApiResult<String> {
 }
 
 /// A query parameter that must be a whole number in `min..=u64::MAX`.
-pub fn query_number(params: &HashMap<String, String>, name: &str, min: u64) -> ApiResult<Option<u64>> {
+pub fn query_number(
+    params: &HashMap<String, String>,
+    name: &str,
+    min: u64,
+) -> ApiResult<Option<u64>> {
     let Some(raw) = params.get(name) else {
         return Ok(None);
     };

@@ -65,7 +65,11 @@ pub fn cached_parts(
     })
 }
 
-fn revalidated(request_headers: &HeaderMap, etag_text: &str, full: impl FnOnce() -> Body) -> Response {
+fn revalidated(
+    request_headers: &HeaderMap,
+    etag_text: &str,
+    full: impl FnOnce() -> Body,
+) -> Response {
     let etag = HeaderValue::from_str(etag_text).expect("an etag is hex in quotes");
     let mut response = if etag_matches(request_headers, etag_text) {
         let mut r = base(StatusCode::NOT_MODIFIED, Bytes::new());

@@ -134,14 +134,19 @@ impl Connection {
 }
 
 /// 429 for a client over its share, closing the connection so the slot is free at once.
-fn refuse(app: &App, req: &Request<hyper::body::Incoming>, peer: SocketAddr) -> crate::http::Response {
+fn refuse(
+    app: &App,
+    req: &Request<hyper::body::Incoming>,
+    peer: SocketAddr,
+) -> crate::http::Response {
     let client = client_addr(peer, req.headers(), &app.config.trusted_proxies);
     let message = format!(
         "This address already holds {} open connections, the most one client may; close some \
          or try again later.",
         app.config.max_connections_per_client
     );
-    let err = ApiError::new(ErrorKind::TooManyConnections, message).with_retry_after(RETRY_AFTER_SECS);
+    let err =
+        ApiError::new(ErrorKind::TooManyConnections, message).with_retry_after(RETRY_AFTER_SECS);
     let mut response = response::error(&err);
     response
         .headers_mut()

@@ -52,7 +52,12 @@ async fn closed_by_server(stream: &TcpStream) -> bool {
 #[track_caller]
 fn assert_too_many(r: &RawResponse) {
     assert_eq!(r.status, Some(429), "{}", r.head);
-    assert_eq!(r.json()["error"]["code"], "too_many_connections", "{}", r.head);
+    assert_eq!(
+        r.json()["error"]["code"],
+        "too_many_connections",
+        "{}",
+        r.head
+    );
     let head = r.head.to_ascii_lowercase();
     assert!(head.contains("\r\nretry-after: 5"), "{head}");
 }
@@ -71,8 +76,15 @@ async fn one_address_holding_its_connections_is_refused_while_others_are_served(
     // The fourth connection of that address is answered 429 and closed, freeing the slot.
     let (extra, r) = hold(&s, "198.51.100.7").await;
     assert_too_many(&r);
-    assert!(r.head.to_ascii_lowercase().contains("connection: close"), "{}", r.head);
-    assert!(closed_by_server(&extra).await, "a refused connection is closed");
+    assert!(
+        r.head.to_ascii_lowercase().contains("connection: close"),
+        "{}",
+        r.head
+    );
+    assert!(
+        closed_by_server(&extra).await,
+        "a refused connection is closed"
+    );
 
     // Everybody else is served at once.
     let other = s
@@ -121,7 +133,10 @@ async fn one_address_holds_at_most_its_live_streams() {
     let s = Server::with_config(CAPS).await;
     let first = live(&s, "198.51.100.7").await;
     let second = live(&s, "198.51.100.7").await;
-    assert_eq!((first.status().as_u16(), second.status().as_u16()), (200, 200));
+    assert_eq!(
+        (first.status().as_u16(), second.status().as_u16()),
+        (200, 200)
+    );
 
     let third = live(&s, "198.51.100.7").await;
     assert_eq!(third.status(), 429);
@@ -178,9 +193,18 @@ async fn idle_and_half_sent_connections_are_closed() {
         }
     };
     let (_, slow_closed) = tokio::join!(trickle, closed_by_server(&slow));
-    assert!(slow_closed, "a head sent a line at a time kept its connection");
-    assert!(closed_by_server(&silent).await, "a silent connection stayed open");
-    assert!(closed_by_server(&idle).await, "an idle keep-alive connection stayed open");
+    assert!(
+        slow_closed,
+        "a head sent a line at a time kept its connection"
+    );
+    assert!(
+        closed_by_server(&silent).await,
+        "a silent connection stayed open"
+    );
+    assert!(
+        closed_by_server(&idle).await,
+        "an idle keep-alive connection stayed open"
+    );
     assert_eq!(s.get("/healthz").await.status, 200);
 }
 
@@ -235,7 +259,10 @@ async fn a_body_trickled_a_byte_at_a_time_is_cut_off_and_leaves_nothing() {
         };
         assert_eq!(r.status, Some(408), "{what}: {}", r.head);
         assert_eq!(r.json()["error"]["code"], "request_timeout", "{what}");
-        assert!(closed_by_server(&stream).await, "{what}: the connection stays open");
+        assert!(
+            closed_by_server(&stream).await,
+            "{what}: the connection stays open"
+        );
         assert_eq!(tmp_files(&s), Vec::<std::path::PathBuf>::new(), "{what}");
     }
     let listing = s.get("/api/boards/b/catalog").await;
@@ -284,7 +311,10 @@ async fn a_client_that_does_not_read_its_responses_is_dropped() {
         .await
         .expect("the server kept the connection of a client that did not read");
     let answered = seen.windows(12).filter(|w| w == b"HTTP/1.1 200").count();
-    assert!(answered < 100, "all {answered} responses were kept for the client");
+    assert!(
+        answered < 100,
+        "all {answered} responses were kept for the client"
+    );
     // Others were served all along.
     assert_eq!(s.get("/healthz").await.status, 200);
 }
@@ -295,7 +325,10 @@ async fn polling_with_after_gets_exactly_the_newer_posts() {
     let thread = s.thread("b", "op").await;
     let mut numbers = vec![thread];
     for i in 0..4 {
-        numbers.push(s.reply("b", thread, json!({ "body": format!("reply {i}") })).await);
+        numbers.push(
+            s.reply("b", thread, json!({ "body": format!("reply {i}") }))
+                .await,
+        );
     }
     let whole = s.get(&format!("/api/boards/b/threads/{thread}")).await;
     for after in [0, thread, numbers[2], numbers[4], numbers[4] + 100] {
@@ -329,7 +362,10 @@ async fn polling_with_after_gets_exactly_the_newer_posts() {
         assert_eq!(again.status, 304, "after={after}");
     }
     let r = s
-        .get(&format!("/api/boards/b/threads/{thread}?after={}", numbers[4]))
+        .get(&format!(
+            "/api/boards/b/threads/{thread}?after={}",
+            numbers[4]
+        ))
         .await;
     let etag = r.header("etag").to_owned();
     let newest = s.reply("b", thread, json!({ "body": "newest" })).await;
@@ -348,7 +384,8 @@ async fn a_crowd_of_cold_readers_all_get_the_same_thread() {
     let s = Server::start().await;
     let thread = s.thread("b", "op").await;
     for i in 0..10 {
-        s.reply("b", thread, json!({ "body": format!("reply {i}") })).await;
+        s.reply("b", thread, json!({ "body": format!("reply {i}") }))
+            .await;
     }
     let mut tasks = Vec::new();
     for i in 0..32u64 {

@@ -70,7 +70,9 @@ async fn a_subscriber_that_stops_reading_still_gets_every_event() {
     /// socket buffers either, so the stream must fall behind and replay from the database.
     const POSTS: usize = 5000;
     const CHANNEL: usize = 4096;
-    let s = Arc::new(Server::start().await);
+    // The burst can outlast the default write timeout, which would (rightly) drop a reader that
+    // stalls that long; this test is about falling behind the channel, so it waits longer.
+    let s = Arc::new(Server::with_config("write_timeout_secs = 600\n").await);
     let t = s.thread("b", "a flood").await;
     let mut slow = Live::open(&s, "board=b").await;
     let mut fast = Live::open(&s, "board=b").await;
