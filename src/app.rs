@@ -11,6 +11,7 @@ use crate::cache::{Cache, Cached, Group, Key};
 use crate::config::Config;
 use crate::error::{ApiError, ApiResult, ErrorKind};
 use crate::files::FileStore;
+use crate::http::slots::Slots;
 use crate::http::{response, Response};
 use crate::identity::{Keys, SECRET_FILE};
 use crate::live::Hub;
@@ -26,6 +27,8 @@ pub struct App {
     pub files: Arc<FileStore>,
     pub keys: Keys,
     pub live: Arc<Hub>,
+    /// Live streams open per client, against `max_streams_per_client`.
+    pub live_streams: Arc<Slots>,
     /// The S3 backup, when the config has an `[s3]` section.
     pub backup: Option<Arc<Backup>>,
     /// Image work in flight at once: one per core, so uploads never starve each other or the
@@ -88,6 +91,7 @@ impl App {
         };
         let writer = Writer::start(&store, Box::new(listener));
         let config_budget = config.media_memory_bytes;
+        let live_streams = Slots::new(config.max_streams_per_client);
         let app = Arc::new(App {
             config,
             store,
@@ -96,6 +100,7 @@ impl App {
             files,
             keys,
             live,
+            live_streams,
             backup,
             media_slots: Arc::new(Semaphore::new(cores)),
             media_budget: Arc::new(Semaphore::new(crate::uploads::budget_permits(
@@ -164,14 +169,23 @@ impl App {
         key: Key,
         build: impl FnOnce(&Reader) -> ApiResult<(Group, Vec<u8>)> + Send + 'static,
     ) -> ApiResult<Response> {
-        if let Some(hit) = self.cache.get(&key) {
-            return Ok(response::cached(request_headers, &hit));
-        }
-        let epoch = self.cache.epoch();
-        let (group, body) = self.read(build).await?;
-        let value = Arc::new(Cached::new(body));
-        self.cache.insert(key, group, epoch, value.clone());
+        let value = self
+            .cached(key, move |r| {
+                let (group, body) = build(r)?;
+                Ok((group, Cached::new(body)))
+            })
+            .await?;
         Ok(response::cached(request_headers, &value))
+    }
+
+    /// The cached value of `key`, or the one `build` makes on a blocking thread. Concurrent
+    /// misses of one key share one build (see [`Cache::get_or_build`]).
+    pub async fn cached(
+        &self,
+        key: Key,
+        build: impl FnOnce(&Reader) -> ApiResult<(Group, Cached)> + Send + 'static,
+    ) -> ApiResult<Arc<Cached>> {
+        self.cache.get_or_build(key, || self.read(build)).await
     }
 
     /// A board's settings, for validating a write against its limits.

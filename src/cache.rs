@@ -10,16 +10,23 @@
 //! the group after the reader started, the reader may have read the older state, so the entry
 //! is refused (on insert) or ignored (on lookup). Group stamps live in a fixed array indexed by
 //! hash, so memory stays bounded; a collision only costs a spurious miss.
+//!
+//! Misses are built once: the first reader of a missing key builds it while later readers of
+//! the same key wait for its result (single flight), so a crowd arriving at a cold thread costs
+//! one build and one copy, not one each.
 
 use std::collections::hash_map::DefaultHasher;
 use std::collections::HashMap;
+use std::future::Future;
 use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex};
 
 use sha2::{Digest, Sha256};
 
 use bytes::Bytes;
+use tokio::sync::watch;
 
+use crate::error::ApiResult;
 use crate::storage::Change;
 
 /// A cached response: its body and the strong ETag computed from it.
@@ -28,16 +35,57 @@ pub struct Cached {
     /// Shared, so answering a hit hands hyper a reference count, not a copy of the body.
     pub body: Bytes,
     pub etag: String,
+    /// For a body that ends in a list of posts: where each starts, so the posts after a number
+    /// are served as slices of this body.
+    pub posts: Option<PostIndex>,
+}
+
+/// Where the posts of a body of the form `{...,"posts":[p1,p2,...]}}` sit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PostIndex {
+    /// Just after the list's `[`.
+    pub list_start: usize,
+    /// The number and start offset of each post, in increasing number order.
+    pub starts: Vec<(u64, usize)>,
+    /// The list's closing `]`.
+    pub list_end: usize,
+}
+
+fn etag_of(body: &[u8]) -> String {
+    let digest = Sha256::digest(body);
+    let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+    format!("\"{hex}\"")
 }
 
 impl Cached {
     pub fn new(body: Vec<u8>) -> Cached {
-        let digest = Sha256::digest(&body);
-        let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
         Cached {
-            etag: format!("\"{hex}\""),
+            etag: etag_of(&body),
             body: Bytes::from(body),
+            posts: None,
         }
+    }
+
+    pub fn with_posts(body: Vec<u8>, posts: PostIndex) -> Cached {
+        Cached {
+            posts: Some(posts),
+            ..Cached::new(body)
+        }
+    }
+
+    /// The body with only the posts numbered above `after`, as two slices of this body (no
+    /// copy), and its strong ETag; `None` when the body has no post index.
+    pub fn posts_after(&self, after: u64) -> Option<([Bytes; 2], String)> {
+        let index = self.posts.as_ref()?;
+        let first = index.starts.partition_point(|(no, _)| *no <= after);
+        let from = index
+            .starts
+            .get(first)
+            .map_or(index.list_end, |(_, at)| *at);
+        // The slice is fixed by the whole body and where it is cut: name both.
+        let etag = etag_of(format!("{}{from}", self.etag).as_bytes());
+        let parts = [self.body.slice(..index.list_start), self.body.slice(from..)];
+        Some((parts, etag))
     }
 }
 
@@ -83,8 +131,13 @@ struct Entry {
     epoch: u64,
 }
 
+/// A build in progress: its result, once known, goes to the readers waiting for it. `None`
+/// when the result may not be served to them (an error, or a write raced the build).
+type Flight = Arc<watch::Sender<Option<Arc<Cached>>>>;
+
 struct Inner {
     entries: HashMap<Key, Entry>,
+    flights: HashMap<Key, Flight>,
     stamps: Box<[u64; STAMPS]>,
     /// Unix seconds of each slot's last invalidation; 0 while there has been none.
     changed: Box<[u64; STAMPS]>,
@@ -95,6 +148,39 @@ struct Inner {
 pub struct Cache {
     inner: Mutex<Inner>,
     budget: usize,
+}
+
+enum Role {
+    Build(Flight, u64),
+    Wait(watch::Receiver<Option<Arc<Cached>>>),
+}
+
+/// Ends a flight when its builder finishes or is dropped: later readers look up or build anew,
+/// and waiters that got no value try again.
+struct Landing<'a> {
+    cache: &'a Cache,
+    key: &'a Key,
+    flight: Flight,
+}
+
+impl Drop for Landing<'_> {
+    fn drop(&mut self) {
+        let mut inner = self.cache.inner.lock().unwrap();
+        if inner
+            .flights
+            .get(self.key)
+            .is_some_and(|f| Arc::ptr_eq(f, &self.flight))
+        {
+            inner.flights.remove(self.key);
+        }
+    }
+}
+
+impl Inner {
+    fn get(&self, key: &Key) -> Option<Arc<Cached>> {
+        let entry = self.entries.get(key)?;
+        (self.stamps[slot(&entry.group)] <= entry.epoch).then(|| entry.value.clone())
+    }
 }
 
 fn slot(group: &Group) -> usize {
@@ -108,6 +194,7 @@ impl Cache {
         Cache {
             inner: Mutex::new(Inner {
                 entries: HashMap::new(),
+                flights: HashMap::new(),
                 stamps: Box::new([0; STAMPS]),
                 changed: Box::new([0; STAMPS]),
                 epoch: 0,
@@ -118,9 +205,65 @@ impl Cache {
     }
 
     pub fn get(&self, key: &Key) -> Option<Arc<Cached>> {
+        self.inner.lock().unwrap().get(key)
+    }
+
+    /// The cached value of `key`, or the one `build` makes. Concurrent callers for one key share
+    /// one build: the first builds, the others wait for it. `build` reads after the epoch is
+    /// noted, as [`Cache::insert`] requires. A waiter whose build failed or raced a write tries
+    /// again (and may build itself), so nobody is served stale data or someone else's error.
+    pub async fn get_or_build<F, Fut>(&self, key: Key, build: F) -> ApiResult<Arc<Cached>>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = ApiResult<(Group, Cached)>>,
+    {
+        let mut build = Some(build);
+        loop {
+            let role = {
+                let mut inner = self.inner.lock().unwrap();
+                if let Some(hit) = inner.get(&key) {
+                    return Ok(hit);
+                }
+                if let Some(flight) = inner.flights.get(&key) {
+                    Role::Wait(flight.subscribe())
+                } else {
+                    let flight: Flight = Arc::new(watch::channel(None).0);
+                    inner.flights.insert(key.clone(), flight.clone());
+                    Role::Build(flight, inner.epoch)
+                }
+            };
+            match role {
+                Role::Build(flight, epoch) => {
+                    let landing = Landing {
+                        cache: self,
+                        key: &key,
+                        flight,
+                    };
+                    let build = build.take().expect("a caller builds at most once");
+                    let (group, value) = build().await?;
+                    let value = Arc::new(value);
+                    if self.insert(key.clone(), group, epoch, value.clone()) {
+                        landing.flight.send_replace(Some(value.clone()));
+                    }
+                    return Ok(value);
+                }
+                Role::Wait(mut waiting) => {
+                    // An error means the builder gave up without a result: try again.
+                    if waiting.changed().await.is_ok() {
+                        if let Some(value) = waiting.borrow().clone() {
+                            return Ok(value);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Readers waiting for a build of `key` (for tests).
+    #[cfg(test)]
+    fn waiting(&self, key: &Key) -> usize {
         let inner = self.inner.lock().unwrap();
-        let entry = inner.entries.get(key)?;
-        (inner.stamps[slot(&entry.group)] <= entry.epoch).then(|| entry.value.clone())
+        inner.flights.get(key).map_or(0, |f| f.receiver_count())
     }
 
     /// The epoch to note before reading the data a response is built from.
@@ -128,12 +271,16 @@ impl Cache {
         self.inner.lock().unwrap().epoch
     }
 
-    /// Keeps `value` unless its group was invalidated after `epoch` was noted.
-    pub fn insert(&self, key: Key, group: Group, epoch: u64, value: Arc<Cached>) {
+    /// Keeps `value` unless its group was invalidated after `epoch` was noted. Returns whether
+    /// the value is current (kept, or current but over the budget).
+    pub fn insert(&self, key: Key, group: Group, epoch: u64, value: Arc<Cached>) -> bool {
         let size = value.body.len() + 64;
         let mut inner = self.inner.lock().unwrap();
-        if inner.stamps[slot(&group)] > epoch || size > self.budget {
-            return;
+        if inner.stamps[slot(&group)] > epoch {
+            return false;
+        }
+        if size > self.budget {
+            return true;
         }
         if inner.bytes + size > self.budget {
             // Rare (the budget is far above a busy board's working set); a full clear keeps the
@@ -152,6 +299,7 @@ impl Cache {
         ) {
             inner.bytes -= old.value.body.len() + 64;
         }
+        true
     }
 
     pub fn invalidate(&self, groups: &[Group]) {
@@ -338,5 +486,163 @@ mod tests {
             Cached::new(b"b".to_vec()).etag
         );
         assert!(Cached::new(b"a".to_vec()).etag.starts_with('"'));
+    }
+
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// Starts `readers` concurrent `get_or_build` calls for one key whose builds wait at a gate
+    /// until every other reader is waiting; returns what each got and how many builds ran.
+    async fn crowd(
+        cache: &Arc<Cache>,
+        readers: usize,
+        result: fn(usize) -> ApiResult<(Group, Cached)>,
+        before_release: impl FnOnce(),
+    ) -> (Vec<ApiResult<Arc<Cached>>>, usize) {
+        let key = Key::Thread("b".into(), 1);
+        let builds = Arc::new(AtomicUsize::new(0));
+        let gate = Arc::new(tokio::sync::Notify::new());
+        let mut tasks = Vec::new();
+        for _ in 0..readers {
+            let (cache, builds, gate, key) =
+                (cache.clone(), builds.clone(), gate.clone(), key.clone());
+            tasks.push(tokio::spawn(async move {
+                cache
+                    .get_or_build(key, || async move {
+                        let n = builds.fetch_add(1, Ordering::SeqCst);
+                        // Only the first build waits; a retry after it completes at once.
+                        if n == 0 {
+                            gate.notified().await;
+                        }
+                        result(n)
+                    })
+                    .await
+            }));
+        }
+        while cache.waiting(&key) < readers - 1 {
+            tokio::task::yield_now().await;
+        }
+        before_release();
+        gate.notify_one();
+        let mut results = Vec::new();
+        for task in tasks {
+            results.push(task.await.unwrap());
+        }
+        (results, builds.load(Ordering::SeqCst))
+    }
+
+    fn thread_body(n: usize) -> ApiResult<(Group, Cached)> {
+        Ok((
+            Group::Thread("b".into(), 1),
+            Cached::new(format!("build {n}").into_bytes()),
+        ))
+    }
+
+    #[tokio::test]
+    async fn concurrent_misses_are_built_once() {
+        let cache = Arc::new(Cache::new(1 << 20));
+        let (results, builds) = crowd(&cache, 16, thread_body, || {}).await;
+        assert_eq!(builds, 1);
+        for result in results {
+            assert_eq!(result.unwrap().body, &b"build 0"[..]);
+        }
+        // Later readers hit the cache.
+        let again = cache
+            .get_or_build(Key::Thread("b".into(), 1), || async { thread_body(9) })
+            .await
+            .unwrap();
+        assert_eq!(again.body, &b"build 0"[..]);
+    }
+
+    #[tokio::test]
+    async fn a_failed_build_is_retried_by_the_waiters_not_shared() {
+        let cache = Arc::new(Cache::new(1 << 20));
+        let fails_first = |n: usize| {
+            if n == 0 {
+                Err(crate::error::ApiError::new(
+                    crate::error::ErrorKind::ThreadNotFound,
+                    "gone",
+                ))
+            } else {
+                thread_body(n)
+            }
+        };
+        let (results, builds) = crowd(&cache, 4, fails_first, || {}).await;
+        let failed = results.iter().filter(|r| r.is_err()).count();
+        assert_eq!(failed, 1, "only the builder sees its error");
+        // One waiter rebuilt; the others shared that second build.
+        assert_eq!(builds, 2);
+        for result in results.into_iter().flatten() {
+            assert_eq!(result.body, &b"build 1"[..]);
+        }
+    }
+
+    #[tokio::test]
+    async fn waiters_never_take_a_build_that_raced_a_write() {
+        let cache = Arc::new(Cache::new(1 << 20));
+        let writer = cache.clone();
+        let (results, builds) = crowd(&cache, 4, thread_body, move || {
+            // A reply commits while the first build is still reading.
+            writer.apply(&[Change::Reply {
+                board: "b".into(),
+                thread: 1,
+                no: 2,
+                bumped: true,
+            }]);
+        })
+        .await;
+        assert_eq!(builds, 2, "the waiters rebuilt once, together");
+        let bodies: Vec<_> = results
+            .into_iter()
+            .map(|r| r.unwrap().body.clone())
+            .collect();
+        assert_eq!(bodies.iter().filter(|b| **b == b"build 0"[..]).count(), 1);
+        assert_eq!(bodies.iter().filter(|b| **b == b"build 1"[..]).count(), 3);
+    }
+
+    #[test]
+    fn posts_after_are_slices_of_the_whole() {
+        let body = br#"{"thread":{"no":1,"posts":[{"no":1},{"no":5},{"no":9}]}}"#.to_vec();
+        let text = std::str::from_utf8(&body).unwrap();
+        let list_start = text.find('[').unwrap() + 1;
+        let starts = [1u64, 5, 9]
+            .iter()
+            .map(|no| (*no, text.find(&format!("{{\"no\":{no}}}")).unwrap()))
+            .collect();
+        let list_end = text.rfind(']').unwrap();
+        let cached = Cached::with_posts(
+            body.clone(),
+            PostIndex {
+                list_start,
+                starts,
+                list_end,
+            },
+        );
+        let cases = [
+            (
+                0,
+                r#"{"thread":{"no":1,"posts":[{"no":1},{"no":5},{"no":9}]}}"#,
+            ),
+            (1, r#"{"thread":{"no":1,"posts":[{"no":5},{"no":9}]}}"#),
+            (4, r#"{"thread":{"no":1,"posts":[{"no":5},{"no":9}]}}"#),
+            (5, r#"{"thread":{"no":1,"posts":[{"no":9}]}}"#),
+            (9, r#"{"thread":{"no":1,"posts":[]}}"#),
+            (u64::MAX, r#"{"thread":{"no":1,"posts":[]}}"#),
+        ];
+        let mut etags = std::collections::HashSet::new();
+        for (after, expected) in cases {
+            let ([head, tail], etag) = cached.posts_after(after).unwrap();
+            let joined = [&head[..], &tail[..]].concat();
+            assert_eq!(
+                std::str::from_utf8(&joined).unwrap(),
+                expected,
+                "after={after}"
+            );
+            serde_json::from_slice::<serde_json::Value>(&joined).unwrap();
+            etags.insert((expected, etag));
+        }
+        // Equal bodies share an ETag, different ones do not.
+        let distinct: std::collections::HashSet<_> = etags.iter().map(|(_, e)| e).collect();
+        assert_eq!(distinct.len(), 4);
+        assert!(Cached::new(body).posts_after(0).is_none());
     }
 }

@@ -18,6 +18,20 @@ pub struct Config {
     pub trusted_proxies: Vec<ProxySpec>,
     /// Open connections beyond this wait in the kernel's accept queue.
     pub max_connections: usize,
+    /// Open connections one client address (an IPv6 /64) may hold; more get 429.
+    pub max_connections_per_client: usize,
+    /// Live event streams one client address (an IPv6 /64) may hold open; more get 429.
+    pub max_streams_per_client: usize,
+    /// Seconds a connection may take to send a complete request head, counted from when it
+    /// opened or finished its previous response: idle keep-alive and slow headers both end here.
+    pub header_timeout_secs: u64,
+    /// Seconds a request body (JSON or multipart) has to arrive in full, from its headers.
+    pub body_timeout_secs: u64,
+    /// Seconds a response may wait for the client to read it before the connection is dropped.
+    pub write_timeout_secs: u64,
+    /// Seconds a live event stream stays open; then it ends and the client resumes with
+    /// `Last-Event-ID`.
+    pub stream_max_secs: u64,
     /// Seconds in-flight requests get to finish after SIGTERM before the server stops anyway.
     pub shutdown_grace_secs: u64,
     /// Upper bound, in bytes, of the in-memory cache of serialized responses.
@@ -233,6 +247,12 @@ impl Default for Config {
             data_dir: PathBuf::from("data"),
             trusted_proxies: vec!["127.0.0.1".parse().unwrap(), "::1".parse().unwrap()],
             max_connections: 20_000,
+            max_connections_per_client: 64,
+            max_streams_per_client: 16,
+            header_timeout_secs: 20,
+            body_timeout_secs: 60,
+            write_timeout_secs: 30,
+            stream_max_secs: 3600,
             shutdown_grace_secs: 10,
             cache_bytes: 256 << 20,
             thumbnail_size: 250,
@@ -320,6 +340,22 @@ impl Config {
         }
         if self.max_connections == 0 {
             return Err("max_connections must be at least 1".into());
+        }
+        if self.max_connections_per_client == 0 || self.max_streams_per_client == 0 {
+            return Err(
+                "max_connections_per_client and max_streams_per_client must be at least 1".into(),
+            );
+        }
+        let timeouts = [
+            ("header_timeout_secs", self.header_timeout_secs),
+            ("body_timeout_secs", self.body_timeout_secs),
+            ("write_timeout_secs", self.write_timeout_secs),
+            ("stream_max_secs", self.stream_max_secs),
+        ];
+        for (key, secs) in timeouts {
+            if !(1..=86_400).contains(&secs) {
+                return Err(format!("{key} must be from 1 to 86400 seconds"));
+            }
         }
         if !(16..=1024).contains(&self.thumbnail_size) {
             return Err("thumbnail_size must be from 16 to 1024 pixels".into());
@@ -485,6 +521,17 @@ mod tests {
         assert_eq!(config.data_dir, default.data_dir);
         assert_eq!(config.trusted_proxies, default.trusted_proxies);
         assert_eq!(config.max_connections, default.max_connections);
+        let slots = |c: &Config| {
+            [
+                c.max_connections_per_client as u64,
+                c.max_streams_per_client as u64,
+                c.header_timeout_secs,
+                c.body_timeout_secs,
+                c.write_timeout_secs,
+                c.stream_max_secs,
+            ]
+        };
+        assert_eq!(slots(&config), slots(&default));
         assert_eq!(config.shutdown_grace_secs, default.shutdown_grace_secs);
         assert_eq!(config.cache_bytes, default.cache_bytes);
         assert_eq!(config.thumbnail_size, default.thumbnail_size);
@@ -567,6 +614,12 @@ mod tests {
                 "max_file_bytes",
             ),
             ("thumbnail_size = 5", "thumbnail_size"),
+            ("max_connections_per_client = 0", "max_connections_per_client"),
+            ("max_streams_per_client = 0", "max_streams_per_client"),
+            ("header_timeout_secs = 0", "header_timeout_secs"),
+            ("body_timeout_secs = 0", "body_timeout_secs"),
+            ("write_timeout_secs = 100000", "write_timeout_secs"),
+            ("stream_max_secs = 0", "stream_max_secs"),
         ];
         for (text, needle) in cases {
             let err = Config::parse(text).unwrap_err();

@@ -1,4 +1,5 @@
-//! The request pipeline, in order: log → resolve the route → check access → dispatch.
+//! The request pipeline, in order: log → check framing → resolve the route → check access →
+//! dispatch.
 //!
 //! Later steps slot in between resolving and dispatching: auth routes, the session gatekeeper,
 //! the CSRF check, then the admin gate, all driven by [`Route::access`].
@@ -8,24 +9,26 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use hyper::body::Incoming;
-use hyper::header::{HeaderValue, ALLOW};
+use hyper::header::{HeaderValue, ALLOW, CONNECTION};
 use hyper::Request;
 
 use crate::app::App;
 use crate::error::{ApiError, ApiResult, ErrorKind};
-use crate::http::request::client_addr;
+use crate::http::request::{check_framing, client_addr, BodyDeadline};
 use crate::http::route::{resolve, Access, Resolved, Route};
 use crate::http::Response;
 use crate::http::{openapi, response};
 use crate::{boards, files, fourchan, health, live, posts, threads};
 
 /// Handles one request and writes its log line. Never fails: errors become error responses.
-pub async fn handle(app: Arc<App>, req: Request<Incoming>, peer: SocketAddr) -> Response {
+pub async fn handle(app: Arc<App>, mut req: Request<Incoming>, peer: SocketAddr) -> Response {
     let started = Instant::now();
     let client = client_addr(peer, req.headers(), &app.config.trusted_proxies);
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
-    let response = match resolve(&method, &path) {
+    req.extensions_mut()
+        .insert(BodyDeadline::after(app.config.body_timeout_secs));
+    let response = match check_framing(&req).and_then(|()| resolve(&method, &path)) {
         Ok(Resolved::Route(route)) => {
             // Run the handler as its own task: a panic becomes a 500 instead of a dropped
             // connection, and a client that hangs up does not cancel a write half-way.
@@ -44,12 +47,25 @@ pub async fn handle(app: Arc<App>, req: Request<Incoming>, peer: SocketAddr) -> 
         }
         Err(err) => response::error(&err),
     };
+    let response = close_if_unread(response);
     let status = response.status().as_u16();
     let ms = started.elapsed().as_secs_f64() * 1000.0;
     if status >= 500 {
         tracing::error!(target: "wani::request", %method, path, status, ms = %format_args!("{ms:.3}"), %client);
     } else {
         tracing::info!(target: "wani::request", %method, path, status, ms = %format_args!("{ms:.3}"), %client);
+    }
+    response
+}
+
+/// After an answer that may leave the request's body unread or its framing in doubt, the
+/// connection is closed rather than reused: the next bytes might be the old body.
+fn close_if_unread(mut response: Response) -> Response {
+    let status = response.status().as_u16();
+    if matches!(status, 400 | 408 | 413 | 501) {
+        response
+            .headers_mut()
+            .insert(CONNECTION, HeaderValue::from_static("close"));
     }
     response
 }
@@ -82,7 +98,7 @@ async fn dispatch(
         Route::Archive { board } => threads::archive(&app, headers, query, board).await,
         Route::DeletePost { board, no } => posts::delete(&app, board, no, req).await,
         Route::Recent => posts::recent(&app, headers, query).await,
-        Route::Live => live::subscribe(app.clone(), headers, query).await,
+        Route::Live => live::subscribe(app.clone(), headers, query, client).await,
         Route::OpenApi => openapi::get(headers, query),
         // A query on a file is ignored, as a static file server would.
         Route::GetFile { tree, sha256, ext } => {

@@ -1,14 +1,13 @@
 //! Threads: opening one, reading one, and the board's two listings (catalog and index pages).
 
 use std::net::IpAddr;
-use std::sync::Arc;
 
 use hyper::body::Incoming;
 use hyper::{HeaderMap, Request};
 use serde::Serialize;
 
 use crate::app::App;
-use crate::cache::{Cached, Group, Key};
+use crate::cache::{Cached, Group, Key, PostIndex};
 use crate::error::{ApiError, ApiResult, ErrorKind};
 use crate::http::request::{query, query_number};
 use crate::http::{response, Response};
@@ -34,8 +33,9 @@ pub async fn create(
     posts::submit(app, Write::CreateThread { board, draft }, placement).await
 }
 
+/// A thread's fields; its `posts` follow them in the serialized body.
 #[derive(Serialize)]
-struct ThreadView<'a> {
+struct ThreadHead<'a> {
     no: u64,
     subject: Option<&'a str>,
     sticky: bool,
@@ -44,11 +44,12 @@ struct ThreadView<'a> {
     replies: u32,
     images: u32,
     bumped_at: u64,
-    posts: &'a [Post],
 }
 
 /// `GET /api/boards/{board}/threads/{thread}[?after=N]` → `{"thread":{..., "posts":[Post]}}`.
-/// With `after`, only the posts numbered above N: cheap polling for new replies.
+/// With `after`, only the posts numbered above N: cheap polling for new replies. Both forms are
+/// served from the one cached copy of the whole thread (`after` as slices of it), so however
+/// many readers poll with whatever `after`, a thread is read and serialized once per change.
 pub async fn get(
     app: &App,
     headers: &HeaderMap,
@@ -59,20 +60,21 @@ pub async fn get(
     let params = query(raw_query, &["after"])?;
     let after = query_number(&params, "after", 0)?;
     let key = Key::Thread(board.clone(), thread);
-    let build = move |r: &Reader| {
-        let body = thread_json(r, &board, thread, after.unwrap_or(0))?;
-        Ok((Group::Thread(board, thread), body))
-    };
-    match after {
-        None => app.cached_get(headers, key, build).await,
-        Some(_) => {
-            let (_, body) = app.read(build).await?;
-            Ok(response::cached(headers, &Arc::new(Cached::new(body))))
-        }
-    }
+    let value = app
+        .cached(key, move |r: &Reader| {
+            let body = thread_json(r, &board, thread)?;
+            Ok((Group::Thread(board, thread), body))
+        })
+        .await?;
+    let sliced = after.and_then(|after| value.posts_after(after));
+    Ok(match sliced {
+        Some((parts, etag)) => response::cached_parts(headers, parts, &etag),
+        None => response::cached(headers, &value),
+    })
 }
 
-fn thread_json(r: &Reader, board: &str, thread: u64, after: u64) -> ApiResult<Vec<u8>> {
+/// The whole thread, with where each post starts so `?after=` can slice it.
+fn thread_json(r: &Reader, board: &str, thread: u64) -> ApiResult<Cached> {
     r.require_board(board)?;
     let Some(meta) = r.thread_meta(board, thread)? else {
         return Err(match r.tombstone(board, thread)? {
@@ -81,8 +83,8 @@ fn thread_json(r: &Reader, board: &str, thread: u64, after: u64) -> ApiResult<Ve
         });
     };
     let subject = r.post(board, thread)?.and_then(|op| op.subject);
-    let posts = r.thread_posts(board, thread, after)?;
-    let view = ThreadView {
+    let posts = r.thread_posts(board, thread, 0)?;
+    let head = ThreadHead {
         no: meta.no,
         subject: subject.as_deref(),
         sticky: meta.sticky,
@@ -91,9 +93,28 @@ fn thread_json(r: &Reader, board: &str, thread: u64, after: u64) -> ApiResult<Ve
         replies: meta.replies,
         images: meta.images,
         bumped_at: meta.bumped_at,
-        posts: &posts,
     };
-    Ok(response::envelope("thread", &view))
+    // `{"thread":{<head fields>,"posts":[...]}}`, written by hand only to note the offsets.
+    let mut out = response::envelope("thread", &head);
+    out.truncate(out.len() - 2); // the head's `}` and the envelope's `}`
+    out.extend_from_slice(b",\"posts\":[");
+    let list_start = out.len();
+    let mut starts = Vec::with_capacity(posts.len());
+    for (i, post) in posts.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        starts.push((post.no, out.len()));
+        serde_json::to_writer(&mut out, post).expect("posts serialize");
+    }
+    let list_end = out.len();
+    out.extend_from_slice(b"]}}");
+    let index = PostIndex {
+        list_start,
+        starts,
+        list_end,
+    };
+    Ok(Cached::with_posts(out, index))
 }
 
 /// Live threads in listing order: sticky threads first, then by last bump, newest first.

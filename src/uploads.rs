@@ -25,7 +25,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use crate::app::App;
 use crate::error::{ApiError, ApiResult, ErrorKind};
 use crate::files::{self, Placement, Tree};
-use crate::http::request::{query, BODY_TIMEOUT};
+use crate::http::request::{query, BodyDeadline};
 use crate::media::video::{self, Video};
 use crate::media::{self, Format, MediaError};
 use crate::model::{Board, PostFile, StoredFile};
@@ -199,19 +199,6 @@ fn multipart_error(e: multer::Error, board: &Board) -> ApiError {
     }
 }
 
-/// Bounds one wait for the client: a stalled upload ends instead of holding a slot forever.
-async fn timely<T>(wait: impl std::future::Future<Output = T>) -> ApiResult<T> {
-    tokio::time::timeout(BODY_TIMEOUT, wait).await.map_err(|_| {
-        ApiError::new(
-            ErrorKind::RequestTimeout,
-            format!(
-                "The upload stalled: nothing arrived for {} seconds.",
-                BODY_TIMEOUT.as_secs()
-            ),
-        )
-    })
-}
-
 /// Reads a multipart post: text parts `subject`, `name`, `body`, `sage`; file parts `file`
 /// (in order); `spoiler` parts holding the 0-based index of a file to hide behind a spoiler.
 pub async fn read_form(
@@ -222,6 +209,8 @@ pub async fn read_form(
 ) -> ApiResult<Form> {
     let text_fields = crate::posts::text_fields(kind);
     query(req.uri().query(), &[])?;
+    // One deadline for the whole body: a file part trickled a byte at a time still ends.
+    let deadline = BodyDeadline::of(&req);
     let declared = req
         .headers()
         .get(CONTENT_LENGTH)
@@ -254,7 +243,8 @@ pub async fn read_form(
     // unused input) and a spoiler part per file the board takes.
     let max_parts = text_fields.len() + 2 * board.max_files as usize;
     let mut parts = 0usize;
-    while let Some(mut field) = timely(multipart.next_field())
+    while let Some(mut field) = deadline
+        .within(multipart.next_field())
         .await?
         .map_err(|e| multipart_error(e, board))?
     {
@@ -286,7 +276,8 @@ pub async fn read_form(
                 tokio::fs::File::from_std(std_file),
             );
             let mut size = 0u64;
-            while let Some(chunk) = timely(field.chunk())
+            while let Some(chunk) = deadline
+                .within(field.chunk())
                 .await?
                 .map_err(|e| multipart_error(e, board))?
             {
@@ -318,7 +309,8 @@ pub async fn read_form(
             continue;
         }
         let mut bytes = Vec::new();
-        while let Some(chunk) = timely(field.chunk())
+        while let Some(chunk) = deadline
+            .within(field.chunk())
             .await?
             .map_err(|e| multipart_error(e, board))?
         {

@@ -8,7 +8,7 @@ use http_body_util::{BodyExt, StreamBody};
 use hyper::body::Frame;
 use hyper::header::{
     HeaderValue, ACCEPT_RANGES, CACHE_CONTROL, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, ETAG,
-    RANGE,
+    IF_RANGE, RANGE,
 };
 use hyper::{HeaderMap, StatusCode};
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
@@ -84,6 +84,16 @@ fn span(header: Option<&str>, size: u64) -> Span {
     }
 }
 
+/// RFC 9110 §13.1.5: a `Range` sent with `If-Range` applies only while the validator is this
+/// file's ETag, compared strongly; otherwise the whole file is sent. These responses carry no
+/// `Last-Modified`, so a date never matches.
+fn if_range_holds(headers: &HeaderMap, etag: &str) -> bool {
+    match headers.get(IF_RANGE) {
+        None => true,
+        Some(value) => value.to_str().is_ok_and(|v| v.trim() == etag),
+    }
+}
+
 /// The Content-Type of a stored file, by its extension.
 pub fn mime(ext: &str) -> &'static str {
     match ext {
@@ -133,7 +143,10 @@ pub async fn get(
         Tree::Thumbs => format!("\"{sha256}-thumb\""),
     };
 
-    let range = headers.get(RANGE).and_then(|v| v.to_str().ok());
+    let range = headers
+        .get(RANGE)
+        .and_then(|v| v.to_str().ok())
+        .filter(|_| if_range_holds(headers, &etag));
     let (status, start, len) = if etag_matches(headers, &etag) {
         (StatusCode::NOT_MODIFIED, 0, 0)
     } else {
@@ -250,5 +263,26 @@ mod tests {
         }
         assert_eq!(span(Some("bytes=0-"), 0), Span::Unsatisfiable);
         assert_eq!(span(Some("bytes=-1"), 0), Span::Unsatisfiable);
+    }
+
+    #[test]
+    fn if_range_needs_the_same_strong_etag() {
+        let etag = "\"abc\"";
+        let cases = [
+            (None, true),
+            (Some("\"abc\""), true),
+            (Some(" \"abc\" "), true),
+            (Some("W/\"abc\""), false),
+            (Some("\"abd\""), false),
+            (Some("Sat, 01 Jan 2000 00:00:00 GMT"), false),
+            (Some("*"), false),
+        ];
+        for (header, expected) in cases {
+            let mut h = HeaderMap::new();
+            if let Some(v) = header {
+                h.insert(IF_RANGE, HeaderValue::from_str(v).unwrap());
+            }
+            assert_eq!(if_range_holds(&h, etag), expected, "{header:?}");
+        }
     }
 }

@@ -1,11 +1,13 @@
 //! HTTP plumbing: the server loop, the route table, request and response helpers, and the
 //! API's OpenAPI document.
 
+pub mod io;
 pub mod openapi;
 pub mod request;
 pub mod response;
 pub mod route;
 pub mod server;
+pub mod slots;
 
 use bytes::Bytes;
 use http_body_util::combinators::BoxBody;

@@ -1,4 +1,5 @@
-//! Reading requests safely: bounded JSON bodies, strict query strings, the client's address.
+//! Reading requests safely: framing (Host, transfer codings), bounded JSON bodies within a
+//! deadline, strict query strings, the client's address.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -6,9 +7,11 @@ use std::time::Duration;
 
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
-use hyper::header::{CONTENT_LENGTH, CONTENT_TYPE};
-use hyper::{HeaderMap, Request};
+use hyper::header::{CONTENT_LENGTH, CONTENT_TYPE, HOST, TRANSFER_ENCODING};
+use hyper::http::uri::Authority;
+use hyper::{HeaderMap, Request, Version};
 use serde_json::Value;
+use tokio::time::Instant;
 
 use crate::config::ProxySpec;
 use crate::error::{ApiError, ApiResult, ErrorKind};
@@ -17,8 +20,90 @@ use crate::error::{ApiError, ApiResult, ErrorKind};
 /// still fits; nothing legitimate comes close.
 pub const MAX_JSON_BYTES: usize = 128 * 1024;
 
-/// A client has this long to send a request body once its headers are in.
-pub const BODY_TIMEOUT: Duration = Duration::from_secs(30);
+/// When a request's body must have arrived in full. The pipeline puts one in every request's
+/// extensions from `body_timeout_secs`; readers of a body, JSON or multipart, wait only until it.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyDeadline {
+    pub at: Instant,
+    pub secs: u64,
+}
+
+impl BodyDeadline {
+    pub fn after(secs: u64) -> BodyDeadline {
+        BodyDeadline {
+            at: Instant::now() + Duration::from_secs(secs),
+            secs,
+        }
+    }
+
+    /// The request's deadline; one of the default length for a request the pipeline did not see.
+    pub fn of<B>(req: &Request<B>) -> BodyDeadline {
+        req.extensions()
+            .get::<BodyDeadline>()
+            .copied()
+            .unwrap_or_else(|| {
+                BodyDeadline::after(crate::config::Config::default().body_timeout_secs)
+            })
+    }
+
+    /// Waits for `wait` until the deadline; past it, 408.
+    pub async fn within<T>(self, wait: impl std::future::Future<Output = T>) -> ApiResult<T> {
+        tokio::time::timeout_at(self.at, wait)
+            .await
+            .map_err(|_| self.expired())
+    }
+
+    pub fn expired(&self) -> ApiError {
+        let message = format!(
+            "The request body did not arrive in full within {} seconds.",
+            self.secs
+        );
+        ApiError::new(ErrorKind::RequestTimeout, message)
+    }
+}
+
+/// RFC 9112 framing that hyper leaves to the application: an HTTP/1.1 request has exactly one
+/// valid `Host` (§3.2, 400 otherwise), and a body's transfer coding must be one this server
+/// decodes (§6.1, 501 otherwise). hyper itself refuses a body whose last coding is not chunked.
+pub fn check_framing<B>(req: &Request<B>) -> ApiResult<()> {
+    let hosts: Vec<_> = req.headers().get_all(HOST).iter().collect();
+    let host_error =
+        |message: &str| ApiError::new(ErrorKind::InvalidHost, message).with_field("Host");
+    match hosts.as_slice() {
+        [] if req.version() >= Version::HTTP_11 => {
+            return Err(host_error("An HTTP/1.1 request needs a Host header."));
+        }
+        [] => {}
+        [host] => {
+            let valid = host.is_empty()
+                || host
+                    .to_str()
+                    .ok()
+                    .and_then(|h| h.parse::<Authority>().ok())
+                    .is_some_and(|a| !a.as_str().contains('@'));
+            if !valid {
+                return Err(host_error(
+                    "The Host header is not a host name with an optional port.",
+                ));
+            }
+        }
+        _ => return Err(host_error("A request takes one Host header, not several.")),
+    }
+    for value in req.headers().get_all(TRANSFER_ENCODING) {
+        let codings = value.to_str().unwrap_or("?");
+        for coding in codings.split(',').map(str::trim).filter(|c| !c.is_empty()) {
+            if !coding.eq_ignore_ascii_case("chunked") {
+                let message = format!(
+                    "This server decodes no transfer coding but chunked, not `{}`.",
+                    coding.chars().take(40).collect::<String>()
+                );
+                return Err(ApiError::new(ErrorKind::UnsupportedTransferCoding, message)
+                    .with_field("Transfer-Encoding"));
+            }
+        }
+    }
+    Ok(())
+}
 
 fn too_large(limit: usize) -> ApiError {
     let message = format!("The request body is over the limit of {limit} bytes.");
@@ -30,6 +115,7 @@ fn too_large(limit: usize) -> ApiError {
 /// routes that read a body take no query parameters, so any query is refused too.
 pub async fn json_object(req: Request<Incoming>) -> ApiResult<serde_json::Map<String, Value>> {
     query(req.uri().query(), &[])?;
+    let deadline = BodyDeadline::of(&req);
     let content_type = req
         .headers()
         .get(CONTENT_TYPE)
@@ -55,15 +141,7 @@ pub async fn json_object(req: Request<Incoming>) -> ApiResult<serde_json::Map<St
         return Err(too_large(MAX_JSON_BYTES));
     }
     let collect = Limited::new(req.into_body(), MAX_JSON_BYTES).collect();
-    let collected = tokio::time::timeout(BODY_TIMEOUT, collect)
-        .await
-        .map_err(|_| {
-            let message = format!(
-                "The request body did not arrive within {} seconds.",
-                BODY_TIMEOUT.as_secs()
-            );
-            ApiError::new(ErrorKind::RequestTimeout, message)
-        })?;
+    let collected = deadline.within(collect).await?;
     let bytes = collected
         .map_err(|e| {
             if e.is::<http_body_util::LengthLimitError>() {
@@ -98,32 +176,73 @@ pub async fn json_object(req: Request<Incoming>) -> ApiResult<serde_json::Map<St
     }
 }
 
-/// Parses a query string, allowing only the named parameters, each at most once.
-pub fn query<'a>(raw: Option<&'a str>, allowed: &[&str]) -> ApiResult<HashMap<&'a str, &'a str>> {
+/// Parses a query string, allowing only the named parameters, each at most once. Names and
+/// values are decoded as a form would encode them (`%XX`, `+` for a space) before they are
+/// checked, so `%70age=2` is `page=2`.
+pub fn query(raw: Option<&str>, allowed: &[&str]) -> ApiResult<HashMap<String, String>> {
     let mut params = HashMap::new();
     for pair in raw.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
-        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-        if !allowed.contains(&name) {
+        let (raw_name, raw_value) = pair.split_once('=').unwrap_or((pair, ""));
+        let name = decode(raw_name, raw_name)?;
+        if !allowed.contains(&name.as_str()) {
+            let shown: String = name.chars().take(40).collect();
             let message = if allowed.is_empty() {
-                format!("Unknown query parameter `{name}`: this route takes none.")
+                format!("Unknown query parameter `{shown}`: this route takes none.")
             } else {
                 format!(
-                    "Unknown query parameter `{name}`: this route takes {}.",
+                    "Unknown query parameter `{shown}`: this route takes {}.",
                     allowed.join(", ")
                 )
             };
             return Err(ApiError::new(ErrorKind::InvalidQuery, message).with_field(name));
         }
-        if params.insert(name, value).is_some() {
+        let value = decode(raw_value, &name)?;
+        if params.contains_key(&name) {
             let message = format!("Query parameter `{name}` is given more than once.");
             return Err(ApiError::new(ErrorKind::InvalidQuery, message).with_field(name));
         }
+        params.insert(name, value);
     }
     Ok(params)
 }
 
+/// Decodes one form-encoded name or value; `field` names it in the error.
+fn decode(raw: &str, field: &str) -> ApiResult<String> {
+    let bad = |why: &str| {
+        let shown: String = field.chars().take(40).collect();
+        let message = format!("Query parameter `{shown}` is not properly encoded: {why}.");
+        ApiError::new(ErrorKind::InvalidQuery, message).with_field(field)
+    };
+    let bytes = raw.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hex = bytes
+                    .get(i + 1..i + 3)
+                    .and_then(|h| std::str::from_utf8(h).ok());
+                let byte = hex
+                    .filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit()))
+                    .and_then(|h| u8::from_str_radix(h, 16).ok())
+                    .ok_or_else(|| bad("`%` must be followed by two hex digits"))?;
+                out.push(byte);
+                i += 2;
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).map_err(|_| bad("it decodes to invalid UTF-8"))
+}
+
 /// A query parameter that must be a whole number in `min..=u64::MAX`.
-pub fn query_number(params: &HashMap<&str, &str>, name: &str, min: u64) -> ApiResult<Option<u64>> {
+pub fn query_number(
+    params: &HashMap<String, String>,
+    name: &str,
+    min: u64,
+) -> ApiResult<Option<u64>> {
     let Some(raw) = params.get(name) else {
         return Ok(None);
     };
@@ -227,6 +346,26 @@ mod tests {
             query(Some("page=1&page=2"), &["page"]).unwrap_err().kind,
             ErrorKind::InvalidQuery
         );
+        // Names and values are decoded before they are checked.
+        let cases = [
+            ("%70age=2", Some("2")),
+            ("page=%32", Some("2")),
+            ("p%61ge=1%2B1", Some("1+1")),
+            ("page=a+b", Some("a b")),
+            ("%70age=1&page=2", None),
+            ("pag%65s=1", None),
+            ("page=%zz", None),
+            ("page=%2", None),
+            ("page=%ff", None),
+            ("%=1", None),
+        ];
+        for (raw, expected) in cases {
+            let parsed = query(Some(raw), &["page"]);
+            match expected {
+                Some(value) => assert_eq!(parsed.unwrap()["page"], value, "{raw}"),
+                None => assert_eq!(parsed.unwrap_err().kind, ErrorKind::InvalidQuery, "{raw}"),
+            }
+        }
         let p = query(Some("page=0"), &["page"]).unwrap();
         assert!(query_number(&p, "page", 1).is_err());
         for bad in ["-1", "abc", "", "1.5", "99999999999999999999999", "+3"] {

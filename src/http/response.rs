@@ -1,9 +1,13 @@
 //! Building responses: JSON with strong ETags and 304s, and the error body.
 
+use std::collections::VecDeque;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
+use hyper::body::{Frame, SizeHint};
 use hyper::header::{
     HeaderValue, CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH, LOCATION, RETRY_AFTER,
 };
@@ -47,19 +51,63 @@ fn base(status: StatusCode, bytes: impl Into<Bytes>) -> Response {
 /// A GET answer: 304 when the client's `If-None-Match` already names this body, else the body
 /// with its ETag. `no-cache` makes clients revalidate every time, which the 304 makes cheap.
 pub fn cached(request_headers: &HeaderMap, value: &Arc<Cached>) -> Response {
-    let etag = HeaderValue::from_str(&value.etag).expect("an etag is hex in quotes");
-    let mut response = if etag_matches(request_headers, &value.etag) {
+    revalidated(request_headers, &value.etag, || body(value.body.clone()))
+}
+
+/// Like [`cached`], for a body made of slices of cached bodies, sent without copying them.
+pub fn cached_parts(
+    request_headers: &HeaderMap,
+    parts: impl IntoIterator<Item = Bytes>,
+    etag: &str,
+) -> Response {
+    revalidated(request_headers, etag, || {
+        Parts(parts.into_iter().filter(|p| !p.is_empty()).collect()).boxed()
+    })
+}
+
+fn revalidated(
+    request_headers: &HeaderMap,
+    etag_text: &str,
+    full: impl FnOnce() -> Body,
+) -> Response {
+    let etag = HeaderValue::from_str(etag_text).expect("an etag is hex in quotes");
+    let mut response = if etag_matches(request_headers, etag_text) {
         let mut r = base(StatusCode::NOT_MODIFIED, Bytes::new());
         r.headers_mut().remove(CONTENT_TYPE);
         r
     } else {
-        base(StatusCode::OK, value.body.clone())
+        let mut r = base(StatusCode::OK, Bytes::new());
+        *r.body_mut() = full();
+        r
     };
     response.headers_mut().insert(ETAG, etag);
     response
         .headers_mut()
         .insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     response
+}
+
+/// A body of several chunks whose length is known up front, so hyper sends `Content-Length`.
+struct Parts(VecDeque<Bytes>);
+
+impl hyper::body::Body for Parts {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
+        Poll::Ready(self.0.pop_front().map(|b| Ok(Frame::data(b))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        SizeHint::with_exact(self.0.iter().map(|b| b.len() as u64).sum())
+    }
 }
 
 /// `If-None-Match` is a list of entity tags or `*`; weak tags compare by their opaque part.

@@ -1,6 +1,8 @@
 //! One subscriber's event stream: replay from the `events` table, then the broadcast channel.
 
 use std::collections::VecDeque;
+use std::net::IpAddr;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,12 +13,13 @@ use hyper::header::{HeaderValue, CACHE_CONTROL, CONTENT_TYPE};
 use hyper::HeaderMap;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::{broadcast, watch};
-use tokio::time::{interval_at, Instant, Interval};
+use tokio::time::{interval_at, sleep_until, Instant, Interval, Sleep};
 
 use super::Published;
 use crate::app::App;
 use crate::error::{ApiError, ApiResult, ErrorKind};
 use crate::http::request::{query, query_number};
+use crate::http::slots::{Slot, RETRY_AFTER_SECS};
 use crate::http::Response;
 
 /// A comment line every this often keeps proxies and clients from timing the stream out.
@@ -43,6 +46,10 @@ struct State {
     rx: broadcast::Receiver<Arc<Published>>,
     closing: watch::Receiver<bool>,
     heartbeat: Interval,
+    /// The stream ends here; the client resumes with `Last-Event-ID`.
+    lifetime: Pin<Box<Sleep>>,
+    /// The client's claim on one of its streams, given back when the stream ends.
+    _slot: Slot,
     /// The last event id this stream has dealt with (sent or filtered out).
     position: u64,
     /// The table may hold events after `position` that the channel will not deliver.
@@ -52,11 +59,13 @@ struct State {
 
 /// `GET /api/live?board=b[&thread=N]` with optional `Last-Event-ID` → `text/event-stream` of
 /// `thread`, `post`, `delete` and `update` events for the board (or one thread of it). With
-/// `Last-Event-ID`, everything after that id is replayed first.
+/// `Last-Event-ID`, everything after that id is replayed first. One client holds at most
+/// `max_streams_per_client` streams (429 beyond), each for at most `stream_max_secs`.
 pub async fn subscribe(
     app: Arc<App>,
     headers: &HeaderMap,
     raw_query: Option<&str>,
+    client: IpAddr,
 ) -> ApiResult<Response> {
     let params = query(raw_query, &["board", "thread"])?;
     let Some(board) = params.get("board").map(|b| (*b).to_owned()) else {
@@ -79,6 +88,16 @@ pub async fn subscribe(
                 .with_field("Last-Event-ID")
             })?)
         }
+    };
+
+    let Some(slot) = app.live_streams.try_take(client) else {
+        let message = format!(
+            "This address already follows {} live streams, the most one client may; close one \
+             or try again later.",
+            app.config.max_streams_per_client
+        );
+        return Err(ApiError::new(ErrorKind::TooManyConnections, message)
+            .with_retry_after(RETRY_AFTER_SECS));
     };
 
     // Subscribe before reading where to start, so nothing committed in between is missed.
@@ -110,8 +129,11 @@ pub async fn subscribe(
     // Browsers reconnect after this many milliseconds when the stream drops.
     ready.push_back(Bytes::from_static(b"retry: 3000\n\n"));
     let position = last_event_id.map_or(latest, |id| id.min(latest));
+    let lifetime = Instant::now() + std::time::Duration::from_secs(app.config.stream_max_secs);
     let state = State {
         closing: app.live.closing.subscribe(),
+        lifetime: Box::pin(sleep_until(lifetime)),
+        _slot: slot,
         app,
         filter: Filter { board, thread },
         rx,
@@ -165,6 +187,7 @@ async fn next(mut state: State) -> Option<(Item, State)> {
                 return Some((Ok(Frame::data(Bytes::from_static(b": heartbeat\n\n"))), state));
             }
             _ = state.closing.changed() => return None,
+            () = state.lifetime.as_mut() => return None,
         }
     }
 }

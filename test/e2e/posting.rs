@@ -207,8 +207,10 @@ async fn concurrent_posters_get_distinct_numbers() {
             server.url(&format!("/api/boards/b/threads/{t}/posts")),
         );
         tasks.push(tokio::spawn(async move {
+            // Each poster is its own client: one address holds a bounded share of connections.
             let r = client
                 .post(url)
+                .header("x-forwarded-for", format!("198.51.100.{i}"))
                 .json(&json!({"body": format!("poster {i}")}))
                 .send()
                 .await

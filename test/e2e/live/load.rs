@@ -70,8 +70,15 @@ async fn a_subscriber_that_stops_reading_still_gets_every_event() {
     /// socket buffers either, so the stream must fall behind and replay from the database.
     const POSTS: usize = 5000;
     const CHANNEL: usize = 4096;
-    // One thread takes them all: the board's reply cap is raised to fit.
-    let config = "[[boards]]\nslug = \"b\"\ntitle = \"Random\"\nmax_replies = 10000\n";
+    // One thread takes them all: the board's reply cap is raised to fit. The burst can outlast
+    // the default write timeout, which would (rightly) drop a reader that stalls that long; this
+    // test is about falling behind the channel, so it waits longer.
+    let config = "write_timeout_secs = 600
+[[boards]]
+slug = \"b\"
+title = \"Random\"
+max_replies = 10000
+";
     let s = Arc::new(Server::with_config(config).await);
     let t = s.thread("b", "a flood").await;
     let mut slow = Live::open(&s, "board=b").await;

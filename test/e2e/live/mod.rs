@@ -99,6 +99,9 @@ struct Live {
     blocks: VecDeque<String>,
 }
 
+/// Numbers the subscribers of this test process, to give each its own client address.
+static SUBSCRIBERS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
 impl Live {
     /// Subscribes without `Last-Event-ID`.
     async fn open(s: &Server, query: &str) -> Live {
@@ -112,7 +115,12 @@ impl Live {
 
     /// Checks the answer's status and headers and the opening `retry`.
     async fn connect(s: &Server, query: &str, last_event_id: Option<u64>) -> Live {
-        let mut req = s.client.get(s.url(&format!("/api/live?{query}")));
+        // Each subscriber is its own client: one address follows a bounded number of streams.
+        let client = SUBSCRIBERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let mut req = s.client.get(s.url(&format!("/api/live?{query}"))).header(
+            "x-forwarded-for",
+            format!("10.77.{}.{}", client / 250 % 250, client % 250),
+        );
         if let Some(id) = last_event_id {
             req = req.header("last-event-id", id.to_string());
         }
@@ -304,8 +312,10 @@ async fn burst(
         tasks.push(tokio::spawn(async move {
             let mut numbers = Vec::new();
             for body in mine {
+                // Each poster is its own client: one address holds a bounded share of connections.
                 let r = client
                     .post(&url)
+                    .header("x-forwarded-for", format!("198.51.{}.{}", p / 250, p % 250))
                     .json(&json!({ "body": body }))
                     .send()
                     .await;

@@ -271,7 +271,8 @@ async fn unknown_query_parameters_are_refused_on_every_read_route() {
             ("foo=1", "foo"),
             ("foo", "foo"),
             ("=1", ""),
-            ("%70age=1", "%70age"),
+            // Names are decoded before they are checked: this is `foo`.
+            ("%66oo=1", "foo"),
         ] {
             let r = s.get(&format!("{path}?{query}")).await;
             refused(&r, 400, "invalid_query", Some(field));
