@@ -13,6 +13,7 @@ use crate::error::{ApiError, ApiResult, ErrorKind};
 use crate::files::FileStore;
 use crate::http::{response, Response};
 use crate::identity::{Keys, SECRET_FILE};
+use crate::limit::DeleteGuard;
 use crate::live::Hub;
 use crate::model::Board;
 use crate::notify::{notify, Severity};
@@ -26,6 +27,8 @@ pub struct App {
     pub files: Arc<FileStore>,
     pub keys: Keys,
     pub live: Arc<Hub>,
+    /// Limits deletion-password guesses per client network and per post.
+    pub delete_guard: DeleteGuard,
     /// The S3 backup, when the config has an `[s3]` section.
     pub backup: Option<Arc<Backup>>,
     /// Image work in flight at once: one per core, so uploads never starve each other or the
@@ -84,6 +87,7 @@ impl App {
             }
         };
         let writer = Writer::start(&store, Box::new(listener));
+        let delete_guard = DeleteGuard::new(config.delete_limits());
         let app = Arc::new(App {
             config,
             store,
@@ -92,6 +96,7 @@ impl App {
             files,
             keys,
             live,
+            delete_guard,
             backup,
             media_slots: Arc::new(Semaphore::new(cores)),
             started: Instant::now(),
