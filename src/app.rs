@@ -14,6 +14,7 @@ use crate::files::FileStore;
 use crate::http::slots::Slots;
 use crate::http::{response, Response};
 use crate::identity::{Keys, SECRET_FILE};
+use crate::limit::DeleteGuard;
 use crate::live::Hub;
 use crate::model::Board;
 use crate::notify::{notify, Severity};
@@ -29,6 +30,8 @@ pub struct App {
     pub live: Arc<Hub>,
     /// Live streams open per client, against `max_streams_per_client`.
     pub live_streams: Arc<Slots>,
+    /// Limits deletion-password guesses per client network and per post.
+    pub delete_guard: DeleteGuard,
     /// The S3 backup, when the config has an `[s3]` section.
     pub backup: Option<Arc<Backup>>,
     /// Image work in flight at once: one per core, so uploads never starve each other or the
@@ -92,6 +95,7 @@ impl App {
         let writer = Writer::start(&store, Box::new(listener));
         let config_budget = config.media_memory_bytes;
         let live_streams = Slots::new(config.max_streams_per_client);
+        let delete_guard = DeleteGuard::new(config.delete_limits());
         let app = Arc::new(App {
             config,
             store,
@@ -101,6 +105,7 @@ impl App {
             keys,
             live,
             live_streams,
+            delete_guard,
             backup,
             media_slots: Arc::new(Semaphore::new(cores)),
             media_budget: Arc::new(Semaphore::new(crate::uploads::budget_permits(

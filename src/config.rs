@@ -36,6 +36,13 @@ pub struct Config {
     pub shutdown_grace_secs: u64,
     /// Upper bound, in bytes, of the in-memory cache of serialized responses.
     pub cache_bytes: usize,
+    /// Wrong deletion passwords one client network (IPv4 address, IPv6 /64) may send per
+    /// `delete_attempts_window_secs` before it gets 429.
+    pub delete_attempts_per_address: u32,
+    /// Wrong deletion passwords one post may receive, from all addresses together, per window.
+    pub delete_attempts_per_post: u32,
+    /// The window in which those attempts are counted; buckets refill evenly over it.
+    pub delete_attempts_window_secs: u64,
     /// Longest side, in pixels, of the thumbnails made for uploaded images.
     pub thumbnail_size: u32,
     /// An `ffmpeg` binary for video uploads (WebM, MP4). None: video is refused.
@@ -255,6 +262,9 @@ impl Default for Config {
             stream_max_secs: 3600,
             shutdown_grace_secs: 10,
             cache_bytes: 256 << 20,
+            delete_attempts_per_address: 10,
+            delete_attempts_per_post: 30,
+            delete_attempts_window_secs: 600,
             thumbnail_size: 250,
             ffmpeg_path: None,
             media_memory_bytes: 256 << 20,
@@ -320,6 +330,15 @@ impl Config {
             .collect()
     }
 
+    /// The deletion-password limits as the guard takes them.
+    pub fn delete_limits(&self) -> crate::limit::DeleteLimits {
+        crate::limit::DeleteLimits {
+            per_address: self.delete_attempts_per_address,
+            per_post: self.delete_attempts_per_post,
+            window: std::time::Duration::from_secs(self.delete_attempts_window_secs),
+        }
+    }
+
     /// Reads and checks a config file; the error names the file, and the key when one is at fault.
     pub fn load(path: &Path) -> Result<Config, String> {
         let text = std::fs::read_to_string(path)
@@ -356,6 +375,15 @@ impl Config {
             if !(1..=86_400).contains(&secs) {
                 return Err(format!("{key} must be from 1 to 86400 seconds"));
             }
+        }
+        if self.delete_attempts_per_address == 0 || self.delete_attempts_per_post == 0 {
+            return Err(
+                "delete_attempts_per_address and delete_attempts_per_post must be at least 1"
+                    .into(),
+            );
+        }
+        if !(1..=86_400).contains(&self.delete_attempts_window_secs) {
+            return Err("delete_attempts_window_secs must be from 1 to 86400".into());
         }
         if !(16..=1024).contains(&self.thumbnail_size) {
             return Err("thumbnail_size must be from 16 to 1024 pixels".into());
@@ -534,6 +562,7 @@ mod tests {
         assert_eq!(slots(&config), slots(&default));
         assert_eq!(config.shutdown_grace_secs, default.shutdown_grace_secs);
         assert_eq!(config.cache_bytes, default.cache_bytes);
+        assert_eq!(config.delete_limits(), default.delete_limits());
         assert_eq!(config.thumbnail_size, default.thumbnail_size);
         assert_eq!(config.ffmpeg_path, default.ffmpeg_path);
         assert_eq!(config.boards, default.boards);

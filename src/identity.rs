@@ -67,9 +67,10 @@ impl Keys {
     }
 
     /// The poster's id key on a board: the writer mixes in the thread number with
-    /// [`poster_id`]. The address cannot be recovered from it.
+    /// [`poster_id`]. It is keyed on the client's [`network`], and the address cannot be
+    /// recovered from it.
     pub fn id_key(&self, board: &str, client: IpAddr) -> [u8; 32] {
-        let address = match client {
+        let address = match network(client) {
             IpAddr::V4(v4) => v4.to_ipv6_mapped().octets(),
             IpAddr::V6(v6) => v6.octets(),
         };
@@ -80,6 +81,19 @@ impl Keys {
     /// reveals no password.
     pub fn password(&self, password: &str) -> [u8; 32] {
         self.mac("password", &[password.as_bytes()])
+    }
+}
+
+/// The network that stands for one client: an IPv4 address as it is, an IPv6 address as its
+/// /64, since one subscriber usually gets a whole /64 and picks addresses in it at will. An
+/// IPv4 address written as IPv6 (`::ffff:a.b.c.d`) is the IPv4 address.
+pub fn network(client: IpAddr) -> IpAddr {
+    match client.to_canonical() {
+        IpAddr::V4(v4) => IpAddr::V4(v4),
+        IpAddr::V6(v6) => {
+            let bits = u128::from(v6) & !((1u128 << 64) - 1);
+            IpAddr::V6(bits.into())
+        }
     }
 }
 
@@ -156,6 +170,29 @@ mod tests {
             keys.id_key("b", "203.0.113.7".parse().unwrap()),
             keys.id_key("b", "::ffff:203.0.113.7".parse().unwrap()),
             "an IPv4 client is one poster however it is written"
+        );
+    }
+
+    #[test]
+    fn one_network_is_one_poster() {
+        let dir = tempfile::tempdir().unwrap();
+        let keys = Keys::load_or_create(dir.path()).unwrap();
+        let id = |ip: &str| poster_id(&keys.id_key("b", ip.parse().unwrap()), 1);
+        // (a, b, same poster id)
+        let cases = [
+            ("2001:db8:1:2::1", "2001:db8:1:2:ffff:ffff:ffff:ffff", true),
+            ("2001:db8:1:2::1", "2001:db8:1:3::1", false),
+            ("2001:db8::1", "2001:db9::1", false),
+            ("203.0.113.7", "203.0.113.8", false),
+            ("203.0.113.7", "::ffff:203.0.113.7", true),
+            ("::1", "::2", true),
+        ];
+        for (a, b, same) in cases {
+            assert_eq!(id(a) == id(b), same, "{a} and {b}");
+        }
+        assert_eq!(
+            network("2001:db8:1:2:3:4:5:6".parse().unwrap()),
+            "2001:db8:1:2::".parse::<IpAddr>().unwrap()
         );
     }
 

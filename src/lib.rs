@@ -14,6 +14,7 @@ pub mod health;
 pub mod http;
 pub mod identity;
 pub mod input;
+pub mod limit;
 pub mod live;
 pub mod markup;
 pub mod media;

@@ -96,7 +96,7 @@ async fn dispatch(
         Route::Catalog { board } => threads::catalog(&app, headers, query, board).await,
         Route::Index { board } => threads::index(&app, headers, query, board).await,
         Route::Archive { board } => threads::archive(&app, headers, query, board).await,
-        Route::DeletePost { board, no } => posts::delete(&app, board, no, req).await,
+        Route::DeletePost { board, no } => posts::delete(&app, board, no, req, client).await,
         Route::Recent => posts::recent(&app, headers, query).await,
         Route::Live => live::subscribe(app.clone(), headers, query, client).await,
         Route::OpenApi => openapi::get(headers, query),

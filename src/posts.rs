@@ -13,7 +13,7 @@ use crate::files::Placement;
 use crate::http::request::{json_object, query, query_number};
 use crate::http::{response, Response};
 use crate::identity::{split_name, Keys};
-use crate::input::{check_text, Fields, Lines};
+use crate::input::{blank, check_name_trip, check_text, normalize, Fields, Lines};
 use crate::model::{Board, PostDraft};
 use crate::storage::{Write, Written};
 use crate::uploads;
@@ -105,7 +105,7 @@ pub fn draft(
         return Err(ApiError::new(ErrorKind::FileRequired, message).with_field("file"));
     }
     let body = match body {
-        Some(body) => body,
+        Some(body) => normalize(&body, Lines::Many),
         None if file_count > 0 => String::new(),
         None => {
             let message = "A post needs a `body` (or, sent as multipart/form-data, a file).";
@@ -113,16 +113,27 @@ pub fn draft(
         }
     };
     check_text("body", &body, board.max_body_chars, Lines::Many)?;
-    if body.trim().is_empty() && file_count == 0 {
-        return Err(ApiError::new(ErrorKind::Empty, "The post body is empty.").with_field("body"));
+    if blank(&body) && file_count == 0 {
+        let message = "The post body is empty (invisible characters do not count).";
+        return Err(ApiError::new(ErrorKind::Empty, message).with_field("body"));
     }
     let raw_name = name.unwrap_or_default();
-    let (name, secret) = split_name(&raw_name);
-    check_text("name", name, board.max_name_chars, Lines::One)?;
+    let (given_name, secret) = split_name(&raw_name);
+    let name = normalize(given_name, Lines::One);
+    check_text("name", &name, board.max_name_chars, Lines::One)?;
+    // A name of spaces is no name (Anonymous); one that only invisible characters made look
+    // non-empty is refused, so nobody posts under a blank name.
+    if blank(&name) && !given_name.trim().is_empty() {
+        let message = "The name is empty once its invisible characters are removed.";
+        return Err(ApiError::new(ErrorKind::Empty, message).with_field("name"));
+    }
+    if !board.forced_anon {
+        check_name_trip(&name)?;
+    }
     if let Some(secret) = secret {
         check_text("name", secret, MAX_SECRET_CHARS, Lines::One)?;
     }
-    let subject = subject.unwrap_or_default();
+    let subject = normalize(&subject.unwrap_or_default(), Lines::One);
     check_text("subject", &subject, board.max_subject_chars, Lines::One)?;
     let email = email.unwrap_or_default();
     check_text("email", &email, MAX_EMAIL_CHARS, Lines::One)?;
@@ -139,7 +150,7 @@ pub fn draft(
         "" => (DEFAULT_NAME.to_owned(), secret),
         trimmed => (trimmed.to_owned(), secret),
     };
-    let subject = Some(subject.trim().to_owned()).filter(|s| !s.is_empty());
+    let subject = Some(subject.trim().to_owned()).filter(|s| !blank(s));
     Ok(PostDraft {
         name,
         subject,
@@ -226,12 +237,14 @@ pub async fn get(
 
 /// `POST /api/boards/{board}/posts/{no}/delete` with `{"password", "file_only"?}` → 200
 /// `{"deleted":{"board","no","file_only"}}`: the poster deletes their post (an OP: its thread)
-/// or only its files, with the password they posted with, within the board's window.
+/// or only its files, with the password they posted with, within the board's window. Wrong
+/// passwords are limited per client network and per post (429 `rate_limited`).
 pub async fn delete(
     app: &App,
     board: String,
     no: u64,
     req: Request<Incoming>,
+    client: IpAddr,
 ) -> ApiResult<Response> {
     let mut fields = Fields::new(json_object(req).await?, &["password", "file_only"])?;
     let Some(password) = fields.text("password")? else {
@@ -240,13 +253,18 @@ pub async fn delete(
     };
     check_text("password", &password, MAX_SECRET_CHARS, Lines::One)?;
     let file_only = fields.flag("file_only")?;
+    let attempt = app.delete_guard.try_take(client, &board, no)?;
     let write = Write::DeletePost {
         board: board.clone(),
         no,
         password: app.keys.password(&password),
         file_only,
     };
-    app.writer.submit(write).await?;
+    let result = app.writer.submit(write).await;
+    if !matches!(&result, Err(e) if e.kind == ErrorKind::WrongPassword) {
+        app.delete_guard.give_back(attempt);
+    }
+    result?;
     let body = json!({ "deleted": { "board": board, "no": no, "file_only": file_only } });
     Ok(response::ok_json(&body))
 }

@@ -676,16 +676,13 @@ fn hash_file(path: &Path) -> std::io::Result<(String, String, u64)> {
 }
 
 /// The uploader's file name as display text: the last path component (browsers on Windows
-/// send backslashes), no control or bidirectional-override characters, trimmed, at most
-/// [`MAX_NAME_CHARS`] characters (the extension kept when cutting). `None` when nothing is left.
+/// send backslashes), no control, invisible or bidi characters ([`crate::input::normalize`]),
+/// trimmed, at most [`MAX_NAME_CHARS`] characters (the extension kept when cutting). `None`
+/// when nothing is left.
 fn display_name(raw: &str) -> Option<String> {
     let base = raw.rsplit(['/', '\\']).next().unwrap_or("");
-    let clean: String = base
-        .chars()
-        .filter(|c| {
-            !c.is_control() && !matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
-        })
-        .collect();
+    let clean: String = base.chars().filter(|c| !c.is_control()).collect();
+    let clean = crate::input::normalize(&clean, crate::input::Lines::One);
     let clean = clean.trim();
     if clean.is_empty() || clean == "." || clean == ".." {
         return None;
@@ -717,6 +714,8 @@ mod tests {
             ("C:\\Users\\me\\photo.jpg", Some("photo.jpg")),
             ("  spaced.gif  ", Some("spaced.gif")),
             ("evil\u{202e}gpj.exe", Some("evilgpj.exe")),
+            ("a\u{200e}\u{200f}\u{61c}\u{2028}b.png", Some("ab.png")),
+            ("\u{200b}\u{feff}", None),
             ("a\u{0}b\nc.png", Some("abc.png")),
             ("", None),
             ("dir/", None),

@@ -161,13 +161,7 @@ pub async fn json_object(req: Request<Incoming>) -> ApiResult<serde_json::Map<St
         );
         ApiError::new(ErrorKind::InvalidUtf8, message)
     })?;
-    let value: Value = serde_json::from_str(text).map_err(|e| {
-        ApiError::new(
-            ErrorKind::InvalidJson,
-            format!("The request body is not valid JSON: {e}."),
-        )
-    })?;
-    match value {
+    match crate::input::parse_json(text)? {
         Value::Object(map) => Ok(map),
         _ => Err(ApiError::new(
             ErrorKind::InvalidType,

@@ -55,15 +55,8 @@ pub(super) fn delete_post(
         // Its thread is deleted and being purged.
         return Ok(Err(ApiError::post_deleted(slug, no)));
     }
-    let matches = {
-        let passwords = txn.open_table(PASSWORDS)?;
-        let row = passwords.get((slug, no))?;
-        row.is_some_and(|stored| same(stored.value(), password))
-    };
-    if !matches {
-        let message = format!("The password does not match post {no} on /{slug}/.");
-        return Ok(Err(ApiError::new(ErrorKind::WrongPassword, message)));
-    }
+    // The window first: once it is closed the answer is the same whatever the password, so
+    // guessing at old posts learns nothing.
     let window = board.delete_window_secs;
     if window == 0 || now > post.created_at.saturating_add(window) {
         let message = if window == 0 {
@@ -72,6 +65,15 @@ pub(super) fn delete_post(
             format!("Posts on /{slug}/ can be deleted only within {window} seconds of posting.")
         };
         return Ok(Err(ApiError::new(ErrorKind::DeleteWindowClosed, message)));
+    }
+    let matches = {
+        let passwords = txn.open_table(PASSWORDS)?;
+        let row = passwords.get((slug, no))?;
+        row.is_some_and(|stored| same(stored.value(), password))
+    };
+    if !matches {
+        let message = format!("The password does not match post {no} on /{slug}/.");
+        return Ok(Err(ApiError::new(ErrorKind::WrongPassword, message)));
     }
 
     if file_only {
