@@ -10,7 +10,7 @@ use crate::app::App;
 use crate::cache::{Group, Key};
 use crate::error::{ApiError, ApiResult, ErrorKind};
 use crate::files::Placement;
-use crate::http::request::{json_object, query, query_number};
+use crate::http::request::{json_object, query, query_number, refuse_unread};
 use crate::http::{response, Response};
 use crate::identity::{split_name, Keys};
 use crate::input::{blank, check_name_trip, check_text, normalize, Fields, Lines};
@@ -198,9 +198,14 @@ pub async fn create_reply(
     req: Request<Incoming>,
     client: IpAddr,
 ) -> ApiResult<Response> {
-    let settings = app.board(&board).await?;
+    let settings = match app.board(&board).await {
+        Ok(settings) => settings,
+        Err(e) => return Err(refuse_unread(req, e).await),
+    };
     if uploads::is_multipart(&req) {
-        uploads::check_thread(app, &board, thread).await?;
+        if let Err(e) = uploads::check_thread(app, &board, thread).await {
+            return Err(refuse_unread(req, e).await);
+        }
     }
     let (draft, placement) = receive(app, req, client, &settings, Kind::Reply).await?;
     let write = Write::CreateReply {

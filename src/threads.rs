@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::app::App;
 use crate::cache::{Cached, Group, Key, PostIndex};
 use crate::error::{ApiError, ApiResult, ErrorKind};
-use crate::http::request::{query, query_number};
+use crate::http::request::{query, query_number, refuse_unread};
 use crate::http::{response, Response};
 use crate::model::{Post, ThreadMeta};
 use crate::posts::{self, Kind};
@@ -28,7 +28,10 @@ pub async fn create(
     req: Request<Incoming>,
     client: IpAddr,
 ) -> ApiResult<Response> {
-    let settings = app.board(&board).await?;
+    let settings = match app.board(&board).await {
+        Ok(settings) => settings,
+        Err(e) => return Err(refuse_unread(req, e).await),
+    };
     let (draft, placement) = posts::receive(app, req, client, &settings, Kind::Thread).await?;
     posts::submit(app, Write::CreateThread { board, draft }, placement).await
 }
@@ -75,13 +78,7 @@ pub async fn get(
 
 /// The whole thread, with where each post starts so `?after=` can slice it.
 fn thread_json(r: &Reader, board: &str, thread: u64) -> ApiResult<Cached> {
-    r.require_board(board)?;
-    let Some(meta) = r.thread_meta(board, thread)? else {
-        return Err(match r.tombstone(board, thread)? {
-            Some(of) if of == thread => ApiError::thread_deleted(board, thread),
-            _ => ApiError::thread_not_found(board, thread),
-        });
-    };
+    let meta = r.require_thread(board, thread)?;
     let subject = r.post(board, thread)?.and_then(|op| op.subject);
     let posts = r.thread_posts(board, thread, 0)?;
     let head = ThreadHead {

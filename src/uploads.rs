@@ -56,20 +56,19 @@ pub fn budget_permits(bytes: u64) -> usize {
 /// is read or decoded. (The writer checks again when the post is committed.)
 pub async fn check_thread(app: &App, board: &str, thread: u64) -> ApiResult<()> {
     let (slug, no) = (board.to_owned(), thread);
-    let meta = app.read(move |r| r.thread_meta(&slug, no)).await?;
+    let meta = app.read(move |r| r.require_thread(&slug, no)).await?;
     match meta {
-        None => Err(ApiError::thread_not_found(board, thread)),
-        Some(meta) if meta.archived => {
+        meta if meta.archived => {
             let message =
                 format!("Thread {thread} on /{board}/ is archived; it takes no more replies.");
             Err(ApiError::new(ErrorKind::ThreadArchived, message))
         }
-        Some(meta) if meta.locked => {
+        meta if meta.locked => {
             let message =
                 format!("Thread {thread} on /{board}/ is locked; it takes no more replies.");
             Err(ApiError::new(ErrorKind::ThreadLocked, message))
         }
-        Some(_) => Ok(()),
+        _ => Ok(()),
     }
 }
 

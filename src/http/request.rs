@@ -62,6 +62,41 @@ impl BodyDeadline {
     }
 }
 
+/// The most of an unwanted body read and thrown away before a refusal is answered, and for how
+/// long at most.
+const DRAIN_BYTES: u64 = 32 << 20;
+const DRAIN_TIME: Duration = Duration::from_secs(5);
+
+/// Reads and discards what is left of a body the server refuses without reading (a missing
+/// thread, an unknown board), then returns `err`. Answering first and closing with the upload
+/// still arriving makes the kernel reset the connection, and the client loses the answer with
+/// it; draining a bounded amount, as a lingering close does, lets it read why. Costs no memory:
+/// each frame is dropped as it comes.
+pub async fn refuse_unread(req: Request<Incoming>, err: ApiError) -> ApiError {
+    let declared = req
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > DRAIN_BYTES) {
+        return err;
+    }
+    let mut body = req.into_body();
+    let mut read = 0u64;
+    let drain = async {
+        while let Some(Ok(frame)) = body.frame().await {
+            if let Some(data) = frame.data_ref() {
+                read += data.len() as u64;
+                if read > DRAIN_BYTES {
+                    break;
+                }
+            }
+        }
+    };
+    let _ = tokio::time::timeout(DRAIN_TIME, drain).await;
+    err
+}
+
 /// RFC 9112 framing that hyper leaves to the application: an HTTP/1.1 request has exactly one
 /// valid `Host` (§3.2, 400 otherwise), and a body's transfer coding must be one this server
 /// decodes (§6.1, 501 otherwise). hyper itself refuses a body whose last coding is not chunked.

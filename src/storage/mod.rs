@@ -452,6 +452,19 @@ impl Reader {
         row.map(|v| decode(v.value())).transpose()
     }
 
+    /// A thread's state, or the error a client should get for it: 404 `board_not_found`,
+    /// 410 `thread_deleted` for a deleted thread, 404 `thread_not_found` otherwise.
+    pub fn require_thread(&self, board: &str, thread: u64) -> ApiResult<ThreadMeta> {
+        self.require_board(board)?;
+        match self.thread_meta(board, thread)? {
+            Some(meta) => Ok(meta),
+            None => Err(match self.tombstone(board, thread)? {
+                Some(of) if of == thread => ApiError::thread_deleted(board, thread),
+                _ => ApiError::thread_not_found(board, thread),
+            }),
+        }
+    }
+
     /// The posts of a thread with numbers above `after`, oldest first.
     pub fn thread_posts(&self, board: &str, thread: u64, after: u64) -> ApiResult<Vec<Post>> {
         let index = self.txn.open_table(THREAD_POSTS).map_err(storage_error)?;
