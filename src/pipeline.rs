@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use hyper::body::Incoming;
-use hyper::header::{HeaderValue, ALLOW, CONNECTION};
+use hyper::header::{HeaderValue, ALLOW, CONNECTION, CONTENT_LENGTH, TRANSFER_ENCODING};
 use hyper::Request;
 
 use crate::app::App;
@@ -28,6 +28,11 @@ pub async fn handle(app: Arc<App>, mut req: Request<Incoming>, peer: SocketAddr)
     let path = req.uri().path().to_owned();
     req.extensions_mut()
         .insert(BodyDeadline::after(app.config.body_timeout_secs));
+    let has_body = req.headers().contains_key(TRANSFER_ENCODING)
+        || req
+            .headers()
+            .get(CONTENT_LENGTH)
+            .is_some_and(|v| v.as_bytes() != b"0");
     let response = match check_framing(&req).and_then(|()| resolve(&method, &path)) {
         Ok(Resolved::Route(route)) => {
             // Run the handler as its own task: a panic becomes a 500 instead of a dropped
@@ -47,7 +52,7 @@ pub async fn handle(app: Arc<App>, mut req: Request<Incoming>, peer: SocketAddr)
         }
         Err(err) => response::error(&err),
     };
-    let response = close_if_unread(response);
+    let response = close_if_unread(response, has_body);
     let status = response.status().as_u16();
     let ms = started.elapsed().as_secs_f64() * 1000.0;
     if status >= 500 {
@@ -60,9 +65,9 @@ pub async fn handle(app: Arc<App>, mut req: Request<Incoming>, peer: SocketAddr)
 
 /// After an answer that may leave the request's body unread or its framing in doubt, the
 /// connection is closed rather than reused: the next bytes might be the old body.
-fn close_if_unread(mut response: Response) -> Response {
+fn close_if_unread(mut response: Response, has_body: bool) -> Response {
     let status = response.status().as_u16();
-    if matches!(status, 400 | 408 | 413 | 501) {
+    if matches!(status, 408 | 501) || (has_body && status >= 400) {
         response
             .headers_mut()
             .insert(CONNECTION, HeaderValue::from_static("close"));
