@@ -29,14 +29,16 @@ pub enum Kind {
 }
 
 /// Reads a new post in either form: JSON for text, `multipart/form-data` for text with files.
-/// The text is validated before any image work; the files come back already placed on disk,
-/// held by the [`Placement`] until the post is committed.
+/// The text, and for a reply its `thread` (it must take replies), are checked before any image
+/// work; the files come back already placed on disk, held by the [`Placement`] until the post
+/// is committed.
 pub async fn receive(
     app: &App,
     req: Request<Incoming>,
     client: IpAddr,
     board: &Board,
     kind: Kind,
+    thread: Option<u64>,
 ) -> ApiResult<(PostDraft, Placement)> {
     let poster = Poster {
         keys: &app.keys,
@@ -54,6 +56,9 @@ pub async fn receive(
     }
     let form = uploads::read_form(app, req, board, kind).await?;
     let mut draft = draft(form.text, board, kind, form.files.len(), &poster)?;
+    if let Some(thread) = thread.filter(|_| !form.files.is_empty()) {
+        uploads::check_thread(app, &board.slug, thread).await?;
+    }
     let (files, placement) = uploads::store(app, board, form.files).await?;
     draft.files = files;
     Ok((draft, placement))
@@ -188,10 +193,8 @@ pub async fn create_reply(
     client: IpAddr,
 ) -> ApiResult<Response> {
     let settings = app.board(&board).await?;
-    if uploads::is_multipart(&req) {
-        uploads::check_thread(app, &board, thread).await?;
-    }
-    let (draft, placement) = receive(app, req, client, &settings, Kind::Reply).await?;
+    let (draft, placement) =
+        receive(app, req, client, &settings, Kind::Reply, Some(thread)).await?;
     let write = Write::CreateReply {
         board,
         thread,

@@ -30,7 +30,8 @@ pub async fn create(
     client: IpAddr,
 ) -> ApiResult<Response> {
     let settings = app.board(&board).await?;
-    let (draft, placement) = posts::receive(app, req, client, &settings, Kind::Thread).await?;
+    let (draft, placement) =
+        posts::receive(app, req, client, &settings, Kind::Thread, None).await?;
     posts::submit(app, Write::CreateThread { board, draft }, placement).await
 }
 

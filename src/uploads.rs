@@ -53,7 +53,7 @@ pub fn budget_permits(bytes: u64) -> usize {
 }
 
 /// `POST .../threads/{thread}/posts` with files: the thread must take replies before any file
-/// is read or decoded. (The writer checks again when the post is committed.)
+/// is decoded. (The writer checks again when the post is committed.)
 pub async fn check_thread(app: &App, board: &str, thread: u64) -> ApiResult<()> {
     let (slug, no) = (board.to_owned(), thread);
     let meta = app.read(move |r| r.thread_meta(&slug, no)).await?;
