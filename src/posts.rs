@@ -29,8 +29,9 @@ pub enum Kind {
 }
 
 /// Reads a new post in either form: JSON for text, `multipart/form-data` for text with files.
-/// The text is validated before any image work; the files come back already placed on disk,
-/// held by the [`Placement`] until the post is committed.
+/// The text is validated before any image work (and a reply's thread was checked before the
+/// body was read); the files come back already placed on disk, held by the [`Placement`] until
+/// the post is committed.
 pub async fn receive(
     app: &App,
     req: Request<Incoming>,

@@ -53,7 +53,7 @@ pub fn budget_permits(bytes: u64) -> usize {
 }
 
 /// `POST .../threads/{thread}/posts` with files: the thread must take replies before any file
-/// is read or decoded. (The writer checks again when the post is committed.)
+/// is decoded. (The writer checks again when the post is committed.)
 pub async fn check_thread(app: &App, board: &str, thread: u64) -> ApiResult<()> {
     let (slug, no) = (board.to_owned(), thread);
     let meta = app.read(move |r| r.require_thread(&slug, no)).await?;
@@ -86,6 +86,8 @@ struct Budget {
     permits: Arc<Semaphore>,
     total: u64,
     runtime: tokio::runtime::Handle,
+    /// How long a reservation waits before the answer is `busy`: [`MEDIA_WAIT`].
+    wait: std::time::Duration,
 }
 
 impl Budget {
@@ -100,10 +102,10 @@ impl Budget {
             return Ok(permit);
         }
         let wait = self.permits.clone().acquire_many_owned(n);
-        match self
+        let waited = self
             .runtime
-            .block_on(tokio::time::timeout(MEDIA_WAIT, wait))
-        {
+            .block_on(async { tokio::time::timeout(self.wait, wait).await });
+        match waited {
             Ok(Ok(permit)) => Ok(permit),
             Ok(Err(e)) => Err(ApiError::internal("media_budget_closed", e)),
             Err(_) => Err(busy()),
@@ -384,6 +386,7 @@ pub async fn store(
             permits: app.media_budget.clone(),
             total: app.config.media_memory_bytes,
             runtime: tokio::runtime::Handle::current(),
+            wait: MEDIA_WAIT,
         };
         async move {
             let _slot = match tokio::time::timeout(MEDIA_WAIT, slots.acquire_owned()).await {
@@ -727,6 +730,53 @@ mod tests {
         let cut = display_name(&long).unwrap();
         assert_eq!(cut.chars().count(), MAX_NAME_CHARS);
         assert!(cut.ends_with("….png"), "{cut}");
+    }
+
+    #[test]
+    fn the_budget_queues_answers_busy_and_never_overcommits() {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_time()
+            .build()
+            .unwrap();
+        let kib = 1024;
+        let budget = Budget {
+            permits: Arc::new(Semaphore::new(budget_permits(100 * kib))),
+            total: 100 * kib,
+            runtime: runtime.handle().clone(),
+            wait: std::time::Duration::from_millis(20),
+        };
+        let free = || budget.permits.available_permits();
+        let held = budget.reserve(80 * kib).unwrap();
+        assert_eq!(free(), 20);
+
+        let e = budget.reserve(40 * kib).unwrap_err();
+        assert_eq!(
+            (e.kind, e.retry_after),
+            (ErrorKind::Busy, Some(BUSY_RETRY_SECS))
+        );
+        // Growing past what is free gives the share back rather than holding it while waiting.
+        let small = budget.reserve(10 * kib).unwrap();
+        assert_eq!(free(), 10);
+        let e = budget.grow(small, 30 * kib).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Busy);
+        assert_eq!(free(), 20);
+
+        // Within what is free, growing is immediate; a queued reservation gets in once the
+        // budget frees, and never more than the whole budget is handed out.
+        let grown = budget
+            .grow(budget.reserve(5 * kib).unwrap(), 20 * kib)
+            .unwrap();
+        assert_eq!((grown.num_permits(), free()), (20, 0));
+        drop((held, grown));
+        let all = budget.reserve(500 * kib).unwrap();
+        assert_eq!(
+            (all.num_permits(), free()),
+            (100, 0),
+            "clamped to the whole budget"
+        );
+        drop(all);
+        assert_eq!(free(), 100);
     }
 
     #[test]

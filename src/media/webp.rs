@@ -7,8 +7,9 @@ const FLAG_EXIF: u8 = 0x08;
 /// The flags a reader uses: alpha (0x10) and animation (0x02).
 const FLAGS_KEPT: u8 = 0x12;
 
-/// Chunks that draw the picture: the extended header, animation, alpha and the two bitstreams.
-/// ICC profiles (an opaque blob; browsers fall back to sRGB), EXIF, XMP and unknown chunks go.
+/// Chunks that draw the picture: the extended header, animation, alpha and the two bitstreams
+/// (animation frames are rebuilt in [`frame`]). ICC profiles (an opaque blob; browsers fall back
+/// to sRGB), EXIF, XMP and unknown chunks go.
 const KEPT: &[&[u8; 4]] = &[b"VP8X", b"ANIM", b"ANMF", b"ALPH", b"VP8 ", b"VP8L"];
 
 /// Copies the kept chunks, stops at the end the RIFF header declares (dropping anything
@@ -57,11 +58,10 @@ pub(super) fn clean(data: &[u8]) -> Result<Cleaned, MediaError> {
             b"EXIF" => orientation = exif::orientation(body),
             _ => {}
         }
-        if KEPT.contains(&&kind) {
-            out.extend_from_slice(&data[pos..end]);
-            if len & 1 == 1 && end == pos + 8 + len {
-                out.push(0);
-            }
+        if &kind == b"ANMF" {
+            out.extend(riff_chunk(b"ANMF", &frame(body)?));
+        } else if KEPT.contains(&&kind) {
+            out.extend(riff_chunk(&kind, body));
         }
         pos = end;
     }
@@ -100,6 +100,41 @@ pub(super) fn clean(data: &[u8]) -> Result<Cleaned, MediaError> {
                 (false, false) => 7,
             },
     })
+}
+
+/// An animation frame rebuilt: its 16-byte header (position, size, duration, flags), then only
+/// the chunks that draw it (ALPH, VP8, VP8L); unknown chunks inside the frame go.
+fn frame(body: &[u8]) -> Result<Vec<u8>, MediaError> {
+    let header = body
+        .get(..16)
+        .ok_or_else(|| corrupt("short animation frame".into()))?;
+    let mut out = header.to_vec();
+    let mut pos = 16;
+    while pos < body.len() {
+        let head = body.get(pos..pos + 8).ok_or(MediaError::Truncated)?;
+        let kind: [u8; 4] = [head[0], head[1], head[2], head[3]];
+        let len = u32::from_le_bytes([head[4], head[5], head[6], head[7]]) as usize;
+        let inner = body
+            .get(pos + 8..pos + 8 + len)
+            .ok_or(MediaError::Truncated)?;
+        if matches!(&kind, b"ALPH" | b"VP8 " | b"VP8L") {
+            out.extend(riff_chunk(&kind, inner));
+        }
+        pos = (pos + 8 + len + (len & 1)).min(body.len());
+    }
+    Ok(out)
+}
+
+/// A RIFF chunk: type, little-endian length, body, a pad byte to an even length.
+fn riff_chunk(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(body.len() + 9);
+    out.extend_from_slice(kind);
+    out.extend_from_slice(&(body.len() as u32).to_le_bytes());
+    out.extend_from_slice(body);
+    if body.len() % 2 == 1 {
+        out.push(0);
+    }
+    out
 }
 
 /// The canvas size from the first chunk, which must be VP8X, VP8 or VP8L.

@@ -247,4 +247,18 @@ fn webp_drops_its_colour_profile_and_zeroes_reserved_bits() {
     assert_no_hidden(&out, "WebP");
     assert_eq!(&out[12..16], b"VP8X");
     assert_eq!(&out[20..24], &[0, 0, 0, 0], "no flags left, reserved zero");
+
+    // An animation frame carrying a chunk of its own: the frame is rebuilt without it.
+    let mut anmf = vec![0; 6];
+    anmf.extend_from_slice(&[29, 0, 0, 19, 0, 0, 100, 0, 0, 0]);
+    anmf.extend(make::vp8_chunk(&image));
+    anmf.extend(make::riff_chunk(b"HIDE", b"HIDDEN-IN-FRAME"));
+    let chunks = [
+        make::riff_chunk(b"ANIM", &[0; 6]),
+        make::riff_chunk(b"ANMF", &anmf.clone()),
+        make::riff_chunk(b"ANMF", &anmf),
+    ];
+    let out = stored(&make::webp(0x02, (30, 20), &chunks), "anim.webp").unwrap();
+    assert_no_hidden(&out, "animated WebP");
+    assert!(contains(&out, b"ANMF") && contains(&out, b"VP8 "));
 }

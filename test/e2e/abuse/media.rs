@@ -147,7 +147,7 @@ async fn a_reply_to_a_missing_thread_is_refused_before_any_file_is_decoded() {
     let r = s.post_form(&replies("b", 999), form).await;
     r.assert_error(404, "thread_not_found");
     assert_tmp_empty(&s);
-    // Reading 4 MB of upload costs nothing like decoding 3.2 GB of pixels.
+    // Draining 3 MB of upload costs nothing like decoding 3.2 GB of pixels.
     assert!(peak_mib(&s) < 128, "peak {} MiB", peak_mib(&s));
 
     let thread = s.thread("b", "op").await;
