@@ -1,73 +1,16 @@
 //! The `wani` command: reads the command line and config, then runs the server.
 
-use std::path::PathBuf;
+mod cli;
+
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+
+use cli::{Command, Common};
 
 use wani::notify::{notify, Severity};
 use wani::{App, Config};
 
-const USAGE: &str = "\
-usage: wani [--config FILE] [--listen ADDR] [--data DIR]
-       wani backup [--verify] [--config FILE] [--data DIR]
-       wani restore [--snapshot NAME] [--force] [--config FILE] [--data DIR]
-       wani thumbnail IN OUT [--size N]
-
-Runs the wani imageboard server.
-`wani backup` has the server running on the data directory take a database snapshot now and
-waits for its upload to S3 (with no server running, it takes the snapshot itself); with
---verify it checks instead that every referenced file is in the bucket with the right size and
-hash and that the newest snapshot restores to the counts of its manifest.
-`wani restore`, with the server stopped, rebuilds the data directory from the newest snapshot
-(or NAME) and downloads every referenced file missing on disk; it refuses a data directory
-that is not empty unless --force.
-`wani thumbnail` makes one WebP thumbnail of the image IN (longest side N pixels, default 250,
-never enlarged) with the server's own code path.
-
-  --config FILE   read settings from FILE (default: $WANI_CONFIG, else built-in defaults)
-  --listen ADDR   address to listen on, overriding the config (e.g. 127.0.0.1:8080)
-  --data DIR      data directory, overriding the config
-  --help          print this help
-  --version       print the version
-";
-
-#[derive(Default)]
-struct Args {
-    config: Option<PathBuf>,
-    listen: Option<String>,
-    data: Option<PathBuf>,
-    verify: bool,
-    snapshot: Option<String>,
-    force: bool,
-}
-
-/// The flags each command takes beyond --config and --data.
-fn parse_args(command: Option<&str>, argv: &[String]) -> Result<Args, String> {
-    let mut args = Args::default();
-    let mut it = argv.iter().cloned();
-    while let Some(arg) = it.next() {
-        let mut value = |name: &str| it.next().ok_or_else(|| format!("{name} needs a value"));
-        match (command, arg.as_str()) {
-            (_, "--config") => args.config = Some(value("--config")?.into()),
-            (_, "--data") => args.data = Some(value("--data")?.into()),
-            (None, "--listen") => args.listen = Some(value("--listen")?),
-            (Some("backup"), "--verify") => args.verify = true,
-            (Some("restore"), "--snapshot") => args.snapshot = Some(value("--snapshot")?),
-            (Some("restore"), "--force") => args.force = true,
-            (_, "--help" | "-h") => {
-                print!("{USAGE}");
-                std::process::exit(0);
-            }
-            (_, "--version" | "-V") => {
-                println!("wani {}", env!("CARGO_PKG_VERSION"));
-                std::process::exit(0);
-            }
-            (_, other) => return Err(format!("unknown argument `{other}`")),
-        }
-    }
-    Ok(args)
-}
-
-fn load_config(args: &Args) -> Result<Config, String> {
+fn load_config(args: &Common) -> Result<Config, String> {
     let path = args
         .config
         .clone()
@@ -88,73 +31,66 @@ fn load_config(args: &Args) -> Result<Config, String> {
     Ok(config)
 }
 
-/// `wani thumbnail IN OUT [--size N]`: exit 0 and a line `WxH N bytes`; 1 when the image is
-/// refused or cannot be read; 2 on a usage error.
-fn thumbnail(args: &[String]) -> ExitCode {
-    let usage = |message: &str| {
-        eprintln!("wani thumbnail: {message}\n\n{USAGE}");
-        ExitCode::from(2)
+/// `wani thumbnail IN OUT [--size N]`: exit 0 and a line `WxH N bytes`; 1 when the input is
+/// refused or unreadable or the output cannot be written. There is no server here, so a failure
+/// names the file and the side (input or output) instead of speaking of processing on a server.
+fn thumbnail(input: &Path, output: &Path, size: u32) -> ExitCode {
+    let fail = |message: String| {
+        eprintln!("wani thumbnail: {message}");
+        ExitCode::FAILURE
     };
-    let mut paths = Vec::new();
-    let mut size = wani::media::SIZE_DEFAULT;
-    let mut it = args.iter();
-    while let Some(arg) = it.next() {
-        if arg == "--size" {
-            match it.next().and_then(|n| n.parse::<u32>().ok()) {
-                Some(n) if (1..=16_384).contains(&n) => size = n,
-                _ => return usage("--size needs a number of pixels from 1 to 16384"),
-            }
-        } else if arg.starts_with("--") {
-            return usage(&format!("unknown argument `{arg}`"));
-        } else {
-            paths.push(PathBuf::from(arg));
-        }
+    // Opening first tells "cannot read IN" apart from a read error in the middle of decoding.
+    if let Err(e) = std::fs::File::open(input) {
+        return fail(format!("cannot read the input {}: {e}", input.display()));
     }
-    let [input, output] = paths.as_slice() else {
-        return usage("needs an input and an output file");
+    let thumb = match wani::media::thumbnail(input, size) {
+        Ok(thumb) => thumb,
+        Err(wani::media::MediaError::Io(e)) => {
+            return fail(format!("cannot read the input {}: {e}", input.display()))
+        }
+        Err(e) => return fail(format!("{}: {e}", input.display())),
     };
-    match wani::media::thumbnail_command(input, output, size) {
-        Ok(thumb) => {
-            println!(
-                "{}x{} {} bytes",
-                thumb.width,
-                thumb.height,
-                thumb.bytes.len()
-            );
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("wani thumbnail: {}: {e}", input.display());
-            ExitCode::FAILURE
-        }
+    if let Err(e) = std::fs::write(output, &thumb.bytes) {
+        // No partial file is left behind.
+        let _ = std::fs::remove_file(output);
+        return fail(format!("cannot write the output {}: {e}", output.display()));
     }
+    println!(
+        "{}x{} {} bytes",
+        thumb.width,
+        thumb.height,
+        thumb.bytes.len()
+    );
+    ExitCode::SUCCESS
 }
 
-/// `wani backup` and `wani restore`: exit 0 when done, 1 on failure, 2 on a usage error.
-fn backup_command(command: &str, args: &Args, config: Config) -> ExitCode {
+/// `wani backup` and `wani restore`: exit 0 when done, 1 on failure.
+fn backup_command(command: &Command, config: Config) -> ExitCode {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .expect("tokio runtime");
     let result = runtime.block_on(async {
         match command {
-            "restore" => {
+            Command::Restore {
+                snapshot, force, ..
+            } => {
                 let bucket = bucket(&config)?;
-                wani::backup::restore::restore(
-                    &bucket,
-                    &config.data_dir,
-                    args.snapshot.clone(),
-                    args.force,
-                )
-                .await
+                wani::backup::restore::restore(&bucket, &config.data_dir, snapshot.clone(), *force)
+                    .await
             }
-            _ => backup(&config, args.verify).await,
+            Command::Backup { verify, .. } => backup(&config, *verify).await,
+            _ => unreachable!("only backup and restore come here"),
         }
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("wani {command}: {e}");
+            let name = match command {
+                Command::Restore { .. } => "restore",
+                _ => "backup",
+            };
+            eprintln!("wani {name}: {e}");
             ExitCode::FAILURE
         }
     }
@@ -216,22 +152,43 @@ async fn backup(config: &Config, verify: bool) -> Result<(), String> {
 
 fn main() -> ExitCode {
     let argv: Vec<String> = std::env::args().skip(1).collect();
-    let command = match argv.first().map(String::as_str) {
-        Some("thumbnail") => return thumbnail(&argv[1..]),
-        Some(c @ ("backup" | "restore")) => Some(c),
-        _ => None,
-    };
-    let flags = &argv[usize::from(command.is_some())..];
-    let loaded = parse_args(command, flags).and_then(|args| Ok((load_config(&args)?, args)));
-    let (config, args) = match loaded {
-        Ok(loaded) => loaded,
+    let command = match cli::parse(&argv) {
+        Ok(command) => command,
         Err(e) => {
-            eprintln!("wani: {e}\n\n{USAGE}");
+            // One line for the mistake and one for where to look, not the whole manual.
+            eprintln!("wani: {}", e.message);
+            eprintln!("hint: `{}` lists what it takes", e.topic.help_command());
             return ExitCode::from(2);
         }
     };
-    if let Some(command) = command {
-        return backup_command(command, &args, config);
+    let common = match &command {
+        Command::Help(topic) => {
+            print!("{}", topic.page());
+            return ExitCode::SUCCESS;
+        }
+        Command::Version => {
+            println!("wani {}", env!("CARGO_PKG_VERSION"));
+            return ExitCode::SUCCESS;
+        }
+        Command::Thumbnail {
+            input,
+            output,
+            size,
+        } => return thumbnail(input, output, *size),
+        Command::Serve(common)
+        | Command::Backup { common, .. }
+        | Command::Restore { common, .. } => common,
+    };
+    let config = match load_config(common) {
+        Ok(config) => config,
+        Err(e) => {
+            // The config's own message names the file and key; the usage page would bury it.
+            eprintln!("wani: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if !matches!(command, Command::Serve(_)) {
+        return backup_command(&command, config);
     }
     // Log lines go to stderr from a background thread, so a slow terminal never stalls requests.
     let (writer, _flush_on_exit) = tracing_appender::non_blocking::NonBlockingBuilder::default()

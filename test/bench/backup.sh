@@ -66,26 +66,20 @@ CONNECTIONS=${CONNECTIONS:-8}
 FILES=${FILES:-400}
 IMAGE_SIZE=${IMAGE_SIZE:-256}
 POLL_MS=${POLL_MS:-50}
-KEEP_TMP=${KEEP_TMP:-0}
 BOARD=bench
 BUCKET=wani
 REGION=garage
 
-HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_init backup
 LOAD=$HERE/backup_load.py
 SCRIPT_START=$EPOCHREALTIME
-
-die() {
-    echo "backup.sh: error: $*" >&2
-    exit 1
-}
-say() { echo "== $*" >&2; }
+GARAGE_PID=
+BENCH_PID_VARS+=(GARAGE_PID)
 
 # --- tools -------------------------------------------------------------------------------------
-command -v python3 >/dev/null || (apt-get update && apt-get install -y python3)
-command -v curl >/dev/null || (apt-get update && apt-get install -y curl)
-python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' || die "python3 3.11 or later is needed"
+need_python
+need curl curl
 # The interpreter itself, not a version manager's shim, which can take a few hundred ms to
 # start; the drain poller also runs without site (-S), so its first poll comes soon after wani's
 # start.
@@ -104,66 +98,17 @@ fi
 [ -x "$GARAGE" ] || die "no garage binary at $GARAGE (set GARAGE_BIN, or: cargo install garage --locked --version 2.5.0)"
 
 # --- temp dir and cleanup ----------------------------------------------------------------------
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/wani-backup-bench.XXXXXX")
-WANI_PID=
-GARAGE_PID=
-# stop_pid PID: SIGTERM, then SIGKILL after 15 s; returns 1 when it had to kill.
-stop_pid() {
-    local pid=$1
-    [ -n "$pid" ] || return 0
-    kill -TERM "$pid" 2>/dev/null || return 0
-    for _ in $(seq 1 150); do
-        kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
-        sleep 0.1
-    done
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-    return 1
-}
-cleanup() {
-    stop_pid "$WANI_PID" || true
-    stop_pid "$GARAGE_PID" || true
-    if [ "$KEEP_TMP" = 1 ]; then
-        echo "backup.sh: kept $TMP" >&2
-    else
-        rm -rf "$TMP"
-    fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_tmp
 
 now() { echo "$EPOCHREALTIME"; }
 since() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.2f", b - a }'; }
 # field FILE KEY: the value of a `key=value` line printed by backup_load.py.
 field() { awk -F= -v k="$2" '$1 == k { sub(/^[^=]*=/, ""); print; exit }' "$1"; }
 
-# Ports below the kernel's ephemeral range, so no outgoing connection takes one while its
-# server is starting; "free" means nothing accepts a connection on it now.
-EPHEMERAL_LOW=$(awk '{ print $1 }' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
-[ "$EPHEMERAL_LOW" -gt 20000 ] || EPHEMERAL_LOW=20000
-GIVEN_PORTS=" "
-free_port() {
-    local p
-    for _ in $(seq 1 100); do
-        p=$((10000 + RANDOM % (EPHEMERAL_LOW - 10000)))
-        case $GIVEN_PORTS in *" $p "*) continue ;; esac
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-            GIVEN_PORTS="$GIVEN_PORTS$p "
-            echo "$p"
-            return 0
-        fi
-    done
-    return 1
-}
 random_hex() { od -An -tx1 -N"$1" /dev/urandom | tr -d ' \n'; }
 
 # --- build wani --------------------------------------------------------------------------------
-if [ -z "${WANI_BIN:-}" ]; then
-    say "building wani (cargo build --release)"
-    (cd "$ROOT" && cargo build --release --quiet) || die "cargo build --release failed"
-    WANI_BIN=$ROOT/target/release/wani
-fi
-[ -x "$WANI_BIN" ] || die "$WANI_BIN is not an executable"
+build_wani
 
 # --- Garage ------------------------------------------------------------------------------------
 # A one-node cluster of its own, set up through its CLI as test/e2e/garage.rs does.
@@ -264,40 +209,9 @@ EOF
 board_toml >"$TMP/files-local.toml"
 { board_toml; s3_toml files/; } >"$TMP/files-s3.toml"
 
-# start_wani CONFIG DATA LOG [PORT]: starts wani in the background (WANI_PID) on PORT, or on a
-# port it picks, and waits until it logs that it listens (WANI_PORT).
-start_wani() {
-    local config=$1 data=$2 log=$3 port=${4:-0}
-    "$WANI_BIN" --listen "127.0.0.1:$port" --data "$data" --config "$config" 2>"$log" &
-    WANI_PID=$!
-    WANI_PORT=
-    for _ in $(seq 1 300); do
-        WANI_PORT=$(sed -n 's#.*listening on http://127\.0\.0\.1:\([0-9]*\)/.*#\1#p' "$log" | head -n1)
-        [ -n "$WANI_PORT" ] && return 0
-        kill -0 "$WANI_PID" 2>/dev/null || { cat "$log" >&2; die "wani exited at start"; }
-        sleep 0.1
-    done
-    cat "$log" >&2
-    die "wani did not report its port within 30s"
-}
-stop_wani() {
-    local t0
-    t0=$(now)
-    stop_pid "$WANI_PID" || die "wani did not stop within 15s of SIGTERM"
-    WANI_PID=
-    STOP_SECS=$(since "$t0")
-}
+# Other work on the machine skews every figure: note how busy the CPUs are in the second before.
+cpu_busy
 
-# Other work on the machine skews every figure: note how busy the CPUs are in the second before
-# (from /proc/stat; the load average would still remember the build).
-cpu_sample() { awk '/^cpu / { print $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9, $5 + $6 }' /proc/stat; }
-read -r total0 idle0 < <(cpu_sample)
-sleep 1
-read -r total1 idle1 < <(cpu_sample)
-BUSY_BEFORE=$(awk -v t=$((total1 - total0)) -v i=$((idle1 - idle0)) \
-    'BEGIN { printf "%.0f", (t > 0) ? 100 * (t - i) / t : 0 }')
-[ "$BUSY_BEFORE" -le 10 ] ||
-    say "warning: the CPUs were ${BUSY_BEFORE}% busy before the runs; other work will skew the figures"
 
 # --- 1. snapshot and restore -------------------------------------------------------------------
 say "1. snapshot and restore of $POSTS posts"

@@ -63,21 +63,16 @@ WARMUP=${WARMUP:-2s}
 CONNECTIONS=${CONNECTIONS:-64}
 WRK_THREADS=${WRK_THREADS:-2}
 INDEX_PAGE=${INDEX_PAGE:-1}
-KEEP_TMP=${KEEP_TMP:-0}
 BOARD=bench
 BIG_REPLIES=299   # + the OP = 300 posts
 OTHER_THREADS=149 # + the big thread = 150 live threads
 SEED_PARALLEL=8
 
-HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_init http
 NGINX=/usr/sbin/nginx
-
-die() {
-    echo "http.sh: error: $*" >&2
-    exit 1
-}
-say() { echo "== $*" >&2; }
+NGINX_PID=
+BENCH_PID_VARS+=(NGINX_PID)
 
 # --- tools -------------------------------------------------------------------------------------
 command -v wrk >/dev/null || (apt-get update && apt-get install -y wrk)
@@ -87,40 +82,9 @@ command -v curl >/dev/null || (apt-get update && apt-get install -y curl)
 command -v wrk >/dev/null || die "wrk is not installed"
 [ -x "$NGINX" ] || die "nginx is not installed"
 
-# --- temp dir and cleanup ----------------------------------------------------------------------
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/wani-bench.XXXXXX")
-WANI_PID=
-NGINX_PID=
-stop_pid() {
-    local pid=$1
-    [ -n "$pid" ] || return 0
-    kill -TERM "$pid" 2>/dev/null || return 0
-    for _ in $(seq 1 100); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-}
-cleanup() {
-    stop_pid "$WANI_PID"
-    stop_pid "$NGINX_PID"
-    if [ "$KEEP_TMP" = 1 ]; then
-        echo "http.sh: kept $TMP" >&2
-    else
-        rm -rf "$TMP"
-    fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
 # --- build and start wani ----------------------------------------------------------------------
-if [ -z "${WANI_BIN:-}" ]; then
-    say "building wani (cargo build --release)"
-    (cd "$ROOT" && cargo build --release --quiet) || die "cargo build --release failed"
-    WANI_BIN=$ROOT/target/release/wani
-fi
-[ -x "$WANI_BIN" ] || die "$WANI_BIN is not an executable"
+bench_tmp
+build_wani
 
 cat >"$TMP/wani.toml" <<EOF
 [[boards]]
@@ -133,17 +97,8 @@ max_body_chars = 4000
 EOF
 
 say "starting wani"
-"$WANI_BIN" --listen 127.0.0.1:0 --data "$TMP/data" --config "$TMP/wani.toml" 2>"$TMP/wani.log" &
-WANI_PID=$!
-WANI_PORT=
-for _ in $(seq 1 100); do
-    WANI_PORT=$(sed -n 's#.*listening on http://127\.0\.0\.1:\([0-9]*\)/.*#\1#p' "$TMP/wani.log" | head -n1)
-    [ -n "$WANI_PORT" ] && break
-    kill -0 "$WANI_PID" 2>/dev/null || { cat "$TMP/wani.log" >&2; die "wani exited at start"; }
-    sleep 0.1
-done
-[ -n "$WANI_PORT" ] || { cat "$TMP/wani.log" >&2; die "wani did not report its port within 10s"; }
-WANI=http://127.0.0.1:$WANI_PORT
+start_wani "$TMP/wani.toml" "$TMP/data" "$TMP/wani.log"
+WANI=$WANI_URL
 API=$WANI/api/boards/$BOARD
 
 # --- seed --------------------------------------------------------------------------------------
@@ -199,14 +154,6 @@ INDEX_BYTES=$(curl -sSf "$API/index?page=$INDEX_PAGE" | wc -c)
 # --- nginx serving the same bytes --------------------------------------------------------------
 mkdir -p "$TMP/nginx/html" "$TMP/nginx/logs" "$TMP/nginx/tmp"
 cp "$TMP/thread.json" "$TMP/nginx/html/thread.json"
-free_port() {
-    local p
-    for _ in $(seq 1 50); do
-        p=$((20000 + RANDOM % 40000))
-        (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return 0; }
-    done
-    return 1
-}
 start_nginx() {
     NGINX_PORT=$(free_port) || return 1
     NGINX_PORT2=$(free_port) || return 1
@@ -273,14 +220,7 @@ curl -sSf "$API/threads/$BIG" | cmp -s - "$TMP/thread.json" || die "wani's threa
 
 # Other work on the machine skews every figure: note how busy the CPUs are in the second before
 # measuring (from /proc/stat; the load average would still remember the build).
-cpu_sample() { awk '/^cpu / { print $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9, $5 + $6 }' /proc/stat; }
-read -r total0 idle0 < <(cpu_sample)
-sleep 1
-read -r total1 idle1 < <(cpu_sample)
-BUSY_BEFORE=$(awk -v t=$((total1 - total0)) -v i=$((idle1 - idle0)) \
-    'BEGIN { printf "%.0f", (t > 0) ? 100 * (t - i) / t : 0 }')
-[ "$BUSY_BEFORE" -le 10 ] ||
-    say "warning: the CPUs were ${BUSY_BEFORE}% busy before the runs; other work will skew the figures"
+cpu_busy
 
 # --- wrk runs ----------------------------------------------------------------------------------
 declare -A RPS P99 REQS CPU
@@ -378,14 +318,12 @@ POST_RATIO=$(ratio "${RPS[post_n]}" "${RPS[post_1]}")
 LOG_LINES=$(wc -l <"$TMP/wani.log")
 NGINX_LINES=$(wc -l <"$TMP/nginx/logs/access.log")
 
-mem_total=$(awk '/^MemTotal:/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
-cpu_model=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 fs_type=$(stat -f -c %T "$TMP/data")
 row() { printf '  %-40s %11s %10s %17s\n' "$@"; }
 
 echo
 echo "wani HTTP benchmark ($(date -u '+%Y-%m-%d %H:%M UTC'))"
-echo "machine: $(nproc) CPUs, ${cpu_model:-unknown CPU}, $mem_total RAM, kernel $(uname -r)"
+echo "machine: $(machine)"
 echo "CPU busy in the second before the runs (other work): ${BUSY_BEFORE}%"
 echo "versions: $("$WANI_BIN" --version), $("$NGINX" -v 2>&1 | sed 's/^nginx version: //'), $(wrk -v 2>&1 | head -n1 | awk '{ print $1, $2 }')"
 echo "data dir: filesystem $fs_type, one 4 KiB O_DSYNC write (dd) takes $DSYNC_MS ms"

@@ -56,22 +56,14 @@ SPACING_MS=${SPACING_MS:-500}
 WORKERS=${WORKERS:-2}
 SETTLE_S=${SETTLE_S:-2}
 DRAIN_S=${DRAIN_S:-5}
-KEEP_TMP=${KEEP_TMP:-0}
 BOARD=bench
 
-HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
-
-die() {
-    echo "live.sh: error: $*" >&2
-    exit 1
-}
-say() { echo "== $*" >&2; }
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_init live
 
 # --- tools and limits --------------------------------------------------------------------------
-command -v python3 >/dev/null || (apt-get update && apt-get install -y python3)
-command -v curl >/dev/null || (apt-get update && apt-get install -y curl)
-python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' || die "python3 3.11 or later is needed"
+need_python
+need curl curl
 
 # Every subscriber is a file descriptor in wani and one in a client process.
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
@@ -81,38 +73,9 @@ FD_LIMIT=$(ulimit -n)
 MAX_CONNECTIONS=$((SUBSCRIBERS + 2000))
 [ "$MAX_CONNECTIONS" -ge 12000 ] || MAX_CONNECTIONS=12000
 
-# --- temp dir and cleanup ----------------------------------------------------------------------
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/wani-live-bench.XXXXXX")
-WANI_PID=
-stop_pid() {
-    local pid=$1
-    [ -n "$pid" ] || return 0
-    kill -TERM "$pid" 2>/dev/null || return 0
-    for _ in $(seq 1 150); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-}
-cleanup() {
-    stop_pid "$WANI_PID"
-    if [ "$KEEP_TMP" = 1 ]; then
-        echo "live.sh: kept $TMP" >&2
-    else
-        rm -rf "$TMP"
-    fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
 # --- build and start wani ----------------------------------------------------------------------
-if [ -z "${WANI_BIN:-}" ]; then
-    say "building wani (cargo build --release)"
-    (cd "$ROOT" && cargo build --release --quiet) || die "cargo build --release failed"
-    WANI_BIN=$ROOT/target/release/wani
-fi
-[ -x "$WANI_BIN" ] || die "$WANI_BIN is not an executable"
+bench_tmp
+build_wani
 
 cat >"$TMP/wani.toml" <<EOF
 max_connections = $MAX_CONNECTIONS
@@ -124,17 +87,8 @@ bump_limit = 1000000
 EOF
 
 say "starting wani (max_connections = $MAX_CONNECTIONS, open-file limit $FD_LIMIT)"
-"$WANI_BIN" --listen 127.0.0.1:0 --data "$TMP/data" --config "$TMP/wani.toml" 2>"$TMP/wani.log" &
-WANI_PID=$!
-WANI_PORT=
-for _ in $(seq 1 100); do
-    WANI_PORT=$(sed -n 's#.*listening on http://127\.0\.0\.1:\([0-9]*\)/.*#\1#p' "$TMP/wani.log" | head -n1)
-    [ -n "$WANI_PORT" ] && break
-    kill -0 "$WANI_PID" 2>/dev/null || { cat "$TMP/wani.log" >&2; die "wani exited at start"; }
-    sleep 0.1
-done
-[ -n "$WANI_PORT" ] || { cat "$TMP/wani.log" >&2; die "wani did not report its port within 10s"; }
-API=http://127.0.0.1:$WANI_PORT/api/boards/$BOARD
+start_wani "$TMP/wani.toml" "$TMP/data" "$TMP/wani.log"
+API=$WANI_URL/api/boards/$BOARD
 
 THREAD=$(curl -sSf -H 'Content-Type: application/json' \
     --data-binary '{"subject":"Live","body":"The thread the benchmark replies to."}' "$API/threads" |
@@ -142,14 +96,7 @@ THREAD=$(curl -sSf -H 'Content-Type: application/json' \
 [ -n "$THREAD" ] || die "creating the thread failed"
 
 # Other work on the machine skews every figure: note how busy the CPUs are in the second before.
-cpu_sample() { awk '/^cpu / { print $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9, $5 + $6 }' /proc/stat; }
-read -r total0 idle0 < <(cpu_sample)
-sleep 1
-read -r total1 idle1 < <(cpu_sample)
-BUSY_BEFORE=$(awk -v t=$((total1 - total0)) -v i=$((idle1 - idle0)) \
-    'BEGIN { printf "%.0f", (t > 0) ? 100 * (t - i) / t : 0 }')
-[ "$BUSY_BEFORE" -le 10 ] ||
-    say "warning: the CPUs were ${BUSY_BEFORE}% busy before the run; other work will skew the figures"
+cpu_busy
 
 # --- run ---------------------------------------------------------------------------------------
 say "connecting $SUBSCRIBERS subscribers, then posting $POSTS replies"
@@ -161,11 +108,9 @@ kill -0 "$WANI_PID" 2>/dev/null || { cat "$TMP/wani.log" >&2; die "wani died dur
 ERRORS=$(grep -c ' ERROR \| WARN ' "$TMP/wani.log" || true)
 
 # --- report ------------------------------------------------------------------------------------
-mem_total=$(awk '/^MemTotal:/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
-cpu_model=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 echo
 echo "wani live-updates benchmark ($(date -u '+%Y-%m-%d %H:%M UTC'))"
-echo "machine: $(nproc) CPUs, ${cpu_model:-unknown CPU}, $mem_total RAM, kernel $(uname -r)"
+echo "machine: $(machine)"
 echo "CPU busy in the second before the run (other work): ${BUSY_BEFORE}%"
 echo "versions: $("$WANI_BIN" --version), $(python3 --version)"
 echo "setup: $SUBSCRIBERS subscribers to /api/live?board=$BOARD from $WORKERS client processes; max_connections $MAX_CONNECTIONS; open-file limit $FD_LIMIT"

@@ -38,49 +38,23 @@ set -euo pipefail
 
 RUNS=${RUNS:-5}
 SIZE=${SIZE:-250}
-KEEP_TMP=${KEEP_TMP:-0}
 
-HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_init thumbnail
 FIXTURES=${FIXTURES:-$ROOT/test/fixtures/images}
 
-die() {
-    echo "thumbnail.sh: error: $*" >&2
-    exit 1
-}
-say() { echo "== $*" >&2; }
-
 # --- tools -------------------------------------------------------------------------------------
-missing=()
-command -v vipsthumbnail >/dev/null || missing+=(libvips-tools)
-command -v hyperfine >/dev/null || missing+=(hyperfine)
-[[ -x /usr/bin/time ]] || missing+=(time)
-if ((${#missing[@]})); then
-    say "installing ${missing[*]}"
-    [[ $(id -u) == 0 ]] || die "missing ${missing[*]}; install them (apt-get install ${missing[*]})"
-    apt-get update -qq >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
-
-if [[ -n ${WANI_BIN:-} ]]; then
-    WANI=$WANI_BIN
-else
-    say "building wani (release)"
-    (cd "$ROOT" && cargo build --release --locked --quiet) || die "cargo build failed"
-    WANI=$ROOT/target/release/wani
-fi
-[[ -x $WANI ]] || die "no executable at $WANI"
+need vipsthumbnail libvips-tools
+need hyperfine hyperfine
+need /usr/bin/time time
+build_wani
+WANI=$WANI_BIN
 
 shopt -s nullglob
 IMAGES=("$FIXTURES"/*.jpg "$FIXTURES"/*.jpeg "$FIXTURES"/*.png "$FIXTURES"/*.gif "$FIXTURES"/*.webp)
 ((${#IMAGES[@]})) || die "no images in $FIXTURES"
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/wani-thumb-bench.XXXXXX")
-if [[ $KEEP_TMP == 1 ]]; then
-    say "keeping $TMP"
-else
-    trap 'rm -rf "$TMP"' EXIT
-fi
+bench_tmp
 case $TMP in *[[:space:]]*) die "the temp dir path must have no spaces (hyperfine -N splits on them)" ;; esac
 
 # The subcommand must exist before anything is timed: a usage error would time as "fast".

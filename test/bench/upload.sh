@@ -27,45 +27,16 @@ set -euo pipefail
 
 COUNT=${COUNT:-16}
 CONCURRENCY=${CONCURRENCY:-2}
-KEEP_TMP=${KEEP_TMP:-0}
 
-HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_init upload
 FIXTURE=${FIXTURE:-$ROOT/test/fixtures/images/path-2560x1600.jpg}
 
-die() {
-    echo "upload.sh: error: $*" >&2
-    exit 1
-}
-say() { echo "== $*" >&2; }
-
-missing=()
-command -v vips >/dev/null || missing+=(libvips-tools)
-command -v curl >/dev/null || missing+=(curl)
-if ((${#missing[@]})); then
-    say "installing ${missing[*]}"
-    [[ $(id -u) == 0 ]] || die "missing ${missing[*]}; install them (apt-get install ${missing[*]})"
-    apt-get update -qq >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
+need vips libvips-tools
+need curl curl
 [[ -f $FIXTURE ]] || die "no fixture at $FIXTURE"
-
-if [[ -n ${WANI_BIN:-} ]]; then
-    WANI=$WANI_BIN
-else
-    say "building wani (release)"
-    (cd "$ROOT" && cargo build --release --locked --quiet) || die "cargo build failed"
-    WANI=$ROOT/target/release/wani
-fi
-[[ -x $WANI ]] || die "no executable at $WANI"
-
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/wani-upload-bench.XXXXXX")
-PID=
-cleanup() {
-    [[ -n $PID ]] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null
-    if [[ $KEEP_TMP == 1 ]]; then say "kept $TMP"; else rm -rf "$TMP"; fi
-}
-trap cleanup EXIT
+build_wani
+bench_tmp
 
 RUNS=3
 TOTAL=$((COUNT * RUNS))
@@ -86,17 +57,8 @@ cat >"$TMP/config.toml" <<EOF
 slug = "bench"
 title = "Bench"
 EOF
-"$WANI" --config "$TMP/config.toml" --listen 127.0.0.1:0 --data "$TMP/data" 2>"$TMP/wani.log" &
-PID=$!
-ADDR=
-for _ in $(seq 100); do
-    ADDR=$(grep -o 'listening on http://[^/]*' "$TMP/wani.log" | head -1 | sed 's|.*http://||') || true
-    [[ -n $ADDR ]] && break
-    kill -0 "$PID" 2>/dev/null || die "wani exited: $(cat "$TMP/wani.log")"
-    sleep 0.1
-done
-[[ -n $ADDR ]] || die "wani did not start"
-BASE=http://$ADDR/api/boards/bench
+start_wani "$TMP/config.toml" "$TMP/data" "$TMP/wani.log"
+BASE=$WANI_URL/api/boards/bench
 THREAD=$(curl -sf -H 'content-type: application/json' -d '{"body":"uploads"}' "$BASE/threads" |
     sed 's/.*"no":\([0-9]*\).*/\1/')
 [[ $THREAD =~ ^[0-9]+$ ]] || die "could not open a thread"
@@ -130,16 +92,15 @@ say "uploading: $COUNT with 1 client, $COUNT with $CONCURRENCY, $COUNT with $((C
 run 1 1
 run $((COUNT + 1)) "$CONCURRENCY"
 run $((2 * COUNT + 1)) $((CONCURRENCY * 2))
-PEAK_KB=$(awk '/VmHWM/ {print $2}' "/proc/$PID/status")
+PEAK_KB=$(awk '/VmHWM/ {print $2}' "/proc/$WANI_PID/status")
 STORED=$(find "$TMP/data/files" -type f | wc -l)
 LEFT=$(find "$TMP/data/tmp" -type f | wc -l)
 ((STORED == TOTAL)) || die "expected $TOTAL stored originals, found $STORED"
 ((LEFT == 0)) || die "$LEFT files left in tmp/"
 
-CPU_MODEL=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
 echo
 echo "wani upload benchmark ($(date -u '+%Y-%m-%d %H:%M UTC'))"
-echo "machine: $(nproc) CPUs, $CPU_MODEL, $(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo) RAM, kernel $(uname -r)"
+echo "machine: $(machine)"
 echo "image: JPEG ${BIG_W}x${BIG_H} (minus 1..$TOTAL px of width), $(awk -v b="$AVG_BYTES" 'BEGIN {printf "%.2f MB", b / 1e6}') on average; $COUNT uploads per run"
 echo
 printf "  %-10s %10s %10s %12s %10s\n" clients uploads/s MB/s "median (ms)" "p99 (ms)"

@@ -216,8 +216,167 @@ fn thumbnail_command_makes_one_thumbnail() {
         let done = run(args);
         assert_eq!(done.status.code(), Some(2), "{args:?}: {done:?}");
         assert!(
-            String::from_utf8_lossy(&done.stderr).contains("usage"),
+            String::from_utf8_lossy(&done.stderr).contains("wani thumbnail --help"),
             "{args:?}"
         );
+    }
+}
+
+/// Runs `wani` with these arguments: exit code, stdout, stderr.
+fn wani(args: &[&str]) -> (Option<i32>, String, String) {
+    let out = Command::new(BIN)
+        .args(args)
+        .env_remove("WANI_CONFIG")
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn help_works_for_every_command_in_every_spelling() {
+    let cases: [(&[&str], &str); 11] = [
+        (&["--help"], "usage: wani [--config FILE]"),
+        (&["-h"], "usage: wani [--config FILE]"),
+        (&["help"], "usage: wani [--config FILE]"),
+        (
+            &["--data", "/nonexistent", "--help"],
+            "usage: wani [--config FILE]",
+        ),
+        (&["help", "thumbnail"], "usage: wani thumbnail IN OUT"),
+        (&["thumbnail", "--help"], "usage: wani thumbnail IN OUT"),
+        (
+            &["thumbnail", "in.jpg", "-h"],
+            "usage: wani thumbnail IN OUT",
+        ),
+        (&["backup", "--help"], "usage: wani backup [--verify]"),
+        (&["help", "backup"], "usage: wani backup [--verify]"),
+        (
+            &["restore", "--help"],
+            "usage: wani restore [--snapshot NAME]",
+        ),
+        (
+            &["help", "restore"],
+            "usage: wani restore [--snapshot NAME]",
+        ),
+    ];
+    for (args, start) in cases {
+        let (code, stdout, stderr) = wani(args);
+        assert_eq!(code, Some(0), "{args:?}: {stderr}");
+        assert!(stdout.starts_with(start), "{args:?}: {stdout}");
+        assert_eq!(stderr, "", "{args:?}");
+    }
+    let (code, stdout, _) = wani(&["--version"]);
+    assert_eq!(code, Some(0));
+    assert!(stdout.starts_with("wani "), "{stdout}");
+}
+
+/// A usage error is one line naming the mistake and one hint, not the whole manual.
+#[test]
+fn usage_errors_are_one_line_and_a_hint() {
+    let cases: [(&[&str], &str, &str); 8] = [
+        (
+            &["--frobnicate"],
+            "unknown argument `--frobnicate`",
+            "wani --help",
+        ),
+        (
+            &["frobnicate"],
+            "unknown command `frobnicate`",
+            "wani --help",
+        ),
+        (&["--listen"], "--listen needs a value", "wani --help"),
+        (
+            &["backup", "--force"],
+            "`--force` for `wani backup`",
+            "wani backup --help",
+        ),
+        (
+            &["backup", "--snapshot", "x"],
+            "`--snapshot`",
+            "wani backup --help",
+        ),
+        (
+            &["restore", "--verify"],
+            "`--verify`",
+            "wani restore --help",
+        ),
+        (
+            &["thumbnail", "in.jpg"],
+            "needs an input and an output",
+            "wani thumbnail --help",
+        ),
+        (
+            &["help", "frobnicate"],
+            "no help for `frobnicate`",
+            "wani --help",
+        ),
+    ];
+    for (args, mistake, page) in cases {
+        let (code, stdout, stderr) = wani(args);
+        assert_eq!(code, Some(2), "{args:?}");
+        assert_eq!(stdout, "", "{args:?}");
+        let lines: Vec<&str> = stderr.lines().collect();
+        assert_eq!(lines.len(), 2, "{args:?}: {stderr}");
+        assert!(lines[0].starts_with("wani: "), "{args:?}: {stderr}");
+        assert!(lines[0].contains(mistake), "{args:?}: {stderr}");
+        assert!(
+            lines[1].contains(&format!("`{page}`")),
+            "{args:?}: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn a_config_mistake_is_reported_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("c.toml"), "data_dri = \"x\"\n").unwrap();
+    let (code, stderr) = run_wani(&["--config", "c.toml"], dir.path());
+    assert_eq!(code, Some(2));
+    assert!(stderr.starts_with("wani: config file c.toml"), "{stderr}");
+    assert!(stderr.contains("data_dri"), "{stderr}");
+    // The parser's own message (it quotes the line) and nothing of the usage page after it.
+    assert!(!stderr.contains("usage"), "{stderr}");
+    assert!(!stderr.contains("--listen"), "{stderr}");
+}
+
+/// `wani thumbnail` runs no server: a failure names the file and whether it is the input that
+/// cannot be read or the output that cannot be written.
+#[test]
+fn thumbnail_failures_name_the_file_and_the_side() {
+    let dir = tempfile::tempdir().unwrap();
+    let photo = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/test/fixtures/images/path-gps-rotated.jpg"
+    );
+    let photo = std::path::PathBuf::from(photo);
+    let folder = dir.path().to_path_buf();
+    let missing_in = dir.path().join("nonexistent.jpg");
+    let missing_out = dir.path().join("no-such-folder/out.webp");
+    let good_out = dir.path().join("out.webp");
+    let cases = [
+        (&missing_in, &good_out, "cannot read the input", &missing_in),
+        (&folder, &good_out, "cannot read the input", &folder),
+        (
+            &photo,
+            &missing_out,
+            "cannot write the output",
+            &missing_out,
+        ),
+    ];
+    for (input, output, side, named) in cases {
+        let (code, _, stderr) = wani(&[
+            "thumbnail",
+            input.to_str().unwrap(),
+            output.to_str().unwrap(),
+        ]);
+        assert_eq!(code, Some(1), "{input:?} {output:?}: {stderr}");
+        assert!(stderr.contains(side), "{stderr}");
+        assert!(stderr.contains(named.to_str().unwrap()), "{stderr}");
+        assert!(!stderr.contains("server"), "{stderr}");
+        assert!(!good_out.exists() && !missing_out.exists());
     }
 }
