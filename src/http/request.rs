@@ -384,8 +384,9 @@ mod tests {
             }
             builder.body(()).unwrap()
         };
+        type Case<'a> = (Version, &'a [(&'a str, &'a str)], Option<ErrorKind>);
         let v11 = Version::HTTP_11;
-        let cases: [(Version, &[(&str, &str)], Option<ErrorKind>); 11] = [
+        let cases: [Case; 11] = [
             (v11, &[("host", "localhost")], None),
             (v11, &[("host", "localhost:8080")], None),
             (v11, &[("host", "[::1]:8080")], None),
