@@ -403,4 +403,60 @@ mod tests {
             assert!(query_number(&p, "page", 1).is_err(), "{bad}");
         }
     }
+
+    #[test]
+    fn framing_checks() {
+        let request = |version: Version, headers: &[(&str, &str)]| {
+            let mut builder = Request::builder().version(version).uri("/healthz");
+            for (name, value) in headers {
+                builder = builder.header(*name, *value);
+            }
+            builder.body(()).unwrap()
+        };
+        type Case<'a> = (Version, &'a [(&'a str, &'a str)], Option<ErrorKind>);
+        let v11 = Version::HTTP_11;
+        let cases: [Case; 11] = [
+            (v11, &[("host", "localhost")], None),
+            (v11, &[("host", "localhost:8080")], None),
+            (v11, &[("host", "[::1]:8080")], None),
+            (v11, &[], Some(ErrorKind::InvalidHost)),
+            (Version::HTTP_10, &[], None),
+            (
+                v11,
+                &[("host", "a"), ("host", "b")],
+                Some(ErrorKind::InvalidHost),
+            ),
+            (
+                v11,
+                &[("host", "user@localhost")],
+                Some(ErrorKind::InvalidHost),
+            ),
+            (v11, &[("host", "local host")], Some(ErrorKind::InvalidHost)),
+            (
+                v11,
+                &[("host", "a"), ("transfer-encoding", "chunked")],
+                None,
+            ),
+            (
+                v11,
+                &[("host", "a"), ("transfer-encoding", "gzip, chunked")],
+                Some(ErrorKind::UnsupportedTransferCoding),
+            ),
+            (
+                v11,
+                &[
+                    ("host", "a"),
+                    ("transfer-encoding", "chunked"),
+                    ("transfer-encoding", "br"),
+                ],
+                Some(ErrorKind::UnsupportedTransferCoding),
+            ),
+        ];
+        for (version, headers, expected) in cases {
+            let got = check_framing(&request(version, headers))
+                .err()
+                .map(|e| e.kind);
+            assert_eq!(got, expected, "{version:?} {headers:?}");
+        }
+    }
 }
