@@ -307,17 +307,52 @@ mod tests {
             use ErrorKind::*;
             match kind {
                 Busy => true,
-                RouteNotFound | MethodNotAllowed | BoardNotFound | ThreadNotFound
-                | PostNotFound | PageNotFound | InvalidPath | InvalidQuery | InvalidJson
-                | InvalidUtf8 | UnsupportedMediaType | PayloadTooLarge | RequestTimeout
-                | MissingField | UnknownField | InvalidType | TooLong | Empty
-                | ControlCharacters | ThreadLocked | ThreadArchived | FileNotFound
-                | InvalidMultipart | TooManyFiles | FileRequired | FileTooLarge | NotAnImage
-                | UnsupportedImageType | VideoNotSupported | FileTypeNotAllowed
-                | ImageTruncated | ImageCorrupt | ImageTooLarge | PostDeleted | ThreadDeleted
-                | WrongPassword | DeleteWindowClosed | NoFiles | DuplicateField
-                | TripcodeLookalike | InvalidHost | RateLimited | TooManyConnections
-                | Internal | UnsupportedTransferCoding | Unavailable => false,
+                RouteNotFound
+                | MethodNotAllowed
+                | BoardNotFound
+                | ThreadNotFound
+                | PostNotFound
+                | PageNotFound
+                | InvalidPath
+                | InvalidQuery
+                | InvalidJson
+                | InvalidUtf8
+                | UnsupportedMediaType
+                | PayloadTooLarge
+                | RequestTimeout
+                | MissingField
+                | UnknownField
+                | InvalidType
+                | TooLong
+                | Empty
+                | ControlCharacters
+                | ThreadLocked
+                | ThreadArchived
+                | FileNotFound
+                | InvalidMultipart
+                | TooManyFiles
+                | FileRequired
+                | FileTooLarge
+                | NotAnImage
+                | UnsupportedImageType
+                | VideoNotSupported
+                | FileTypeNotAllowed
+                | ImageTruncated
+                | ImageCorrupt
+                | ImageTooLarge
+                | PostDeleted
+                | ThreadDeleted
+                | WrongPassword
+                | DeleteWindowClosed
+                | NoFiles
+                | DuplicateField
+                | TripcodeLookalike
+                | InvalidHost
+                | RateLimited
+                | TooManyConnections
+                | Internal
+                | UnsupportedTransferCoding
+                | Unavailable => false,
             }
         };
         assert!(declared_last(*ErrorKind::ALL.last().unwrap()));
