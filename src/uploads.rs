@@ -36,8 +36,8 @@ use crate::posts::Kind as PostKind;
 const MAX_TEXT_BYTES: u64 = 128 * 1024;
 /// Longest file name kept for display, in characters.
 const MAX_NAME_CHARS: usize = 128;
-/// How long an upload waits for a media slot or its share of the memory budget before the
-/// answer is 503 `busy`; and the Retry-After then given, in seconds.
+/// How long an upload waits for its share of the memory budget before the answer is 503 `busy`;
+/// and the Retry-After then given, in seconds.
 const MEDIA_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 const BUSY_RETRY_SECS: u64 = 5;
 /// What a video run reserves besides its ffmpeg leash: the thumbnail of a small frame.
@@ -389,10 +389,12 @@ pub async fn store(
             wait: MEDIA_WAIT,
         };
         async move {
-            let _slot = match tokio::time::timeout(MEDIA_WAIT, slots.acquire_owned()).await {
-                Ok(slot) => slot.map_err(|e| ApiError::internal("media_slots_closed", e))?,
-                Err(_) => return Err(busy()),
-            };
+            // Files queue for a core without a deadline (a post's own files wait for each other
+            // here); only the memory budget, reserved on the blocking thread, answers `busy`.
+            let _slot = slots
+                .acquire_owned()
+                .await
+                .map_err(|e| ApiError::internal("media_slots_closed", e))?;
             let processed = tokio::task::spawn_blocking(move || {
                 process(
                     &files,

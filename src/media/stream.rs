@@ -34,7 +34,7 @@ impl Shrink {
         );
         let column = (0..width)
             .map(|x| {
-                if x % step.0 == 0 {
+                if x.is_multiple_of(step.0) {
                     (u64::from(x) * u64::from(grid.0) / u64::from(width)) as u32
                 } else {
                     u32::MAX
@@ -54,7 +54,7 @@ impl Shrink {
     /// found on line `y` at columns `x0`, `x0 + step`, ...; pixels outside the canvas are
     /// ignored (a frame may not reach there, but a bug must not panic).
     pub fn add(&mut self, y: u32, x0: u32, step: u32, data: &[u8], channels: usize) {
-        if y >= self.height || y % self.step.1 != 0 {
+        if y >= self.height || !y.is_multiple_of(self.step.1) {
             return;
         }
         let gw = self.grid.0 as usize;
@@ -101,7 +101,7 @@ impl Shrink {
         for (i, cell) in self.sums.chunks_exact(4).enumerate() {
             let area = (columns[i % gw] * rows[i / gw]).max(1);
             let a = cell[3];
-            let colour = |sum: u64| if a == 0 { 0 } else { (sum / a) as u8 };
+            let colour = |sum: u64| sum.checked_div(a).unwrap_or(0) as u8;
             let mean = ((a + area / 2) / area).min(255) as u8;
             alpha |= mean != 255;
             rgba.extend_from_slice(&[colour(cell[0]), colour(cell[1]), colour(cell[2]), mean]);
