@@ -32,6 +32,8 @@ pub struct App {
     /// blocking threads that serve reads.
     pub media_slots: Arc<Semaphore>,
     pub started: Instant,
+    /// The web client's files and entry page.
+    pub web: crate::web::Client,
 }
 
 impl App {
@@ -95,6 +97,7 @@ impl App {
             backup,
             media_slots: Arc::new(Semaphore::new(cores)),
             started: Instant::now(),
+            web: crate::web::Client::new(),
         });
         app.sync_boards().await?;
         let files = app.files.clone();
