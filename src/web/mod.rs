@@ -33,6 +33,7 @@ const FILES: &[(&str, &[u8])] = &[
     ("watcher.js", include_bytes!("client/watcher.js")),
     ("settings.js", include_bytes!("client/settings.js")),
     ("app.css", include_bytes!("client/app.css")),
+    ("favicon.svg", include_bytes!("client/favicon.svg")),
 ];
 
 /// What a thread page needs before its first paint; anything else loads on demand.
@@ -137,15 +138,16 @@ impl Client {
                 url(name)
             ));
         }
-        let (head, tail) = INDEX
-            .split_once("<!--preload-->")
-            .expect("index.html has a preload marker");
         // The stylesheet and entry script first: the import map names them too.
-        let head = head
+        let page = INDEX
             .replace("/app/app.css", url("app.css"))
             .replace("/app/main.js", url("main.js"))
+            .replace("/app/favicon.svg", url("favicon.svg"))
             .replace("<!--importmap-->", &import_map)
             .replace("<!--modules-->", &preloads);
+        let (head, tail) = page
+            .split_once("<!--preload-->")
+            .expect("index.html has a preload marker");
         let csp = format!(
             "default-src 'self'; script-src 'self' 'sha256-{map_hash}'; style-src 'self'; \
              img-src 'self' blob:; media-src 'self' blob:; connect-src 'self'; \
@@ -154,7 +156,7 @@ impl Client {
         );
         Client {
             assets,
-            head,
+            head: head.to_owned(),
             tail: tail.to_owned(),
             csp,
         }
@@ -234,6 +236,7 @@ fn mime(ext: &str) -> &'static str {
     match ext {
         "js" => "text/javascript; charset=utf-8",
         "css" => "text/css; charset=utf-8",
+        "svg" => "image/svg+xml",
         _ => "application/octet-stream",
     }
 }

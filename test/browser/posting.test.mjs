@@ -94,7 +94,7 @@ test("quick reply inserts >>no; the server's field error shows beside the field 
   // The board allows 200 characters: the server refuses, the text stays.
   const long = `>>${t.no}\n` + "x".repeat(250);
   await qr.getByLabel("Comment").fill(long);
-  await qr.getByText("257 / 200").waitFor();
+  await qr.getByText(`${long.length} / 200`).waitFor();
   await qr.getByRole("button", { name: "Post reply" }).click();
   const error = qr.locator("#reply-body-error");
   await error.waitFor();

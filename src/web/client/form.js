@@ -115,7 +115,12 @@ export class PostForm extends Component {
       (err) => {
         this.cancel = null;
         const field = FIELDS.includes(err.field) ? err.field : "_";
-        this.setState({ progress: null, errors: { [field]: err.message } });
+        // Sending disabled the button, which took the focus: give it to the field at fault.
+        this.setState({ progress: null, errors: { [field]: err.message } }, () => {
+          const form = /** @type {HTMLTextAreaElement|null} */ (this.bodyRef.current)?.form;
+          const input = /** @type {HTMLElement|null} */ (form?.querySelector(`[name="${field}"]`) || form?.querySelector("textarea"));
+          input?.focus();
+        });
       },
     );
   };

@@ -73,6 +73,7 @@ class App extends Component {
     if (e.key === "Escape") {
       closePreview();
       if (this.state.panel) this.setState({ panel: "" });
+      else /** @type {HTMLElement|null} */ (document.querySelector(".form-wrap.floating .close"))?.click();
       return;
     }
     if (e.ctrlKey || e.metaKey || e.altKey || t.closest("input, textarea, select, [contenteditable]")) return;

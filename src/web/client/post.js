@@ -35,9 +35,9 @@ function FileView({ file }) {
     media = html`<video class="full" src=${file.url} controls loop preload="auto"
       autoplay=${store.settings.autoplay} aria-label=${"Video " + (file.name || "")}></video>`;
   } else if (open) {
-    media = html`<img class="full" src=${file.url} alt=${"Image " + (file.name || "")} />`;
+    media = html`<img key="full" class="full" src=${file.url} alt=${"Image " + (file.name || "")} />`;
   } else {
-    media = html`<img class="thumb" src=${file.thumb_url} width=${file.thumb_width}
+    media = html`<img key="thumb" class="thumb" src=${file.thumb_url} width=${file.thumb_width}
       height=${file.thumb_height} loading="lazy" decoding="async" alt=${"Thumbnail of " + (file.name || "a file")} />`;
   }
   return html`<figure class=${"file" + (open ? " open" : "")}>
