@@ -228,9 +228,10 @@ pub fn resolve(method: &Method, path: &str) -> ApiResult<Resolved> {
             }),
             None,
         ),
-        [board, rest @ ..] if fourchan_board(board) && web_page(board, rest).is_some() => {
-            (web_page(board, rest).map(|page| Route::WebPage { page }), None)
-        }
+        [board, rest @ ..] if fourchan_board(board) && web_page(board, rest).is_some() => (
+            web_page(board, rest).map(|page| Route::WebPage { page }),
+            None,
+        ),
         [board, rest @ ..] if !rest.is_empty() && fourchan_board(board) => {
             (Some(fourchan(board, rest).ok_or_else(not_found)?), None)
         }
@@ -595,7 +596,13 @@ mod tests {
             ("/b/", Page::Board { board: b() }),
             ("/b/catalog", Page::Catalog { board: b() }),
             ("/b/archive", Page::Archive { board: b() }),
-            ("/b/thread/7", Page::Thread { board: b(), thread: 7 }),
+            (
+                "/b/thread/7",
+                Page::Thread {
+                    board: b(),
+                    thread: 7,
+                },
+            ),
         ];
         for (path, page) in cases {
             assert_eq!(

@@ -227,7 +227,10 @@ impl Client {
             HeaderValue::from_str(&self.csp).expect("the policy is ASCII"),
         );
         h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
-        h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+        h.insert(
+            "x-content-type-options",
+            HeaderValue::from_static("nosniff"),
+        );
         r
     }
 }
@@ -261,7 +264,11 @@ mod tests {
         let page = text(client.page(&HeaderMap::new(), &Page::Home)).await;
         for (name, bytes) in FILES.iter().filter(|(n, _)| n.ends_with(".js")) {
             let source = std::str::from_utf8(bytes).unwrap();
-            for spec in source.split("from \"./").skip(1).chain(source.split("import(\"./").skip(1)) {
+            for spec in source
+                .split("from \"./")
+                .skip(1)
+                .chain(source.split("import(\"./").skip(1))
+            {
                 let target = spec.split('"').next().unwrap();
                 assert!(
                     page.contains(&format!("\"/app/{target}\":")),

@@ -26,8 +26,14 @@ async fn client_paths_answer_with_the_entry_page_and_its_security_headers() {
     let cases = [
         ("/".to_owned(), None),
         ("/b/".to_owned(), Some("/api/boards/b/index".to_owned())),
-        ("/b/catalog".to_owned(), Some("/api/boards/b/catalog".to_owned())),
-        ("/b/archive".to_owned(), Some("/api/boards/b/archive".to_owned())),
+        (
+            "/b/catalog".to_owned(),
+            Some("/api/boards/b/catalog".to_owned()),
+        ),
+        (
+            "/b/archive".to_owned(),
+            Some("/api/boards/b/archive".to_owned()),
+        ),
         (
             format!("/b/thread/{no}"),
             Some(format!("/api/boards/b/threads/{no}")),
@@ -62,11 +68,16 @@ async fn client_paths_answer_with_the_entry_page_and_its_security_headers() {
         assert!(!csp.contains("unsafe"), "{csp}");
         let html = text(&body);
         assert!(html.contains("<noscript>"));
-        assert!(html.contains("href=\"/api/boards\""), "the no-script message links the API");
+        assert!(
+            html.contains("href=\"/api/boards\""),
+            "the no-script message links the API"
+        );
         assert!(html.contains("rel=\"modulepreload\""));
         match preload {
             Some(json) => assert!(
-                html.contains(&format!("rel=\"preload\" as=\"fetch\" crossorigin href=\"{json}\"")),
+                html.contains(&format!(
+                    "rel=\"preload\" as=\"fetch\" crossorigin href=\"{json}\""
+                )),
                 "{path}"
             ),
             None => assert!(!html.contains("as=\"fetch\""), "{path}"),
@@ -74,7 +85,9 @@ async fn client_paths_answer_with_the_entry_page_and_its_security_headers() {
         // The strong ETag revalidates.
         let etag = h("etag");
         assert!(etag.starts_with('"'), "{etag}");
-        let (status, _, body) = s.get_bytes(&path, &[("if-none-match", etag.as_str())]).await;
+        let (status, _, body) = s
+            .get_bytes(&path, &[("if-none-match", etag.as_str())])
+            .await;
         assert_eq!(status, 304);
         assert!(body.is_empty());
     }
@@ -99,11 +112,18 @@ async fn assets_are_hashed_immutable_and_revalidate() {
         };
         assert_eq!(h("content-type"), expected, "{url}");
         assert!(!body.is_empty());
-        let (status, _, _) = s.get_bytes(url, &[("if-none-match", h("etag").as_str())]).await;
+        let (status, _, _) = s
+            .get_bytes(url, &[("if-none-match", h("etag").as_str())])
+            .await;
         assert_eq!(status, 304, "{url}");
     }
     // A name without its hash, or with a wrong one, is not an asset.
-    for path in ["/app/main.js", "/app/main.000000000000.js", "/app/", "/app/x/y.js"] {
+    for path in [
+        "/app/main.js",
+        "/app/main.000000000000.js",
+        "/app/",
+        "/app/x/y.js",
+    ] {
         s.get(path).await.assert_error(404, "route_not_found");
     }
 }
@@ -123,8 +143,6 @@ async fn other_paths_keep_their_json_404() {
         s.get(path).await.assert_error(404, "route_not_found");
     }
     // The client's paths take GET and HEAD only.
-    let r = s
-        .post_raw("/b/", Some("application/json"), "{}")
-        .await;
+    let r = s.post_raw("/b/", Some("application/json"), "{}").await;
     r.assert_error(405, "method_not_allowed");
 }
