@@ -174,6 +174,29 @@ test("images expand inline, videos play inline, spoilers reveal", async () => {
   await context.close();
 });
 
+test("keyboard: j and k move between posts, e expands every image, r opens the quick reply, Escape closes it", async () => {
+  const { page, errors, context } = await openPage(browser);
+  await page.goto(`${base}/b/thread/${seeded.t}`);
+  await page.locator(`article#p${seeded.r2}`).waitFor();
+  await page.keyboard.press("j");
+  await page.waitForFunction(() => document.activeElement?.matches("article.post"));
+  const first = await page.evaluate(() => document.activeElement?.getAttribute("data-no"));
+  await page.keyboard.press("j");
+  await page.waitForFunction((no) => document.activeElement?.getAttribute("data-no") !== no, first);
+  await page.keyboard.press("k");
+  await page.waitForFunction((no) => document.activeElement?.getAttribute("data-no") === no, first);
+  await page.keyboard.press("e");
+  await page.locator(`article#p${seeded.t} img.full`).waitFor();
+  await page.keyboard.press("r");
+  const qr = page.getByRole("dialog", { name: "Quick reply" });
+  await qr.waitFor();
+  await page.waitForFunction(() => document.activeElement?.tagName === "TEXTAREA");
+  await page.keyboard.press("Escape");
+  await qr.waitFor({ state: "detached" });
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 test("the CSP with Trusted Types holds and the page runs under it", async () => {
   const { page, errors, context } = await openPage(browser);
   const r = await page.goto(`${base}/b/thread/${seeded.t}`);

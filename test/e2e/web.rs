@@ -3,13 +3,22 @@
 
 use crate::harness::Server;
 
-/// Every `src=`/`href=` under `/app/` in the entry page.
+/// Every hashed `/app/` URL the entry page names (the import map's keys are plain names).
 fn asset_urls(html: &str) -> Vec<String> {
-    html.split("\"/app/")
+    let mut urls: Vec<String> = html
+        .split("\"/app/")
         .skip(1)
         .map(|rest| format!("/app/{}", rest.split('"').next().unwrap()))
-        .filter(|url| url.ends_with(".js") || url.ends_with(".css"))
-        .collect()
+        .filter(|url| {
+            let parts: Vec<&str> = url.split('.').collect();
+            parts.len() == 3
+                && parts[1].len() == 12
+                && parts[1].bytes().all(|b| b.is_ascii_hexdigit())
+        })
+        .collect();
+    urls.sort();
+    urls.dedup();
+    urls
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -105,10 +114,10 @@ async fn assets_are_hashed_immutable_and_revalidate() {
         assert_eq!(status, 200, "{url}");
         let h = |name: &str| headers.get(name).unwrap().to_str().unwrap().to_owned();
         assert_eq!(h("cache-control"), "public, max-age=31536000, immutable");
-        let expected = if url.ends_with(".js") {
-            "text/javascript; charset=utf-8"
-        } else {
-            "text/css; charset=utf-8"
+        let expected = match url.rsplit('.').next().unwrap() {
+            "js" => "text/javascript; charset=utf-8",
+            "css" => "text/css; charset=utf-8",
+            _ => "image/svg+xml",
         };
         assert_eq!(h("content-type"), expected, "{url}");
         assert!(!body.is_empty());

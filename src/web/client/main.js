@@ -79,10 +79,13 @@ class App extends Component {
     if (e.ctrlKey || e.metaKey || e.altKey || t.closest("input, textarea, select, [contenteditable]")) return;
     const posts = /** @type {HTMLElement[]} */ ([...document.querySelectorAll("#main article.post")]);
     if (e.key === "j" || e.key === "k") {
-      const mid = innerHeight / 3;
-      const current = posts.findIndex((p) => p.getBoundingClientRect().top > mid - 5);
-      const at = current === -1 ? posts.length : current;
-      const next = posts[e.key === "j" ? Math.min(at + (posts[at]?.getBoundingClientRect().top > mid + 5 ? 0 : 1), posts.length - 1) : Math.max(at - 1, 0)];
+      // From the focused post, or else from the first one in view.
+      let at = posts.findIndex((p) => p === document.activeElement);
+      if (at === -1) {
+        const first = posts.findIndex((p) => p.getBoundingClientRect().bottom > 0);
+        at = e.key === "j" ? first - 1 : first;
+      }
+      const next = posts[e.key === "j" ? Math.min(at + 1, posts.length - 1) : Math.max(at - 1, 0)];
       if (next) {
         next.scrollIntoView({ block: "start" });
         next.focus({ preventScroll: true });
