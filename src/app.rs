@@ -41,6 +41,8 @@ pub struct App {
     /// each upload holds what its decoding will take, so together they never exceed it.
     pub media_budget: Arc<Semaphore>,
     pub started: Instant,
+    /// The web client's files and entry page.
+    pub web: crate::web::Client,
 }
 
 impl App {
@@ -112,6 +114,7 @@ impl App {
                 config_budget,
             ))),
             started: Instant::now(),
+            web: crate::web::Client::new(),
         });
         app.sync_boards().await?;
         let files = app.files.clone();

@@ -25,6 +25,7 @@ pub mod posts;
 pub mod storage;
 pub mod threads;
 pub mod uploads;
+pub mod web;
 
 use std::future::Future;
 use std::sync::Arc;

@@ -122,5 +122,7 @@ async fn dispatch(
             ext,
             thumb,
         } => fourchan::file(&app, board, tim, ext, thumb).await,
+        Route::WebPage { page } => Ok(app.web.page(headers, &page)),
+        Route::WebAsset { name } => app.web.asset(headers, &name),
     }
 }

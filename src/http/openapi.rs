@@ -78,7 +78,9 @@ mod tests {
             | Route::FourArchive { .. }
             | Route::FourIndex { .. }
             | Route::FourThread { .. }
-            | Route::FourFile { .. } => return None,
+            | Route::FourFile { .. }
+            | Route::WebPage { .. }
+            | Route::WebAsset { .. } => return None,
         })
     }
 
@@ -112,6 +114,8 @@ mod tests {
             get("/b/1.json"),
             get("/b/thread/7.json"),
             get("/b/700.jpg"),
+            get("/b/thread/7"),
+            get("/app/main.0123.js"),
         ]
     }
 

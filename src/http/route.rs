@@ -5,6 +5,7 @@ use hyper::Method;
 use crate::config;
 use crate::error::{ApiError, ApiResult, ErrorKind};
 use crate::files::{self, Tree};
+use crate::web::Page;
 
 /// Every route of the server. Path parameters are parsed here, once.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,6 +83,14 @@ pub enum Route {
         ext: String,
         thumb: bool,
     },
+    /// The web client's entry page, for one of its paths (`src/web/`).
+    WebPage {
+        page: Page,
+    },
+    /// A file of the web client, by its content-hashed name.
+    WebAsset {
+        name: String,
+    },
 }
 
 /// Who may call a route. Checked in one place, in the pipeline, before dispatch.
@@ -114,7 +123,9 @@ impl Route {
             | Route::FourArchive { .. }
             | Route::FourIndex { .. }
             | Route::FourThread { .. }
-            | Route::FourFile { .. } => Access::Public,
+            | Route::FourFile { .. }
+            | Route::WebPage { .. }
+            | Route::WebAsset { .. } => Access::Public,
         }
     }
 }
@@ -138,11 +149,18 @@ pub fn resolve(method: &Method, path: &str) -> ApiResult<Resolved> {
             format!("There is no route {path}."),
         )
     };
-    if segments.iter().any(|s| s.is_empty()) {
+    // The client's paths `/` and `/{board}/` end in an empty segment; no other path may.
+    let web = match segments.as_slice() {
+        [""] => Some(Page::Home),
+        [board, ""] if fourchan_board(board) => Some(Page::Board { board: slug(board) }),
+        _ => None,
+    };
+    if web.is_none() && segments.iter().any(|s| s.is_empty()) {
         return Err(not_found());
     }
     // Each path has at most one GET route and one POST route.
     let (get, post) = match segments.as_slice() {
+        _ if web.is_some() => (web.map(|page| Route::WebPage { page }), None),
         ["healthz"] => (Some(Route::Healthz), None),
         ["api", "boards"] => (Some(Route::ListBoards), None),
         ["api", "boards", board] => (Some(Route::GetBoard { board: slug(board) }), None),
@@ -204,6 +222,16 @@ pub fn resolve(method: &Method, path: &str) -> ApiResult<Resolved> {
             (Some(file(tree, shard1, shard2, name, path)?), None)
         }
         ["boards.json"] => (Some(Route::FourBoards), None),
+        ["app", name] => (
+            Some(Route::WebAsset {
+                name: (*name).to_owned(),
+            }),
+            None,
+        ),
+        [board, rest @ ..] if fourchan_board(board) && web_page(board, rest).is_some() => (
+            web_page(board, rest).map(|page| Route::WebPage { page }),
+            None,
+        ),
         [board, rest @ ..] if !rest.is_empty() && fourchan_board(board) => {
             (Some(fourchan(board, rest).ok_or_else(not_found)?), None)
         }
@@ -257,6 +285,20 @@ fn file(tree: Tree, shard1: &str, shard2: &str, name: &str, path: &str) -> ApiRe
 /// that is not one of the server's own first segments (config refuses those as slugs).
 fn fourchan_board(segment: &str) -> bool {
     config::valid_slug(segment) && !config::RESERVED_SLUGS.contains(&segment)
+}
+
+/// The client's paths under `/{board}/` other than the board index itself.
+fn web_page(board: &str, rest: &[&str]) -> Option<Page> {
+    let board = slug(board);
+    Some(match rest {
+        ["catalog"] => Page::Catalog { board },
+        ["archive"] => Page::Archive { board },
+        ["thread", no] => Page::Thread {
+            board,
+            thread: digits(no)?,
+        },
+        _ => return None,
+    })
 }
 
 /// The 4chan and vichan paths under `/{board}/`. `None` for anything else, malformed numbers
@@ -547,9 +589,43 @@ mod tests {
     }
 
     #[test]
+    fn web_client_paths() {
+        let b = || "b".to_owned();
+        let cases = [
+            ("/", Page::Home),
+            ("/b/", Page::Board { board: b() }),
+            ("/b/catalog", Page::Catalog { board: b() }),
+            ("/b/archive", Page::Archive { board: b() }),
+            (
+                "/b/thread/7",
+                Page::Thread {
+                    board: b(),
+                    thread: 7,
+                },
+            ),
+        ];
+        for (path, page) in cases {
+            assert_eq!(
+                resolve(&Method::GET, path).unwrap(),
+                Resolved::Route(Route::WebPage { page }),
+                "{path}"
+            );
+            assert!(matches!(
+                resolve(&Method::POST, path).unwrap(),
+                Resolved::MethodNotAllowed { allow: "GET, HEAD" }
+            ));
+        }
+        assert_eq!(
+            resolve(&Method::GET, "/app/main.0123.js").unwrap(),
+            Resolved::Route(Route::WebAsset {
+                name: "main.0123.js".to_owned()
+            })
+        );
+    }
+
+    #[test]
     fn bad_paths() {
         for path in [
-            "/",
             "/api",
             "/api/boards/",
             "/api/boards/b/threads/1/",
@@ -558,10 +634,14 @@ mod tests {
             // The 4chan-compatible paths: a malformed name is a file that does not exist.
             "/boards",
             "/b",
-            "/b/",
-            "/b/catalog",
             "/b/threads",
-            "/b/thread/1",
+            "/b/thread",
+            "/b//",
+            "/api/",
+            "/app/",
+            "/b/catalog/",
+            "/b/thread/1/",
+            "/b/thread/x",
             "/b/thread/1.json/",
             "/b/thread/x.json",
             "/b/thread/-1.json",

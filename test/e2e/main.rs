@@ -18,3 +18,4 @@ mod posting;
 mod reading;
 mod uploads;
 mod validation;
+mod web;

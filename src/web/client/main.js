@@ -1,0 +1,145 @@
+// The app's entry: history routing, the top bar (boards, watcher, settings), the theme and the
+// keyboard shortcuts.
+
+import { html, render, Component } from "./preact-htm.js";
+import { get } from "./api.js";
+import { store, subscribe } from "./store.js";
+import { parsePath } from "./util.js";
+import { installPreviews, closePreview } from "./preview.js";
+import { Home, BoardIndex, Catalog, Archive, NotFound } from "./pages.js";
+import { ThreadPage } from "./thread.js";
+import { startWatcher, WatcherPanel } from "./watcher.js";
+
+function applyTheme() {
+  document.documentElement.dataset.theme = store.settings.theme;
+}
+
+class App extends Component {
+  constructor() {
+    super();
+    this.state = {
+      path: location.pathname,
+      search: location.search,
+      hash: location.hash,
+      /** @type {any[]} */ boards: [],
+      panel: /** @type {"" | "watcher" | "settings"} */ (""),
+      /** @type {any} */ Settings: null,
+      version: 0,
+    };
+  }
+
+  componentDidMount() {
+    addEventListener("popstate", () => this.go());
+    subscribe(() => {
+      applyTheme();
+      this.setState({ version: this.state.version + 1 });
+    });
+    document.addEventListener("click", (e) => this.intercept(e));
+    document.addEventListener("keydown", (e) => this.key(e));
+    get("/api/boards").then(
+      (r) => this.setState({ boards: r.boards }),
+      () => {},
+    );
+  }
+
+  go() {
+    closePreview();
+    this.setState({ path: location.pathname, search: location.search, hash: location.hash, panel: "" });
+    if (!location.hash) scrollTo(0, 0);
+  }
+
+  /** Same-origin links to client paths change the page without a reload. @param {MouseEvent} e */
+  intercept(e) {
+    if (e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
+    const a = /** @type {HTMLAnchorElement|null} */ (/** @type {Element} */ (e.target).closest?.("a[href]"));
+    if (!a || a.target || a.origin !== location.origin || !parsePath(a.pathname)) return;
+    e.preventDefault();
+    if (a.pathname === location.pathname && a.search === location.search && a.hash) {
+      history.replaceState(null, "", a.href);
+      const el = document.getElementById(a.hash.slice(1));
+      if (el) {
+        el.scrollIntoView({ block: "center" });
+        el.focus({ preventScroll: true });
+      }
+      return;
+    }
+    history.pushState(null, "", a.href);
+    this.go();
+  }
+
+  /** @param {KeyboardEvent} e */
+  key(e) {
+    const t = /** @type {HTMLElement} */ (e.target);
+    if (e.key === "Escape") {
+      closePreview();
+      if (this.state.panel) this.setState({ panel: "" });
+      else /** @type {HTMLElement|null} */ (document.querySelector(".form-wrap.floating .close"))?.click();
+      return;
+    }
+    if (e.ctrlKey || e.metaKey || e.altKey || t.closest("input, textarea, select, [contenteditable]")) return;
+    const posts = /** @type {HTMLElement[]} */ ([...document.querySelectorAll("#main article.post")]);
+    if (e.key === "j" || e.key === "k") {
+      // From the focused post, or else from the first one in view.
+      let at = posts.findIndex((p) => p === document.activeElement);
+      if (at === -1) {
+        const first = posts.findIndex((p) => p.getBoundingClientRect().bottom > 0);
+        at = e.key === "j" ? first - 1 : first;
+      }
+      const next = posts[e.key === "j" ? Math.min(at + 1, posts.length - 1) : Math.max(at - 1, 0)];
+      if (next) {
+        next.scrollIntoView({ block: "start" });
+        next.focus({ preventScroll: true });
+      }
+    } else if (e.key === "r") {
+      const button = /** @type {HTMLElement|null} */ (document.querySelector(".quick-open"));
+      const area = /** @type {HTMLElement|null} */ (document.querySelector(".post-form textarea"));
+      e.preventDefault();
+      if (button) button.click();
+      else area?.focus();
+    } else if (e.key === "e") {
+      document.querySelectorAll("#main figure.file:not(.open) a.expand").forEach((a) => /** @type {HTMLElement} */ (a).click());
+    }
+  }
+
+  /** @param {"watcher"|"settings"} panel */
+  async toggle(panel) {
+    if (this.state.panel === panel) return this.setState({ panel: "" });
+    if (panel === "settings" && !this.state.Settings) {
+      const { SettingsDialog } = await import("./settings.js");
+      this.setState({ Settings: SettingsDialog });
+    }
+    this.setState({ panel });
+  }
+
+  /** @param {any} _ @param {any} s */
+  render(_, s) {
+    const route = parsePath(s.path);
+    const key = s.path + s.search;
+    let page;
+    if (!route) page = html`<${NotFound} />`;
+    else if (route.page === "home") page = html`<${Home} key=${key} />`;
+    else if (route.page === "board") page = html`<${BoardIndex} key=${key} board=${route.board} search=${s.search} />`;
+    else if (route.page === "catalog") page = html`<${Catalog} key=${key} board=${route.board} />`;
+    else if (route.page === "archive") page = html`<${Archive} key=${key} board=${route.board} />`;
+    else if (route.page === "thread") page = html`<${ThreadPage} key=${key} board=${route.board} thread=${route.thread} hash=${s.hash} />`;
+    const unread = Object.values(store.watched).reduce((n, w) => n + w.unread, 0);
+    return html`<a class="skip" href="#main">Skip to content</a>
+      <nav class="top" aria-label="Site">
+        <a href="/">Home</a>
+        ${s.boards.map((/** @type {any} */ b) => html` <a href=${`/${b.slug}/`} title=${b.title}>/${b.slug}/</a>`)}
+        <span class="spacer"></span>
+        <button type="button" class="link" aria-expanded=${s.panel === "watcher" ? "true" : "false"}
+          onClick=${() => this.toggle("watcher")}>Watched${unread ? ` (${unread})` : ""}</button>
+        <button type="button" class="link" aria-expanded=${s.panel === "settings" ? "true" : "false"}
+          onClick=${() => this.toggle("settings")}>Settings</button>
+      </nav>
+      ${s.panel === "watcher" ? html`<${WatcherPanel} />` : null}
+      ${s.panel === "settings" && s.Settings ? html`<${s.Settings} onClose=${() => this.setState({ panel: "" })} />` : null}
+      ${page}`;
+  }
+}
+
+applyTheme();
+installPreviews();
+startWatcher();
+render(html`<${App} />`, /** @type {HTMLElement} */ (document.getElementById("app")));

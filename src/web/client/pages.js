@@ -1,0 +1,293 @@
+// The reading pages other than a thread: home, board index, catalog, archive, not found.
+
+import { html, Component } from "./preact-htm.js";
+import { get } from "./api.js";
+import { follow } from "./live.js";
+import { store, subscribe } from "./store.js";
+import { filtered, threadPath, relative, afterPaint } from "./util.js";
+import { Post } from "./post.js";
+import { PostForm } from "./form.js";
+
+export function Loading() {
+  return html`<main id="main" class="loading" aria-busy="true"><p>Loading…</p></main>`;
+}
+
+/** @param {{error: any, board?: string}} props */
+export function NotFound({ error, board }) {
+  const gone = error && error.status === 410;
+  const missing = !error || error.status === 404;
+  const title = gone ? "Gone" : missing ? "Not found" : "Something went wrong";
+  return html`<main id="main" class="not-found">
+    <h1>${title}</h1>
+    <p>${error ? error.message : "There is no page at this address."}</p>
+    <p>${board && error?.code !== "board_not_found" ? html`<a href=${`/${board}/`}>Back to /${board}/</a> · ` : null}
+      <a href="/">Home</a></p>
+  </main>`;
+}
+
+/** @param {{board: any}} props */
+export function BoardHeader({ board }) {
+  return html`<header class="board-header">
+    <h1><a href=${`/${board.slug}/`}>/${board.slug}/ – ${board.title}</a></h1>
+    ${board.description ? html`<p class="description">${board.description}</p>` : null}
+  </header>`;
+}
+
+/** @param {{board: string, page: "board"|"catalog"|"archive"}} props */
+function BoardNav({ board, page }) {
+  /** @param {string} href @param {string} label @param {boolean} current */
+  const link = (href, label, current) =>
+    html`<a href=${href} aria-current=${current ? "page" : undefined}>${label}</a>`;
+  return html`<nav class="board-nav" aria-label="Board">
+    ${link(`/${board}/`, "Index", page === "board")}
+    ${link(`/${board}/catalog`, "Catalog", page === "catalog")}
+    ${link(`/${board}/archive`, "Archive", page === "archive")}
+  </nav>`;
+}
+
+/**
+ * A page that loads JSON, shows it, and reloads it when the board's stream says it changed.
+ * Subclasses give `paths()` and `view()`.
+ */
+class BoardPage extends Component {
+  /** @param {any} props */
+  constructor(props) {
+    super(props);
+    this.state = { /** @type {any[]|null} */ data: null, /** @type {any} */ error: null, version: 0, fresh: 0 };
+    /** @type {(() => void)[]} */
+    this.cleanup = [];
+    /** @type {any} */
+    this.timer = null;
+  }
+  /** @returns {string[]} */
+  paths() {
+    return [];
+  }
+  componentDidMount() {
+    this.load();
+    this.cleanup.push(subscribe(() => this.setState({ version: this.state.version + 1 })));
+    if (this.live()) {
+      this.cleanup.push(
+        follow(this.props.board, null, (e) => {
+          if (e.event === "resync") return this.load();
+          this.setState({ fresh: this.state.fresh + (e.event === "thread" ? 1 : 0) });
+          // Bursts of posts become one reload.
+          clearTimeout(this.timer);
+          this.timer = setTimeout(() => this.load(), 500);
+        }),
+      );
+    }
+  }
+  live() {
+    return true;
+  }
+  componentWillUnmount() {
+    for (const fn of this.cleanup) fn();
+    clearTimeout(this.timer);
+  }
+  /** @param {any} prev */
+  componentDidUpdate(prev) {
+    if (prev.search !== this.props.search) this.load();
+  }
+  async load() {
+    try {
+      const data = await Promise.all(this.paths().map(get));
+      this.setState({ data, error: null }, () =>
+        afterPaint(() => performance.mark(`wani:${this.constructor.name.toLowerCase()}-painted`)),
+      );
+    } catch (e) {
+      this.setState({ error: e });
+    }
+  }
+  /** @param {any[]} _data @returns {any} */
+  view(_data) {
+    return null;
+  }
+  /** @param {any} props @param {any} s */
+  render(props, s) {
+    if (s.error) return html`<${NotFound} error=${s.error} board=${props.board} />`;
+    if (!s.data) return html`<${Loading} />`;
+    return this.view(s.data);
+  }
+}
+
+export class BoardIndex extends BoardPage {
+  page() {
+    const n = Number(new URLSearchParams(this.props.search).get("page"));
+    return Number.isSafeInteger(n) && n > 0 ? n : 1;
+  }
+  paths() {
+    const b = this.props.board;
+    return [`/api/boards/${b}`, `/api/boards/${b}/index` + (this.page() > 1 ? `?page=${this.page()}` : "")];
+  }
+  /** @param {{no: number, thread: number}} answer */
+  posted = (answer) => {
+    history.pushState(null, "", threadPath(this.props.board, answer.thread));
+    dispatchEvent(new PopStateEvent("popstate"));
+  };
+  /** @param {any[]} data */
+  view([{ board }, index]) {
+    document.title = `/${board.slug}/ – ${board.title}`;
+    return html`<${BoardHeader} board=${board} />
+      <${BoardNav} board=${board.slug} page="board" />
+      <main id="main">
+        <details class="new-thread"><summary>Start a new thread</summary>
+          <${PostForm} board=${board} onPosted=${this.posted} />
+        </details>
+        ${index.threads.map((/** @type {any} */ t) => {
+          const hidden = store.hidden.has(`${board.slug}/${t.no}`) || filtered(store.filters, t);
+          if (hidden) {
+            return html`<section class="index-thread hidden-thread" key=${t.no}>
+              Hidden thread No.${t.no} <button type="button" class="link"
+                onClick=${() => store.hide(board.slug, t.no, false)}>Show</button></section>`;
+          }
+          return html`<section class="index-thread" key=${t.no} aria-label=${`Thread ${t.no}`}>
+            ${t.posts.map((/** @type {any} */ p, /** @type {number} */ i) => html`<${Post} key=${p.no} post=${p}
+              op=${i === 0} link=${i === 0} version=${this.state.version}
+              hidden=${i > 0 && (store.hidden.has(`${p.board}/${p.no}`) || filtered(store.filters, p))}
+              onQuote=${(/** @type {number} */ no) => {
+                history.pushState(null, "", `/${board.slug}/thread/${t.no}#q${no}`);
+                dispatchEvent(new PopStateEvent("popstate"));
+              }} />`)}
+            ${t.omitted_posts
+              ? html`<p class="omitted">${t.omitted_posts} replies and ${t.omitted_images} images omitted.
+                  <a href=${threadPath(board.slug, t.no)}>View thread</a></p>`
+              : null}
+          </section>`;
+        })}
+        <nav class="pages" aria-label="Pages">
+          ${Array.from({ length: index.pages }, (_, i) => i + 1).map((n) =>
+            n === index.page
+              ? html`<strong aria-current="page">${n}</strong>`
+              : html`<a href=${`/${board.slug}/` + (n > 1 ? `?page=${n}` : "")}>${n}</a>`,
+          )}
+        </nav>
+      </main>`;
+  }
+}
+
+const SORTS = /** @type {const} */ ({
+  bump: ["Bump order", null],
+  created: ["Creation date", (/** @type {any} */ a, /** @type {any} */ b) => b.no - a.no],
+  replies: ["Reply count", (/** @type {any} */ a, /** @type {any} */ b) => b.replies - a.replies],
+});
+
+export class Catalog extends BoardPage {
+  paths() {
+    const b = this.props.board;
+    return [`/api/boards/${b}`, `/api/boards/${b}/catalog`];
+  }
+  /** @param {any[]} data */
+  view([{ board }, catalog]) {
+    document.title = `/${board.slug}/ – Catalog`;
+    const sort = /** @type {keyof typeof SORTS} */ (this.state.sort || "bump");
+    const query = (this.state.query || "").toLowerCase();
+    let threads = catalog.threads.filter(
+      (/** @type {any} */ t) =>
+        !store.hidden.has(`${board.slug}/${t.no}`) &&
+        !filtered(store.filters, t) &&
+        (!query || `${t.subject || ""} ${t.excerpt}`.toLowerCase().includes(query)),
+    );
+    const compare = SORTS[sort][1];
+    if (compare) threads = threads.slice().sort(compare);
+    return html`<${BoardHeader} board=${board} />
+      <${BoardNav} board=${board.slug} page="catalog" />
+      <main id="main">
+        <div class="catalog-tools">
+          <label>Sort by <select value=${sort}
+            onChange=${(/** @type {any} */ e) => this.setState({ sort: e.target.value })}>
+            ${Object.entries(SORTS).map(([k, [label]]) => html`<option value=${k}>${label}</option>`)}
+          </select></label>
+          <label>Filter <input type="search" value=${this.state.query || ""}
+            onInput=${(/** @type {any} */ e) => this.setState({ query: e.target.value })} /></label>
+          <span class="counts">${threads.length} threads</span>
+        </div>
+        <ul class="catalog">
+          ${threads.map((/** @type {any} */ t) => {
+            const file = t.files[0];
+            const watched = store.isWatched(board.slug, t.no);
+            return html`<li class="card" key=${t.no}>
+              <a href=${threadPath(board.slug, t.no)} class="card-link">
+                ${file && !file.spoiler
+                  ? html`<img src=${file.thumb_url} width=${file.thumb_width} height=${file.thumb_height}
+                      loading="lazy" decoding="async" alt="" />`
+                  : file ? html`<span class="spoiler-file">Spoiler</span>` : null}
+                <span class="card-counts">R: ${t.replies} / I: ${t.images}
+                  ${t.sticky ? html` <span class="mark">Sticky</span>` : null}
+                  ${t.locked ? html` <span class="mark">Locked</span>` : null}</span>
+                ${t.subject ? html`<strong class="card-subject">${t.subject}</strong>` : null}
+                <span class="card-excerpt">${t.excerpt}</span>
+              </a>
+              <button type="button" class="link watch" aria-pressed=${watched ? "true" : "false"}
+                aria-label=${`${watched ? "Unwatch" : "Watch"} thread ${t.no}`}
+                onClick=${() => watched
+                  ? store.unwatch(board.slug, t.no)
+                  : store.watch(board.slug, t.no, `/${board.slug}/ – ${t.subject || t.excerpt.slice(0, 50)}`, t.no)}>
+                ${watched ? "Unwatch" : "Watch"}</button>
+            </li>`;
+          })}
+        </ul>
+      </main>`;
+  }
+}
+
+export class Archive extends BoardPage {
+  live() {
+    return false;
+  }
+  paths() {
+    const b = this.props.board;
+    return [`/api/boards/${b}`, `/api/boards/${b}/archive`];
+  }
+  /** @param {any[]} data */
+  view([{ board }, archive]) {
+    document.title = `/${board.slug}/ – Archive`;
+    return html`<${BoardHeader} board=${board} />
+      <${BoardNav} board=${board.slug} page="archive" />
+      <main id="main">
+        <h2>Archived threads</h2>
+        ${archive.threads.length
+          ? html`<ul class="archive">${archive.threads.map(
+              (/** @type {any} */ t) => html`<li key=${t.no}>
+                <a href=${threadPath(board.slug, t.no)}>No.${t.no}</a>
+                ${" "}<strong>${t.subject || ""}</strong> ${t.excerpt}
+                <span class="counts"> (${t.replies} replies, archived ${relative(t.archived_at)})</span>
+              </li>`,
+            )}</ul>`
+          : html`<p>No archived threads.</p>`}
+      </main>`;
+  }
+}
+
+export class Home extends BoardPage {
+  live() {
+    return false;
+  }
+  paths() {
+    return ["/api/boards", "/api/recent"];
+  }
+  /** @param {any[]} data */
+  view([{ boards }, { posts }]) {
+    document.title = "wani";
+    return html`<main id="main" class="home">
+      <h1>wani</h1>
+      <section aria-labelledby="boards-title">
+        <h2 id="boards-title">Boards</h2>
+        <ul class="boards">${boards.map(
+          (/** @type {any} */ b) => html`<li key=${b.slug}><a href=${`/${b.slug}/`}>/${b.slug}/ – ${b.title}</a>
+            ${b.description ? html`<p>${b.description}</p>` : null}</li>`,
+        )}</ul>
+      </section>
+      <section aria-labelledby="recent-title">
+        <h2 id="recent-title">Recent posts</h2>
+        ${posts.length ? null : html`<p>Nothing yet.</p>`}
+        <div class="recent">${posts
+          .filter((/** @type {any} */ p) => !filtered(store.filters, p))
+          .map((/** @type {any} */ p) => html`<div class="recent-post" key=${p.board + p.no}>
+            <p class="where"><a href=${threadPath(p.board, p.thread, p.no)}>/${p.board}/ thread ${p.thread}</a></p>
+            <${Post} post=${p} op=${p.no === p.thread} version=${this.state.version} />
+          </div>`)}</div>
+      </section>
+    </main>`;
+  }
+}

@@ -1,0 +1,143 @@
+// Quote previews: hovering a `>>` link floats the quoted post beside it (from the page, or
+// fetched when it is elsewhere, on any board); on touch screens a tap expands it inline.
+
+import { html, render } from "./preact-htm.js";
+import { get } from "./api.js";
+import { Post } from "./post.js";
+import { store } from "./store.js";
+
+/** @type {Map<string, Promise<any>>} */
+const fetched = new Map();
+
+/** @param {string} board @param {number} no */
+function findOnPage(board, no) {
+  return /** @type {HTMLElement|null} */ (
+    document.querySelector(`#app article.post[data-board="${board}"][data-no="${no}"]`)
+  );
+}
+
+/** @param {string} board @param {number} no @returns {Promise<any>} */
+function fetchPost(board, no) {
+  const key = `${board}/${no}`;
+  let p = fetched.get(key);
+  if (!p) {
+    p = get(`/api/boards/${board}/posts/${no}`).then((r) => r.post);
+    p.catch(() => fetched.delete(key));
+    fetched.set(key, p);
+  }
+  return p;
+}
+
+/** @param {Element} link */
+function target(link) {
+  const board = link.getAttribute("data-board") || "";
+  const no = Number(link.getAttribute("data-no"));
+  return /^[a-z0-9]{1,16}$/.test(board) && Number.isSafeInteger(no) && no > 0 ? { board, no } : null;
+}
+
+/**
+ * Fills `box` with the post: a copy of the one on the page, or the one fetched.
+ * @param {HTMLElement} box @param {string} board @param {number} no
+ */
+async function fill(box, board, no) {
+  const here = findOnPage(board, no);
+  if (here) {
+    const copy = /** @type {HTMLElement} */ (here.cloneNode(true));
+    copy.removeAttribute("id");
+    box.replaceChildren(copy);
+    return;
+  }
+  box.textContent = "Loading…";
+  try {
+    const post = await fetchPost(board, no);
+    render(html`<${Post} post=${post} op=${post.no === post.thread} />`, box);
+  } catch (e) {
+    box.textContent = /** @type {Error} */ (e).message;
+  }
+}
+
+/** @type {HTMLElement|null} */
+let floating = null;
+
+function close() {
+  floating?.remove();
+  floating = null;
+  document.querySelectorAll("article.post.highlight").forEach((a) => a.classList.remove("highlight"));
+}
+
+/** @param {MouseEvent} e @param {HTMLElement} link */
+function show(e, link) {
+  const t = target(link);
+  if (!t) return;
+  close();
+  const here = findOnPage(t.board, t.no);
+  if (here) here.classList.add("highlight");
+  const box = document.createElement("div");
+  box.className = "preview";
+  box.setAttribute("role", "tooltip");
+  const rect = link.getBoundingClientRect();
+  box.style.left = `${Math.min(rect.left + scrollX, scrollX + innerWidth - 320)}px`;
+  box.style.top = `${rect.bottom + scrollY + 4}px`;
+  document.body.append(box);
+  floating = box;
+  fill(box, t.board, t.no);
+}
+
+const touch = matchMedia("(hover: none)");
+
+/** Installs the document-wide listeners once. */
+export function installPreviews() {
+  document.addEventListener("mouseover", (e) => {
+    const link = /** @type {HTMLElement|null} */ (/** @type {Element} */ (e.target).closest?.("a.quotelink"));
+    if (link && !touch.matches) show(e, link);
+  });
+  document.addEventListener("mouseover", (e) => {
+    const thumb = /** @type {Element} */ (e.target).closest?.("figure.file img.thumb");
+    const link = thumb?.closest("a.expand");
+    if (!thumb || !link || !store.settings.hoverExpand || touch.matches) return;
+    close();
+    const box = document.createElement("div");
+    box.className = "preview image-preview";
+    const img = document.createElement("img");
+    img.src = /** @type {HTMLAnchorElement} */ (link).href;
+    img.alt = "";
+    box.append(img);
+    const rect = thumb.getBoundingClientRect();
+    box.style.left = `${rect.right + scrollX + 8}px`;
+    box.style.top = `${rect.top + scrollY}px`;
+    document.body.append(box);
+    floating = box;
+  });
+  document.addEventListener("mouseout", (e) => {
+    const link = /** @type {Element} */ (e.target).closest?.("a.quotelink, figure.file img.thumb");
+    if (link && !link.contains(/** @type {Node|null} */ (e.relatedTarget))) close();
+  });
+  document.addEventListener(
+    "click",
+    (e) => {
+      const link = /** @type {HTMLElement|null} */ (/** @type {Element} */ (e.target).closest?.("a.quotelink"));
+      if (!link || !touch.matches) return;
+      const t = target(link);
+      if (!t) return;
+      e.preventDefault();
+      e.stopPropagation();
+      const next = link.nextElementSibling;
+      if (next && next.classList.contains("inline-quote")) {
+        next.remove();
+        return;
+      }
+      const box = document.createElement("div");
+      box.className = "inline-quote";
+      link.after(box);
+      fill(box, t.board, t.no);
+    },
+    true,
+  );
+  // Text spoilers reveal on tap as on hover.
+  document.addEventListener("click", (e) => {
+    const s = /** @type {Element} */ (e.target).closest?.(".spoiler");
+    if (s) s.classList.toggle("revealed");
+  });
+}
+
+export { close as closePreview };

@@ -1,0 +1,260 @@
+// The thread page: every post, live updates from the thread's event stream, the reply form
+// (which floats as the quick-reply box), (You) marks, deletion of own posts.
+
+import { html, Component } from "./preact-htm.js";
+import { get, postJson } from "./api.js";
+import { follow } from "./live.js";
+import { store, subscribe } from "./store.js";
+import { filtered, afterPaint } from "./util.js";
+import { Post } from "./post.js";
+import { PostForm } from "./form.js";
+import { BoardHeader, NotFound, Loading } from "./pages.js";
+
+/** @typedef {import("./post.js").PostData} PostData */
+
+export class ThreadPage extends Component {
+  /** @param {{board: string, thread: number, hash: string}} props */
+  constructor(props) {
+    super(props);
+    this.state = {
+      /** @type {any} */ boardInfo: null,
+      /** @type {any} */ thread: null,
+      /** @type {PostData[]} */ posts: [],
+      /** @type {any} */ error: null,
+      quick: false,
+      version: 0,
+      announce: "",
+    };
+    /** @type {Map<number, number>} post number → index in posts */
+    this.index = new Map();
+    this.form = { current: /** @type {any} */ (null) };
+    this.unread = 0;
+    this.title = "";
+    /** @type {(() => void)[]} */
+    this.cleanup = [];
+  }
+
+  componentDidMount() {
+    this.load();
+    this.cleanup.push(
+      subscribe((change) =>
+        change === "watched" ? this.forceUpdate() : this.setState({ version: this.state.version + 1 }),
+      ),
+    );
+    const onVisible = () => {
+      if (!document.hidden) {
+        this.unread = 0;
+        document.title = this.title;
+        this.markRead();
+      }
+    };
+    document.addEventListener("visibilitychange", onVisible);
+    this.cleanup.push(() => document.removeEventListener("visibilitychange", onVisible));
+  }
+
+  componentWillUnmount() {
+    for (const fn of this.cleanup) fn();
+  }
+
+  async load() {
+    const { board, thread } = this.props;
+    try {
+      const [threadAnswer, boardAnswer] = await Promise.all([
+        get(`/api/boards/${board}/threads/${thread}`),
+        get(`/api/boards/${board}`),
+      ]);
+      performance.mark("wani:thread-json");
+      this.setPosts(threadAnswer.thread.posts);
+      const t = threadAnswer.thread;
+      this.title = `/${board}/ – ${t.subject || t.posts[0].body.slice(0, 50) || `No.${thread}`}`;
+      document.title = this.title;
+      this.setState({ thread: t, boardInfo: boardAnswer.board, error: null }, () => {
+        afterPaint(() => performance.mark("wani:thread-painted"));
+        this.afterLoad();
+      });
+      this.markRead();
+      if (!this.stop) {
+        this.stop = follow(board, thread, (e) => this.onEvent(e));
+        this.cleanup.push(() => this.stop && this.stop());
+      }
+    } catch (e) {
+      this.setState({ error: e });
+    }
+  }
+
+  afterLoad() {
+    const hash = this.props.hash;
+    const m = /^#([pq])(\d+)$/.exec(hash);
+    if (!m) return;
+    const el = document.getElementById(`p${m[2]}`);
+    if (el) {
+      el.scrollIntoView({ block: "center" });
+      el.classList.add("highlight");
+    }
+    if (m[1] === "q") this.quote(Number(m[2]));
+  }
+
+  /** @param {PostData[]} posts */
+  setPosts(posts) {
+    this.index = new Map(posts.map((p, i) => [p.no, i]));
+    this.state.posts = posts;
+    this.setState({ posts });
+  }
+
+  /** Merges posts in, each once: a post already present is replaced, a new one appended. @param {PostData[]} incoming @param {boolean} live */
+  merge(incoming, live) {
+    let posts = this.state.posts;
+    let added = 0;
+    for (const post of incoming) {
+      const at = this.index.get(post.no);
+      if (posts === this.state.posts) posts = posts.slice();
+      if (at !== undefined) {
+        posts[at] = { ...post, isNew: posts[at].isNew };
+      } else {
+        this.index.set(post.no, posts.length);
+        posts.push(live ? { ...post, isNew: true } : post);
+        added++;
+        if (post.backlinks === undefined) post.backlinks = [];
+      }
+    }
+    if (posts !== this.state.posts) {
+      this.state.posts = posts;
+      this.setState({ posts });
+    }
+    if (added) {
+      const last = incoming[incoming.length - 1];
+      this.setState({ announce: added === 1 ? `New post No.${last.no}` : `${added} new posts` });
+      if (document.hidden) {
+        this.unread += added;
+        document.title = `(${this.unread}) ${this.title}`;
+      }
+      this.markRead();
+    }
+  }
+
+  markRead() {
+    const { board, thread } = this.props;
+    const posts = this.state.posts;
+    if (!posts.length) return;
+    store.seen(board, thread, posts[posts.length - 1].no, !document.hidden);
+  }
+
+  /** @param {any} e */
+  onEvent(e) {
+    if (e.event === "resync") return this.load();
+    if (e.board !== this.props.board || e.thread !== this.props.thread) return;
+    if (e.event === "post" || e.event === "thread") {
+      const start = performance.now();
+      this.merge([e.post], true);
+      // Measured from the event's arrival to the frame that shows it (see test/bench/web.sh).
+      this.forceUpdate(() => afterPaint(() => performance.measure("wani:live-append", { start })));
+    }
+    if (e.event === "delete") {
+      const at = this.index.get(e.no);
+      if (at !== undefined) {
+        const posts = this.state.posts.slice();
+        posts[at] = { ...posts[at], deleted: true };
+        this.state.posts = posts;
+        this.setState({ posts });
+      }
+      if (e.no === this.props.thread) this.setState({ thread: { ...this.state.thread, deleted: true } });
+    }
+    if (e.event === "update") {
+      const { sticky, locked, archived } = e;
+      this.setState({ thread: { ...this.state.thread, sticky, locked, archived } });
+    }
+  }
+
+  /** @param {number} no */
+  quote = (no) => {
+    if (this.closedReason()) return;
+    this.setState({ quick: true }, () => this.form.current?.insertQuote(no));
+  };
+
+  /** @param {{no: number}} answer */
+  posted = async (answer) => {
+    // The live stream usually brings the post first; if not, fetch what is missing. Either
+    // way `merge` keeps one copy.
+    const last = this.state.posts[this.state.posts.length - 1];
+    try {
+      const r = await get(`/api/boards/${this.props.board}/threads/${this.props.thread}?after=${last ? last.no : 0}`);
+      this.merge(r.thread.posts, false);
+    } catch {
+      // The stream will bring it.
+    }
+    document.getElementById(`p${answer.no}`)?.scrollIntoView({ block: "nearest" });
+  };
+
+  /** @param {PostData} post @param {boolean} fileOnly */
+  remove = async (post, fileOnly) => {
+    const what = fileOnly ? "the files of post" : "post";
+    if (!confirm(`Delete ${what} No.${post.no}?`)) return;
+    try {
+      await postJson(`/api/boards/${post.board}/posts/${post.no}/delete`, {
+        password: store.password(),
+        file_only: fileOnly,
+      });
+      if (post.no === post.thread && !fileOnly) {
+        this.setState({ thread: { ...this.state.thread, deleted: true } });
+      }
+      const at = this.index.get(post.no);
+      if (at !== undefined) {
+        const posts = this.state.posts.slice();
+        posts[at] = fileOnly ? { ...posts[at], files: [], files_deleted: true } : { ...posts[at], deleted: true };
+        this.state.posts = posts;
+        this.setState({ posts });
+      }
+    } catch (e) {
+      alert(/** @type {Error} */ (e).message);
+    }
+  };
+
+  closedReason() {
+    const t = this.state.thread;
+    if (!t) return null;
+    if (t.deleted) return "This thread was deleted.";
+    if (t.archived) return "This thread is archived: it can be read but not replied to.";
+    if (t.locked) return "This thread is locked: no more replies.";
+    return null;
+  }
+
+  /** @param {any} props @param {any} s */
+  render(props, s) {
+    if (s.error) return html`<${NotFound} error=${s.error} board=${props.board} />`;
+    if (!s.thread || !s.boardInfo) return html`<${Loading} />`;
+    const t = s.thread;
+    const watched = store.isWatched(props.board, props.thread);
+    const closed = this.closedReason();
+    return html`<${BoardHeader} board=${s.boardInfo} />
+      <main id="main" class="thread-page">
+        <nav class="thread-nav" aria-label="Thread">
+          <a href=${`/${props.board}/`}>Return</a>
+          <a href=${`/${props.board}/catalog`}>Catalog</a>
+          <button type="button" class="link" aria-pressed=${watched ? "true" : "false"}
+            onClick=${() => watched
+              ? store.unwatch(props.board, props.thread)
+              : store.watch(props.board, props.thread, this.title, s.posts[s.posts.length - 1].no)}>
+            ${watched ? "Unwatch" : "Watch"} thread</button>
+          <span class="counts">${t.replies} replies, ${t.images} images</span>
+          ${t.sticky ? html`<span class="mark">Sticky</span>` : null}
+          ${t.locked ? html`<span class="mark">Locked</span>` : null}
+          ${t.archived ? html`<span class="mark">Archived</span>` : null}
+        </nav>
+        <div class="thread">
+          ${s.posts.map((p, i) => html`<${Post} key=${p.no} post=${p} op=${i === 0} version=${s.version}
+            hidden=${store.hidden.has(`${p.board}/${p.no}`) || filtered(store.filters, p)}
+            onQuote=${this.quote} onDelete=${this.remove} />`)}
+        </div>
+        <div class="sr-only" aria-live="polite">${s.announce}</div>
+        ${closed ? html`<p class="closed-note" role="status">${closed}</p>` : null}
+        ${closed
+          ? null
+          : html`<${PostForm} ref=${this.form} board=${s.boardInfo} thread=${props.thread}
+              floating=${s.quick} onClose=${() => this.setState({ quick: false })} onPosted=${this.posted} />`}
+        ${closed || s.quick
+          ? null
+          : html`<button type="button" class="quick-open" onClick=${() => this.setState({ quick: true }, () => this.form.current?.focus())}>
+              Quick reply</button>`}
+      </main>`;
+  }
+}

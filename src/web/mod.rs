@@ -1,0 +1,324 @@
+//! The web client: its files embedded at compile time, served under content-hashed URLs, and the
+//! entry page that the client's own paths answer with.
+//!
+//! Modules import each other by plain names (`./api.js`); the entry page's import map points
+//! each name at its hashed URL, so a module's URL changes exactly when its bytes do and every
+//! asset can be cached for a year. The import map is the page's only inline script: its hash
+//! is in the Content-Security-Policy, so no `'unsafe-inline'` is needed.
+
+use base64::Engine;
+use bytes::Bytes;
+use hyper::header::{HeaderValue, CACHE_CONTROL, CONTENT_TYPE, ETAG};
+use hyper::{HeaderMap, StatusCode};
+use sha2::{Digest, Sha256};
+
+use crate::error::{ApiError, ApiResult, ErrorKind};
+use crate::http::{response, Response};
+
+/// Every file of the client, by the name modules import it under. The first is the entry
+/// module; modules listed in [`EAGER`] are preloaded by the entry page.
+const FILES: &[(&str, &[u8])] = &[
+    ("main.js", include_bytes!("client/main.js")),
+    ("preact-htm.js", include_bytes!("client/preact-htm.js")),
+    ("api.js", include_bytes!("client/api.js")),
+    ("store.js", include_bytes!("client/store.js")),
+    ("trusted.js", include_bytes!("client/trusted.js")),
+    ("live.js", include_bytes!("client/live.js")),
+    ("util.js", include_bytes!("client/util.js")),
+    ("post.js", include_bytes!("client/post.js")),
+    ("form.js", include_bytes!("client/form.js")),
+    ("preview.js", include_bytes!("client/preview.js")),
+    ("pages.js", include_bytes!("client/pages.js")),
+    ("thread.js", include_bytes!("client/thread.js")),
+    ("watcher.js", include_bytes!("client/watcher.js")),
+    ("settings.js", include_bytes!("client/settings.js")),
+    ("app.css", include_bytes!("client/app.css")),
+    ("favicon.svg", include_bytes!("client/favicon.svg")),
+];
+
+/// What a thread page needs before its first paint; anything else loads on demand.
+const EAGER: &[&str] = &[
+    "main.js",
+    "preact-htm.js",
+    "api.js",
+    "store.js",
+    "trusted.js",
+    "live.js",
+    "util.js",
+    "post.js",
+    "form.js",
+    "preview.js",
+    "pages.js",
+    "thread.js",
+    "watcher.js",
+];
+
+const INDEX: &str = include_str!("client/index.html");
+
+/// The one Trusted Types policy the client creates (in `trusted.js`).
+const POLICY: &str = "wani";
+
+/// A path of the client: the server answers it with the entry page, and the page preloads the
+/// JSON it will ask for first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Page {
+    Home,
+    Board { board: String },
+    Catalog { board: String },
+    Archive { board: String },
+    Thread { board: String, thread: u64 },
+}
+
+impl Page {
+    fn preload(&self) -> Option<String> {
+        Some(match self {
+            Page::Home => return None,
+            Page::Board { board } => format!("/api/boards/{board}/index"),
+            Page::Catalog { board } => format!("/api/boards/{board}/catalog"),
+            Page::Archive { board } => format!("/api/boards/{board}/archive"),
+            Page::Thread { board, thread } => format!("/api/boards/{board}/threads/{thread}"),
+        })
+    }
+}
+
+struct Asset {
+    /// `/app/<stem>.<hash>.<ext>`
+    url: String,
+    body: Bytes,
+    etag: String,
+    mime: &'static str,
+}
+
+/// The client's files with their hashed URLs, and the parts of the entry page that never change.
+pub struct Client {
+    assets: Vec<Asset>,
+    /// The entry page up to the per-path preload.
+    head: String,
+    tail: String,
+    csp: String,
+}
+
+impl Default for Client {
+    fn default() -> Self {
+        Client::new()
+    }
+}
+
+impl Client {
+    pub fn new() -> Client {
+        let assets: Vec<Asset> = FILES
+            .iter()
+            .map(|(name, bytes)| {
+                let digest = hex(&Sha256::digest(bytes));
+                let (stem, ext) = name.rsplit_once('.').expect("client files have extensions");
+                Asset {
+                    url: format!("/app/{stem}.{}.{ext}", &digest[..12]),
+                    body: Bytes::from_static(bytes),
+                    etag: format!("\"{digest}\""),
+                    mime: mime(ext),
+                }
+            })
+            .collect();
+        let url = |name: &str| {
+            let i = FILES.iter().position(|(n, _)| *n == name).expect("listed");
+            assets[i].url.as_str()
+        };
+        let imports: Vec<String> = FILES
+            .iter()
+            .filter(|(name, _)| name.ends_with(".js"))
+            .map(|(name, _)| format!("\"/app/{name}\":\"{}\"", url(name)))
+            .collect();
+        let import_map = format!("{{\"imports\":{{{}}}}}", imports.join(","));
+        let map_hash =
+            base64::engine::general_purpose::STANDARD.encode(Sha256::digest(&import_map));
+        let mut preloads = String::new();
+        for name in EAGER {
+            preloads.push_str(&format!(
+                "<link rel=\"modulepreload\" href=\"{}\">\n",
+                url(name)
+            ));
+        }
+        // The stylesheet and entry script first: the import map names them too.
+        let page = INDEX
+            .replace("/app/app.css", url("app.css"))
+            .replace("/app/main.js", url("main.js"))
+            .replace("/app/favicon.svg", url("favicon.svg"))
+            .replace("<!--importmap-->", &import_map)
+            .replace("<!--modules-->", &preloads);
+        let (head, tail) = page
+            .split_once("<!--preload-->")
+            .expect("index.html has a preload marker");
+        let csp = format!(
+            "default-src 'self'; script-src 'self' 'sha256-{map_hash}'; style-src 'self'; \
+             img-src 'self' blob:; media-src 'self' blob:; connect-src 'self'; \
+             object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'; \
+             require-trusted-types-for 'script'; trusted-types {POLICY}"
+        );
+        Client {
+            assets,
+            head: head.to_owned(),
+            tail: tail.to_owned(),
+            csp,
+        }
+    }
+
+    /// `GET /app/{name}`: a client file by its hashed name.
+    pub fn asset(&self, request_headers: &HeaderMap, name: &str) -> ApiResult<Response> {
+        let path = format!("/app/{name}");
+        let Some(asset) = self.assets.iter().find(|a| a.url == path) else {
+            return Err(ApiError::new(
+                ErrorKind::RouteNotFound,
+                format!("There is no route {path}."),
+            ));
+        };
+        Ok(self.answer(
+            request_headers,
+            &asset.etag,
+            asset.body.clone(),
+            asset.mime,
+            "public, max-age=31536000, immutable",
+        ))
+    }
+
+    /// `GET /`, `/{board}/`, `/{board}/catalog`, `/{board}/archive`, `/{board}/thread/{no}`:
+    /// the entry page. Whether the board or thread exists is the client's to show, so these
+    /// paths are 200 even when it does not.
+    pub fn page(&self, request_headers: &HeaderMap, page: &Page) -> Response {
+        let mut html = String::with_capacity(self.head.len() + self.tail.len() + 128);
+        html.push_str(&self.head);
+        if let Some(json) = page.preload() {
+            // Slugs are [a-z0-9] and threads are numbers, so the URL needs no escaping.
+            html.push_str(&format!(
+                "<link rel=\"preload\" as=\"fetch\" crossorigin href=\"{json}\">"
+            ));
+        }
+        html.push_str(&self.tail);
+        let etag = format!("\"{}\"", hex(&Sha256::digest(html.as_bytes())));
+        self.answer(
+            request_headers,
+            &etag,
+            Bytes::from(html),
+            "text/html; charset=utf-8",
+            "no-cache",
+        )
+    }
+
+    fn answer(
+        &self,
+        request_headers: &HeaderMap,
+        etag: &str,
+        body: Bytes,
+        mime: &'static str,
+        cache: &'static str,
+    ) -> Response {
+        let fresh = response::etag_matches(request_headers, etag);
+        let mut r = Response::new(response::body(if fresh { Bytes::new() } else { body }));
+        if fresh {
+            *r.status_mut() = StatusCode::NOT_MODIFIED;
+        }
+        let h = r.headers_mut();
+        if !fresh {
+            h.insert(CONTENT_TYPE, HeaderValue::from_static(mime));
+        }
+        h.insert(ETAG, HeaderValue::from_str(etag).expect("hex in quotes"));
+        h.insert(CACHE_CONTROL, HeaderValue::from_static(cache));
+        h.insert(
+            "content-security-policy",
+            HeaderValue::from_str(&self.csp).expect("the policy is ASCII"),
+        );
+        h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
+        h.insert(
+            "x-content-type-options",
+            HeaderValue::from_static("nosniff"),
+        );
+        r
+    }
+}
+
+fn mime(ext: &str) -> &'static str {
+    match ext {
+        "js" => "text/javascript; charset=utf-8",
+        "css" => "text/css; charset=utf-8",
+        "svg" => "image/svg+xml",
+        _ => "application/octet-stream",
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn text(r: Response) -> String {
+        use http_body_util::BodyExt;
+        let body = r.into_body().collect().await.unwrap().to_bytes();
+        String::from_utf8(body.to_vec()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn every_import_resolves_through_the_map() {
+        let client = Client::new();
+        let page = text(client.page(&HeaderMap::new(), &Page::Home)).await;
+        for (name, bytes) in FILES.iter().filter(|(n, _)| n.ends_with(".js")) {
+            let source = std::str::from_utf8(bytes).unwrap();
+            for spec in source
+                .split("from \"./")
+                .skip(1)
+                .chain(source.split("import(\"./").skip(1))
+            {
+                let target = spec.split('"').next().unwrap();
+                assert!(
+                    page.contains(&format!("\"/app/{target}\":")),
+                    "{name} imports {target}, which the import map lacks"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn hashed_urls_serve_and_others_do_not() {
+        let client = Client::new();
+        for asset in &client.assets {
+            let name = asset.url.strip_prefix("/app/").unwrap();
+            let r = client.asset(&HeaderMap::new(), name).unwrap();
+            assert_eq!(r.status(), StatusCode::OK);
+            assert_eq!(
+                r.headers()[CACHE_CONTROL],
+                "public, max-age=31536000, immutable"
+            );
+        }
+        for name in ["main.js", "app.css", "main.000000000000.js", "../mod.rs"] {
+            assert!(client.asset(&HeaderMap::new(), name).is_err(), "{name}");
+        }
+    }
+
+    #[tokio::test]
+    async fn pages_preload_their_json() {
+        let client = Client::new();
+        let cases = [
+            (Page::Home, None),
+            (
+                Page::Board { board: "b".into() },
+                Some("/api/boards/b/index"),
+            ),
+            (
+                Page::Thread {
+                    board: "b".into(),
+                    thread: 7,
+                },
+                Some("/api/boards/b/threads/7"),
+            ),
+        ];
+        for (page, json) in cases {
+            let html = text(client.page(&HeaderMap::new(), &page)).await;
+            assert_eq!(html.contains("rel=\"preload\""), json.is_some(), "{page:?}");
+            if let Some(json) = json {
+                assert!(html.contains(&format!("href=\"{json}\"")), "{page:?}");
+            }
+            assert!(html.contains("rel=\"modulepreload\""));
+        }
+    }
+}

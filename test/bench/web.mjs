@@ -1,0 +1,164 @@
+// Web client benchmark (run by test/bench/web.sh): bytes before first paint, everything the
+// app can load (gzip), and timings in headless Chromium on loopback with a cold cache.
+//
+// Timings come from the app's User Timing entries: `wani:thread-json` (the thread's JSON has
+// arrived), `wani:thread-painted` / `wani:catalog-painted` (a frame after the posts or cards
+// are in the DOM), and `wani:live-append` (from an SSE event's arrival to the frame showing it).
+
+import { gzipSync, deflateSync } from "node:zlib";
+import { startServer, launch, openPage } from "../browser/harness.mjs";
+
+const RUNS = Number(process.env.RUNS || 7);
+const CONFIG = `
+[[boards]]
+slug = "bench"
+title = "Bench"
+bump_limit = 2000
+thread_limit = 150
+`;
+
+/** A small solid-colour PNG, different for each `i`, so each thread has its own thumbnail. */
+function png(i) {
+  const w = 64, h = 48;
+  const crcTable = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const crc = (buf) => {
+    let c = 0xffffffff;
+    for (const b of buf) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8);
+    return (c ^ 0xffffffff) >>> 0;
+  };
+  const chunk = (type, data) => {
+    const out = Buffer.alloc(12 + data.length);
+    out.writeUInt32BE(data.length, 0);
+    out.write(type, 4, "ascii");
+    data.copy(out, 8);
+    out.writeUInt32BE(crc(out.subarray(4, 8 + data.length)), 8 + data.length);
+    return out;
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(w, 0);
+  ihdr.writeUInt32BE(h, 4);
+  ihdr[8] = 8;
+  ihdr[9] = 2;
+  const row = Buffer.alloc(1 + w * 3);
+  for (let x = 0; x < w; x++) row.set([(i * 37) & 255, (i * 91) & 255, (x * 4) & 255], 1 + x * 3);
+  const raw = Buffer.concat(Array.from({ length: h }, () => row));
+  return Buffer.concat([
+    Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]),
+    chunk("IHDR", ihdr),
+    chunk("IDAT", deflateSync(raw)),
+    chunk("IEND", Buffer.alloc(0)),
+  ]);
+}
+
+const LOREM =
+  "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut labore et dolore magna aliqua.";
+
+async function post(base, path, fields, file) {
+  const form = new FormData();
+  for (const [k, v] of Object.entries(fields)) form.append(k, v);
+  if (file) form.append("file", new Blob([file], { type: "image/png" }), "p.png");
+  const r = await fetch(base + path, { method: "POST", body: form, headers: { "X-Forwarded-For": "10.9.8.7" } });
+  if (r.status !== 201) throw new Error(`${path}: ${r.status} ${await r.text()}`);
+  return r.json();
+}
+
+async function thread(base, replies) {
+  const t = await post(base, "/api/boards/bench/threads", { subject: `${replies} replies`, body: LOREM }, png(replies));
+  for (let i = 1; i <= replies; i++) {
+    const quote = i > 1 ? `>>${t.no + i - 1}\n` : "";
+    await post(base, `/api/boards/bench/threads/${t.no}/posts`, { body: `${quote}Reply ${i}. ${LOREM}` }, i % 10 === 0 ? png(10000 + i) : undefined);
+  }
+  return t.no;
+}
+
+const median = (xs) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function timeThread(browser, base, no) {
+  const nav = [], json = [];
+  for (let i = 0; i < RUNS; i++) {
+    const { page, context } = await openPage(browser);
+    await page.goto(`${base}/bench/thread/${no}`);
+    await page.waitForFunction(() => performance.getEntriesByName("wani:thread-painted").length > 0, null, { timeout: 30000 });
+    const [painted, arrived] = await page.evaluate(() => [
+      performance.getEntriesByName("wani:thread-painted")[0].startTime,
+      performance.getEntriesByName("wani:thread-json")[0].startTime,
+    ]);
+    nav.push(painted);
+    json.push(painted - arrived);
+    await context.close();
+  }
+  return { nav: median(nav), json: median(json) };
+}
+
+async function main() {
+  const server = await startServer(CONFIG);
+  const base = server.base;
+  const browser = await launch();
+  try {
+    // Sizes.
+    const entry = await (await fetch(`${base}/bench/thread/1`)).text();
+    const eager = [...entry.matchAll(/(?:href|src)="(\/app\/[^"]+)"/g)].map((m) => m[1]);
+    const all = [...new Set([...entry.matchAll(/"(\/app\/[^"]+\.(?:js|css))"/g)].map((m) => m[1]))]
+      .filter((u) => /\.[0-9a-f]{12}\./.test(u));
+    let firstPaint = Buffer.byteLength(entry);
+    for (const url of new Set(eager)) firstPaint += (await (await fetch(base + url)).arrayBuffer()).byteLength;
+    let gzipped = gzipSync(entry, { level: 9 }).length;
+    let raw = Buffer.byteLength(entry);
+    for (const url of all) {
+      const bytes = Buffer.from(await (await fetch(base + url)).arrayBuffer());
+      raw += bytes.length;
+      gzipped += gzipSync(bytes, { level: 9 }).length;
+    }
+    console.log(`thread page before first paint: ${(firstPaint / 1024).toFixed(1)} KB uncompressed (entry page, ${new Set(eager).size} modules and the stylesheet)`);
+    console.log(`everything the app can load: ${(raw / 1024).toFixed(1)} KB, ${(gzipped / 1024).toFixed(1)} KB gzip -9 (${all.length} files and the entry page)`);
+
+    // Threads of 300 and 1000 replies, and a catalog of 150 threads with thumbnails.
+    const t0 = Date.now();
+    const t300 = await thread(base, 300);
+    const t1000 = await thread(base, 1000);
+    for (let i = 0; i < 148; i++) await post(base, "/api/boards/bench/threads", { subject: `Thread ${i}`, body: LOREM }, png(i + 20000));
+    console.log(`seeded 1452 posts in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+
+    const a = await timeThread(browser, base, t300);
+    console.log(`300-reply thread: navigation start → last post painted ${a.nav.toFixed(0)} ms; JSON arrived → painted ${a.json.toFixed(0)} ms (median of ${RUNS}, cold cache)`);
+    const b = await timeThread(browser, base, t1000);
+    console.log(`1000-reply thread: navigation start → last post painted ${b.nav.toFixed(0)} ms; JSON arrived → painted ${b.json.toFixed(0)} ms (${(b.nav / a.nav).toFixed(2)}× the 300-reply figure)`);
+
+    // Live append with 1000 posts on the page.
+    const { page, context } = await openPage(browser);
+    await page.goto(`${base}/bench/thread/${t1000}`);
+    await page.waitForFunction(() => performance.getEntriesByName("wani:thread-painted").length > 0);
+    // The stream is open once the server answers it; give it that long by waiting for a first event.
+    const appends = [];
+    for (let i = 0; i < RUNS; i++) {
+      await post(base, `/api/boards/bench/threads/${t1000}/posts`, { body: `live ${i}` });
+      await page.waitForFunction((n) => performance.getEntriesByName("wani:live-append").length >= n, i + 1);
+    }
+    const live = await page.evaluate(() => performance.getEntriesByName("wani:live-append").map((e) => e.duration));
+    appends.push(...live);
+    console.log(`live post appended and painted, 1000 posts on the page: median ${median(appends).toFixed(1)} ms, max ${Math.max(...appends).toFixed(1)} ms (${appends.length} posts)`);
+    await context.close();
+
+    const cat = [];
+    for (let i = 0; i < RUNS; i++) {
+      const { page, context } = await openPage(browser);
+      await page.goto(`${base}/bench/catalog`);
+      await page.waitForFunction(() => performance.getEntriesByName("wani:catalog-painted").length > 0);
+      cat.push(await page.evaluate(() => performance.getEntriesByName("wani:catalog-painted")[0].startTime));
+      await context.close();
+    }
+    console.log(`catalog of 150 threads with thumbnails: navigation start → painted ${median(cat).toFixed(0)} ms (median of ${RUNS}, cold cache, thumbnails lazy)`);
+  } finally {
+    await browser.close();
+    await server.stop();
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

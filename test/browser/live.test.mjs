@@ -1,0 +1,125 @@
+// Live: a reply made elsewhere appears once without reload and is counted in the title while
+// the tab is hidden; the watcher's unread count rises; filters and hiding; the theme persists.
+
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { startServer, launch, openPage, api } from "./harness.mjs";
+
+let server, browser, base;
+
+before(async () => {
+  server = await startServer();
+  base = server.base;
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+/** The tab goes to the background, as when a person switches tabs. */
+async function hide(page) {
+  await page.evaluate(() => {
+    Object.defineProperty(document, "hidden", { value: true, configurable: true });
+    document.dispatchEvent(new Event("visibilitychange"));
+  });
+}
+
+async function show(page) {
+  await page.evaluate(() => {
+    Object.defineProperty(document, "hidden", { value: false, configurable: true });
+    document.dispatchEvent(new Event("visibilitychange"));
+  });
+}
+
+test("a reply from a second browser appears live, once, counted in the title while hidden", async () => {
+  const t = await api(base, "/api/boards/b/threads", { subject: "Live", body: "follow me" });
+  const first = await openPage(browser);
+  const second = await openPage(browser);
+  await first.page.goto(`${base}/b/thread/${t.no}`);
+  await first.page.locator(`article#p${t.no}`).waitFor();
+  await first.page.waitForFunction(() => document.title.includes("Live"));
+  await hide(first.page);
+  await second.page.goto(`${base}/b/thread/${t.no}`);
+  await second.page.getByLabel("Comment").fill("hello from elsewhere");
+  await second.page.getByRole("button", { name: "Post reply" }).click();
+  await second.page.locator("article.reply", { hasText: "hello from elsewhere" }).waitFor();
+  await first.page.locator("article.reply", { hasText: "hello from elsewhere" }).waitFor();
+  await first.page.waitForFunction(() => document.title.startsWith("(1) "));
+  assert.equal(await first.page.locator("article.reply", { hasText: "hello from elsewhere" }).count(), 1);
+  await first.page.locator(".sr-only[aria-live]", { hasText: "New post" }).waitFor({ state: "attached" });
+  await show(first.page);
+  await first.page.waitForFunction(() => !document.title.startsWith("("));
+  // A deletion elsewhere marks the post deleted.
+  const r = await api(base, `/api/boards/b/threads/${t.no}/posts`, { body: "short-lived", password: "pw" });
+  await first.page.locator(`article#p${r.no}`).waitFor();
+  await api(base, `/api/boards/b/posts/${r.no}/delete`, { password: "pw" });
+  await first.page.locator(`article#p${r.no}`).getByText("(deleted)").waitFor();
+  await first.context.close();
+  await second.context.close();
+});
+
+test("the board index and catalog take new threads live", async () => {
+  const { page, context } = await openPage(browser);
+  await page.goto(`${base}/b/catalog`);
+  await page.locator("main#main:not(.loading)").waitFor();
+  await api(base, "/api/boards/b/threads", { subject: "Brand new", body: "fresh thread" });
+  await page.locator(".card", { hasText: "Brand new" }).waitFor();
+  await page.goto(`${base}/b/`);
+  await page.locator("main#main:not(.loading)").waitFor();
+  await api(base, "/api/boards/b/threads", { subject: "Newer still", body: "another" });
+  await page.locator(".index-thread", { hasText: "Newer still" }).waitFor();
+  await context.close();
+});
+
+test("watched threads count unread replies live and survive reloads", async () => {
+  const t = await api(base, "/api/boards/b/threads", { subject: "Watch me", body: "watched" });
+  const { page, context } = await openPage(browser);
+  await page.goto(`${base}/b/catalog`);
+  await page.getByRole("button", { name: `Watch thread ${t.no}` }).click();
+  await page.reload();
+  await page.getByRole("button", { name: /^Watched/ }).click();
+  const panel = page.getByRole("region", { name: "Watched threads" });
+  await panel.getByText("Watch me").waitFor();
+  await panel.getByLabel("0 unread").waitFor();
+  await api(base, `/api/boards/b/threads/${t.no}/posts`, { body: "one" });
+  await api(base, `/api/boards/b/threads/${t.no}/posts`, { body: "two" });
+  await panel.getByLabel("2 unread").waitFor();
+  await page.getByRole("button", { name: "Watched (2)" }).waitFor();
+  await panel.getByRole("link", { name: /Watch me/ }).click();
+  await page.locator("article.reply", { hasText: "two" }).waitFor();
+  await page.getByRole("button", { name: "Watched", exact: true }).waitFor();
+  await context.close();
+});
+
+test("filters and hiding hide matching posts; the theme persists across reloads", async () => {
+  const t = await api(base, "/api/boards/c/threads", { body: "filter test" });
+  await api(base, `/api/boards/c/threads/${t.no}/posts`, { body: "buy cheap pills", name: "spammer" });
+  await api(base, `/api/boards/c/threads/${t.no}/posts`, { body: "a good post", name: "Bob#trip" });
+  const { page, context } = await openPage(browser);
+  await page.goto(`${base}/c/thread/${t.no}`);
+  await page.getByText("buy cheap pills").waitFor();
+  await page.getByRole("button", { name: "Settings" }).click();
+  await page.getByLabel(/Filters, one per line/).fill("text:cheap\\s+pills");
+  await page.getByText("buy cheap pills").waitFor({ state: "detached" });
+  await page.getByText("a good post").waitFor();
+  await page.getByLabel("Theme").selectOption("dark");
+  await page.getByRole("button", { name: "Close" }).click();
+  // Hide a post by hand.
+  const good = page.locator("article.reply", { hasText: "a good post" });
+  const no = await good.getAttribute("data-no");
+  await good.getByLabel(`Menu of post ${no}`).click();
+  await good.getByRole("button", { name: "Hide post" }).click();
+  await page.getByText("a good post").waitFor({ state: "detached" });
+  await page.reload();
+  await page.locator(`article#p${t.no}`).waitFor();
+  assert.equal(await page.getByText("buy cheap pills").count(), 0);
+  assert.equal(await page.getByText("a good post").count(), 0);
+  assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), "dark");
+  const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  assert.equal(bg, "rgb(22, 24, 28)");
+  await page.locator(`article#p${no}`).getByRole("button", { name: "Show" }).click();
+  await page.getByText("a good post").waitFor();
+  await context.close();
+});
