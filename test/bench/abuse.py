@@ -69,7 +69,7 @@ def multipart(parts, boundary="wani-abuse-boundary"):
         if filename is not None:
             disposition += f'; filename="{filename}"'
         out += f"Content-Disposition: {disposition}\r\n".encode()
-        if filename is not None:
+        if filename:
             out += b"Content-Type: application/octet-stream\r\n"
         out += b"\r\n" + data + b"\r\n"
     out += f"--{boundary}--\r\n".encode()
@@ -557,11 +557,10 @@ def attack_small():
             ids.add(fetch_post(json.loads(answer)["no"], "w").get("id"))
     check("poster ids differ within one IPv6 /64", len(ids) == 2)
     # Many empty file parts: the cost of one request that holds nothing.
-    parts, _ = multipart([("file", "", b"")] * ARGS.empty_parts)
-    data = parts
+    # A short boundary keeps 290 000 of them under the default max_post_bytes.
+    data, ctype = multipart([("file", "", b"")] * ARGS.empty_parts, boundary="b")
     cpu0 = cpu_seconds()
-    status, _, secs = request("POST", "/api/boards/b/threads", data,
-                              {"Content-Type": "multipart/form-data; boundary=wani-abuse-boundary"}, timeout=60)
+    status, _, secs = request("POST", "/api/boards/b/threads", data, {"Content-Type": ctype}, timeout=60)
     cpu = cpu_seconds() - cpu0
     return (f"{len(weak)} of {len(checked)} present ({', '.join(weak) or 'none'}); {ARGS.empty_parts} empty file parts "
             f"({len(data) / 1e6:.1f} MB): {status} after {cpu:.1f} s of CPU")
