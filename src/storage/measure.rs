@@ -32,10 +32,10 @@ fn draft(body: String) -> PostDraft {
 /// A body of 100 to 400 characters; every third quotes the post before it and every tenth the OP.
 fn body(i: u64, thread: u64) -> String {
     let mut body = String::new();
-    if i % 3 == 0 && i > thread {
+    if i.is_multiple_of(3) && i > thread {
         body.push_str(&format!(">>{}\n", i - 1));
     }
-    if i % 10 == 0 {
+    if i.is_multiple_of(10) {
         body.push_str(&format!(">>{thread}\n"));
     }
     let words = 20 + (i * 7919) % 60;
