@@ -38,6 +38,15 @@ pub enum Event {
         thread: u64,
         post: serde_json::Value,
     },
+    /// Posts `nos` of `thread` on `board` were quoted by the new post `from`: each gains it as
+    /// a backlink. Sent instead of the quoted posts themselves, so a quote costs a few bytes
+    /// whatever the quoted post holds; one event per quoted thread.
+    Backlinks {
+        board: String,
+        thread: u64,
+        nos: Vec<u64>,
+        from: QuotedFrom,
+    },
     /// A post is deleted; `no == thread` means the whole thread is.
     Delete { board: String, thread: u64, no: u64 },
     /// A thread's state changed.
@@ -50,11 +59,20 @@ pub enum Event {
     },
 }
 
+/// The post that quoted, in a [`Event::Backlinks`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuotedFrom {
+    pub board: String,
+    pub thread: u64,
+    pub no: u64,
+}
+
 impl Event {
     pub fn name(&self) -> &'static str {
         match self {
             Event::Thread { .. } => "thread",
             Event::Post { .. } => "post",
+            Event::Backlinks { .. } => "backlinks",
             Event::Delete { .. } => "delete",
             Event::Update { .. } => "update",
         }
@@ -64,6 +82,7 @@ impl Event {
         match self {
             Event::Thread { board, .. }
             | Event::Post { board, .. }
+            | Event::Backlinks { board, .. }
             | Event::Delete { board, .. }
             | Event::Update { board, .. } => board,
         }
@@ -73,6 +92,7 @@ impl Event {
         match self {
             Event::Thread { thread, .. }
             | Event::Post { thread, .. }
+            | Event::Backlinks { thread, .. }
             | Event::Delete { thread, .. }
             | Event::Update { thread, .. } => *thread,
         }

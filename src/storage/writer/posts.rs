@@ -6,7 +6,7 @@ use redb::{ReadableTable, WriteTransaction};
 use super::{load_board, outbox, stored, Applied, Change, Written};
 use crate::error::{ApiError, ErrorKind};
 use crate::identity::poster_id;
-use crate::live::Event;
+use crate::live::{Event, QuotedFrom};
 use crate::markup::{self, Resolve};
 use crate::model::{Board, OutboxOp, Post, PostDraft, StoredFile, ThreadMeta};
 use crate::storage::{
@@ -186,20 +186,46 @@ fn write_post(
         }
     }
 
-    // One row each way per quote, and the quoted post sent again with its new backlink: the
-    // cost is the post's own quotes (at most `max_quotes`), whatever the quoted posts hold.
+    // One row each way per quote, and one small `backlinks` event per quoted thread: the cost
+    // is the post's own quotes (at most `max_quotes`), whatever the quoted posts hold. The
+    // quoted posts are not rewritten or re-sent; readers assemble backlinks from the table.
+    let resolver = TxnResolver { txn };
+    let mut quoted_threads: Vec<(String, u64, Vec<u64>)> = Vec::new();
     for (quoted_board, quoted) in rendered.quotes {
         if quoted_board == slug && quoted >= no {
             continue;
         }
-        let Some(target) = load_live_post(txn, &quoted_board, quoted)? else {
+        let Some(quoted_thread) = resolver.post_thread(&quoted_board, quoted) else {
             continue;
         };
         txn.open_table(QUOTES)?
             .insert((slug, no, quoted_board.as_str(), quoted), ())?;
         txn.open_table(BACKLINKS)?
             .insert((quoted_board.as_str(), quoted, slug, no), ())?;
-        super::post_changed(txn, &target, changes)?;
+        match quoted_threads
+            .iter_mut()
+            .find(|(b, t, _)| *b == quoted_board && *t == quoted_thread)
+        {
+            Some((_, _, nos)) => nos.push(quoted),
+            None => quoted_threads.push((quoted_board, quoted_thread, vec![quoted])),
+        }
+    }
+    for (board, quoted_thread, nos) in quoted_threads {
+        changes.push(Change::PostEdited {
+            board: board.clone(),
+            thread: quoted_thread,
+        });
+        let event = Event::Backlinks {
+            board,
+            thread: quoted_thread,
+            nos,
+            from: QuotedFrom {
+                board: slug.to_owned(),
+                thread,
+                no,
+            },
+        };
+        super::emit(txn, event, changes)?;
     }
     Ok(())
 }

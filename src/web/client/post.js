@@ -11,7 +11,7 @@ import { size, relative, exact, threadPath } from "./util.js";
  *   width: number, height: number, thumb_width: number, thumb_height: number, spoiler: boolean}} File
  * @typedef {{no: number, thread: number, board: string, created_at: number, name: string,
  *   subject: string|null, body: string, html: string, sage: boolean, files: File[],
- *   trip: string|null, id: string|null, backlinks: any[], files_deleted: boolean,
+ *   trip: string|null, id: string|null, backlinks: any[], cross_backlinks?: any[], files_deleted: boolean,
  *   deleted?: boolean, isNew?: boolean}} PostData
  */
 
@@ -117,13 +117,14 @@ function PostView({ post, onQuote, onDelete, hidden, op, link }) {
       : null}
     ${post.files_deleted ? html`<p class="files-deleted">(file deleted)</p>` : null}
     <div class="body" dangerouslySetInnerHTML=${postHtml(post)}></div>
-    ${post.backlinks && post.backlinks.length ? html`<${Backlinks} post=${post} />` : null}
+    ${post.backlinks?.length || post.cross_backlinks?.length ? html`<${Backlinks} post=${post} />` : null}
   </article>`;
 }
 
 /** @param {{post: PostData}} props */
 function Backlinks({ post }) {
-  return html`<p class="backlinks">Replies: ${post.backlinks.map((b) => {
+  const all = [...(post.backlinks || []), ...(post.cross_backlinks || [])];
+  return html`<p class="backlinks">Replies: ${all.map((b) => {
     const board = typeof b === "object" ? b.board : post.board;
     const no = typeof b === "object" ? b.no : b;
     const thread = typeof b === "object" && b.thread ? b.thread : post.thread;

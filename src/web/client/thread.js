@@ -149,6 +149,20 @@ export class ThreadPage extends Component {
       // Measured from the event's arrival to the frame that shows it (see test/bench/web.sh).
       this.forceUpdate(() => afterPaint(() => performance.measure("wani:live-append", { start })));
     }
+    if (e.event === "backlinks") {
+      // The quoting post, as the server lists it: a number from this board, else board and no.
+      const { from } = e;
+      const link = from.board === e.board && from.thread === e.thread ? from.no : from;
+      const posts = this.state.posts.slice();
+      for (const no of e.nos) {
+        const at = this.index.get(no);
+        if (at === undefined) continue;
+        const key = from.board === e.board ? "backlinks" : "cross_backlinks";
+        posts[at] = { ...posts[at], [key]: [...(posts[at][key] || []), link] };
+      }
+      this.state.posts = posts;
+      this.setState({ posts });
+    }
     if (e.event === "delete") {
       const at = this.index.get(e.no);
       if (at !== undefined) {

@@ -175,7 +175,7 @@ async fn new_threads_and_replies_arrive_once_committed() {
 }
 
 #[tokio::test]
-async fn a_quoted_post_is_sent_again_with_its_backlink() {
+async fn a_quote_sends_a_backlinks_event_not_the_quoted_post() {
     let s = Server::with_config(&config()).await;
     let t = s.thread("a", "op").await;
     let p = s.reply("a", t, json!({ "body": "a claim" })).await;
@@ -187,26 +187,26 @@ async fn a_quoted_post_is_sent_again_with_its_backlink() {
     let events = live.take(2).await;
     assert_eq!(events[0].key(), ("post".into(), q));
     assert_served(&s, &events[0]).await;
-    let quoted = assert_post(&events[1], "post", "a", t, p);
-    assert_eq!(quoted["backlinks"], json!([q]));
-    assert_served(&s, &events[1]).await;
+    assert_eq!(events[1].name, "backlinks");
+    assert_eq!(
+        events[1].data,
+        json!({ "event": "backlinks", "board": "a", "thread": t, "nos": [p],
+                "from": { "board": "a", "thread": t, "no": q } })
+    );
+    // What the event says is what a reader now gets.
+    assert_eq!(post(&s, "a", p).await["backlinks"], json!([q]));
 
-    // Two quotes, one of them twice: each quoted post once, the OP as a `post` too.
+    // Two quotes, one of them twice: one event for the thread, each quoted post once.
     let q2 = s
         .reply("a", t, json!({ "body": format!(">>{t} >>{p} >>{p}") }))
         .await;
-    let events = live.take(3).await;
+    let events = live.take(2).await;
     assert_eq!(events[0].key(), ("post".into(), q2));
-    let mut changed: Vec<(String, u64)> = events[1..].iter().map(Event::key).collect();
-    changed.sort();
-    assert_eq!(changed, [("post".into(), t), ("post".into(), p)]);
-    for e in &events {
-        assert_served(&s, e).await;
-    }
-    let op = events.iter().find(|e| e.no() == t).unwrap();
-    assert_eq!(op.post()["backlinks"], json!([q2]));
-    let claim = events.iter().find(|e| e.no() == p).unwrap();
-    assert_eq!(claim.post()["backlinks"], json!([q, q2]));
+    assert_eq!(events[1].name, "backlinks");
+    assert_eq!(events[1].data["nos"], json!([t, p]));
+    assert_eq!(events[1].data["from"]["no"], q2);
+    assert_eq!(post(&s, "a", t).await["backlinks"], json!([q2]));
+    assert_eq!(post(&s, "a", p).await["backlinks"], json!([q, q2]));
 
     // Nothing else was sent: the next event is the next post.
     let last = s.reply("a", t, json!({ "body": "no quote" })).await;
@@ -405,20 +405,16 @@ async fn a_thread_stream_carries_only_its_thread_and_ids_are_shared() {
     let last = s.reply("a", t1, json!({ "body": "the end" })).await;
 
     let seen: Vec<Event> = thread.take(3).await;
-    let keys: Vec<(String, u64)> = seen.iter().map(Event::key).collect();
+    let names: Vec<&str> = seen.iter().map(|e| e.name.as_str()).collect();
+    assert_eq!(names, ["post", "backlinks", "post"]);
+    assert_eq!(seen[0].no(), r1);
     assert_eq!(
-        keys,
-        [
-            ("post".into(), r1),
-            ("post".into(), r1),
-            ("post".into(), last)
-        ]
+        seen[1].data,
+        json!({ "event": "backlinks", "board": "a", "thread": t1, "nos": [r1],
+                "from": { "board": "a", "thread": t2, "no": quote } }),
+        "the backlink from another thread reaches the quoted thread's stream"
     );
-    assert_eq!(
-        seen[1].post()["backlinks"],
-        json!([quote]),
-        "the backlink from another thread"
-    );
+    assert_eq!(seen[2].no(), last);
     for e in &seen {
         assert_eq!(e.data["thread"], t1);
     }
@@ -430,7 +426,7 @@ async fn a_thread_stream_carries_only_its_thread_and_ids_are_shared() {
         ("thread", t3),
         ("post", r2),
         ("post", quote),
-        ("post", r1),
+        ("backlinks", quote),
         ("post", last),
     ]
     .map(|(n, no)| (n.to_owned(), no));

@@ -38,10 +38,12 @@ struct Event {
 }
 
 impl Event {
-    /// The post number it is about: the post's `no`, or a delete's `no`.
+    /// The post number it is about: the post's `no`, a delete's `no`, or for `backlinks` the
+    /// quoting post's.
     fn no(&self) -> u64 {
         match self.name.as_str() {
             "delete" => self.data["no"].as_u64(),
+            "backlinks" => self.data["from"]["no"].as_u64(),
             _ => self.data["post"]["no"].as_u64(),
         }
         .unwrap_or_else(|| panic!("no post number in {}", self.data))
