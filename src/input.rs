@@ -330,7 +330,8 @@ mod tests {
     #[test]
     fn duplicate_keys_are_refused_at_any_depth() {
         // (document, Ok(shape) or Err(kind, field))
-        let cases: [(&str, Result<&str, (ErrorKind, &str)>); 8] = [
+        type Expected<'a> = Result<&'a str, (ErrorKind, &'a str)>;
+        let cases: [(&str, Expected); 8] = [
             (
                 r#"{"a":1,"b":[1,2.5,"x",null,true]}"#,
                 Ok(r#"{"a":1,"b":[1,2.5,"x",null,true]}"#),

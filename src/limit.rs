@@ -116,7 +116,13 @@ pub struct DeleteLimits {
 /// it reaches the writer, so a burst of parallel guesses is bounded too; an attempt whose answer
 /// is not `wrong_password` gives its tokens back, so the limits count wrong guesses only.
 pub struct DeleteGuard {
-    buckets: Mutex<(Buckets<IpAddr>, Buckets<(String, u64)>)>,
+    buckets: Mutex<GuardBuckets>,
+}
+
+/// The guard's two bucket maps, under one lock so an attempt takes from both or neither.
+struct GuardBuckets {
+    by_client: Buckets<IpAddr>,
+    by_post: Buckets<(String, u64)>,
 }
 
 /// Tokens taken for one attempt; hand it back with [`DeleteGuard::give_back`] unless the
@@ -129,10 +135,10 @@ pub struct Attempt {
 impl DeleteGuard {
     pub fn new(limits: DeleteLimits) -> DeleteGuard {
         DeleteGuard {
-            buckets: Mutex::new((
-                Buckets::new(limits.per_address, limits.window, MAX_TRACKED_KEYS),
-                Buckets::new(limits.per_post, limits.window, MAX_TRACKED_KEYS),
-            )),
+            buckets: Mutex::new(GuardBuckets {
+                by_client: Buckets::new(limits.per_address, limits.window, MAX_TRACKED_KEYS),
+                by_post: Buckets::new(limits.per_post, limits.window, MAX_TRACKED_KEYS),
+            }),
         }
     }
 
@@ -152,7 +158,7 @@ impl DeleteGuard {
         let client = network(client);
         let post = (board.to_owned(), no);
         let mut guard = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
-        let (by_client, by_post) = &mut *guard;
+        let GuardBuckets { by_client, by_post } = &mut *guard;
         let wait_client = by_client.wait_secs(&client, now);
         let wait_post = by_post.wait_secs(&post, now);
         if wait_client > 0 || wait_post > 0 {
@@ -179,7 +185,7 @@ impl DeleteGuard {
     pub fn give_back(&self, attempt: Attempt) {
         let now = Instant::now();
         let mut guard = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
-        let (by_client, by_post) = &mut *guard;
+        let GuardBuckets { by_client, by_post } = &mut *guard;
         by_client.give_back(&attempt.client, now);
         by_post.give_back(&attempt.post, now);
     }
