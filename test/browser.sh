@@ -10,13 +10,12 @@ set -eu
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
-if ! command -v chromium >/dev/null 2>&1; then
-    echo "installing chromium (apt-get)"
-    apt-get install -y chromium >/dev/null
-fi
-if ! command -v ffmpeg >/dev/null 2>&1; then
-    echo "installing ffmpeg (apt-get), for the video tests"
-    apt-get install -y ffmpeg >/dev/null
+sudo=""
+[ "$(id -u)" = 0 ] || sudo="sudo"
+if ! command -v chromium >/dev/null 2>&1 || ! command -v ffmpeg >/dev/null 2>&1; then
+    echo "installing chromium and ffmpeg (apt-get), for the browser and video tests"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium ffmpeg >/dev/null
 fi
 deps="$root/target/browser-node"
 if [ ! -d "$deps/node_modules/playwright-core" ] || [ ! -d "$deps/node_modules/axe-core" ] ||
