@@ -2,8 +2,8 @@
 # Live-updates benchmark for wani: many Server-Sent Events subscribers on one board, on loopback.
 #
 # What it measures
-#   1. Starts a release wani with a board /bench/ holding one thread, `max_connections` raised
-#      above $SUBSCRIBERS, and the open-file limit raised (to 65536, or the hard limit when that
+#   1. Starts a release wani with a board /bench/ holding one thread, `max_connections` (and the
+#      per-client caps, since every subscriber is 127.0.0.1) raised above $SUBSCRIBERS, and the open-file limit raised (to 65536, or the hard limit when that
 #      is lower and the script may not raise it).
 #   2. Opens $SUBSCRIBERS connections to GET /api/live?board=bench from test/bench/live_clients.py
 #      ($WORKERS Python processes, raw non-blocking sockets and epoll; Python 3.11 standard
@@ -77,8 +77,12 @@ MAX_CONNECTIONS=$((SUBSCRIBERS + 2000))
 bench_tmp
 build_wani
 
+# Every subscriber comes from 127.0.0.1, one client address: the per-client caps are raised
+# with the global one, as an admin behind a single proxy address would.
 cat >"$TMP/wani.toml" <<EOF
 max_connections = $MAX_CONNECTIONS
+max_connections_per_client = $MAX_CONNECTIONS
+max_streams_per_client = $MAX_CONNECTIONS
 
 [[boards]]
 slug = "$BOARD"
