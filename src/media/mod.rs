@@ -18,8 +18,8 @@
 //! - [`ingest`]`(src, dst, &`[`Limits`]`) -> Result<`[`Probed`]`>`: the same without the
 //!   thumbnail. [`Probed`] gives the upright size.
 //! - [`thumbnail`]`(src, size) -> Result<`[`Thumbnail`]`>`: an upright lossy WebP whose longest
-//!   side is `size` (never enlarged), first frame of animations, transparency kept.
-//! - [`thumbnail_command`]: the body of `wani thumbnail IN OUT [--size N]`, the same code path.
+//!   side is `size` (never enlarged), first frame of animations, transparency kept; what
+//!   `wani thumbnail IN OUT [--size N]` runs.
 //!
 //! Every failure is a [`MediaError`] with a stable snake_case [`MediaError::code`] and a message
 //! for people through `Display`.
@@ -409,14 +409,6 @@ pub fn thumbnail(src: &Path, size: u32) -> Result<Thumbnail, MediaError> {
     let cleaned = clean(&data, &Limits::CEILING)?;
     drop(data);
     thumb::make(&cleaned, &Limits::CEILING, size)
-}
-
-/// The body of `wani thumbnail IN OUT [--size N]`: exactly the server's code path, with the
-/// result written to `output`.
-pub fn thumbnail_command(input: &Path, output: &Path, size: u32) -> Result<Thumbnail, MediaError> {
-    let thumbnail = thumbnail(input, size)?;
-    write(output, &thumbnail.bytes)?;
-    Ok(thumbnail)
 }
 
 /// Writes `bytes` to `path`, leaving no partial file behind on failure.

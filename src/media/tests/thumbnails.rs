@@ -15,14 +15,12 @@ fn every_fixture_thumbnails_within_the_box_keeping_its_shape() {
         let dst = dir.path().join(name);
         let probed = ingest(&fixture(name), &dst, &Limits::default()).unwrap();
         assert!(!probed.animated && probed.orientation == 1, "{name}");
-        let out = dir.path().join(format!("{name}.thumb.webp"));
-        let thumb = thumbnail_command(&dst, &out, SIZE_DEFAULT).unwrap();
+        let thumb = thumbnail(&dst, SIZE_DEFAULT).unwrap();
         assert_eq!(
             (thumb.width, thumb.height, thumb.format),
             (w, h, Format::Webp),
             "{name}"
         );
-        assert_eq!(std::fs::read(&out).unwrap(), thumb.bytes);
         assert!(
             thumb.bytes.len() < 20_000,
             "{name}: {} bytes",
