@@ -116,8 +116,8 @@ async fn unknown_boards_are_404_on_every_board_route() {
 async fn unknown_routes_are_404() {
     let s = Server::start().await;
     s.thread("b", "first").await;
+    // `/` is the web client's entry page (test/e2e/web.rs).
     let paths = [
-        "/",
         "/api",
         "/api/",
         "/api/boards/",
