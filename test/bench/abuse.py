@@ -419,19 +419,22 @@ def attack_slow():
         if time.monotonic() - start > ARGS.hold - ARGS.drip - 1:
             fds = fd_count()
             tmp = tmp_count()
-    open_ = 0
+    open_ = timed_out = 0
     for s in socks:
+        got = b""
+        s.setblocking(False)
         try:
-            s.setblocking(False)
-            open_ += s.recv(1, socket.MSG_PEEK) != b""
+            while chunk := s.recv(65536):
+                got += chunk
         except BlockingIOError:
             open_ += 1
         except OSError:
             pass
-    for s in socks:
+        timed_out += got.startswith(b"HTTP/1.1 408")
         s.close()
     return (f"{len(socks)} uploads sending one byte every {ARGS.drip:.0f} s: {open_} still held after "
-            f"{ARGS.hold:.0f} s, with {fds} open descriptors and {tmp} temp files in wani")
+            f"{ARGS.hold:.0f} s ({timed_out} answered 408), with {fds} open descriptors and {tmp} "
+            f"temp files in wani")
 
 
 def fd_count():
