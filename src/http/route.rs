@@ -546,9 +546,9 @@ mod tests {
             four("/b/thumb/702.png", media("b", 702, "png", true)),
             // A board may be named like a route word elsewhere: only the first segment counts.
             four(
-                "/healthz/thread/1.json",
+                "/threads/thread/1.json",
                 Route::FourThread {
-                    board: b("healthz"),
+                    board: b("threads"),
                     thread: 1,
                 },
             ),
@@ -631,6 +631,8 @@ mod tests {
             "/api/boards/b/threads/1/",
             "/api/boards/b/nope",
             "//healthz",
+            "/healthz/",
+            "/healthz/thread/1.json",
             // The 4chan-compatible paths: a malformed name is a file that does not exist.
             "/boards",
             "/b",
