@@ -244,7 +244,7 @@ fn remove_post(
     }
     for (board, no) in quoting {
         if let Some(mut other) = load_live_post(txn, &board, no)? {
-            other.html = markup::render(&other.body, &board, &TxnResolver { txn }).html;
+            other.html = markup::render(&other.body, &board, &TxnResolver::new(txn)).html;
             put_post(txn, &other)?;
             super::post_changed(txn, &other, changes)?;
         }

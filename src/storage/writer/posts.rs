@@ -1,6 +1,9 @@
 //! Writing new posts: numbering, rendering with live links, backlinks, files, bumping and
 //! pushing old threads out of the live list.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+
 use redb::{ReadableTable, WriteTransaction};
 
 use super::{load_board, outbox, stored, Applied, Change, Written};
@@ -15,14 +18,48 @@ use crate::storage::{
 };
 
 /// Resolves `>>N` links against the transaction being written, so a post can link to one
-/// committed a moment earlier in the same group.
+/// committed a moment earlier in the same group. Remembers what it looked up: rendering and
+/// then recording a post's quotes ask for the same posts.
 pub(super) struct TxnResolver<'a> {
-    pub txn: &'a WriteTransaction,
+    txn: &'a WriteTransaction,
+    threads: RefCell<HashMap<(String, u64), Option<u64>>>,
+}
+
+impl<'a> TxnResolver<'a> {
+    pub(super) fn new(txn: &'a WriteTransaction) -> Self {
+        TxnResolver {
+            txn,
+            threads: RefCell::default(),
+        }
+    }
+}
+
+/// The one field of a stored post a link needs: reading it skips the rest without building it.
+#[derive(serde::Deserialize)]
+struct ThreadOf {
+    thread: u64,
 }
 
 impl Resolve for TxnResolver<'_> {
     fn post_thread(&self, board: &str, no: u64) -> Option<u64> {
-        load_live_post(self.txn, board, no).ok()?.map(|p| p.thread)
+        let key = (board.to_owned(), no);
+        if let Some(known) = self.threads.borrow().get(&key) {
+            return *known;
+        }
+        let found = (|| -> Result<Option<u64>, redb::Error> {
+            let thread = {
+                let posts = self.txn.open_table(POSTS)?;
+                let Some(row) = posts.get((board, no))? else {
+                    return Ok(None);
+                };
+                stored::<ThreadOf>(row.value())?.thread
+            };
+            Ok(thread_exists(self.txn, board, thread)?.then_some(thread))
+        })()
+        .ok()
+        .flatten();
+        self.threads.borrow_mut().insert(key, found);
+        found
     }
 
     fn board_exists(&self, board: &str) -> bool {
@@ -128,7 +165,8 @@ fn write_post(
     changes: &mut Vec<Change>,
 ) -> Result<(), redb::Error> {
     let slug = board.slug.as_str();
-    let rendered = markup::render(&draft.body, slug, &TxnResolver { txn });
+    let resolver = TxnResolver::new(txn);
+    let rendered = markup::render(&draft.body, slug, &resolver);
     let post = Post {
         no,
         thread,
@@ -189,7 +227,6 @@ fn write_post(
     // One row each way per quote, and one small `backlinks` event per quoted thread: the cost
     // is the post's own quotes (at most `max_quotes`), whatever the quoted posts hold. The
     // quoted posts are not rewritten or re-sent; readers assemble backlinks from the table.
-    let resolver = TxnResolver { txn };
     let mut quoted_threads: Vec<(String, u64, Vec<u64>)> = Vec::new();
     for (quoted_board, quoted) in rendered.quotes {
         if quoted_board == slug && quoted >= no {
