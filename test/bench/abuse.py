@@ -356,6 +356,21 @@ def attack_reads():
 # --- 4. connection slots ----------------------------------------------------------------------
 
 
+def read_pending(s):
+    """(still open, bytes the server sent). A socket the server answered and closed still holds
+    the answer's bytes: read them all, then tell EOF (closed) from nothing more yet (open)."""
+    got = b""
+    s.setblocking(False)
+    try:
+        while chunk := s.recv(65536):
+            got += chunk
+    except BlockingIOError:
+        return True, got
+    except OSError:
+        pass
+    return False, got
+
+
 def attack_slots():
     socks, streams = [], 0
     deadline = time.monotonic() + 20
@@ -369,19 +384,10 @@ def attack_slots():
             streams += 1
         socks.append(s)
     time.sleep(ARGS.hold)
-    # A socket the server answered and closed still holds the answer's bytes: read them all,
-    # then tell a closed socket (EOF) from one still open (nothing more to read yet).
     alive = refused = served = 0
     for s in socks:
-        got = b""
-        s.setblocking(False)
-        try:
-            while chunk := s.recv(65536):
-                got += chunk
-        except BlockingIOError:
-            alive += 1
-        except OSError:
-            pass
+        is_open, got = read_pending(s)
+        alive += is_open
         refused += got.startswith(b"HTTP/1.1 429")
         served += got.startswith(b"HTTP/1.1 200")
         s.close()
@@ -421,15 +427,8 @@ def attack_slow():
             tmp = tmp_count()
     open_ = timed_out = 0
     for s in socks:
-        got = b""
-        s.setblocking(False)
-        try:
-            while chunk := s.recv(65536):
-                got += chunk
-        except BlockingIOError:
-            open_ += 1
-        except OSError:
-            pass
+        is_open, got = read_pending(s)
+        open_ += is_open
         timed_out += got.startswith(b"HTTP/1.1 408")
         s.close()
     return (f"{len(socks)} uploads sending one byte every {ARGS.drip:.0f} s: {open_} still held after "

@@ -20,7 +20,6 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use tempfile::{NamedTempFile, TempPath};
 use tokio::io::AsyncWriteExt;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::app::App;
 use crate::error::{ApiError, ApiResult, ErrorKind};
@@ -32,25 +31,19 @@ use crate::model::{Board, PostFile, StoredFile};
 use crate::notify::{notify, Severity};
 use crate::posts::Kind as PostKind;
 
+mod budget;
+
+pub use budget::budget_permits;
+use budget::{Budget, MEDIA_WAIT};
+
 /// The longest a text part may be; the board's character limits apply after.
 const MAX_TEXT_BYTES: u64 = 128 * 1024;
 /// Longest file name kept for display, in characters.
 const MAX_NAME_CHARS: usize = 128;
-/// How long an upload waits for its share of the memory budget before the answer is 503 `busy`;
-/// and the Retry-After then given, in seconds.
-const MEDIA_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
-const BUSY_RETRY_SECS: u64 = 5;
 /// What a video run reserves besides its ffmpeg leash: the thumbnail of a small frame.
 const VIDEO_EXTRA_BYTES: u64 = 16 << 20;
 /// The most memory one ffmpeg run may take, whatever the budget.
 const FFMPEG_MAX_BYTES: u64 = 256 << 20;
-
-/// The permits (one a KiB) of a memory budget of `bytes`.
-pub fn budget_permits(bytes: u64) -> usize {
-    usize::try_from(bytes / 1024)
-        .unwrap_or(usize::MAX)
-        .min(Semaphore::MAX_PERMITS)
-}
 
 /// `POST .../threads/{thread}/posts` with files: the thread must take replies before any file
 /// is decoded. (The writer checks again when the post is committed.)
@@ -69,67 +62,6 @@ pub async fn check_thread(app: &App, board: &str, thread: u64) -> ApiResult<()> 
             Err(ApiError::new(ErrorKind::ThreadLocked, message))
         }
         _ => Ok(()),
-    }
-}
-
-fn busy() -> ApiError {
-    ApiError::new(
-        ErrorKind::Busy,
-        "The server is busy processing other uploads; try again in a few seconds.",
-    )
-    .with_retry_after(BUSY_RETRY_SECS)
-}
-
-/// The memory budget as seen from a blocking thread: each upload reserves what its decoding
-/// will take, waiting at most [`MEDIA_WAIT`] for others to finish.
-struct Budget {
-    permits: Arc<Semaphore>,
-    total: u64,
-    runtime: tokio::runtime::Handle,
-    /// How long a reservation waits before the answer is `busy`: [`MEDIA_WAIT`].
-    wait: std::time::Duration,
-}
-
-impl Budget {
-    fn permits_for(bytes: u64) -> u32 {
-        u32::try_from(bytes.div_ceil(1024)).unwrap_or(u32::MAX)
-    }
-
-    /// Reserves `bytes` (which must fit the whole budget), at once or after a wait.
-    fn reserve(&self, bytes: u64) -> ApiResult<OwnedSemaphorePermit> {
-        let n = Self::permits_for(bytes.min(self.total));
-        if let Ok(permit) = self.permits.clone().try_acquire_many_owned(n) {
-            return Ok(permit);
-        }
-        let wait = self.permits.clone().acquire_many_owned(n);
-        let waited = self
-            .runtime
-            .block_on(async { tokio::time::timeout(self.wait, wait).await });
-        match waited {
-            Ok(Ok(permit)) => Ok(permit),
-            Ok(Err(e)) => Err(ApiError::internal("media_budget_closed", e)),
-            Err(_) => Err(busy()),
-        }
-    }
-
-    /// Grows `held` to `bytes`: at once if the budget has room, else by giving it back and
-    /// queueing for the whole (so two large uploads never each hold half and wait forever).
-    fn grow(&self, mut held: OwnedSemaphorePermit, bytes: u64) -> ApiResult<OwnedSemaphorePermit> {
-        let want = Self::permits_for(bytes);
-        let have = held.num_permits() as u32;
-        if want <= have {
-            return Ok(held);
-        }
-        match self.permits.clone().try_acquire_many_owned(want - have) {
-            Ok(more) => {
-                held.merge(more);
-                Ok(held)
-            }
-            Err(_) => {
-                drop(held);
-                self.reserve(bytes)
-            }
-        }
     }
 }
 
@@ -707,7 +639,9 @@ fn display_name(raw: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    use super::budget::BUSY_RETRY_SECS;
     use super::*;
+    use tokio::sync::Semaphore;
 
     #[test]
     fn display_names() {
