@@ -26,7 +26,7 @@ use crate::storage::{
 
 /// Posts removed per purge transaction: a few milliseconds of work, so writes queued behind a
 /// purge wait little.
-pub(super) const PURGE_CHUNK: usize = 128;
+pub(super) const PURGE_CHUNK: usize = 32;
 
 /// Compares two keyed hashes in time independent of where they differ.
 fn same(a: &[u8], b: &[u8]) -> bool {
