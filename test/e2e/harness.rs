@@ -251,6 +251,15 @@ impl Server {
         (status, headers, bytes)
     }
 
+    /// The files under the data directory's `tmp/`: uploads in flight, or left behind.
+    pub fn tmp_files(&self) -> Vec<PathBuf> {
+        let tmp = self.data_dir().join("tmp");
+        self.stored_files()
+            .into_iter()
+            .filter(|p| p.starts_with(&tmp))
+            .collect()
+    }
+
     /// Every regular file under the data directory's `files/`, `thumbs/` and `tmp/`, sorted:
     /// what uploads left on disk.
     pub fn stored_files(&self) -> Vec<PathBuf> {

@@ -221,14 +221,6 @@ fn slow_upload_head() -> Vec<u8> {
     out
 }
 
-fn tmp_files(s: &Server) -> Vec<std::path::PathBuf> {
-    let tmp = s.data_dir().join("tmp");
-    s.stored_files()
-        .into_iter()
-        .filter(|p| p.starts_with(&tmp))
-        .collect()
-}
-
 #[tokio::test]
 async fn a_body_trickled_a_byte_at_a_time_is_cut_off_and_leaves_nothing() {
     let s = Server::with_config("body_timeout_secs = 2\n").await;
@@ -263,7 +255,7 @@ async fn a_body_trickled_a_byte_at_a_time_is_cut_off_and_leaves_nothing() {
             closed_by_server(&stream).await,
             "{what}: the connection stays open"
         );
-        assert_eq!(tmp_files(&s), Vec::<std::path::PathBuf>::new(), "{what}");
+        assert_eq!(s.tmp_files(), Vec::<std::path::PathBuf>::new(), "{what}");
     }
     let listing = s.get("/api/boards/b/catalog").await;
     assert_eq!(listing.json["threads"], json!([]), "nothing was posted");

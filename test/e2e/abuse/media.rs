@@ -11,7 +11,7 @@ use reqwest::multipart::{Form, Part};
 use serde_json::json;
 
 use crate::harness::*;
-use crate::uploads::{file_part, replies, threads};
+use crate::uploads::{assert_tmp_empty, file_part, replies, threads};
 
 /// The bound on the server's peak resident memory under any of these attacks.
 const PEAK_MIB: u64 = 512;
@@ -29,14 +29,6 @@ fn peak_mib(s: &Server) -> u64 {
         .and_then(|n| n.parse().ok())
         .unwrap();
     kib / 1024
-}
-
-#[track_caller]
-fn assert_tmp_empty(s: &Server) {
-    let left: Vec<_> = std::fs::read_dir(s.data_dir().join("tmp"))
-        .map(|d| d.map_while(Result::ok).map(|e| e.path()).collect())
-        .unwrap_or_default();
-    assert!(left.is_empty(), "left in tmp/: {left:?}");
 }
 
 fn png_chunk(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {

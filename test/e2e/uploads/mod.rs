@@ -298,12 +298,7 @@ pub fn assert_files_settle(s: &Server, expected: &[PathBuf], what: &str) {
 /// Nothing is left in `tmp/` once no upload is in flight.
 #[track_caller]
 pub fn assert_tmp_empty(s: &Server) {
-    let tmp = s.data_dir().join("tmp");
-    let left: Vec<_> = s
-        .stored_files()
-        .into_iter()
-        .filter(|p| p.starts_with(&tmp))
-        .collect();
+    let left = s.tmp_files();
     assert!(left.is_empty(), "left in tmp/: {left:?}");
 }
 

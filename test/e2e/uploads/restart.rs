@@ -6,15 +6,6 @@ use tokio::net::TcpStream;
 
 use super::*;
 
-/// The files under `tmp/`.
-fn temp_files(s: &Server) -> Vec<PathBuf> {
-    let tmp = s.data_dir().join("tmp");
-    s.stored_files()
-        .into_iter()
-        .filter(|p| p.starts_with(&tmp))
-        .collect()
-}
-
 #[tokio::test]
 async fn files_survive_a_crash_and_a_cut_off_upload_leaves_no_temp_file() {
     let mut s = Server::start().await;
@@ -43,7 +34,7 @@ async fn files_survive_a_crash_and_a_cut_off_upload_leaves_no_temp_file() {
     assert!(crate::validation::write_all(&stream, head.as_bytes()).await);
     assert!(crate::validation::write_all(&stream, &body[..body.len() / 2]).await);
     let deadline = Instant::now() + Duration::from_secs(5);
-    while temp_files(&s).is_empty() {
+    while s.tmp_files().is_empty() {
         assert!(
             Instant::now() < deadline,
             "the upload in flight is not streamed into tmp/"
@@ -53,7 +44,7 @@ async fn files_survive_a_crash_and_a_cut_off_upload_leaves_no_temp_file() {
 
     s.kill();
     drop(stream);
-    assert!(!temp_files(&s).is_empty(), "the crash left a temp file");
+    assert!(!s.tmp_files().is_empty(), "the crash left a temp file");
     s.restart();
     assert_tmp_empty(&s);
 
