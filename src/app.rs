@@ -13,11 +13,11 @@ use crate::error::{ApiError, ApiResult, ErrorKind};
 use crate::files::FileStore;
 use crate::http::slots::Slots;
 use crate::http::{response, Response};
-use crate::identity::{Keys, SECRET_FILE};
 use crate::limit::DeleteGuard;
 use crate::live::Hub;
 use crate::model::Board;
 use crate::notify::{notify, Severity};
+use crate::poster::{Keys, SECRET_FILE};
 use crate::storage::{Change, Reader, Store, Write, Writer, Written};
 
 pub struct App {

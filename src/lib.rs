@@ -2,17 +2,15 @@
 //!
 //! `main.rs` parses the command line; [`run`] serves a bound listener until shutdown.
 
+pub mod api;
 pub mod app;
 pub mod backup;
-pub mod boards;
 pub mod cache;
 pub mod config;
 pub mod error;
 pub mod files;
 pub mod fourchan;
-pub mod health;
 pub mod http;
-pub mod identity;
 pub mod input;
 pub mod limit;
 pub mod live;
@@ -20,10 +18,8 @@ pub mod markup;
 pub mod media;
 pub mod model;
 pub mod notify;
-pub mod pipeline;
-pub mod posts;
+pub mod poster;
 pub mod storage;
-pub mod threads;
 pub mod uploads;
 pub mod web;
 

@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use crate::error::{ApiError, ErrorKind};
-use crate::identity::network;
+use crate::poster::network;
 
 /// Keys a bucket map remembers at most. A full map forgets the key touched longest ago, whose
 /// bucket has usually refilled anyway; at this size a map stays near a few MiB.

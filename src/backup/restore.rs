@@ -10,8 +10,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use super::snapshot::{self, Manifest};
 use super::Bucket;
 use crate::files::{relative, Tree};
-use crate::identity::SECRET_FILE;
 use crate::model::StoredFile;
+use crate::poster::SECRET_FILE;
 use crate::storage::{Store, DB_FILE};
 
 /// Files fetched or checked at once.

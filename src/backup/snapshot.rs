@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 
 use super::{Backup, Bucket};
 use crate::app::App;
-use crate::identity::SECRET_FILE;
+use crate::poster::SECRET_FILE;
 use crate::storage::{Counts, Store, SCHEMA_VERSION};
 
 pub const DIR: &str = "snapshots/";

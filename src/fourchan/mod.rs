@@ -20,6 +20,7 @@ use hyper::header::{HeaderValue, CONTENT_TYPE, IF_MODIFIED_SINCE, IF_NONE_MATCH,
 use hyper::{HeaderMap, StatusCode};
 use serde::Serialize;
 
+use crate::api::threads::{listing_order, INDEX_REPLIES};
 use crate::app::App;
 use crate::cache::{Cache, Group, Key};
 use crate::error::{ApiError, ApiResult, ErrorKind};
@@ -27,7 +28,6 @@ use crate::http::{response, Response};
 use crate::markup::{self, Dialect};
 use crate::model::{Board, Post, ThreadMeta};
 use crate::storage::Reader;
-use crate::threads::{listing_order, INDEX_REPLIES};
 
 pub use media::file;
 use post::{four_post, FourPost, Links, OpState};

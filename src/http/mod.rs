@@ -1,8 +1,10 @@
-//! HTTP plumbing: the server loop, the route table, request and response helpers, and the
-//! API's OpenAPI document.
+//! HTTP plumbing: the server loop, the request pipeline, the route table, request and response
+//! helpers, and the API's OpenAPI document. The handlers themselves live in `api/` (the JSON
+//! API by resource), `fourchan/`, `files/` and `web/`.
 
 pub mod io;
 pub mod openapi;
+pub mod pipeline;
 pub mod request;
 pub mod response;
 pub mod route;

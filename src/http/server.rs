@@ -22,8 +22,8 @@ use super::response;
 use super::slots::{client_key, Slot, Slots, RETRY_AFTER_SECS};
 use crate::app::App;
 use crate::error::{ApiError, ErrorKind};
+use crate::http::pipeline;
 use crate::notify::{notify, Severity};
-use crate::pipeline;
 
 /// Bounds the bytes buffered for one request's headers.
 const MAX_HEADER_BYTES: usize = 64 * 1024;

@@ -21,6 +21,7 @@ use sha2::{Digest, Sha256};
 use tempfile::{NamedTempFile, TempPath};
 use tokio::io::AsyncWriteExt;
 
+use crate::api::posts::Kind as PostKind;
 use crate::app::App;
 use crate::error::{ApiError, ApiResult, ErrorKind};
 use crate::files::{self, Placement, Tree};
@@ -29,7 +30,6 @@ use crate::media::video::{self, Video};
 use crate::media::{self, Format, MediaError};
 use crate::model::{Board, PostFile, StoredFile};
 use crate::notify::{notify, Severity};
-use crate::posts::Kind as PostKind;
 
 mod budget;
 
@@ -140,7 +140,7 @@ pub async fn read_form(
     board: &Board,
     kind: PostKind,
 ) -> ApiResult<Form> {
-    let text_fields = crate::posts::text_fields(kind);
+    let text_fields = crate::api::posts::text_fields(kind);
     query(req.uri().query(), &[])?;
     // One deadline for the whole body: a file part trickled a byte at a time still ends.
     let deadline = BodyDeadline::of(&req);

@@ -8,10 +8,10 @@ use redb::{ReadableTable, WriteTransaction};
 
 use super::{load_board, outbox, stored, Applied, Change, Written};
 use crate::error::{ApiError, ErrorKind};
-use crate::identity::poster_id;
 use crate::live::{Event, QuotedFrom};
 use crate::markup::{self, Resolve};
 use crate::model::{Board, OutboxOp, Post, PostDraft, StoredFile, ThreadMeta};
+use crate::poster::poster_id;
 use crate::storage::{
     encode, ARCHIVE, BACKLINKS, BOARDS, BOARD_COUNTERS, BUMP_ORDER, FILES, META, PASSWORDS, POSTS,
     QUOTES, RECENT, RECENT_KEPT, THREADS, THREAD_POSTS, TOMBSTONES,

@@ -12,9 +12,9 @@ use crate::error::{ApiError, ApiResult, ErrorKind};
 use crate::files::Placement;
 use crate::http::request::{json_object, query, query_number, refuse_unread};
 use crate::http::{response, Response};
-use crate::identity::{split_name, Keys};
 use crate::input::{blank, check_name_trip, check_text, normalize, Fields, Lines};
 use crate::model::{Board, PostDraft};
+use crate::poster::{split_name, Keys};
 use crate::storage::{Write, Written};
 use crate::uploads;
 

@@ -6,13 +6,13 @@ use hyper::body::Incoming;
 use hyper::{HeaderMap, Request};
 use serde::Serialize;
 
+use crate::api::posts::{self, Kind};
 use crate::app::App;
 use crate::cache::{Cached, Group, Key, PostIndex};
 use crate::error::{ApiError, ApiResult, ErrorKind};
 use crate::http::request::{query, query_number, refuse_unread};
 use crate::http::{response, Response};
 use crate::model::{Post, ThreadMeta};
-use crate::posts::{self, Kind};
 use crate::storage::{Reader, Write};
 
 /// Replies shown under each thread on an index page.

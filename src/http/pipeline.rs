@@ -12,13 +12,14 @@ use hyper::body::Incoming;
 use hyper::header::{HeaderValue, ALLOW, CONNECTION, CONTENT_LENGTH, TRANSFER_ENCODING};
 use hyper::Request;
 
+use crate::api::{boards, health, posts, threads};
 use crate::app::App;
 use crate::error::{ApiError, ApiResult, ErrorKind};
 use crate::http::request::{check_framing, client_addr, BodyDeadline};
 use crate::http::route::{resolve, Access, Resolved, Route};
 use crate::http::Response;
 use crate::http::{openapi, response};
-use crate::{boards, files, fourchan, health, live, posts, threads};
+use crate::{files, fourchan, live};
 
 /// Handles one request and writes its log line. Never fails: errors become error responses.
 pub async fn handle(app: Arc<App>, mut req: Request<Incoming>, peer: SocketAddr) -> Response {

@@ -1,0 +1,8 @@
+//! The JSON API's handlers, one module per resource. Each handler validates its input, reads
+//! through the storage reader or the cache, and writes only through the writer; the route
+//! table and the pipeline that calls these live in `http/`.
+
+pub mod boards;
+pub mod health;
+pub mod posts;
+pub mod threads;
