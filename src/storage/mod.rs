@@ -580,6 +580,29 @@ mod tests {
         assert!(err.contains("newer than this wani understands"), "{err}");
     }
 
+    /// `test/fixtures/v2.redb` was written by the last version 2 build: board /t/ with thread 1
+    /// and reply 2 quoting it. It opens as version 3 with its posts and links intact and the
+    /// account tables empty.
+    #[test]
+    fn a_version_2_database_migrates() {
+        let dir = tempfile::tempdir().unwrap();
+        let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/test/fixtures/v2.redb");
+        std::fs::copy(fixture, dir.path().join(DB_FILE)).unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        {
+            let txn = store.db.begin_read().unwrap();
+            let meta = txn.open_table(META).unwrap();
+            assert_eq!(meta.get("schema_version").unwrap().unwrap().value(), 3);
+        }
+        let r = store.read().unwrap();
+        let op = r.post("t", 1).unwrap().expect("the thread survives");
+        assert_eq!(op.subject.as_deref(), Some("hello"));
+        assert_eq!(op.backlinks, vec![2]);
+        assert_eq!(op.capcode, None);
+        assert!(r.accounts(None, 10).unwrap().is_empty());
+        assert_eq!(r.session(&[0; 32]).unwrap(), None);
+    }
+
     #[test]
     fn reopening_keeps_the_schema_version() {
         let dir = tempfile::tempdir().unwrap();
