@@ -69,6 +69,10 @@ pub enum ErrorKind {
     UserNotFound,
     AccountDisabled,
     CapcodeNotAllowed,
+    TotpRequired,
+    TotpFailed,
+    TotpConflict,
+    TotpEnrolmentRequired,
 }
 
 impl ErrorKind {
@@ -134,6 +138,10 @@ impl ErrorKind {
         ErrorKind::UserNotFound,
         ErrorKind::AccountDisabled,
         ErrorKind::CapcodeNotAllowed,
+        ErrorKind::TotpRequired,
+        ErrorKind::TotpFailed,
+        ErrorKind::TotpConflict,
+        ErrorKind::TotpEnrolmentRequired,
     ];
 
     pub fn status(self) -> StatusCode {
@@ -165,6 +173,8 @@ impl ErrorKind {
             WeakPassword | InvalidUsername => StatusCode::BAD_REQUEST,
             UserNotFound => StatusCode::NOT_FOUND,
             TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
+            TotpRequired | TotpFailed | TotpEnrolmentRequired => StatusCode::FORBIDDEN,
+            TotpConflict => StatusCode::CONFLICT,
         }
     }
 
@@ -230,6 +240,10 @@ impl ErrorKind {
             UserNotFound => "user_not_found",
             AccountDisabled => "account_disabled",
             CapcodeNotAllowed => "capcode_not_allowed",
+            TotpRequired => "totp_required",
+            TotpFailed => "totp_failed",
+            TotpConflict => "totp_conflict",
+            TotpEnrolmentRequired => "totp_enrolment_required",
         }
     }
 }
@@ -348,7 +362,7 @@ mod tests {
         let declared_last = |kind: ErrorKind| {
             use ErrorKind::*;
             match kind {
-                CapcodeNotAllowed => true,
+                TotpEnrolmentRequired => true,
                 RouteNotFound
                 | MethodNotAllowed
                 | BoardNotFound
@@ -406,7 +420,11 @@ mod tests {
                 | InvalidUsername
                 | TooManyAttempts
                 | UserNotFound
-                | AccountDisabled => false,
+                | AccountDisabled
+                | CapcodeNotAllowed
+                | TotpRequired
+                | TotpFailed
+                | TotpConflict => false,
             }
         };
         assert!(declared_last(*ErrorKind::ALL.last().unwrap()));

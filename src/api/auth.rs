@@ -27,7 +27,7 @@ use crate::storage::{AccountWrite, Opening, Write, Written};
 /// "boards"}}` and the session cookie. Who may sign up is the config's `signup` mode; usernames
 /// in `admins` always may, and become admins.
 pub async fn signup(app: &App, req: Request<Incoming>, client: IpAddr) -> ApiResult<Response> {
-    let (username, password) = credentials(req).await?;
+    let (username, password, _) = credentials(req, false).await?;
     let accounts = &app.config.accounts;
     if !accounts.may_sign_up(&username) {
         notify(
@@ -77,12 +77,13 @@ pub async fn signup(app: &App, req: Request<Incoming>, client: IpAddr) -> ApiRes
     Ok(logged_in(app, &session, &account, StatusCode::CREATED))
 }
 
-/// `POST /auth/login` with `{"username","password"}` → 200 `{"csrf","user"}` and the session
-/// cookie; 403 `login_failed` for a wrong username or password (the same answer, after the same
-/// work, whether or not the account exists); 429 `too_many_attempts` with `Retry-After` after
-/// repeated failures from the client's network or against the account.
+/// `POST /auth/login` with `{"username","password","totp"?}` → 200 `{"csrf","user"}` and the
+/// session cookie; 403 `login_failed` for a wrong username or password (the same answer, after
+/// the same work, whether or not the account exists); 429 `too_many_attempts` with
+/// `Retry-After` after repeated failures from the client's network or against the account. An
+/// account with TOTP on also needs `totp`: a code or a recovery code (`crate::api::totp`).
 pub async fn login(app: &App, req: Request<Incoming>, client: IpAddr) -> ApiResult<Response> {
-    let (username, password) = credentials(req).await?;
+    let (username, password, code) = credentials(req, true).await?;
     let throttle = &app.accounts.throttle;
     if let Err(e) = throttle.check(client, &username, Instant::now()) {
         notify(
@@ -93,7 +94,9 @@ pub async fn login(app: &App, req: Request<Incoming>, client: IpAddr) -> ApiResu
         return Err(e);
     }
     let name = username.clone();
-    let account = app.read(move |r| r.account(&name)).await?;
+    let (account, second) = app
+        .read(move |r| Ok((r.account(&name)?, r.totp(&name)?)))
+        .await?;
     let verified = app
         .accounts
         .hasher
@@ -125,6 +128,9 @@ pub async fn login(app: &App, req: Request<Incoming>, client: IpAddr) -> ApiResu
             ErrorKind::AccountDisabled,
             "This account is disabled.",
         ));
+    }
+    if let Some(state) = second.filter(|s| s.active) {
+        crate::api::totp::second_factor(app, &username, &state, code, client).await?;
     }
     throttle.succeeded(&username);
     let session = NewSession::generate();
@@ -223,7 +229,7 @@ pub async fn change_password(
 }
 
 /// Checks the caller's own password, throttled like a login.
-async fn confirm_password(
+pub(crate) async fn confirm_password(
     app: &App,
     caller: &Caller,
     password: &str,
@@ -257,21 +263,33 @@ fn wrong_password() -> ApiError {
     ApiError::new(ErrorKind::WrongPassword, "The password is wrong.").with_field("password")
 }
 
-/// The `{"username","password"}` of signup and login, the username normalized.
-async fn credentials(req: Request<Incoming>) -> ApiResult<(String, String)> {
-    let mut fields = Fields::new(json_object(req).await?, &["username", "password"])?;
+/// The `{"username","password"}` of signup and login, the username normalized, and login's
+/// optional `totp` code.
+async fn credentials(
+    req: Request<Incoming>,
+    with_totp: bool,
+) -> ApiResult<(String, String, Option<String>)> {
+    let allowed: &[&str] = match with_totp {
+        true => &["username", "password", "totp"],
+        false => &["username", "password"],
+    };
+    let mut fields = Fields::new(json_object(req).await?, allowed)?;
     let username = normalize_username(&fields.required_text("username")?)?;
     let password = fields.required_text("password")?;
+    let code = match fields.has("totp") {
+        true => Some(crate::api::totp::code_field(&mut fields, "totp")?),
+        false => None,
+    };
     if password.chars().count() > MAX_PASSWORD_CHARS {
         let message = format!("The password is over {MAX_PASSWORD_CHARS} characters.");
         return Err(ApiError::new(ErrorKind::TooLong, message).with_field("password"));
     }
-    Ok((username, password))
+    Ok((username, password, code))
 }
 
 /// A route that takes no fields: its body is empty, or `{}` (with `csrf`, when the token
 /// travels there).
-async fn no_fields(req: Request<Incoming>) -> ApiResult<()> {
+pub(crate) async fn no_fields(req: Request<Incoming>) -> ApiResult<()> {
     let has_body = req.headers().contains_key(TRANSFER_ENCODING)
         || req
             .headers()

@@ -47,6 +47,9 @@ pub struct AccountsConfig {
     pub login_free_attempts: u32,
     /// The longest delay a failed login imposes, in seconds; delays double up to it.
     pub login_max_delay_secs: u64,
+    /// Whether staff roles (every role but `user`) act as `user` until their account has TOTP
+    /// on: they may enrol, log out, change their password, and post without a capcode.
+    pub require_totp_for_staff: bool,
 }
 
 impl Default for AccountsConfig {
@@ -67,6 +70,7 @@ impl Default for AccountsConfig {
             max_concurrent_hashes: 2,
             login_free_attempts: 5,
             login_max_delay_secs: 900,
+            require_totp_for_staff: false,
         }
     }
 }

@@ -102,6 +102,7 @@ pub async fn resolve(app: &App, headers: &HeaderMap, client: IpAddr) -> ApiResul
     };
     let key = storage_key(&id);
     let now = now_ms();
+    let require_totp = app.config.accounts.require_totp_for_staff;
     let found = app
         .read(move |r| {
             let Some(session) = r.session(&key)? else {
@@ -110,10 +111,14 @@ pub async fn resolve(app: &App, headers: &HeaderMap, client: IpAddr) -> ApiResul
             if session.expires_ms <= now {
                 return Ok(None);
             }
-            Ok(r.account(&session.username)?.map(|a| (a, session)))
+            let Some(account) = r.account(&session.username)? else {
+                return Ok(None);
+            };
+            let totp_on = require_totp && r.totp(&account.username)?.is_some_and(|t| t.active);
+            Ok(Some((account, session, totp_on)))
         })
         .await?;
-    let Some((account, session)) = found.filter(|(a, _)| !a.disabled) else {
+    let Some((account, session, totp_on)) = found.filter(|(a, _, _)| !a.disabled) else {
         return Ok(Resolution {
             caller: None,
             clear_cookie: true,
@@ -133,6 +138,8 @@ pub async fn resolve(app: &App, headers: &HeaderMap, client: IpAddr) -> ApiResul
     } else {
         account.role
     };
+    let needs_totp = require_totp && role != Role::User && !totp_on;
+    let role = if needs_totp { Role::User } else { role };
     let boards = if role.has_boards() {
         account.boards
     } else {
@@ -145,6 +152,7 @@ pub async fn resolve(app: &App, headers: &HeaderMap, client: IpAddr) -> ApiResul
             boards,
             session: key,
             csrf: accounts.cookies.csrf(&id),
+            needs_totp,
         }),
         clear_cookie: false,
     })
@@ -176,6 +184,12 @@ pub fn check(
             Access::BoardMod => route.board().is_some_and(|b| caller.may_manage_board(b)),
             Access::Admin => caller.role == Role::Admin,
         };
+        if !allowed && caller.needs_totp && matches!(access, Access::BoardMod | Access::Admin) {
+            return Err(ApiError::new(
+                ErrorKind::TotpEnrolmentRequired,
+                "Staff accounts need TOTP on this server: turn it on through /api/me/totp first.",
+            ));
+        }
         if !allowed {
             return Err(ApiError::new(
                 ErrorKind::Forbidden,

@@ -12,6 +12,7 @@ pub mod gate;
 pub mod password;
 pub mod session;
 pub mod throttle;
+pub mod totp;
 
 use serde::{Deserialize, Serialize};
 use unicode_normalization::UnicodeNormalization;
@@ -111,6 +112,10 @@ pub struct Caller {
     /// The CSRF token of this session.
     #[serde(skip)]
     pub csrf: String,
+    /// A staff account without TOTP while the config requires it: `role` is `user` until it
+    /// enrols, and staff routes answer `totp_enrolment_required`.
+    #[serde(skip)]
+    pub needs_totp: bool,
 }
 
 impl Caller {
@@ -264,6 +269,7 @@ mod tests {
             boards: boards.iter().map(|b| (*b).to_owned()).collect(),
             session: [0; 32],
             csrf: String::new(),
+            needs_totp: false,
         };
         let cases = [
             (Role::Admin, &[][..], "b", true),

@@ -81,6 +81,9 @@ mod tests {
             Route::ListUsers => ("get", "/api/admin/users"),
             Route::SetUserRole { .. } => ("post", "/api/admin/users/{username}/role"),
             Route::SetUserDisabled { .. } => ("post", "/api/admin/users/{username}/disabled"),
+            Route::TotpEnrol => ("post", "/api/me/totp"),
+            Route::TotpConfirm => ("post", "/api/me/totp/confirm"),
+            Route::TotpDisable => ("post", "/api/me/totp/disable"),
             Route::FourBoards
             | Route::FourThreadList { .. }
             | Route::FourCatalog { .. }
@@ -134,6 +137,9 @@ mod tests {
             get("/api/admin/users"),
             post("/api/admin/users/ann/role"),
             post("/api/admin/users/ann/disabled"),
+            post("/api/me/totp"),
+            post("/api/me/totp/confirm"),
+            post("/api/me/totp/disable"),
         ]
     }
 

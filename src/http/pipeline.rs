@@ -13,7 +13,7 @@ use hyper::header::{
 };
 use hyper::Request;
 
-use crate::api::{auth, boards, health, posts, threads, users};
+use crate::api::{auth, boards, health, posts, threads, totp, users};
 use crate::app::App;
 use crate::auth::{gate, Caller};
 use crate::error::{ApiError, ApiResult, ErrorKind};
@@ -187,5 +187,8 @@ async fn guarded(
         Route::SetUserDisabled { username } => {
             users::set_disabled(&app, &user()?, username, req).await
         }
+        Route::TotpEnrol => totp::enrol(&app, &user()?, req).await,
+        Route::TotpConfirm => totp::confirm(&app, &user()?, req, client).await,
+        Route::TotpDisable => totp::disable(&app, &user()?, req, client).await,
     }
 }

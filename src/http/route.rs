@@ -107,6 +107,10 @@ pub enum Route {
     SetUserDisabled {
         username: String,
     },
+    /// One's own second factor (`src/api/totp.rs`).
+    TotpEnrol,
+    TotpConfirm,
+    TotpDisable,
 }
 
 /// Who may call a route. Checked in one place, the gatekeeper ([`crate::auth::gate::check`]),
@@ -155,7 +159,12 @@ impl Route {
             | Route::WebPage { .. }
             | Route::WebAsset { .. } => Access::Public,
             Route::Signup | Route::Login | Route::Csrf => Access::Auth,
-            Route::Logout | Route::Destroy | Route::ChangePassword => Access::User,
+            Route::Logout
+            | Route::Destroy
+            | Route::ChangePassword
+            | Route::TotpEnrol
+            | Route::TotpConfirm
+            | Route::TotpDisable => Access::User,
             Route::ListUsers | Route::SetUserRole { .. } | Route::SetUserDisabled { .. } => {
                 Access::Admin
             }
@@ -275,6 +284,9 @@ pub fn resolve(method: &Method, path: &str) -> ApiResult<Resolved> {
         ["auth", "destroy"] => (None, Some(Route::Destroy)),
         ["auth", "changePassword"] => (None, Some(Route::ChangePassword)),
         ["api", "admin", "users"] => (Some(Route::ListUsers), None),
+        ["api", "me", "totp"] => (None, Some(Route::TotpEnrol)),
+        ["api", "me", "totp", "confirm"] => (None, Some(Route::TotpConfirm)),
+        ["api", "me", "totp", "disable"] => (None, Some(Route::TotpDisable)),
         ["api", "admin", "users", name, "role"] => (
             None,
             Some(Route::SetUserRole {
@@ -697,6 +709,24 @@ mod tests {
                 R(Route::SetUserDisabled { username: b("bob") }),
                 Access::Admin,
             ),
+            (
+                Method::POST,
+                "/api/me/totp",
+                R(Route::TotpEnrol),
+                Access::User,
+            ),
+            (
+                Method::POST,
+                "/api/me/totp/confirm",
+                R(Route::TotpConfirm),
+                Access::User,
+            ),
+            (
+                Method::POST,
+                "/api/me/totp/disable",
+                R(Route::TotpDisable),
+                Access::User,
+            ),
         ]);
         for (method, path, expected, access) in cases {
             let got = resolve(&method, path).unwrap();
@@ -819,6 +849,9 @@ mod tests {
             "/auth/recover",
             "/api/admin/users/",
             "/api/admin/users/bob",
+            "/api/me",
+            "/api/me/totp/",
+            "/api/me/totp/x",
         ] {
             let err = resolve(&Method::GET, path).unwrap_err();
             assert_eq!(err.kind, ErrorKind::RouteNotFound, "{path}");

@@ -2,7 +2,8 @@
 
 use redb::ReadableTable;
 
-use super::{decode, storage_error, Reader, SESSIONS, USERS};
+use super::{decode, storage_error, Reader, SESSIONS, TOTP, USERS};
+use crate::auth::totp::TotpState;
 use crate::auth::Account;
 use crate::error::ApiResult;
 
@@ -54,5 +55,12 @@ impl Reader {
                 expires_ms,
             }
         }))
+    }
+
+    /// An account's second factor, pending or active.
+    pub fn totp(&self, username: &str) -> ApiResult<Option<TotpState>> {
+        let table = self.txn.open_table(TOTP).map_err(storage_error)?;
+        let row = table.get(username).map_err(storage_error)?;
+        row.map(|v| decode(v.value())).transpose()
     }
 }

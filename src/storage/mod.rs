@@ -28,6 +28,7 @@
 //! | `sessions` | SHA-256 of the session id (32 bytes) | `(username, expires_ms)` | live sessions; the id itself is only in the client's cookie, so a copy of the database opens no session |
 //! | `session_expiry` | `(expires_ms, session key)` | `()` | the same sessions by expiry, oldest first: the sweeper removes a range from the start |
 //! | `user_sessions` | `(username, session key)` | `()` | a user's sessions, to end them all (password change, disabling, deletion) |
+//! | `totp` | normalized username | JSON [`crate::auth::totp::TotpState`] | an account's second factor: secret, whether confirmed, the last step used (no replay), hashes of unused recovery codes |
 //!
 //! A new post changes `board_counters`, `posts`, `thread_posts` and `threads` together, and
 //! `bump_order` when it bumps, and `files` when it carries files (a reference counted in the same
@@ -61,7 +62,7 @@ use crate::model::{Board, BoardPost, Post, StoredFile, ThreadMeta};
 pub use accounts::StoredSession;
 pub use backup::Counts;
 pub use events::StoredEvent;
-pub use writer::{AccountWrite, Change, Opening, Write, Writer, Written};
+pub use writer::{AccountWrite, Change, Opening, TotpWrite, Write, Writer, Written};
 
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 const BOARDS: TableDefinition<&str, &[u8]> = TableDefinition::new("boards");
@@ -84,6 +85,7 @@ const USERS: TableDefinition<&str, &[u8]> = TableDefinition::new("users");
 const SESSIONS: TableDefinition<&[u8], (&str, u64)> = TableDefinition::new("sessions");
 const SESSION_EXPIRY: TableDefinition<(u64, &[u8]), ()> = TableDefinition::new("session_expiry");
 const USER_SESSIONS: TableDefinition<(&str, &[u8]), ()> = TableDefinition::new("user_sessions");
+const TOTP: TableDefinition<&str, &[u8]> = TableDefinition::new("totp");
 
 /// Something done to every table alike: creating them, copying them into a snapshot, counting
 /// their rows.
@@ -116,7 +118,8 @@ fn each_table(visit: &mut impl EachTable) -> Result<(), redb::Error> {
     visit.table(USERS)?;
     visit.table(SESSIONS)?;
     visit.table(SESSION_EXPIRY)?;
-    visit.table(USER_SESSIONS)
+    visit.table(USER_SESSIONS)?;
+    visit.table(TOTP)
 }
 
 /// Opening a table in a write transaction creates it, so readers never meet a missing one.

@@ -5,7 +5,7 @@ use redb::{ReadableTable, WriteTransaction};
 use super::{stored, Applied, Written};
 use crate::auth::{Account, Role};
 use crate::error::{ApiError, ErrorKind};
-use crate::storage::{encode, SESSIONS, SESSION_EXPIRY, USERS, USER_SESSIONS};
+use crate::storage::{encode, SESSIONS, SESSION_EXPIRY, TOTP, USERS, USER_SESSIONS};
 
 /// Sessions removed by one sweep transaction, so a sweep never holds the writer for long.
 pub const SWEEP_CHUNK: usize = 1000;
@@ -142,6 +142,7 @@ pub(super) fn apply(txn: &WriteTransaction, write: &AccountWrite) -> Applied {
                 return Ok(Err(gone(username)));
             }
             end_sessions_of(txn, username, None)?;
+            txn.open_table(TOTP)?.remove(username.as_str())?;
             Ok(Ok(Written::Account(None)))
         }
         AccountWrite::SetRole {

@@ -24,6 +24,7 @@ use crate::model::{Board, PostDraft};
 use crate::notify::{notify, Severity};
 
 pub use accounts::{AccountWrite, Opening, SWEEP_CHUNK};
+pub use totp::TotpWrite;
 
 /// The most writes committed in one transaction; bounds the latency of the first in a group.
 const MAX_GROUP: usize = 512;
@@ -60,6 +61,8 @@ pub enum Write {
     OutboxDone(Vec<u64>),
     /// Accounts and sessions.
     Account(AccountWrite),
+    /// Second factors.
+    Totp(TotpWrite),
 }
 
 /// What a successful write produced.
@@ -84,6 +87,8 @@ pub enum Written {
     Swept {
         sessions: usize,
     },
+    /// A second-factor write.
+    Totp,
 }
 
 /// What a committed transaction changed, for whoever keeps derived state (caches, live feeds).
@@ -348,6 +353,7 @@ fn apply(txn: &WriteTransaction, write: &Write, now: u64, changes: &mut Vec<Chan
         Write::SetMirror(on) => outbox::set_mirror(txn, *on, changes),
         Write::OutboxDone(ids) => outbox::done(txn, ids),
         Write::Account(write) => accounts::apply(txn, write),
+        Write::Totp(write) => totp::apply(txn, write),
     }
 }
 
@@ -432,3 +438,4 @@ mod posts;
 mod purge_tests;
 #[cfg(test)]
 mod tests;
+mod totp;
