@@ -10,6 +10,7 @@ mod flows;
 mod login;
 mod signup;
 mod throttle;
+mod totp;
 
 // Last: every secret the auth tests use, searched for in a server's whole log.
 mod secrets;

@@ -94,6 +94,46 @@ async fn no_secret_appears_in_the_log() {
         .await;
     assert_eq!(r.status, 200, "{}", r.json);
 
+    // The second factor: its secret and recovery codes (shorter than the other secrets, but
+    // random base32 that no other log text holds).
+    let r = root.post(&server, "/api/me/totp", json!({})).await;
+    assert_eq!(r.status, 201, "{}", r.json);
+    let totp_secret = r.json["secret"].as_str().unwrap().to_owned();
+    let first = super::totp::code(&totp_secret, 0);
+    let r = root
+        .post(&server, "/api/me/totp/confirm", json!({ "code": first }))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.json);
+    let recovery: Vec<String> = r.json["recovery_codes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().to_owned())
+        .collect();
+    let next = super::totp::code(&totp_secret, 1);
+    for totp in [next, recovery[9].to_uppercase(), recovery[0].clone()] {
+        // From an address of its own: the wrong guesses above delay this one.
+        let body = json!({ "username": "root", "password": PASSWORD, "totp": totp });
+        let login = || {
+            server
+                .client
+                .post(server.url("/auth/login"))
+                .header("x-forwarded-for", "10.7.7.7")
+                .json(&body)
+        };
+        assert_eq!(server.send(login()).await.status, 200);
+        server.send(login()).await.assert_error(403, "totp_failed");
+    }
+    let r = root
+        .post(
+            &server,
+            "/api/me/totp/disable",
+            json!({ "code": recovery[1] }),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.json);
+    secrets.push(totp_secret);
+
     for s in [&root, &ann, &ann2, &cli] {
         secrets.push(s.cookie.split_once('=').unwrap().1.to_owned());
         secrets.push(s.csrf.clone());
@@ -104,6 +144,14 @@ async fn no_secret_appears_in_the_log() {
     let logs = server.logs();
     assert!(logs.len() > 30, "the log was captured: {}", logs.len());
     assert!(logs.iter().any(|l| l.contains("login_failed")));
+    for code in &recovery {
+        for line in &logs {
+            assert!(
+                !line.contains(code.as_str()),
+                "a recovery code is in the log: {line}"
+            );
+        }
+    }
     for secret in &secrets {
         assert!(secret.len() >= 16, "{secret}");
         for line in &logs {
