@@ -352,6 +352,15 @@ async fn turning_totp_off_needs_the_password_or_a_code() {
         .await;
     assert_eq!(r.status, 200, "{}", r.json);
     assert_eq!(login(&server, "ann", None).await.status, 200);
+    // Deleting an account deletes its TOTP: a new account of the same name starts without.
+    turn_on(&server, &ann).await;
+    let r = ann
+        .post(&server, "/auth/destroy", json!({ "password": PASSWORD }))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.json);
+    let ann = Session::signup(&server, "ann", PASSWORD).await;
+    assert_eq!(login(&server, "ann", None).await.status, 200);
+    turn_on(&server, &ann).await;
 }
 
 #[tokio::test]
