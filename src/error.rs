@@ -73,6 +73,7 @@ pub enum ErrorKind {
     TotpFailed,
     TotpConflict,
     TotpEnrolmentRequired,
+    ResetTokenInvalid,
 }
 
 impl ErrorKind {
@@ -142,6 +143,7 @@ impl ErrorKind {
         ErrorKind::TotpFailed,
         ErrorKind::TotpConflict,
         ErrorKind::TotpEnrolmentRequired,
+        ErrorKind::ResetTokenInvalid,
     ];
 
     pub fn status(self) -> StatusCode {
@@ -173,7 +175,9 @@ impl ErrorKind {
             WeakPassword | InvalidUsername => StatusCode::BAD_REQUEST,
             UserNotFound => StatusCode::NOT_FOUND,
             TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
-            TotpRequired | TotpFailed | TotpEnrolmentRequired => StatusCode::FORBIDDEN,
+            TotpRequired | TotpFailed | TotpEnrolmentRequired | ResetTokenInvalid => {
+                StatusCode::FORBIDDEN
+            }
             TotpConflict => StatusCode::CONFLICT,
         }
     }
@@ -244,6 +248,7 @@ impl ErrorKind {
             TotpFailed => "totp_failed",
             TotpConflict => "totp_conflict",
             TotpEnrolmentRequired => "totp_enrolment_required",
+            ResetTokenInvalid => "reset_token_invalid",
         }
     }
 }
@@ -362,7 +367,7 @@ mod tests {
         let declared_last = |kind: ErrorKind| {
             use ErrorKind::*;
             match kind {
-                TotpEnrolmentRequired => true,
+                ResetTokenInvalid => true,
                 RouteNotFound
                 | MethodNotAllowed
                 | BoardNotFound
@@ -424,7 +429,8 @@ mod tests {
                 | CapcodeNotAllowed
                 | TotpRequired
                 | TotpFailed
-                | TotpConflict => false,
+                | TotpConflict
+                | TotpEnrolmentRequired => false,
             }
         };
         assert!(declared_last(*ErrorKind::ALL.last().unwrap()));

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod boards;
 pub mod health;
 pub mod posts;
+pub mod recovery;
 pub mod threads;
 pub mod totp;
 pub mod users;

@@ -50,6 +50,8 @@ pub struct AccountsConfig {
     /// Whether staff roles (every role but `user`) act as `user` until their account has TOTP
     /// on: they may enrol, log out, change their password, and post without a capcode.
     pub require_totp_for_staff: bool,
+    /// Seconds a password reset token lives.
+    pub reset_token_secs: u64,
 }
 
 impl Default for AccountsConfig {
@@ -71,6 +73,7 @@ impl Default for AccountsConfig {
             login_free_attempts: 5,
             login_max_delay_secs: 900,
             require_totp_for_staff: false,
+            reset_token_secs: 3600,
         }
     }
 }
@@ -120,6 +123,9 @@ impl AccountsConfig {
         }
         if !(1..=86_400).contains(&self.login_max_delay_secs) {
             return Err("[accounts] login_max_delay_secs must be from 1 to 86400".into());
+        }
+        if !(1..=604_800).contains(&self.reset_token_secs) {
+            return Err("[accounts] reset_token_secs must be from 1 to 604800".into());
         }
         for (key, list) in [("whitelist", &self.whitelist), ("admins", &self.admins)] {
             for name in list {

@@ -84,6 +84,8 @@ mod tests {
             Route::TotpEnrol => ("post", "/api/me/totp"),
             Route::TotpConfirm => ("post", "/api/me/totp/confirm"),
             Route::TotpDisable => ("post", "/api/me/totp/disable"),
+            Route::IssueReset { .. } => ("post", "/api/admin/users/{username}/reset"),
+            Route::ResetPassword => ("post", "/auth/reset"),
             Route::FourBoards
             | Route::FourThreadList { .. }
             | Route::FourCatalog { .. }
@@ -140,6 +142,8 @@ mod tests {
             post("/api/me/totp"),
             post("/api/me/totp/confirm"),
             post("/api/me/totp/disable"),
+            post("/api/admin/users/ann/reset"),
+            post("/auth/reset"),
         ]
     }
 

@@ -13,7 +13,7 @@ use hyper::header::{
 };
 use hyper::Request;
 
-use crate::api::{auth, boards, health, posts, threads, totp, users};
+use crate::api::{auth, boards, health, posts, recovery, threads, totp, users};
 use crate::app::App;
 use crate::auth::{gate, Caller};
 use crate::error::{ApiError, ApiResult, ErrorKind};
@@ -190,5 +190,7 @@ async fn guarded(
         Route::TotpEnrol => totp::enrol(&app, &user()?, req).await,
         Route::TotpConfirm => totp::confirm(&app, &user()?, req, client).await,
         Route::TotpDisable => totp::disable(&app, &user()?, req, client).await,
+        Route::IssueReset { username } => recovery::issue(&app, &user()?, username, req).await,
+        Route::ResetPassword => recovery::reset(&app, req).await,
     }
 }

@@ -111,6 +111,11 @@ pub enum Route {
     TotpEnrol,
     TotpConfirm,
     TotpDisable,
+    /// Password recovery (`src/api/recovery.rs`).
+    IssueReset {
+        username: String,
+    },
+    ResetPassword,
 }
 
 /// Who may call a route. Checked in one place, the gatekeeper ([`crate::auth::gate::check`]),
@@ -158,16 +163,17 @@ impl Route {
             | Route::FourFile { .. }
             | Route::WebPage { .. }
             | Route::WebAsset { .. } => Access::Public,
-            Route::Signup | Route::Login | Route::Csrf => Access::Auth,
+            Route::Signup | Route::Login | Route::Csrf | Route::ResetPassword => Access::Auth,
             Route::Logout
             | Route::Destroy
             | Route::ChangePassword
             | Route::TotpEnrol
             | Route::TotpConfirm
             | Route::TotpDisable => Access::User,
-            Route::ListUsers | Route::SetUserRole { .. } | Route::SetUserDisabled { .. } => {
-                Access::Admin
-            }
+            Route::ListUsers
+            | Route::SetUserRole { .. }
+            | Route::SetUserDisabled { .. }
+            | Route::IssueReset { .. } => Access::Admin,
         }
     }
 
@@ -284,6 +290,13 @@ pub fn resolve(method: &Method, path: &str) -> ApiResult<Resolved> {
         ["auth", "destroy"] => (None, Some(Route::Destroy)),
         ["auth", "changePassword"] => (None, Some(Route::ChangePassword)),
         ["api", "admin", "users"] => (Some(Route::ListUsers), None),
+        ["api", "admin", "users", name, "reset"] => (
+            None,
+            Some(Route::IssueReset {
+                username: username(name)?,
+            }),
+        ),
+        ["auth", "reset"] => (None, Some(Route::ResetPassword)),
         ["api", "me", "totp"] => (None, Some(Route::TotpEnrol)),
         ["api", "me", "totp", "confirm"] => (None, Some(Route::TotpConfirm)),
         ["api", "me", "totp", "disable"] => (None, Some(Route::TotpDisable)),
@@ -726,6 +739,18 @@ mod tests {
                 "/api/me/totp/disable",
                 R(Route::TotpDisable),
                 Access::User,
+            ),
+            (
+                Method::POST,
+                "/api/admin/users/bob/reset",
+                R(Route::IssueReset { username: b("bob") }),
+                Access::Admin,
+            ),
+            (
+                Method::POST,
+                "/auth/reset",
+                R(Route::ResetPassword),
+                Access::Auth,
             ),
         ]);
         for (method, path, expected, access) in cases {

@@ -2,7 +2,7 @@
 
 use redb::ReadableTable;
 
-use super::{decode, storage_error, Reader, SESSIONS, TOTP, USERS};
+use super::{decode, storage_error, Reader, RESET_TOKENS, SESSIONS, TOTP, USERS};
 use crate::auth::totp::TotpState;
 use crate::auth::Account;
 use crate::error::ApiResult;
@@ -62,5 +62,12 @@ impl Reader {
         let table = self.txn.open_table(TOTP).map_err(storage_error)?;
         let row = table.get(username).map_err(storage_error)?;
         row.map(|v| decode(v.value())).transpose()
+    }
+
+    /// The user and expiry (Unix milliseconds) of a password reset token, by its hash.
+    pub fn reset_token(&self, key: &[u8; 32]) -> ApiResult<Option<(String, u64)>> {
+        let table = self.txn.open_table(RESET_TOKENS).map_err(storage_error)?;
+        let row = table.get(key.as_slice()).map_err(storage_error)?;
+        Ok(row.map(|v| (v.value().0.to_owned(), v.value().1)))
     }
 }

@@ -28,6 +28,7 @@
 //! | `sessions` | SHA-256 of the session id (32 bytes) | `(username, expires_ms)` | live sessions; the id itself is only in the client's cookie, so a copy of the database opens no session |
 //! | `session_expiry` | `(expires_ms, session key)` | `()` | the same sessions by expiry, oldest first: the sweeper removes a range from the start |
 //! | `user_sessions` | `(username, session key)` | `()` | a user's sessions, to end them all (password change, disabling, deletion) |
+//! | `reset_tokens` | SHA-256 of a password reset token (32 bytes) | `(username, expires_ms)` | reset tokens an admin issued; the token itself is only shown once; used or expired ones are removed when presented |
 //! | `totp` | normalized username | JSON [`crate::auth::totp::TotpState`] | an account's second factor: secret, whether confirmed, the last step used (no replay), hashes of unused recovery codes |
 //!
 //! A new post changes `board_counters`, `posts`, `thread_posts` and `threads` together, and
@@ -62,7 +63,7 @@ use crate::model::{Board, BoardPost, Post, StoredFile, ThreadMeta};
 pub use accounts::StoredSession;
 pub use backup::Counts;
 pub use events::StoredEvent;
-pub use writer::{AccountWrite, Change, Opening, TotpWrite, Write, Writer, Written};
+pub use writer::{AccountWrite, Change, Opening, ResetWrite, TotpWrite, Write, Writer, Written};
 
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 const BOARDS: TableDefinition<&str, &[u8]> = TableDefinition::new("boards");
@@ -86,6 +87,7 @@ const SESSIONS: TableDefinition<&[u8], (&str, u64)> = TableDefinition::new("sess
 const SESSION_EXPIRY: TableDefinition<(u64, &[u8]), ()> = TableDefinition::new("session_expiry");
 const USER_SESSIONS: TableDefinition<(&str, &[u8]), ()> = TableDefinition::new("user_sessions");
 const TOTP: TableDefinition<&str, &[u8]> = TableDefinition::new("totp");
+const RESET_TOKENS: TableDefinition<&[u8], (&str, u64)> = TableDefinition::new("reset_tokens");
 
 /// Something done to every table alike: creating them, copying them into a snapshot, counting
 /// their rows.
@@ -119,7 +121,8 @@ fn each_table(visit: &mut impl EachTable) -> Result<(), redb::Error> {
     visit.table(SESSIONS)?;
     visit.table(SESSION_EXPIRY)?;
     visit.table(USER_SESSIONS)?;
-    visit.table(TOTP)
+    visit.table(TOTP)?;
+    visit.table(RESET_TOKENS)
 }
 
 /// Opening a table in a write transaction creates it, so readers never meet a missing one.

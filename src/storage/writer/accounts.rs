@@ -205,13 +205,13 @@ fn disabled() -> ApiError {
     ApiError::new(ErrorKind::AccountDisabled, "This account is disabled.")
 }
 
-fn load(txn: &WriteTransaction, username: &str) -> Result<Option<Account>, redb::Error> {
+pub(super) fn load(txn: &WriteTransaction, username: &str) -> Result<Option<Account>, redb::Error> {
     let users = txn.open_table(USERS)?;
     let row = users.get(username)?;
     row.map(|v| stored(v.value())).transpose()
 }
 
-fn save(txn: &WriteTransaction, account: &Account) -> Result<(), redb::Error> {
+pub(super) fn save(txn: &WriteTransaction, account: &Account) -> Result<(), redb::Error> {
     txn.open_table(USERS)?
         .insert(account.username.as_str(), encode(account).as_slice())?;
     Ok(())
@@ -243,7 +243,7 @@ fn end_session(txn: &WriteTransaction, key: &[u8; 32]) -> Result<(), redb::Error
 
 /// Ends every session of `username` except `keep`. A user holds few sessions, so they are
 /// collected at once.
-fn end_sessions_of(
+pub(super) fn end_sessions_of(
     txn: &WriteTransaction,
     username: &str,
     keep: Option<[u8; 32]>,

@@ -24,6 +24,7 @@ use crate::model::{Board, PostDraft};
 use crate::notify::{notify, Severity};
 
 pub use accounts::{AccountWrite, Opening, SWEEP_CHUNK};
+pub use recovery::{invalid as reset_invalid, ResetWrite};
 pub use totp::TotpWrite;
 
 /// The most writes committed in one transaction; bounds the latency of the first in a group.
@@ -63,6 +64,8 @@ pub enum Write {
     Account(AccountWrite),
     /// Second factors.
     Totp(TotpWrite),
+    /// Password reset tokens.
+    Reset(ResetWrite),
 }
 
 /// What a successful write produced.
@@ -89,6 +92,8 @@ pub enum Written {
     },
     /// A second-factor write.
     Totp,
+    /// A reset token issued (None), or spent on the password of this user.
+    Reset(Option<String>),
 }
 
 /// What a committed transaction changed, for whoever keeps derived state (caches, live feeds).
@@ -354,6 +359,7 @@ fn apply(txn: &WriteTransaction, write: &Write, now: u64, changes: &mut Vec<Chan
         Write::OutboxDone(ids) => outbox::done(txn, ids),
         Write::Account(write) => accounts::apply(txn, write),
         Write::Totp(write) => totp::apply(txn, write),
+        Write::Reset(write) => recovery::apply(txn, write),
     }
 }
 
@@ -436,6 +442,7 @@ mod outbox;
 mod posts;
 #[cfg(test)]
 mod purge_tests;
+mod recovery;
 #[cfg(test)]
 mod tests;
 mod totp;

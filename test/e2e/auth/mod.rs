@@ -8,6 +8,7 @@ mod cookies;
 mod csrf;
 mod flows;
 mod login;
+mod recovery;
 mod signup;
 mod throttle;
 mod totp;

@@ -133,6 +133,19 @@ async fn no_secret_appears_in_the_log() {
         .await;
     assert_eq!(r.status, 200, "{}", r.json);
     secrets.push(totp_secret);
+    // A password reset token, spent on a new password, then presented again.
+    let r = root
+        .post(&server, "/api/admin/users/ann/reset", json!({}))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.json);
+    let token = r.json["token"].as_str().unwrap().to_owned();
+    let reset_password = "cobalt lantern 77 ridge";
+    for status in [200, 403] {
+        let body = json!({ "token": token, "password": reset_password });
+        assert_eq!(server.post("/auth/reset", body).await.status, status);
+    }
+    secrets.push(token);
+    secrets.push(reset_password.into());
 
     for s in [&root, &ann, &ann2, &cli] {
         secrets.push(s.cookie.split_once('=').unwrap().1.to_owned());
