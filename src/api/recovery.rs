@@ -75,7 +75,7 @@ pub async fn reset(app: &App, req: Request<Incoming>) -> ApiResult<Response> {
     let key = key(&token);
     let now_ms = crate::auth::gate::now_ms();
     let found = app.read(move |r| r.reset_token(&key)).await?;
-    if !found.is_some_and(|(_, expires_ms)| expires_ms > now_ms) {
+    if found.is_none_or(|(_, expires_ms)| expires_ms <= now_ms) {
         notify(
             Severity::Warning,
             "reset_token_refused",
