@@ -193,7 +193,18 @@ impl App {
         key: Key,
         build: impl FnOnce(&Reader) -> ApiResult<(Group, Cached)> + Send + 'static,
     ) -> ApiResult<Arc<Cached>> {
-        self.cache.get_or_build(key, || self.read(build)).await
+        let value = self
+            .cache
+            .get_or_build(key.clone(), || self.read(build))
+            .await?;
+        if value.claim() {
+            // Off the request path: this reader and those that waited with it get the identity
+            // bytes now; the copies serve the readers after them.
+            let cache = self.cache.clone();
+            let value = value.clone();
+            tokio::task::spawn_blocking(move || cache.compress(&key, &value));
+        }
+        Ok(value)
     }
 
     /// A board's settings, for validating a write against its limits.

@@ -14,12 +14,18 @@
 //! Misses are built once: the first reader of a missing key builds it while later readers of
 //! the same key wait for its result (single flight), so a crowd arriving at a cold thread costs
 //! one build and one copy, not one each.
+//!
+//! Compressed copies (gzip, zstd) of a body of [`encoding::MIN_BYTES`] or more are made once,
+//! on a blocking thread after the entry is in, so the readers that waited for the build never
+//! wait for compression too: until they are ready, readers get the identity bytes. They count
+//! against the budget with the body.
 
 use std::collections::hash_map::DefaultHasher;
 use std::collections::HashMap;
 use std::future::Future;
 use std::hash::{Hash, Hasher};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use sha2::{Digest, Sha256};
 
@@ -27,9 +33,11 @@ use bytes::Bytes;
 use tokio::sync::watch;
 
 use crate::error::ApiResult;
+use crate::http::encoding::{self, Coding, Effort};
 use crate::storage::Change;
 
-/// A cached response: its body and the strong ETag computed from it.
+/// A cached response: its body and the strong ETag computed from it, and its compressed
+/// copies once they are made.
 #[derive(Debug)]
 pub struct Cached {
     /// Shared, so answering a hit hands hyper a reference count, not a copy of the body.
@@ -38,6 +46,19 @@ pub struct Cached {
     /// For a body that ends in a list of posts: where each starts, so the posts after a number
     /// are served as slices of this body.
     pub posts: Option<PostIndex>,
+    /// The compressed copies, set once by [`Cached::compress`]; empty for a short body.
+    variants: OnceLock<Vec<Variant>>,
+    /// Set by whoever takes the job of compressing, so it is done once.
+    claimed: AtomicBool,
+}
+
+/// The body in a content coding, with its own strong ETag (RFC 9110 §8.8.3: a different
+/// representation, so a different tag).
+#[derive(Debug)]
+pub struct Variant {
+    pub coding: Coding,
+    pub body: Bytes,
+    pub etag: String,
 }
 
 /// Where the posts of a body of the form `{...,"posts":[p1,p2,...]}}` sit.
@@ -63,7 +84,61 @@ impl Cached {
             etag: etag_of(&body),
             body: Bytes::from(body),
             posts: None,
+            variants: OnceLock::new(),
+            claimed: AtomicBool::new(false),
         }
+    }
+
+    /// A body made once per process (the OpenAPI document), compressed at once.
+    pub fn compressed(body: Vec<u8>, effort: Effort) -> Cached {
+        let cached = Cached::new(body);
+        cached.compress(effort);
+        cached
+    }
+
+    /// Whether the body is long enough to be compressed: its responses vary by
+    /// `Accept-Encoding`, even while the copies are not made yet.
+    pub fn varies(&self) -> bool {
+        self.body.len() >= encoding::MIN_BYTES
+    }
+
+    /// True once, for the caller that is to compress this body; false for a short body.
+    pub fn claim(&self) -> bool {
+        self.varies() && !self.claimed.swap(true, Ordering::AcqRel)
+    }
+
+    /// Makes the compressed copies (a copy no smaller than the body is not kept) and returns
+    /// their bytes. Does nothing for a short body or one already compressed.
+    pub fn compress(&self, effort: Effort) -> usize {
+        if !self.varies() || self.variants.get().is_some() {
+            return 0;
+        }
+        let variants = encoding::COMPRESSED
+            .iter()
+            .filter_map(|&coding| {
+                let body = coding.encode(&self.body, effort);
+                (body.len() < self.body.len()).then(|| Variant {
+                    coding,
+                    etag: etag_of(&body),
+                    body: Bytes::from(body),
+                })
+            })
+            .collect::<Vec<_>>();
+        let bytes = variants.iter().map(|v| v.body.len()).sum();
+        match self.variants.set(variants) {
+            Ok(()) => bytes,
+            Err(_) => 0,
+        }
+    }
+
+    /// The compressed copies made so far (none until [`Cached::compress`] has run).
+    pub fn variants(&self) -> &[Variant] {
+        self.variants.get().map_or(&[], Vec::as_slice)
+    }
+
+    /// What the entry costs the budget: the body, its copies and some bookkeeping.
+    fn size(&self) -> usize {
+        self.body.len() + self.variants().iter().map(|v| v.body.len()).sum::<usize>() + 64
     }
 
     pub fn with_posts(body: Vec<u8>, posts: PostIndex) -> Cached {
@@ -129,6 +204,8 @@ struct Entry {
     group: Group,
     /// The epoch noted before the read that built it.
     epoch: u64,
+    /// What it counts for in `Inner::bytes`.
+    size: usize,
 }
 
 /// A build in progress: its result, once known, goes to the readers waiting for it. `None`
@@ -274,7 +351,7 @@ impl Cache {
     /// Keeps `value` unless its group was invalidated after `epoch` was noted. Returns whether
     /// the value is current (kept, or current but over the budget).
     pub fn insert(&self, key: Key, group: Group, epoch: u64, value: Arc<Cached>) -> bool {
-        let size = value.body.len() + 64;
+        let size = value.size();
         let mut inner = self.inner.lock().unwrap();
         if inner.stamps[slot(&group)] > epoch {
             return false;
@@ -295,11 +372,40 @@ impl Cache {
                 value,
                 group,
                 epoch,
+                size,
             },
         ) {
-            inner.bytes -= old.value.body.len() + 64;
+            inner.bytes -= old.size;
         }
         true
+    }
+
+    /// Makes the compressed copies of `value` if it is still the entry of `key`, and counts
+    /// them against the budget. Blocking: it compresses on the calling thread.
+    pub fn compress(&self, key: &Key, value: &Arc<Cached>) {
+        let held = |inner: &Inner| {
+            inner
+                .entries
+                .get(key)
+                .is_some_and(|e| Arc::ptr_eq(&e.value, value))
+        };
+        if !held(&self.inner.lock().unwrap()) {
+            return;
+        }
+        let added = value.compress(Effort::Cached);
+        let mut inner = self.inner.lock().unwrap();
+        if added == 0 || !held(&inner) {
+            return;
+        }
+        if inner.bytes + added > self.budget {
+            inner.entries.clear();
+            inner.bytes = 0;
+            return;
+        }
+        inner.bytes += added;
+        if let Some(entry) = inner.entries.get_mut(key) {
+            entry.size += added;
+        }
     }
 
     pub fn invalidate(&self, groups: &[Group]) {

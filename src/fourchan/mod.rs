@@ -16,7 +16,9 @@ mod post;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
-use hyper::header::{HeaderValue, CONTENT_TYPE, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED};
+use hyper::header::{
+    HeaderValue, CONTENT_ENCODING, CONTENT_TYPE, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED,
+};
 use hyper::{HeaderMap, StatusCode};
 use serde::Serialize;
 
@@ -402,6 +404,7 @@ fn dated(headers: &HeaderMap, mut response: Response, modified: u64, now: u64) -
         *response.status_mut() = StatusCode::NOT_MODIFIED;
         *response.body_mut() = response::body(Bytes::new());
         response.headers_mut().remove(CONTENT_TYPE);
+        response.headers_mut().remove(CONTENT_ENCODING);
     }
     let date = httpdate::fmt_http_date(UNIX_EPOCH + std::time::Duration::from_secs(modified));
     if let Ok(value) = HeaderValue::from_str(&date) {

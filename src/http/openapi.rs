@@ -7,16 +7,20 @@ use hyper::HeaderMap;
 
 use crate::cache::Cached;
 use crate::error::ApiResult;
+use crate::http::encoding::Effort;
 use crate::http::request::query;
 use crate::http::{response, Response};
 
 /// The document, compiled into the binary so that it always describes the binary serving it.
 pub const DOCUMENT: &str = include_str!("openapi.json");
 
-/// The body and its ETag, hashed once. A static rather than state in `App`: it is derived from
-/// a constant and never changes, so two servers in one process share it without harm.
-static CACHED: LazyLock<Arc<Cached>> =
-    LazyLock::new(|| Arc::new(Cached::new(DOCUMENT.as_bytes().to_vec())));
+/// The body and its ETag, hashed and compressed once, by the first reader. A static rather than
+/// state in `App`: it is derived from a constant and never changes, so two servers in one
+/// process share it without harm.
+static CACHED: LazyLock<Arc<Cached>> = LazyLock::new(|| {
+    let body = DOCUMENT.as_bytes().to_vec();
+    Arc::new(Cached::compressed(body, Effort::Cached))
+});
 
 /// `GET /api/openapi.json` → this API's OpenAPI document, with a strong ETag.
 pub fn get(headers: &HeaderMap, raw_query: Option<&str>) -> ApiResult<Response> {
