@@ -582,6 +582,53 @@ mod tests {
     }
 
     #[test]
+    fn compressed_copies_are_made_once_and_count_against_the_budget() {
+        let json = br#"{"no":1,"body":"the same words again and again"},"#.repeat(64);
+        let cache = Cache::new(1 << 20);
+        let key = Key::Thread("b".into(), 1);
+        let value = Arc::new(Cached::new(json.clone()));
+        let e = cache.epoch();
+        cache.insert(key.clone(), Group::Thread("b".into(), 1), e, value.clone());
+        let identity = cache.inner.lock().unwrap().bytes;
+        assert_eq!(identity, json.len() + 64);
+        assert!(value.claim());
+        assert!(!value.claim(), "claimed once");
+        cache.compress(&key, &value);
+        let codings: Vec<Coding> = value.variants().iter().map(|v| v.coding).collect();
+        assert_eq!(codings, [Coding::Zstd, Coding::Gzip]);
+        let copies: usize = value.variants().iter().map(|v| v.body.len()).sum();
+        assert_eq!(cache.inner.lock().unwrap().bytes, identity + copies);
+        let etags: std::collections::HashSet<&str> = value
+            .variants()
+            .iter()
+            .map(|v| v.etag.as_str())
+            .chain([value.etag.as_str()])
+            .collect();
+        assert_eq!(etags.len(), 3, "one ETag per coding");
+        // Replacing the entry gives back everything it counted.
+        cache.insert(key.clone(), Group::Thread("b".into(), 1), e, body("x"));
+        assert_eq!(cache.inner.lock().unwrap().bytes, 1 + 64);
+        // A value no longer in the cache is not compressed; a short one never is.
+        let gone = Arc::new(Cached::new(json));
+        cache.compress(&key, &gone);
+        assert!(gone.variants().is_empty());
+        let short = body("short");
+        assert!(!short.claim());
+        assert_eq!(short.compress(Effort::Cached), 0);
+    }
+
+    #[test]
+    fn compressed_copies_never_push_past_the_budget() {
+        let json = br#"{"no":1,"body":"the same words again and again"},"#.repeat(64);
+        let cache = Cache::new(json.len() + 100);
+        let key = Key::Thread("b".into(), 1);
+        let value = Arc::new(Cached::new(json));
+        cache.insert(key.clone(), Group::Thread("b".into(), 1), 0, value.clone());
+        cache.compress(&key, &value);
+        assert!(cache.inner.lock().unwrap().bytes <= cache.budget);
+    }
+
+    #[test]
     fn etag_is_strong_and_follows_the_body() {
         assert_eq!(
             Cached::new(b"a".to_vec()).etag,

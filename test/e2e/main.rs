@@ -9,6 +9,7 @@ mod backup;
 mod board_life;
 mod boards;
 mod caching;
+mod compression;
 mod cli;
 mod durability;
 mod fourchan;

@@ -204,7 +204,7 @@ export class Catalog extends BoardPage {
         </div>
         <ul class="catalog">
           ${threads.map((/** @type {any} */ t) => {
-            const file = t.files[0];
+            const file = t.files?.[0];
             const watched = store.isWatched(board.slug, t.no);
             return html`<li class="card" key=${t.no}>
               <a href=${threadPath(board.slug, t.no)} class="card-link">

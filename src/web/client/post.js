@@ -7,11 +7,13 @@ import { store } from "./store.js";
 import { size, relative, exact, threadPath } from "./util.js";
 
 /**
- * @typedef {{url: string, thumb_url: string, name: string|null, mime: string, size: number,
- *   width: number, height: number, thumb_width: number, thumb_height: number, spoiler: boolean}} File
+ * The server leaves out fields holding their empty value: absent means null, [] or false, and
+ * an absent `html` means the body has no markup and shows as its own text.
+ * @typedef {{url: string, thumb_url: string, name?: string|null, mime: string, size: number,
+ *   width: number, height: number, thumb_width: number, thumb_height: number, spoiler?: boolean}} File
  * @typedef {{no: number, thread: number, board: string, created_at: number, name: string,
- *   subject: string|null, body: string, html: string, sage: boolean, files: File[],
- *   trip: string|null, id: string|null, backlinks: any[], cross_backlinks?: any[], files_deleted: boolean,
+ *   subject?: string|null, body: string, html?: string, sage?: boolean, files?: File[],
+ *   trip?: string|null, id?: string|null, backlinks?: any[], cross_backlinks?: any[], files_deleted?: boolean,
  *   deleted?: boolean, isNew?: boolean}} PostData
  */
 
@@ -112,13 +114,24 @@ function PostView({ post, onQuote, onDelete, hidden, op, link }) {
       ${post.deleted ? html` <strong class="deleted-mark">(deleted)</strong>` : null}
       ${post.deleted ? null : html`<${Menu} post=${post} you=${you} onDelete=${onDelete} />`}
     </header>
-    ${post.files.length
+    ${post.files?.length
       ? html`<div class="files">${post.files.map((f) => html`<${FileView} key=${f.url} file=${f} />`)}</div>`
       : null}
     ${post.files_deleted ? html`<p class="files-deleted">(file deleted)</p>` : null}
-    <div class="body" dangerouslySetInnerHTML=${postHtml(post)}></div>
+    ${post.html === undefined
+      ? html`<div class="body">${plainBody(post.body)}</div>`
+      : html`<div class="body" dangerouslySetInnerHTML=${postHtml(post)}></div>`}
     ${post.backlinks?.length || post.cross_backlinks?.length ? html`<${Backlinks} post=${post} />` : null}
   </article>`;
+}
+
+/**
+ * A body without markup, as text: one text node per line with a `<br>` between, the same DOM
+ * that its html would make.
+ * @param {string} body
+ */
+function plainBody(body) {
+  return body.split("\n").flatMap((line, i) => (i ? [html`<br />`, line] : [line]));
 }
 
 /** @param {{post: PostData}} props */
@@ -143,7 +156,7 @@ function Menu({ post, you, onDelete }) {
       <li><button type="button" onClick=${() => store.hide(post.board, post.no, true)}>${hideLabel}</button></li>
       ${you && onDelete
         ? html`<li><button type="button" onClick=${() => onDelete(post, false)}>Delete</button></li>
-          ${post.files.length ? html`<li><button type="button" onClick=${() => onDelete(post, true)}>Delete file only</button></li>` : null}`
+          ${post.files?.length ? html`<li><button type="button" onClick=${() => onDelete(post, true)}>Delete file only</button></li>` : null}`
         : null}
     </ul>
   </details>`;
