@@ -421,12 +421,25 @@ mod tests {
             ),
             (
                 with_file.clone(),
-                &["no", "thread", "board", "created_at", "name", "body", "files"],
+                &[
+                    "no",
+                    "thread",
+                    "board",
+                    "created_at",
+                    "name",
+                    "body",
+                    "files",
+                ],
             ),
         ];
         for (post, keys) in cases {
             let json = serde_json::to_value(&post).unwrap();
-            let got: Vec<&str> = json.as_object().unwrap().keys().map(|k| k.as_str()).collect();
+            let got: Vec<&str> = json
+                .as_object()
+                .unwrap()
+                .keys()
+                .map(|k| k.as_str())
+                .collect();
             let mut want = keys.to_vec();
             want.sort_unstable();
             let mut got_sorted = got.clone();
@@ -437,7 +450,10 @@ mod tests {
         }
         let json = serde_json::to_value(&with_file).unwrap();
         let keys: Vec<&String> = json["files"][0].as_object().unwrap().keys().collect();
-        assert!(!keys.iter().any(|k| *k == "name" || *k == "spoiler"), "{keys:?}");
+        assert!(
+            !keys.iter().any(|k| *k == "name" || *k == "spoiler"),
+            "{keys:?}"
+        );
         assert_eq!(json["files"][0].as_object().unwrap().len(), 10);
     }
 

@@ -78,7 +78,10 @@ async fn check_codings(s: &Server, path: &str) {
         let accept = [("accept-encoding", coding)];
         let (status, headers, bytes) = s.get_bytes(path, &accept).await;
         assert_eq!(status, 200, "{path} {coding}");
-        assert_eq!(header(&headers, "content-encoding").as_deref(), Some(coding));
+        assert_eq!(
+            header(&headers, "content-encoding").as_deref(),
+            Some(coding)
+        );
         assert_eq!(header(&headers, "vary").as_deref(), Some("accept-encoding"));
         assert!(bytes.len() < identity.len() / 2, "{path} {coding}");
         assert_eq!(decode(coding, &bytes), identity, "{path} {coding}");
@@ -100,7 +103,10 @@ async fn check_codings(s: &Server, path: &str) {
         let (status, headers, body) = s.request_bytes("HEAD", path, &accept).await;
         assert_eq!(status, 200);
         assert!(body.is_empty());
-        assert_eq!(header(&headers, "content-encoding").as_deref(), Some(coding));
+        assert_eq!(
+            header(&headers, "content-encoding").as_deref(),
+            Some(coding)
+        );
         assert_eq!(header(&headers, "etag"), Some(tag));
         assert_eq!(
             header(&headers, "content-length"),
@@ -223,19 +229,23 @@ async fn short_bodies_and_slices_are_sent_as_they_are() {
     // `?after=` cuts the identity body; the cut is sent as it is.
     let whole = s.get(&path).await.json;
     let second = whole["thread"]["posts"][1]["no"].as_u64().unwrap();
-    let (status, headers, bytes) = s
-        .get_bytes(&format!("{path}?after={second}"), &gzip)
-        .await;
+    let (status, headers, bytes) = s.get_bytes(&format!("{path}?after={second}"), &gzip).await;
     assert_eq!(status, 200);
     assert_eq!(header(&headers, "content-encoding"), None);
     let after: Value = serde_json::from_slice(&bytes).unwrap();
     assert_eq!(after["thread"]["posts"].as_array().unwrap().len(), 7);
     // A range is not served on JSON: the whole body comes, in the chosen coding.
     let (status, headers, _) = s
-        .get_bytes(&path, &[("accept-encoding", "gzip"), ("range", "bytes=0-9")])
+        .get_bytes(
+            &path,
+            &[("accept-encoding", "gzip"), ("range", "bytes=0-9")],
+        )
         .await;
     assert_eq!(status, 200);
-    assert_eq!(header(&headers, "content-encoding").as_deref(), Some("gzip"));
+    assert_eq!(
+        header(&headers, "content-encoding").as_deref(),
+        Some("gzip")
+    );
     assert_eq!(header(&headers, "content-range"), None);
 }
 
@@ -257,7 +267,10 @@ async fn a_change_is_served_at_once_then_compressed_again() {
     };
     let thread: Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(thread["thread"]["posts"][9]["no"], no);
-    let stale = [("accept-encoding", "gzip"), ("if-none-match", old_tag.as_str())];
+    let stale = [
+        ("accept-encoding", "gzip"),
+        ("if-none-match", old_tag.as_str()),
+    ];
     assert_eq!(s.get_bytes(&path, &stale).await.0, 200);
     until_compressed(&s, &path).await;
     let (_, _, bytes) = s.get_bytes(&path, &[("accept-encoding", "gzip")]).await;
@@ -285,7 +298,11 @@ poster_ids = true
     .await;
     let t = s.thread("b", "plain <text> & 'quotes'\nsecond line").await;
     let marked = s
-        .reply("b", t, json!({ "body": format!(">>{t} **bold**"), "sage": true }))
+        .reply(
+            "b",
+            t,
+            json!({ "body": format!(">>{t} **bold**"), "sage": true }),
+        )
         .await;
     let tripped = s
         .reply("b", t, json!({ "name": "me#secret", "body": "signed" }))
@@ -307,7 +324,10 @@ poster_ids = true
     want.sort_unstable();
     assert_eq!(keys(reply), want, "{reply}");
     assert_eq!(reply["sage"], true);
-    assert!(reply["html"].as_str().unwrap().contains("<strong>bold</strong>"));
+    assert!(reply["html"]
+        .as_str()
+        .unwrap()
+        .contains("<strong>bold</strong>"));
     // A tripcode and an empty body: the trip is there, html is not.
     let third = &posts[2];
     assert_eq!(third["no"], tripped);
