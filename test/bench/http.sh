@@ -103,6 +103,7 @@ bump_limit = 1000000
 thread_limit = 1000
 threads_per_page = 10
 max_body_chars = 4000
+max_replies = 100000 # the post runs must not lock their thread at the default 1000
 EOF
 
 say "starting wani"
