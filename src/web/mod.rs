@@ -5,8 +5,8 @@
 //! each name at its hashed URL, so a module's URL changes exactly when its bytes do and every
 //! asset can be cached for a year. The import map is the page's only inline script: its hash
 //! is in the Content-Security-Policy, so no `'unsafe-inline'` is needed. Each file is also
-//! compressed once at start (gzip and zstd at their strongest levels) and sent in the coding
-//! the request accepts; the entry page is made per path and sent as it is.
+//! compressed once at start (gzip 9, zstd 15) and sent in the coding the request accepts; the
+//! entry page is made per path and sent as it is.
 
 use base64::Engine;
 use bytes::Bytes;
