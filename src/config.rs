@@ -34,7 +34,8 @@ pub struct Config {
     pub stream_max_secs: u64,
     /// Seconds in-flight requests get to finish after SIGTERM before the server stops anyway.
     pub shutdown_grace_secs: u64,
-    /// Upper bound, in bytes, of the in-memory cache of serialized responses.
+    /// Upper bound, in bytes, of the in-memory cache of serialized responses and their
+    /// compressed copies.
     pub cache_bytes: usize,
     /// Wrong deletion passwords one client network (IPv4 address, IPv6 /64) may send per
     /// `delete_attempts_window_secs` before it gets 429.
