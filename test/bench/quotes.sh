@@ -118,7 +118,7 @@ def wait_dead(board, linker):
     start = time.monotonic()
     while True:
         _, data = call(c, "GET", f"/api/boards/{board}/posts/{linker}")
-        if "deadlink" in data["post"]["html"]:
+        if "deadlink" in data["post"].get("html", ""):  # absent for a body without markup
             return time.monotonic() - start
         time.sleep(0.005)
 
