@@ -30,6 +30,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use sha2::{Digest, Sha256};
 
 use bytes::Bytes;
+use hyper::HeaderMap;
 use tokio::sync::watch;
 
 use crate::error::ApiResult;
@@ -134,6 +135,16 @@ impl Cached {
     /// The compressed copies made so far (none until [`Cached::compress`] has run).
     pub fn variants(&self) -> &[Variant] {
         self.variants.get().map_or(&[], Vec::as_slice)
+    }
+
+    /// The copy to send to a request with these headers, or `None` for the identity bytes.
+    pub fn pick(&self, request_headers: &HeaderMap) -> Option<&Variant> {
+        let variants = self.variants();
+        if variants.is_empty() {
+            return None;
+        }
+        let chosen = encoding::choose(request_headers, |c| variants.iter().any(|v| v.coding == c));
+        variants.iter().find(|v| v.coding == chosen)
     }
 
     /// What the entry costs the budget: the body, its copies and some bookkeeping.

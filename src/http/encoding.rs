@@ -79,14 +79,11 @@ struct Weights {
     any: Option<u16>,
 }
 
-/// The coding to answer with, among `available` (compressed codings that have a copy ready):
+/// The coding to answer with, among the compressed codings that have a copy ready (`ready`):
 /// the one the client weighs highest, zstd before gzip on a tie. Identity when the header is
 /// absent, malformed, or accepts none of them, or when it weighs `identity` itself higher. A
 /// coding is acceptable when it is named, or covered by `*`, with a weight above 0.
-pub fn choose(headers: &HeaderMap, available: &[Coding]) -> Coding {
-    if available.is_empty() {
-        return Coding::Identity;
-    }
+pub fn choose(headers: &HeaderMap, ready: impl Fn(Coding) -> bool) -> Coding {
     let mut weights = Weights::default();
     for value in headers.get_all(ACCEPT_ENCODING) {
         let parsed = value
@@ -104,7 +101,7 @@ pub fn choose(headers: &HeaderMap, available: &[Coding]) -> Coding {
     };
     let mut best = (Coding::Identity, 0u16);
     for coding in COMPRESSED {
-        if !available.contains(&coding) {
+        if !ready(coding) {
             continue;
         }
         let q = weight(coding).unwrap_or(0);
@@ -247,7 +244,7 @@ mod tests {
         ];
         for (values, available, expected) in cases {
             assert_eq!(
-                choose(&with(values), available),
+                choose(&with(values), |c| available.contains(&c)),
                 *expected,
                 "{values:?} with {available:?}"
             );

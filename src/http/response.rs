@@ -14,7 +14,6 @@ use hyper::header::{
 };
 use hyper::{HeaderMap, StatusCode};
 
-use super::encoding::{self, Coding};
 use super::{Body, Response};
 use crate::cache::Cached;
 use crate::error::ApiError;
@@ -55,10 +54,7 @@ fn base(status: StatusCode, bytes: impl Into<Bytes>) -> Response {
 /// A body with compressed copies is sent in the coding `Accept-Encoding` prefers, each coding
 /// with its own ETag; `Range` is not served here, so a compressed answer is always whole.
 pub fn cached(request_headers: &HeaderMap, value: &Arc<Cached>) -> Response {
-    let variants = value.variants();
-    let available: Vec<Coding> = variants.iter().map(|v| v.coding).collect();
-    let chosen = encoding::choose(request_headers, &available);
-    let mut response = match variants.iter().find(|v| v.coding == chosen) {
+    let mut response = match value.pick(request_headers) {
         Some(variant) => {
             let mut r = revalidated(request_headers, &variant.etag, || {
                 body(variant.body.clone())

@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 
 use crate::cache::Cached;
 use crate::error::{ApiError, ApiResult, ErrorKind};
-use crate::http::encoding::{self, Coding, Effort};
+use crate::http::encoding::Effort;
 use crate::http::{response, Response};
 
 /// Every file of the client, by the name modules import it under. The first is the entry
@@ -175,9 +175,8 @@ impl Client {
             ));
         };
         let content = &asset.content;
-        let available: Vec<Coding> = content.variants().iter().map(|v| v.coding).collect();
-        let chosen = encoding::choose(request_headers, &available);
-        let (etag, body) = match content.variants().iter().find(|v| v.coding == chosen) {
+        let variant = content.pick(request_headers);
+        let (etag, body) = match variant {
             Some(variant) => (&variant.etag, variant.body.clone()),
             None => (&content.etag, content.body.clone()),
         };
@@ -188,8 +187,8 @@ impl Client {
             asset.mime,
             "public, max-age=31536000, immutable",
         );
-        if chosen != Coding::Identity && r.status() == StatusCode::OK {
-            let token = HeaderValue::from_static(chosen.token());
+        if let Some(variant) = variant.filter(|_| r.status() == StatusCode::OK) {
+            let token = HeaderValue::from_static(variant.coding.token());
             r.headers_mut().insert(CONTENT_ENCODING, token);
         }
         if content.varies() {
