@@ -37,10 +37,14 @@ export const CONFIG =
 export async function startServer(config = CONFIG) {
   const dir = mkdtempSync(join(tmpdir(), "wani-browser-"));
   writeFileSync(join(dir, "config.toml"), config);
-  const child = spawn(BIN, ["--listen", "127.0.0.1:0", "--data", join(dir, "data"), "--config", join(dir, "config.toml")], {
-    stdio: ["ignore", "ignore", "pipe"],
-    env: { ...process.env, WANI_CONFIG: "" },
-  });
+  const child = spawn(
+    BIN,
+    ["--listen", "127.0.0.1:0", "--data", join(dir, "data"), "--config", join(dir, "config.toml")],
+    {
+      stdio: ["ignore", "ignore", "pipe"],
+      env: { ...process.env, WANI_CONFIG: "" },
+    },
+  );
   let log = "";
   const base = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`wani did not start:\n${log}`)), 20000);

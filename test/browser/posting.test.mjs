@@ -33,13 +33,21 @@ test("a new thread with an image from the form: the progress bar shows, then end
   const cdp = await context.newCDPSession(page);
   await cdp.send("Network.enable");
   await cdp.send("Network.emulateNetworkConditions", {
-    offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 2 * 1024 * 1024,
+    offline: false,
+    latency: 0,
+    downloadThroughput: -1,
+    uploadThroughput: 2 * 1024 * 1024,
   });
   await page.getByRole("button", { name: "Create thread" }).click();
   await page.getByLabel("Upload progress").waitFor();
   await shot(page, "posting-progress-desktop-light");
   await page.getByRole("heading", { name: "Photos" }).waitFor();
-  await cdp.send("Network.emulateNetworkConditions", { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+  await cdp.send("Network.emulateNetworkConditions", {
+    offline: false,
+    latency: 0,
+    downloadThroughput: -1,
+    uploadThroughput: -1,
+  });
   assert.match(new URL(page.url()).pathname, /^\/b\/thread\/\d+$/);
   assert.equal(await page.getByLabel("Upload progress").count(), 0);
   await page.locator("article.op img.thumb").waitFor();

@@ -25,9 +25,12 @@ before(async () => {
   const c = await api(base, "/api/boards/c/threads", { subject: "Soup", body: "Tomato soup tonight" });
   // Board b: a thread with an image, quoting within, across threads and across boards.
   const other = await api(base, "/api/boards/b/threads", { subject: "Other thread", body: "Elsewhere on b" });
-  const t = await api(base, "/api/boards/b/threads", { subject: "Autumn", body: "Leaves falling", name: "Alice#secret" }, [
-    { bytes: jpg, type: "image/jpeg", name: "autumn.jpg" },
-  ]);
+  const t = await api(
+    base,
+    "/api/boards/b/threads",
+    { subject: "Autumn", body: "Leaves falling", name: "Alice#secret" },
+    [{ bytes: jpg, type: "image/jpeg", name: "autumn.jpg" }],
+  );
   const r1 = await api(base, `/api/boards/b/threads/${t.no}/posts`, { body: `>>${t.no}\nlovely ||hidden words||` });
   const r2 = await api(base, `/api/boards/b/threads/${t.no}/posts`, {
     body: `>>${r1.no} same thread\n>>${other.no} other thread\n>>>/c/${c.no} other board\n>>999999 dead`,
@@ -38,8 +41,20 @@ before(async () => {
   Object.assign(seeded, { c: c.no, other: other.no, t: t.no, r1: r1.no, r2: r2.no, spoiled: spoiled.no });
   if (existsSync("/usr/bin/ffmpeg")) {
     const webm = join(tmpdir(), `wani-test-${process.pid}.webm`);
-    execFileSync("/usr/bin/ffmpeg", ["-loglevel", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=160x120:rate=10",
-      "-t", "1", "-c:v", "libvpx", webm]);
+    execFileSync("/usr/bin/ffmpeg", [
+      "-loglevel",
+      "error",
+      "-y",
+      "-f",
+      "lavfi",
+      "-i",
+      "testsrc=size=160x120:rate=10",
+      "-t",
+      "1",
+      "-c:v",
+      "libvpx",
+      webm,
+    ]);
     const v = await api(base, `/api/boards/b/threads/${t.no}/posts`, { body: "a video" }, [
       { bytes: readFileSync(webm), type: "video/webm", name: "clip.webm" },
     ]);
@@ -67,7 +82,9 @@ test("home lists the boards and the recent posts", async () => {
 test("board index, catalog, thread and archive open by clicking, without reloads", async () => {
   const { page, errors, context } = await openPage(browser);
   await page.goto(base + "/");
-  await page.evaluate(() => ((/** @type {any} */ (window)).marker = 1));
+  await page.evaluate(() => {
+    /** @type {any} */ (window).marker = 1;
+  });
   await page.getByRole("link", { name: "/b/ – Random" }).click();
   await page.getByRole("heading", { name: "/b/ – Random" }).waitFor();
   await page.getByText("Leaves falling").waitFor();
@@ -75,7 +92,10 @@ test("board index, catalog, thread and archive open by clicking, without reloads
   await page.getByRole("link", { name: "Catalog" }).click();
   await page.locator(".catalog .card").first().waitFor();
   assert.equal(await page.locator(".catalog .card").count(), 2);
-  await page.locator(".card", { hasText: "Autumn" }).getByText(seeded.video ? "R: 4 / I: 2" : "R: 3 / I: 1").waitFor();
+  await page
+    .locator(".card", { hasText: "Autumn" })
+    .getByText(seeded.video ? "R: 4 / I: 2" : "R: 3 / I: 1")
+    .waitFor();
   // Filter box and sort.
   await page.getByLabel("Filter").fill("leaves");
   await page.waitForFunction(() => document.querySelectorAll(".catalog .card").length === 1);
@@ -88,7 +108,7 @@ test("board index, catalog, thread and archive open by clicking, without reloads
   await page.getByRole("link", { name: "Return" }).click();
   await page.getByRole("link", { name: "Archive" }).click();
   await page.getByText("No archived threads.").waitFor();
-  assert.equal(await page.evaluate(() => (/** @type {any} */ (window)).marker), 1, "no page reload");
+  assert.equal(await page.evaluate(() => /** @type {any} */ (window).marker), 1, "no page reload");
   await page.goBack();
   await page.getByText("Leaves falling").waitFor();
   assert.deepEqual(errors, []);
@@ -131,7 +151,11 @@ test("hover previews: same thread, another thread, another board; dead links sta
 });
 
 test("touch screens: a tap on a quote expands it inline", async () => {
-  const { page, context } = await openPage(browser, { hasTouch: true, isMobile: true, viewport: { width: 360, height: 740 } });
+  const { page, context } = await openPage(browser, {
+    hasTouch: true,
+    isMobile: true,
+    viewport: { width: 360, height: 740 },
+  });
   await page.goto(`${base}/b/thread/${seeded.t}`);
   await page.locator(`article#p${seeded.r2} a.quotelink[data-board="b"][data-no="${seeded.other}"]`).tap();
   await page.locator(`article#p${seeded.r2} .inline-quote`).getByText("Elsewhere on b").waitFor();
@@ -244,7 +268,13 @@ test("axe-core finds no serious or critical violation on any page, in any theme"
         const r = await axe.run(document, { resultTypes: ["violations"] });
         return r.violations
           .filter((/** @type {any} */ v) => v.impact === "serious" || v.impact === "critical")
-          .map((/** @type {any} */ v) => `${v.id}: ${v.nodes.map((/** @type {any} */ n) => n.target.join(" ")).slice(0, 3).join(", ")}`);
+          .map(
+            (/** @type {any} */ v) =>
+              `${v.id}: ${v.nodes
+                .map((/** @type {any} */ n) => n.target.join(" "))
+                .slice(0, 3)
+                .join(", ")}`,
+          );
       });
       assert.deepEqual(result, [], `${name} in ${theme}`);
     }
@@ -253,7 +283,10 @@ test("axe-core finds no serious or critical violation on any page, in any theme"
 });
 
 test("screenshots of every page type, desktop and phone, light and dark; the phone layout fits", async () => {
-  for (const [device, viewport] of [["desktop", { width: 1280, height: 900 }], ["phone", { width: 360, height: 740 }]]) {
+  for (const [device, viewport] of [
+    ["desktop", { width: 1280, height: 900 }],
+    ["phone", { width: 360, height: 740 }],
+  ]) {
     for (const scheme of ["light", "dark"]) {
       const { page, context } = await openPage(browser, { viewport, colorScheme: scheme });
       for (const [name, path] of PAGES()) {

@@ -142,17 +142,21 @@ export class BoardIndex extends BoardPage {
                 onClick=${() => store.hide(board.slug, t.no, false)}>Show</button></section>`;
           }
           return html`<section class="index-thread" key=${t.no} aria-label=${`Thread ${t.no}`}>
-            ${t.posts.map((/** @type {any} */ p, /** @type {number} */ i) => html`<${Post} key=${p.no} post=${p}
+            ${t.posts.map(
+              (/** @type {any} */ p, /** @type {number} */ i) => html`<${Post} key=${p.no} post=${p}
               op=${i === 0} link=${i === 0} version=${this.state.version}
               hidden=${i > 0 && (store.hidden.has(`${p.board}/${p.no}`) || filtered(store.filters, p))}
               onQuote=${(/** @type {number} */ no) => {
                 history.pushState(null, "", `/${board.slug}/thread/${t.no}#q${no}`);
                 dispatchEvent(new PopStateEvent("popstate"));
-              }} />`)}
-            ${t.omitted_posts
-              ? html`<p class="omitted">${t.omitted_posts} replies and ${t.omitted_images} images omitted.
+              }} />`,
+            )}
+            ${
+              t.omitted_posts
+                ? html`<p class="omitted">${t.omitted_posts} replies and ${t.omitted_images} images omitted.
                   <a href=${threadPath(board.slug, t.no)}>View thread</a></p>`
-              : null}
+                : null
+            }
           </section>`;
         })}
         <nav class="pages" aria-label="Pages">
@@ -208,10 +212,14 @@ export class Catalog extends BoardPage {
             const watched = store.isWatched(board.slug, t.no);
             return html`<li class="card" key=${t.no}>
               <a href=${threadPath(board.slug, t.no)} class="card-link">
-                ${file && !file.spoiler
-                  ? html`<img src=${file.thumb_url} width=${file.thumb_width} height=${file.thumb_height}
+                ${
+                  file && !file.spoiler
+                    ? html`<img src=${file.thumb_url} width=${file.thumb_width} height=${file.thumb_height}
                       loading="lazy" decoding="async" alt="" />`
-                  : file ? html`<span class="spoiler-file">Spoiler</span>` : null}
+                    : file
+                      ? html`<span class="spoiler-file">Spoiler</span>`
+                      : null
+                }
                 <span class="card-counts">R: ${t.replies} / I: ${t.images}
                   ${t.sticky ? html` <span class="mark">Sticky</span>` : null}
                   ${t.locked ? html` <span class="mark">Locked</span>` : null}</span>
@@ -220,9 +228,10 @@ export class Catalog extends BoardPage {
               </a>
               <button type="button" class="link watch" aria-pressed=${watched ? "true" : "false"}
                 aria-label=${`${watched ? "Unwatch" : "Watch"} thread ${t.no}`}
-                onClick=${() => watched
-                  ? store.unwatch(board.slug, t.no)
-                  : store.watch(board.slug, t.no, `/${board.slug}/ – ${t.subject || t.excerpt.slice(0, 50)}`, t.no)}>
+                onClick=${() =>
+                  watched
+                    ? store.unwatch(board.slug, t.no)
+                    : store.watch(board.slug, t.no, `/${board.slug}/ – ${t.subject || t.excerpt.slice(0, 50)}`, t.no)}>
                 ${watched ? "Unwatch" : "Watch"}</button>
             </li>`;
           })}
@@ -246,15 +255,17 @@ export class Archive extends BoardPage {
       <${BoardNav} board=${board.slug} page="archive" />
       <main id="main">
         <h2>Archived threads</h2>
-        ${archive.threads.length
-          ? html`<ul class="archive">${archive.threads.map(
-              (/** @type {any} */ t) => html`<li key=${t.no}>
+        ${
+          archive.threads.length
+            ? html`<ul class="archive">${archive.threads.map(
+                (/** @type {any} */ t) => html`<li key=${t.no}>
                 <a href=${threadPath(board.slug, t.no)}>No.${t.no}</a>
                 ${" "}<strong>${t.subject || ""}</strong> ${t.excerpt}
                 <span class="counts"> (${t.replies} replies, archived ${relative(t.archived_at)})</span>
               </li>`,
-            )}</ul>`
-          : html`<p>No archived threads.</p>`}
+              )}</ul>`
+            : html`<p>No archived threads.</p>`
+        }
       </main>`;
   }
 }
@@ -283,10 +294,12 @@ export class Home extends BoardPage {
         ${posts.length ? null : html`<p>Nothing yet.</p>`}
         <div class="recent">${posts
           .filter((/** @type {any} */ p) => !filtered(store.filters, p))
-          .map((/** @type {any} */ p) => html`<div class="recent-post" key=${p.board + p.no}>
+          .map(
+            (/** @type {any} */ p) => html`<div class="recent-post" key=${p.board + p.no}>
             <p class="where"><a href=${threadPath(p.board, p.thread, p.no)}>/${p.board}/ thread ${p.thread}</a></p>
             <${Post} post=${p} op=${p.no === p.thread} version=${this.state.version} />
-          </div>`)}</div>
+          </div>`,
+          )}</div>
       </section>
     </main>`;
   }

@@ -43,9 +43,11 @@ function FileView({ file }) {
   return html`<figure class=${"file" + (open ? " open" : "")}>
     <figcaption><a href=${file.url} target="_blank" rel="noopener">${file.name || "file"}</a>
       <span class="file-info"> (${info})</span></figcaption>
-    ${open && video
-      ? html`<div>${media}<button type="button" class="link" onClick=${setOpen}>Close video</button></div>`
-      : html`<a class="expand" href=${file.url} onClick=${toggle} aria-expanded=${open ? "true" : "false"}>${media}</a>`}
+    ${
+      open && video
+        ? html`<div>${media}<button type="button" class="link" onClick=${setOpen}>Close video</button></div>`
+        : html`<a class="expand" href=${file.url} onClick=${toggle} aria-expanded=${open ? "true" : "false"}>${media}</a>`
+    }
   </figure>`;
 }
 
@@ -78,7 +80,11 @@ function PostView({ post, onQuote, onDelete, hidden, op, link }) {
   const quotesYou = !you && quoted(post).some(([b, n]) => store.isYou(b, n));
   const times = store.settings.times;
   const cls =
-    "post" + (op ? " op" : " reply") + (you ? " you" : "") + (quotesYou ? " quotes-you-post" : "") + (post.isNew ? " new" : "") +
+    "post" +
+    (op ? " op" : " reply") +
+    (you ? " you" : "") +
+    (quotesYou ? " quotes-you-post" : "") +
+    (post.isNew ? " new" : "") +
     (post.deleted ? " deleted" : "");
   const id = `p${post.no}`;
   const number = html`<a class="no" href=${threadPath(post.board, post.thread, post.no)}
@@ -112,9 +118,11 @@ function PostView({ post, onQuote, onDelete, hidden, op, link }) {
       ${post.deleted ? html` <strong class="deleted-mark">(deleted)</strong>` : null}
       ${post.deleted ? null : html`<${Menu} post=${post} you=${you} onDelete=${onDelete} />`}
     </header>
-    ${post.files.length
-      ? html`<div class="files">${post.files.map((f) => html`<${FileView} key=${f.url} file=${f} />`)}</div>`
-      : null}
+    ${
+      post.files.length
+        ? html`<div class="files">${post.files.map((f) => html`<${FileView} key=${f.url} file=${f} />`)}</div>`
+        : null
+    }
     ${post.files_deleted ? html`<p class="files-deleted">(file deleted)</p>` : null}
     <div class="body" dangerouslySetInnerHTML=${postHtml(post)}></div>
     ${post.backlinks?.length || post.cross_backlinks?.length ? html`<${Backlinks} post=${post} />` : null}
@@ -141,10 +149,12 @@ function Menu({ post, you, onDelete }) {
     <summary aria-label=${`Menu of post ${post.no}`}>▾</summary>
     <ul>
       <li><button type="button" onClick=${() => store.hide(post.board, post.no, true)}>${hideLabel}</button></li>
-      ${you && onDelete
-        ? html`<li><button type="button" onClick=${() => onDelete(post, false)}>Delete</button></li>
+      ${
+        you && onDelete
+          ? html`<li><button type="button" onClick=${() => onDelete(post, false)}>Delete</button></li>
           ${post.files.length ? html`<li><button type="button" onClick=${() => onDelete(post, true)}>Delete file only</button></li>` : null}`
-        : null}
+          : null
+      }
     </ul>
   </details>`;
 }
@@ -155,8 +165,7 @@ export class Post extends Component {
   shouldComponentUpdate(next) {
     const p = this.props;
     return (
-      next.post !== p.post || next.hidden !== p.hidden || next.version !== p.version ||
-      next.onDelete !== p.onDelete
+      next.post !== p.post || next.hidden !== p.hidden || next.version !== p.version || next.onDelete !== p.onDelete
     );
   }
   render() {

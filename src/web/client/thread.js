@@ -245,9 +245,10 @@ export class ThreadPage extends Component {
           <a href=${`/${props.board}/`}>Return</a>
           <a href=${`/${props.board}/catalog`}>Catalog</a>
           <button type="button" class="link" aria-pressed=${watched ? "true" : "false"}
-            onClick=${() => watched
-              ? store.unwatch(props.board, props.thread)
-              : store.watch(props.board, props.thread, this.title, s.posts[s.posts.length - 1].no)}>
+            onClick=${() =>
+              watched
+                ? store.unwatch(props.board, props.thread)
+                : store.watch(props.board, props.thread, this.title, s.posts[s.posts.length - 1].no)}>
             ${watched ? "Unwatch" : "Watch"} thread</button>
           <span class="counts">${t.replies} replies, ${t.images} images</span>
           ${t.sticky ? html`<span class="mark">Sticky</span>` : null}
@@ -255,20 +256,26 @@ export class ThreadPage extends Component {
           ${t.archived ? html`<span class="mark">Archived</span>` : null}
         </nav>
         <div class="thread">
-          ${s.posts.map((p, i) => html`<${Post} key=${p.no} post=${p} op=${i === 0} version=${s.version}
+          ${s.posts.map(
+            (p, i) => html`<${Post} key=${p.no} post=${p} op=${i === 0} version=${s.version}
             hidden=${store.hidden.has(`${p.board}/${p.no}`) || filtered(store.filters, p)}
-            onQuote=${this.quote} onDelete=${this.remove} />`)}
+            onQuote=${this.quote} onDelete=${this.remove} />`,
+          )}
         </div>
         <div class="sr-only" aria-live="polite">${s.announce}</div>
         ${closed ? html`<p class="closed-note" role="status">${closed}</p>` : null}
-        ${closed
-          ? null
-          : html`<${PostForm} ref=${this.form} board=${s.boardInfo} thread=${props.thread}
-              floating=${s.quick} onClose=${() => this.setState({ quick: false })} onPosted=${this.posted} />`}
-        ${closed || s.quick
-          ? null
-          : html`<button type="button" class="quick-open" onClick=${() => this.setState({ quick: true }, () => this.form.current?.focus())}>
-              Quick reply</button>`}
+        ${
+          closed
+            ? null
+            : html`<${PostForm} ref=${this.form} board=${s.boardInfo} thread=${props.thread}
+              floating=${s.quick} onClose=${() => this.setState({ quick: false })} onPosted=${this.posted} />`
+        }
+        ${
+          closed || s.quick
+            ? null
+            : html`<button type="button" class="quick-open" onClick=${() => this.setState({ quick: true }, () => this.form.current?.focus())}>
+              Quick reply</button>`
+        }
       </main>`;
   }
 }

@@ -2,9 +2,7 @@
 // field of a post enters the DOM. Every other text goes in as text.
 
 /** @type {{createHTML(s: string): any} | null} */
-const policy = globalThis.trustedTypes
-  ? globalThis.trustedTypes.createPolicy("wani", { createHTML: (s) => s })
-  : null;
+const policy = globalThis.trustedTypes ? globalThis.trustedTypes.createPolicy("wani", { createHTML: (s) => s }) : null;
 
 /** @type {WeakMap<object, {__html: any}>} */
 const made = new WeakMap();
