@@ -49,16 +49,47 @@ test("a reply from a second browser appears live, once, counted in the title whi
   await second.context.close();
 });
 
-test("the board index and catalog take new threads live", async () => {
-  const { page, context } = await openPage(env.browser);
+test("the board index and catalog offer new threads and bumps from elsewhere without reloading", async () => {
+  const old = await api(env.base, "/api/boards/b/threads", { subject: "Old news", body: "already here" });
+  const quiet = await api(env.base, "/api/boards/b/threads", { subject: "Quiet", body: "bump me" });
+  const { page, context, errors } = await openPage(env.browser);
   await page.goto(`${env.base}/b/catalog`);
-  await page.locator("main#main:not(.loading)").waitFor();
-  await api(env.base, "/api/boards/b/threads", { subject: "Brand new", body: "fresh thread" });
+  await page.locator(".card", { hasText: "Old news" }).waitFor();
+  await page.evaluate(() => {
+    /** @type {any} */ (window).marker = 1;
+  });
+  // A second browser starts a thread from the form.
+  const other = await openPage(env.browser);
+  await other.page.goto(`${env.base}/b/`);
+  await other.page.getByText("Start a new thread").click();
+  await other.page.getByLabel("Subject").fill("Brand new");
+  await other.page.getByLabel("Comment").fill("fresh thread");
+  await other.page.getByRole("button", { name: "Create thread" }).click();
+  await other.page.getByRole("heading", { name: "Brand new" }).waitFor();
+  // Offered, not shown, until asked for.
+  const bar = page.getByRole("button", { name: "1 new thread — show" });
+  await bar.waitFor();
+  assert.equal(await page.locator(".card", { hasText: "Brand new" }).count(), 0);
+  // A reply in the new thread quotes an old one (which changes the quoted post, not its thread),
+  // then a reply bumps another thread on the page.
+  await other.page.getByLabel("Comment").fill(`>>${old.no} quoting`);
+  await other.page.getByRole("button", { name: "Post reply" }).click();
+  await other.page.locator("article.reply", { hasText: "quoting" }).waitFor();
+  await api(env.base, `/api/boards/b/threads/${quiet.no}/posts`, { body: "bump" });
+  await page.getByRole("button", { name: "1 new thread, 1 updated — show" }).waitFor();
+  await page.getByRole("button", { name: /— show$/ }).click();
   await page.locator(".card", { hasText: "Brand new" }).waitFor();
-  await page.goto(`${env.base}/b/`);
-  await page.locator("main#main:not(.loading)").waitFor();
+  await page.locator(".card", { hasText: "Quiet" }).getByText("R: 1 / I: 0").waitFor();
+  assert.equal(await page.getByRole("button", { name: /— show$/ }).count(), 0);
+  // The board index does the same.
+  await page.getByRole("link", { name: "Index" }).click();
+  await page.locator(".index-thread", { hasText: "Brand new" }).waitFor();
   await api(env.base, "/api/boards/b/threads", { subject: "Newer still", body: "another" });
+  await page.getByRole("button", { name: "1 new thread — show" }).click();
   await page.locator(".index-thread", { hasText: "Newer still" }).waitFor();
+  assert.equal(await page.evaluate(() => /** @type {any} */ (window).marker), 1, "no page reload");
+  assert.deepEqual(errors, []);
+  await other.context.close();
   await context.close();
 });
 

@@ -46,18 +46,26 @@ function BoardNav({ board, page }) {
 }
 
 /**
- * A page that loads JSON, shows it, and reloads it when the board's stream says it changed.
+ * A page that loads JSON and shows it. On a live page (board index, catalog) the board's
+ * stream is followed and what changed since is offered in a bar ("2 new threads, 1 updated —
+ * show") rather than moving the page under the reader; showing it loads the page's JSON again.
  * Subclasses give `paths()` and `view()`.
  */
 class BoardPage extends Component {
   /** @param {any} props */
   constructor(props) {
     super(props);
-    this.state = { /** @type {any[]|null} */ data: null, /** @type {any} */ error: null, version: 0, fresh: 0 };
+    this.state = {
+      /** @type {any[]|null} */ data: null,
+      /** @type {any} */ error: null,
+      version: 0,
+      /** Threads that started, and threads shown here that changed, since the page loaded. */
+      fresh: { added: /** @type {Set<number>} */ (new Set()), changed: /** @type {Set<number>} */ (new Set()) },
+    };
     /** @type {(() => void)[]} */
     this.cleanup = [];
-    /** @type {any} */
-    this.timer = null;
+    /** What the page shows: its threads, its highest post number and its newest time. */
+    this.shown = { threads: /** @type {Set<number>} */ (new Set()), high: 0, since: 0 };
   }
   /** @returns {string[]} */
   paths() {
@@ -66,24 +74,27 @@ class BoardPage extends Component {
   componentDidMount() {
     this.load();
     this.cleanup.push(subscribe(() => this.setState({ version: this.state.version + 1 })));
-    if (this.live()) {
-      this.cleanup.push(
-        follow(this.props.board, null, (e) => {
-          if (e.event === "resync") return this.load();
-          this.setState({ fresh: this.state.fresh + (e.event === "thread" ? 1 : 0) });
-          // Bursts of posts become one reload.
-          clearTimeout(this.timer);
-          this.timer = setTimeout(() => this.load(), 500);
-        }),
-      );
-    }
+    if (this.live()) this.cleanup.push(follow(this.props.board, null, (e) => this.onEvent(e)));
   }
   live() {
     return true;
   }
+  /** @param {any} e an event of the board's stream */
+  onEvent(e) {
+    if (e.event === "resync") return this.load();
+    const { threads, high, since } = this.shown;
+    const { added, changed } = this.state.fresh;
+    const before = added.size + changed.size;
+    if (e.event === "thread" && !threads.has(e.thread)) added.add(e.thread);
+    // A `post` event is a new reply or a changed post (a backlink, a file deleted): a reply is
+    // newer than everything the page was loaded with.
+    const reply = e.event === "post" && e.post && e.post.no > high && e.post.created_at >= since;
+    if (reply && !added.has(e.thread)) changed.add(e.thread);
+    if ((e.event === "delete" || e.event === "update") && threads.has(e.thread)) changed.add(e.thread);
+    if (added.size + changed.size !== before) this.setState({ fresh: { added, changed } });
+  }
   componentWillUnmount() {
     for (const fn of this.cleanup) fn();
-    clearTimeout(this.timer);
   }
   /** @param {any} prev */
   componentDidUpdate(prev) {
@@ -92,12 +103,35 @@ class BoardPage extends Component {
   async load() {
     try {
       const data = await Promise.all(this.paths().map(get));
-      this.setState({ data, error: null }, () =>
+      const shown = { threads: new Set(), high: 0, since: 0 };
+      for (const t of data[1]?.threads ?? []) {
+        shown.threads.add(t.no);
+        for (const p of [t, ...(t.posts ?? [])]) {
+          shown.high = Math.max(shown.high, p.no);
+          shown.since = Math.max(shown.since, p.created_at ?? 0, t.bumped_at ?? 0);
+        }
+      }
+      this.shown = shown;
+      this.setState({ data, error: null, fresh: { added: new Set(), changed: new Set() } }, () =>
         afterPaint(() => performance.mark(`wani:${this.constructor.name.toLowerCase()}-painted`)),
       );
     } catch (e) {
       this.setState({ error: e });
     }
+  }
+  /** The bar offering what changed since the page loaded; an empty live region otherwise. */
+  freshBar() {
+    const { added, changed } = this.state.fresh;
+    const parts = [];
+    if (added.size) parts.push(`${added.size} new thread${added.size === 1 ? "" : "s"}`);
+    if (changed.size) parts.push(`${changed.size} updated`);
+    return html`<div class="fresh" role="status">
+      ${
+        parts.length
+          ? html`<button type="button" class="fresh-bar" onClick=${() => this.load()}>${parts.join(", ")} — show</button>`
+          : null
+      }
+    </div>`;
   }
   /** @param {any[]} _data @returns {any} */
   view(_data) {
@@ -131,6 +165,7 @@ export class BoardIndex extends BoardPage {
     return html`<${BoardHeader} board=${board} />
       <${BoardNav} board=${board.slug} page="board" />
       <main id="main">
+        ${this.freshBar()}
         <details class="new-thread"><summary>Start a new thread</summary>
           <${PostForm} board=${board} onPosted=${this.posted} />
         </details>
@@ -197,6 +232,7 @@ export class Catalog extends BoardPage {
     return html`<${BoardHeader} board=${board} />
       <${BoardNav} board=${board.slug} page="catalog" />
       <main id="main">
+        ${this.freshBar()}
         <div class="catalog-tools">
           <label>Sort by <select value=${sort}
             onChange=${(/** @type {any} */ e) => this.setState({ sort: e.target.value })}>
