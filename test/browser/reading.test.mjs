@@ -143,6 +143,71 @@ test("images expand inline, videos play inline, spoilers reveal", async () => {
   await context.close();
 });
 
+test("the gallery loads on demand and shows the thread's files full screen: keys, swipes, Escape", async () => {
+  const { page, errors, context } = await openPage(env.browser, { hasTouch: true });
+  /** @type {string[]} */
+  const scripts = [];
+  page.on("request", (r) => scripts.push(new URL(r.url()).pathname));
+  await page.goto(`${env.base}/b/thread/${env.seeded.t}`);
+  await page.locator(`article#p${env.seeded.t} img.thumb`).waitFor();
+  const isGallery = (/** @type {string} */ p) => p.startsWith("/app/gallery.");
+  assert.equal(scripts.filter(isGallery).length, 0, "the gallery is not part of the first paint");
+  const files = env.seeded.video ? 3 : 2;
+  const open = page.getByRole("button", { name: "Gallery" });
+  await open.click();
+  const gallery = page.getByRole("dialog", { name: "Gallery" });
+  await gallery.getByText(`1 / ${files}`).waitFor();
+  assert.equal(scripts.filter(isGallery).length, 1, "loaded when opened");
+  await gallery.getByRole("img", { name: "Image autumn.jpg" }).waitFor();
+  assert.ok(await gallery.getByRole("button", { name: "Close gallery" }).evaluate((b) => b === document.activeElement));
+  // The next file is spoilered: hidden until asked for.
+  await page.keyboard.press("ArrowRight");
+  await gallery.getByText(`2 / ${files}`).waitFor();
+  await gallery.getByRole("button", { name: "Spoiler: show" }).click();
+  await gallery.getByRole("img", { name: "Image truchet.webp" }).waitFor();
+  // j is the page's shortcut, not the gallery's: nothing moves behind it.
+  const scrolled = await page.evaluate(() => scrollY);
+  await page.keyboard.press("j");
+  assert.equal(await page.evaluate(() => scrollY), scrolled);
+  await page.keyboard.press("ArrowLeft");
+  await gallery.getByText(`1 / ${files}`).waitFor();
+  await page.keyboard.press("ArrowLeft");
+  await gallery.getByText(`${files} / ${files}`).waitFor();
+  // A swipe to the left shows the next file, one to the right the previous.
+  const box = /** @type {{x: number, y: number, width: number, height: number}} */ (
+    await gallery.locator(".gallery-stage").boundingBox()
+  );
+  const cdp = await context.newCDPSession(page);
+  const swipe = async (/** @type {number} */ dx) => {
+    // Beside the middle, where a small video's own controls would take the touch.
+    const x = box.x + box.width * 0.75;
+    const y = box.y + box.height / 2;
+    await cdp.send("Input.dispatchTouchEvent", { type: "touchStart", touchPoints: [{ x, y }] });
+    for (let i = 1; i <= 5; i++) {
+      await cdp.send("Input.dispatchTouchEvent", { type: "touchMove", touchPoints: [{ x: x + (dx * i) / 5, y }] });
+    }
+    await cdp.send("Input.dispatchTouchEvent", { type: "touchEnd", touchPoints: [] });
+  };
+  await swipe(-200);
+  await gallery.getByText(`1 / ${files}`).waitFor();
+  await swipe(200);
+  await gallery.getByText(`${files} / ${files}`).waitFor();
+  await gallery.getByRole("button", { name: "Next file" }).click();
+  await gallery.getByText(`1 / ${files}`).waitFor();
+  await shot(page, "gallery-desktop-light");
+  // Escape closes it and gives the focus back.
+  await page.keyboard.press("Escape");
+  await gallery.waitFor({ state: "detached" });
+  assert.ok(await open.evaluate((b) => b === document.activeElement));
+  // The g key opens it too.
+  await page.keyboard.press("g");
+  await gallery.getByText(`1 / ${files}`).waitFor();
+  await gallery.getByRole("button", { name: "Close gallery" }).click();
+  await gallery.waitFor({ state: "detached" });
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 test("keyboard: j and k move between posts, e expands every image, r opens the quick reply, Escape closes it", async () => {
   const { page, errors, context } = await openPage(env.browser);
   await page.goto(`${env.base}/b/thread/${env.seeded.t}`);

@@ -96,6 +96,8 @@ class App extends Component {
       e.preventDefault();
       if (button) button.click();
       else area?.focus();
+    } else if (e.key === "g") {
+      /** @type {HTMLElement|null} */ (document.querySelector(".gallery-open"))?.click();
     } else if (e.key === "e") {
       document
         .querySelectorAll("#main figure.file:not(.open) a.expand")

@@ -208,7 +208,7 @@ export class BoardIndex extends BoardPage {
 const SORTS = /** @type {const} */ ({
   bump: ["Bump order", null],
   created: ["Creation date", (/** @type {any} */ a, /** @type {any} */ b) => b.no - a.no],
-  replies: ["Reply count", (/** @type {any} */ a, /** @type {any} */ b) => b.replies - a.replies],
+  replies: ["Reply count", (/** @type {any} */ a, /** @type {any} */ b) => (b.replies ?? 0) - (a.replies ?? 0)],
 });
 
 export class Catalog extends BoardPage {
@@ -225,7 +225,7 @@ export class Catalog extends BoardPage {
       (/** @type {any} */ t) =>
         !store.hidden.has(`${board.slug}/${t.no}`) &&
         !filtered(store.filters, t) &&
-        (!query || `${t.subject || ""} ${t.excerpt}`.toLowerCase().includes(query)),
+        (!query || `${t.subject || ""} ${t.excerpt ?? ""}`.toLowerCase().includes(query)),
     );
     const compare = SORTS[sort][1];
     if (compare) threads = threads.slice().sort(compare);
@@ -244,7 +244,7 @@ export class Catalog extends BoardPage {
         </div>
         <ul class="catalog">
           ${threads.map((/** @type {any} */ t) => {
-            const file = t.files[0];
+            const file = t.files?.[0];
             const watched = store.isWatched(board.slug, t.no);
             return html`<li class="card" key=${t.no}>
               <a href=${threadPath(board.slug, t.no)} class="card-link">
@@ -256,18 +256,23 @@ export class Catalog extends BoardPage {
                       ? html`<span class="spoiler-file">Spoiler</span>`
                       : null
                 }
-                <span class="card-counts">R: ${t.replies} / I: ${t.images}
+                <span class="card-counts">R: ${t.replies ?? 0} / I: ${t.images ?? 0}
                   ${t.sticky ? html` <span class="mark">Sticky</span>` : null}
                   ${t.locked ? html` <span class="mark">Locked</span>` : null}</span>
                 ${t.subject ? html`<strong class="card-subject">${t.subject}</strong>` : null}
-                <span class="card-excerpt">${t.excerpt}</span>
+                <span class="card-excerpt">${t.excerpt ?? ""}</span>
               </a>
               <button type="button" class="link watch" aria-pressed=${watched ? "true" : "false"}
                 aria-label=${`${watched ? "Unwatch" : "Watch"} thread ${t.no}`}
                 onClick=${() =>
                   watched
                     ? store.unwatch(board.slug, t.no)
-                    : store.watch(board.slug, t.no, `/${board.slug}/ – ${t.subject || t.excerpt.slice(0, 50)}`, t.no)}>
+                    : store.watch(
+                        board.slug,
+                        t.no,
+                        `/${board.slug}/ – ${t.subject || (t.excerpt ?? "").slice(0, 50)}`,
+                        t.no,
+                      )}>
                 ${watched ? "Unwatch" : "Watch"}</button>
             </li>`;
           })}
@@ -296,8 +301,8 @@ export class Archive extends BoardPage {
             ? html`<ul class="archive">${archive.threads.map(
                 (/** @type {any} */ t) => html`<li key=${t.no}>
                 <a href=${threadPath(board.slug, t.no)}>No.${t.no}</a>
-                ${" "}<strong>${t.subject || ""}</strong> ${t.excerpt}
-                <span class="counts"> (${t.replies} replies, archived ${relative(t.archived_at)})</span>
+                ${" "}<strong>${t.subject || ""}</strong> ${t.excerpt ?? ""}
+                <span class="counts"> (${t.replies ?? 0} replies, archived ${relative(t.archived_at)})</span>
               </li>`,
               )}</ul>`
             : html`<p>No archived threads.</p>`

@@ -7,11 +7,13 @@ import { store } from "./store.js";
 import { size, relative, exact, threadPath } from "./util.js";
 
 /**
- * @typedef {{url: string, thumb_url: string, name: string|null, mime: string, size: number,
- *   width: number, height: number, thumb_width: number, thumb_height: number, spoiler: boolean}} File
- * @typedef {{no: number, thread: number, board: string, created_at: number, name: string,
- *   subject: string|null, body: string, html: string, sage: boolean, files: File[],
- *   trip: string|null, id: string|null, backlinks: any[], cross_backlinks?: any[], files_deleted: boolean,
+ * A post as the API sends it. Fields that are null, empty or false may be left out, so each
+ * optional one is read as `?? []`, `?? ""` or as falsy.
+ * @typedef {{url: string, thumb_url: string, name?: string|null, mime: string, size: number,
+ *   width: number, height: number, thumb_width: number, thumb_height: number, spoiler?: boolean}} File
+ * @typedef {{no: number, thread: number, board: string, created_at: number, name?: string,
+ *   subject?: string|null, body?: string, html?: string, sage?: boolean, files?: File[],
+ *   trip?: string|null, id?: string|null, backlinks?: any[], cross_backlinks?: any[], files_deleted?: boolean,
  *   deleted?: boolean, isNew?: boolean}} PostData
  */
 
@@ -65,7 +67,7 @@ function useToggle() {
 function quoted(post) {
   /** @type {[string, number][]} */
   const out = [];
-  for (const m of post.body.matchAll(/>>(?:>\/([a-z0-9]{1,16})\/)?(\d{1,15})/g)) {
+  for (const m of (post.body ?? "").matchAll(/>>(?:>\/([a-z0-9]{1,16})\/)?(\d{1,15})/g)) {
     out.push([m[1] || post.board, Number(m[2])]);
   }
   return out;
@@ -119,7 +121,7 @@ function PostView({ post, onQuote, onDelete, hidden, op, link }) {
       ${post.deleted ? null : html`<${Menu} post=${post} you=${you} onDelete=${onDelete} />`}
     </header>
     ${
-      post.files.length
+      post.files?.length
         ? html`<div class="files">${post.files.map((f) => html`<${FileView} key=${f.url} file=${f} />`)}</div>`
         : null
     }
@@ -152,7 +154,7 @@ function Menu({ post, you, onDelete }) {
       ${
         you && onDelete
           ? html`<li><button type="button" onClick=${() => onDelete(post, false)}>Delete</button></li>
-          ${post.files.length ? html`<li><button type="button" onClick=${() => onDelete(post, true)}>Delete file only</button></li>` : null}`
+          ${post.files?.length ? html`<li><button type="button" onClick=${() => onDelete(post, true)}>Delete file only</button></li>` : null}`
           : null
       }
     </ul>

@@ -10,12 +10,12 @@ const made = new WeakMap();
 /**
  * The post's rendered body for `dangerouslySetInnerHTML`, made once per post object so that
  * re-rendering an unchanged post never touches its DOM.
- * @param {{html: string}} post
+ * @param {{html?: string}} post
  */
 export function postHtml(post) {
   let value = made.get(post);
   if (!value) {
-    value = { __html: policy ? policy.createHTML(post.html) : post.html };
+    value = { __html: policy ? policy.createHTML(post.html ?? "") : (post.html ?? "") };
     made.set(post, value);
   }
   return value;
