@@ -208,6 +208,47 @@ test("the gallery loads on demand and shows the thread's files full screen: keys
   await context.close();
 });
 
+test("thumbnails of a board marked nsfw are blurred until pointed at, unless the setting is off", async () => {
+  const { page, errors, context } = await openPage(env.browser);
+  // The board's JSON gains `"nsfw": true`, as for a board configured so.
+  await page.route(
+    (url) => url.pathname === "/api/boards/b",
+    async (route) => {
+      const response = await route.fetch();
+      const json = await response.json();
+      await route.fulfill({ response, json: { board: { ...json.board, nsfw: true } } });
+    },
+  );
+  const filter = (/** @type {import("playwright-core").Locator} */ img) =>
+    img.evaluate((e) => getComputedStyle(e).filter);
+  await page.goto(`${env.base}/b/catalog`);
+  const card = page.locator(".card", { hasText: "Autumn" }).locator("img");
+  await card.waitFor();
+  assert.match(await filter(card), /blur/);
+  await card.hover();
+  assert.equal(await filter(card), "none");
+  await page.goto(`${env.base}/b/thread/${env.seeded.t}`);
+  const thumb = page.locator(`article#p${env.seeded.t} img.thumb`);
+  await thumb.waitFor();
+  await page.mouse.move(0, 0);
+  assert.match(await filter(thumb), /blur/);
+  // Turned off in the settings: shown as on any board.
+  await page.getByRole("button", { name: "Settings" }).click();
+  await page.getByLabel("Blur thumbnails on NSFW boards").uncheck();
+  await page.getByRole("button", { name: "Close" }).click();
+  assert.equal(await filter(thumb), "none");
+  // A board without the mark is never blurred.
+  await page.getByRole("button", { name: "Settings" }).click();
+  await page.getByLabel("Blur thumbnails on NSFW boards").check();
+  await page.getByRole("button", { name: "Close" }).click();
+  assert.match(await filter(thumb), /blur/);
+  await page.goto(`${env.base}/c/catalog`);
+  await page.locator(".card").first().waitFor();
+  assert.equal(await page.locator("main.blur-nsfw").count(), 0);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 test("keyboard: j and k move between posts, e expands every image, r opens the quick reply, Escape closes it", async () => {
   const { page, errors, context } = await openPage(env.browser);
   await page.goto(`${env.base}/b/thread/${env.seeded.t}`);

@@ -164,7 +164,7 @@ export class BoardIndex extends BoardPage {
     document.title = `/${board.slug}/ – ${board.title}`;
     return html`<${BoardHeader} board=${board} />
       <${BoardNav} board=${board.slug} page="board" />
-      <main id="main">
+      <main id="main" class=${store.blurs(board) ? "blur-nsfw" : undefined}>
         ${this.freshBar()}
         <details class="new-thread"><summary>Start a new thread</summary>
           <${PostForm} board=${board} onPosted=${this.posted} />
@@ -231,7 +231,7 @@ export class Catalog extends BoardPage {
     if (compare) threads = threads.slice().sort(compare);
     return html`<${BoardHeader} board=${board} />
       <${BoardNav} board=${board.slug} page="catalog" />
-      <main id="main">
+      <main id="main" class=${store.blurs(board) ? "blur-nsfw" : undefined}>
         ${this.freshBar()}
         <div class="catalog-tools">
           <label>Sort by <select value=${sort}
@@ -320,6 +320,7 @@ export class Home extends BoardPage {
   }
   /** @param {any[]} data */
   view([{ boards }, { posts }]) {
+    const nsfw = new Map(boards.map((/** @type {any} */ b) => [b.slug, b]));
     document.title = "wani";
     return html`<main id="main" class="home">
       <h1>wani</h1>
@@ -336,7 +337,10 @@ export class Home extends BoardPage {
         <div class="recent">${posts
           .filter((/** @type {any} */ p) => !filtered(store.filters, p))
           .map(
-            (/** @type {any} */ p) => html`<div class="recent-post" key=${p.board + p.no}>
+            (
+              /** @type {any} */ p,
+            ) => html`<div class=${"recent-post" + (store.blurs(nsfw.get(p.board)) ? " blur-nsfw" : "")}
+              key=${p.board + p.no}>
             <p class="where"><a href=${threadPath(p.board, p.thread, p.no)}>/${p.board}/ thread ${p.thread}</a></p>
             <${Post} post=${p} op=${p.no === p.thread} version=${this.state.version} />
           </div>`,

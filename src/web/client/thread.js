@@ -249,7 +249,7 @@ export class ThreadPage extends Component {
     const watched = store.isWatched(props.board, props.thread);
     const closed = this.closedReason();
     return html`<${BoardHeader} board=${s.boardInfo} />
-      <main id="main" class="thread-page">
+      <main id="main" class=${"thread-page" + (store.blurs(s.boardInfo) ? " blur-nsfw" : "")}>
         <nav class="thread-nav" aria-label="Thread">
           <a href=${`/${props.board}/`}>Return</a>
           <a href=${`/${props.board}/catalog`}>Catalog</a>
