@@ -249,6 +249,44 @@ test("thumbnails of a board marked nsfw are blurred until pointed at, unless the
   await context.close();
 });
 
+test("posts from JSON that leaves out null, empty and false fields show the same", async () => {
+  const { page, errors, context } = await openPage(env.browser);
+  /** @param {any} v @returns {any} */
+  const lean = (v) => {
+    if (Array.isArray(v)) return v.map(lean);
+    if (v === null || typeof v !== "object") return v;
+    const out = {};
+    for (const [k, x] of Object.entries(v)) {
+      if (x === null || x === false || x === "" || (Array.isArray(x) && x.length === 0)) continue;
+      out[k] = lean(x);
+    }
+    return out;
+  };
+  await page.route(
+    // Not the live stream, which never ends.
+    (url) => url.pathname.startsWith("/api/") && url.pathname !== "/api/live",
+    async (route) => {
+      const response = await route.fetch();
+      if (!(response.headers()["content-type"] || "").includes("application/json")) return route.fulfill({ response });
+      await route.fulfill({ response, json: lean(await response.json()) });
+    },
+  );
+  await page.goto(`${env.base}/b/thread/${env.seeded.t}`);
+  await page.locator(`article#p${env.seeded.t} img.thumb`).waitFor();
+  await page.locator(`article#p${env.seeded.r2} .body a.quotelink[data-no="${env.seeded.r1}"]`).waitFor();
+  await page.locator(`article#p${env.seeded.t} .backlinks a[data-no="${env.seeded.r1}"]`).waitFor();
+  await page.getByRole("button", { name: "Gallery" }).waitFor();
+  await page.getByRole("link", { name: "Catalog" }).click();
+  await page.locator(".card", { hasText: "Autumn" }).locator("img").waitFor();
+  await page.getByRole("link", { name: "Index" }).click();
+  await page.locator(".index-thread", { hasText: "Leaves falling" }).waitFor();
+  await page.getByRole("link", { name: "Home" }).click();
+  await page.getByRole("heading", { name: "Recent posts" }).waitFor();
+  assert.doesNotMatch(await page.locator("#app").innerText(), /undefined|NaN/);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 test("keyboard: j and k move between posts, e expands every image, r opens the quick reply, Escape closes it", async () => {
   const { page, errors, context } = await openPage(env.browser);
   await page.goto(`${env.base}/b/thread/${env.seeded.t}`);
