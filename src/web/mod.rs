@@ -36,6 +36,7 @@ const FILES: &[(&str, &[u8])] = &[
     ("thread.js", include_bytes!("client/thread.js")),
     ("watcher.js", include_bytes!("client/watcher.js")),
     ("settings.js", include_bytes!("client/settings.js")),
+    ("gallery.js", include_bytes!("client/gallery.js")),
     ("app.css", include_bytes!("client/app.css")),
     ("favicon.svg", include_bytes!("client/favicon.svg")),
 ];

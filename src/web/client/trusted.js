@@ -2,9 +2,7 @@
 // field of a post enters the DOM. Every other text goes in as text.
 
 /** @type {{createHTML(s: string): any} | null} */
-const policy = globalThis.trustedTypes
-  ? globalThis.trustedTypes.createPolicy("wani", { createHTML: (s) => s })
-  : null;
+const policy = globalThis.trustedTypes ? globalThis.trustedTypes.createPolicy("wani", { createHTML: (s) => s }) : null;
 
 /** @type {WeakMap<object, {__html: any}>} */
 const made = new WeakMap();
@@ -17,8 +15,7 @@ const made = new WeakMap();
 export function postHtml(post) {
   let value = made.get(post);
   if (!value) {
-    const text = post.html ?? "";
-    value = { __html: policy ? policy.createHTML(text) : text };
+    value = { __html: policy ? policy.createHTML(post.html ?? "") : (post.html ?? "") };
     made.set(post, value);
   }
   return value;
