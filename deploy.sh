@@ -118,8 +118,8 @@ find_release() {
     local prefix=$1 sum=$2 name=$3 dir candidate n=1
     mkdir -p "$prefix/releases"
     for dir in "$prefix"/releases/*/; do
-        [[ -f $dir/wani ]] || continue
-        if [[ $(sha256sum "$dir/wani" | cut -d' ' -f1) == "$sum" ]]; then
+        [[ -f $dir/wani.sha256 ]] || continue
+        if [[ $(cat "$dir/wani.sha256") == "$sum" ]]; then
             echo "$(basename "$dir") there"
             return
         fi
@@ -144,6 +144,8 @@ upload() {
         return 1
     }
     chmod 0755 "$partial/wani"
+    # Recognises the same bytes at the next deploy without reading every release again.
+    echo "$sum" >"$partial/wani.sha256"
     mv -T "$partial" "$prefix/releases/$name"
 }
 
