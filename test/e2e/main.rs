@@ -10,6 +10,7 @@ mod board_life;
 mod boards;
 mod caching;
 mod cli;
+mod deploy;
 mod durability;
 mod fourchan;
 mod live;
