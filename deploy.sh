@@ -173,9 +173,11 @@ check_config_with() {
     "$1/releases/$2/wani" check-config --config "$3"
 }
 
-# restart_with COMMAND: the configured restart command, as a shell line.
+# restart_with COMMAND: the configured restart command, as a shell line. Prints the server's
+# clock (epoch seconds) from before it, which the health check compares processes with.
 restart_with() {
-    bash -c "$1"
+    date +%s
+    bash -c "$1" >&2
 }
 
 # switch PREFIX NAME: points current at releases/NAME and previous at what current was, each
@@ -194,14 +196,16 @@ switch() {
     echo "${old:-none}"
 }
 
-# health URL SECS: waits up to SECS for URL to answer ok from a process started in that time.
+# health URL SECS SINCE: waits up to SECS for URL to answer ok from a process started at SINCE
+# (epoch seconds) or later.
 health() {
-    local url=$1 secs=$2 start=$SECONDS body uptime
+    local url=$1 secs=$2 since=$3 start=$SECONDS body uptime
     while ((SECONDS - start <= secs)); do
         if body=$(curl -fsS --max-time 2 "$url" 2>/dev/null) && [[ $body == *'"ok":true'* ]]; then
             uptime=$(sed -n 's/.*"uptime_secs":\([0-9]*\).*/\1/p' <<<"$body")
-            # A process older than the restart is the old release still answering.
-            if [[ -n $uptime ]] && ((uptime <= SECONDS - start + 1)); then
+            # A process older than the restart is the old release still answering (uptime is
+            # whole seconds, rounded down: one second of slack).
+            if [[ -n $uptime ]] && (($(date +%s) - uptime >= since - 1)); then
                 echo "$body"
                 return 0
             fi
@@ -320,12 +324,12 @@ check_config() {
 }
 
 restart_service() {
-    on_server restart_with "$restart"
+    restarted_at=$(on_server restart_with "$restart")
 }
 
 wait_healthy() {
     local body
-    body=$(on_server health "$health_url" "$health_secs") || return
+    body=$(on_server health "$health_url" "$health_secs" "$restarted_at") || return
     echo "    $body"
 }
 

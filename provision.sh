@@ -316,27 +316,35 @@ reload_nginx() {
     run nginx -t
     run systemctl reload nginx
 }
-if [[ -z $domain ]]; then
-    site plain && reload_nginx
-else
-    if [[ -n $dry_run || ! -f $cert ]]; then
-        # certbot's nginx plugin answers the challenge through a site on port 80 for the name.
-        site plain && reload_nginx
-        contact=(--register-unsafely-without-email)
-        [[ -z $email ]] || contact=(--email "$email")
-        run certbot certonly --nginx --non-interactive --agree-tos -d "$domain" "${contact[@]}" \
-            --deploy-hook "systemctl reload nginx"
-    fi
-    site tls && reload_nginx
-    run certbot renew --dry-run
-fi
-if [[ ! -L $root/etc/nginx/sites-enabled/wani ]]; then
+enabled=""
+[[ ! -L $root/etc/nginx/sites-enabled/wani ]] || enabled=1
+# enable_site: on the first run, the site takes the default site's place; 0 when it did.
+enable_site() {
+    [[ -z $enabled ]] || return 1
     run ln -sfn /etc/nginx/sites-available/wani /etc/nginx/sites-enabled/wani
-    mkdir -p "$root/etc/nginx/sites-enabled"
-    [[ -z $dry_run ]] || ln -sfn "$root/etc/nginx/sites-available/wani" "$root/etc/nginx/sites-enabled/wani"
     run rm -f /etc/nginx/sites-enabled/default
+    if [[ -n $dry_run ]]; then
+        mkdir -p "$root/etc/nginx/sites-enabled"
+        ln -sfn "$root/etc/nginx/sites-available/wani" "$root/etc/nginx/sites-enabled/wani"
+    fi
+    enabled=1
+}
+if [[ -n $domain ]] && [[ -n $dry_run || ! -f $cert ]]; then
+    # certbot's nginx plugin answers the challenge through the enabled site on port 80.
+    site plain || true
+    enable_site || true
     reload_nginx
+    contact=(--register-unsafely-without-email)
+    [[ -z $email ]] || contact=(--email "$email")
+    run certbot certonly --nginx --non-interactive --agree-tos -d "$domain" "${contact[@]}" \
+        --deploy-hook "systemctl reload nginx"
+    obtained=1
 fi
+changed=""
+site "$([[ -n $domain ]] && echo tls || echo plain)" && changed=1
+enable_site && changed=1
+[[ -z $changed ]] || reload_nginx
+[[ -z ${obtained:-} ]] || run certbot renew --dry-run
 run systemctl enable nginx
 
 if [[ -n $backup_s3 ]]; then

@@ -256,7 +256,9 @@ fn help(rest: &[String]) -> Result<Command, UsageError> {
     match rest {
         [] => Ok(Command::Help(Topic::Overview)),
         [name] => Topic::parse(name).map(Command::Help).ok_or(UsageError {
-            message: format!("no help for `{name}` (the commands are backup, restore, thumbnail, check-config)"),
+            message: format!(
+                "no help for `{name}` (the commands are backup, restore, thumbnail, check-config)"
+            ),
             topic: Topic::Overview,
         }),
         [_, extra, ..] => Err(UsageError {

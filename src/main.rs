@@ -86,7 +86,11 @@ fn check_config(common: &Common) -> ExitCode {
 /// toml's errors quote the offending line under a caret over several lines; a script's log wants
 /// the position and the reason on one.
 fn one_line(error: &str) -> String {
-    let lines: Vec<&str> = error.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    let lines: Vec<&str> = error
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
     match lines.as_slice() {
         [] => String::new(),
         [only] => (*only).to_owned(),

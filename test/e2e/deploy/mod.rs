@@ -52,10 +52,7 @@ impl Nginx {
         let conf = dir.path().join("conf");
         std::fs::create_dir_all(conf.join("snippets")).unwrap();
         let port = free_port();
-        let max_body = lib(
-            "largest_post_bytes",
-            &[config.display().to_string()],
-        );
+        let max_body = lib("largest_post_bytes", &[config.display().to_string()]);
         let site = lib(
             "render",
             &[

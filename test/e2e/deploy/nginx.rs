@@ -46,7 +46,10 @@ async fn logged_client(wani: &Server, path: &str) -> String {
             let client = line.split(" client=").nth(1).unwrap_or("");
             return client.split_whitespace().next().unwrap_or("").to_owned();
         }
-        assert!(Instant::now() < deadline, "wani logged no request for {path}");
+        assert!(
+            Instant::now() < deadline,
+            "wani logged no request for {path}"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
@@ -81,7 +84,10 @@ async fn the_client_address_comes_from_nginx_and_a_spoofed_header_is_ignored() {
         .await
         .unwrap();
     assert_eq!(r.status(), 404);
-    assert_eq!(logged_client(&wani, "/api/boards/direct1").await, "127.0.0.2");
+    assert_eq!(
+        logged_client(&wani, "/api/boards/direct1").await,
+        "127.0.0.2"
+    );
 
     // A post through nginx is the poster's own: its address decides the poster's limits, ids
     // and deletion attempts; here the log says whose it is.
@@ -220,7 +226,10 @@ async fn stored_files_come_from_disk_with_wanis_headers_and_revalidate() {
     let sha = file["sha256"].as_str().unwrap();
     let cases = [
         (file["url"].as_str().unwrap(), format!("\"{sha}\"")),
-        (file["thumb_url"].as_str().unwrap(), format!("\"{sha}-thumb\"")),
+        (
+            file["thumb_url"].as_str().unwrap(),
+            format!("\"{sha}-thumb\""),
+        ),
     ];
     for (url, etag) in cases {
         for headers in [
