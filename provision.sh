@@ -15,7 +15,8 @@
 #   --backup-s3                ask for (or take from S3_ENDPOINT, S3_BUCKET, S3_REGION,
 #                              S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY) the S3 backup's settings
 #   --dry-run                  run nothing: print every command, and render the files into
-#                              --root DIR (else a new temporary directory) to be read
+#                              --root DIR (else a new temporary directory) to be read; with
+#                              HOST, on HOST (no root needed there)
 #   --root DIR                 write files under DIR instead of / (with --dry-run)
 #   --wani FILE                the wani binary that checks the config (default: the deployed one)
 set -euo pipefail
@@ -71,6 +72,7 @@ done
 [[ -n $host || -n $local_mode ]] || usage
 [[ -z $host || -z $local_mode ]] || die "give a HOST or --local, not both"
 [[ -z $root || -n $dry_run ]] || die "--root is for --dry-run: a real run writes to /"
+[[ -z $wani_bin || -z $host ]] || die "--wani is for --local: over ssh, the deployed wani checks the config"
 if [[ -n $domain && ! $domain =~ ^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$ ]]; then
     die "--domain $domain is not a host name (lowercase letters, digits, dots, dashes)"
 fi
@@ -120,14 +122,12 @@ if [[ -n $host ]]; then
             printf '%s=%q\n' "$name" "${!name}"
         done >"$bundle/s3.env")
     fi
+    # A dry run happens on HOST too: what it prints is what that server would get.
+    [[ -z $dry_run ]] || args+=(--dry-run ${root:+--root "$root"})
     remote="d=\$(mktemp -d) && tar -xzf - -C \"\$d\" && bash \"\$d/provision.sh\" $(printf '%q ' "${args[@]}"); rc=\$?; rm -rf \"\$d\"; exit \$rc"
-    if [[ -n $dry_run ]]; then
-        echo "+ tar -czf - -C $bundle . | ssh $host $(printf '%q' "$remote")"
-        echo "(what that would run on $host:)"
-        exec bash "$here/provision.sh" --local --dry-run "${forward[@]}" \
-            ${backup_s3:+--backup-s3} ${root:+--root "$root"} ${wani_bin:+--wani "$wani_bin"}
-    fi
-    tar -czf - -C "$bundle" . | ssh -o BatchMode=yes "$host" "$remote"
+    # PROVISION_SSH: the ssh command, with any options (default: ssh).
+    read -r -a ssh_command <<<"${PROVISION_SSH:-ssh}"
+    tar -czf - -C "$bundle" . | "${ssh_command[@]}" -o BatchMode=yes "$host" "$remote"
     exit
 fi
 

@@ -219,6 +219,21 @@ for _ in $(seq 100); do
     sleep 0.1
 done
 
+# provision.sh HOST: the scripts and templates travel over ssh and run there (a dry run, into a
+# root on the far side).
+remote_root=$work/remote-root
+out=$(PROVISION_SSH="ssh -F $ssh_dir/ssh_config -p $ssh_port" \
+    ./provision.sh wani-test --dry-run --root "$remote_root" --refresh-weekly Mon 23 2>&1) ||
+    fail "provision.sh HOST --dry-run: $out"
+contains "provision.sh HOST runs on the host" "$out" "files are rendered under $remote_root"
+contains "provision.sh HOST passes its options" "$out" "systemctl enable --now wani-refresh.timer"
+contains "provision.sh HOST has no wani to check the config with yet" "$out" "no wani deployed yet"
+if [[ $(cat "$remote_root/etc/systemd/system/wani-refresh.timer") == *"OnCalendar=Mon *-*-* 23:00:00"* ]]; then
+    pass "provision.sh HOST rendered the timer there"
+else
+    fail "provision.sh HOST did not render the timer"
+fi
+
 # The "server": a root with the config, and a restart command that stops the running wani and
 # starts PREFIX/current/wani in the background, as systemctl restart would.
 srv=$work/srv
