@@ -242,6 +242,7 @@ mkdir -p "$srv/etc/wani" "$srv/var/lib/wani"
 cat >"$srv/etc/wani/config.toml" <<EOF
 listen = "127.0.0.1:$wani_port"
 data_dir = "$srv/var/lib/wani"
+shutdown_grace_secs = 1
 EOF
 cat >"$work/restart.sh" <<EOF
 #!/usr/bin/env bash
@@ -263,7 +264,7 @@ test.prefix = $srv/opt/wani
 test.config = $srv/etc/wani/config.toml
 test.restart = $work/restart.sh
 test.health_url = http://127.0.0.1:$wani_port/healthz
-test.health_secs = 5
+test.health_secs = 3
 test.keep = 2
 prod.host = nowhere.invalid
 EOF
