@@ -92,7 +92,7 @@ impl Nginx {
         let nginx = which_nginx();
         let conf_file = conf.join("nginx.conf");
         let test = Command::new(&nginx)
-            .args(["-t", "-q", "-e", "stderr", "-p", &prefix, "-c"])
+            .args(["-t", "-q", "-p", &prefix, "-c"])
             .arg(&conf_file)
             .output()
             .expect("running nginx -t");
@@ -102,7 +102,7 @@ impl Nginx {
             String::from_utf8_lossy(&test.stderr)
         );
         let child = Command::new(&nginx)
-            .args(["-e", "stderr", "-p", &prefix, "-g", "daemon off;", "-c"])
+            .args(["-p", &prefix, "-g", "daemon off;", "-c"])
             .arg(&conf_file)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
