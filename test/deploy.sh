@@ -71,6 +71,32 @@ done)
 shellcheck -x "${scripts[@]}" >"$work/shellcheck.out" 2>&1 &
 shellcheck_pid=$!
 
+# --- deploy/lib.sh ------------------------------------------------------------------------------
+echo "== deploy/lib.sh"
+if out=$(render deploy/wani.service plain PREFIX=/opt/wani 2>&1); then
+    fail "render fills a template with values missing"
+else
+    contains "render names a placeholder left unfilled" "$out" "{{CONFIG}}"
+fi
+out=$(render deploy/nginx-site.conf plain LISTEN=8 SERVER_NAME=_ UPSTREAM=u DATA_DIR=d MAX_BODY_BYTES=1)
+if grep -qE '# @(tls|plain)$' <<<"$out" || [[ $out == *"ssl_certificate"* || $out != *"listen 8;"* ]]; then
+    fail "render plain keeps only the plain lines"
+else
+    pass "render plain keeps only the plain lines"
+fi
+# largest_post_bytes: the largest board's, a board without the key counting as the default.
+while IFS='|' read -r config want; do
+    printf '%b' "$config" >"$work/boards.toml"
+    got=$(largest_post_bytes "$work/boards.toml")
+    if [[ $got == "$want" ]]; then pass "largest_post_bytes $want"; else
+        fail "largest_post_bytes of '$config' is $got, not $want"; fi
+done <<'EOF'
+listen = "127.0.0.1:1"\n|20971520
+[[boards]]\nslug = "a"\nmax_post_bytes = 1000\n|1000
+[[boards]]\nslug = "a"\nmax_post_bytes = 1000\n[[boards]]\nslug = "b"\n|20971520
+[[boards]]\nmax_post_bytes = 104_857_600 # big\n[s3]\nmax_post_bytes = 9999999999\n|104857600
+EOF
+
 # --- provision.sh --dry-run ---------------------------------------------------------------------
 echo "== provision.sh --dry-run"
 # nginx -t on the rendered site, inside a minimal nginx.conf of the test's own; the site's
