@@ -225,6 +225,13 @@ run install -d -o wani -g wani -m 0711 "$data_dir"
 run install -d -o root -g wani -m 0750 /etc/wani
 run install -d -o root -g root -m 0755 "$prefix" "$prefix/releases"
 mkdir -p "$root$data_dir" "$root/etc/wani" "$root$prefix/releases"
+# Files stored before wani made them public (0600 from a temporary file) would be 403 for nginx.
+for tree in files thumbs; do
+    if [[ -d $root$data_dir/$tree ]]; then
+        run find "$data_dir/$tree" \( -type d ! -perm 0755 -exec chmod 0755 {} + \) -o \
+            \( -type f ! -perm 0644 -exec chmod 0644 {} + \)
+    fi
+done
 
 section "config: $config"
 example=$(cat "$here/config.example.toml")
