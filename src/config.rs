@@ -241,6 +241,17 @@ impl std::str::FromStr for ProxySpec {
     }
 }
 
+/// As written in the config: a lone address without its `/32` or `/128`.
+impl std::fmt::Display for ProxySpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.0.prefix_len() == self.0.max_prefix_len() {
+            write!(f, "{}", self.0.addr())
+        } else {
+            write!(f, "{}", self.0)
+        }
+    }
+}
+
 impl<'de> Deserialize<'de> for ProxySpec {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;

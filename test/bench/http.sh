@@ -76,6 +76,7 @@ BIG_REPLIES=299   # + the OP = 300 posts
 OTHER_THREADS=149 # + the big thread = 150 live threads
 SEED_PARALLEL=8
 
+# shellcheck source=test/bench/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 bench_init http
 NGINX=/usr/sbin/nginx

@@ -40,7 +40,7 @@ fi
 
 TMP=$(mktemp -d)
 cleanup() {
-    [ -n "${PID:-}" ] && kill "$PID" 2>/dev/null || true
+    if [ -n "${PID:-}" ]; then kill "$PID" 2>/dev/null || true; fi
     if [ "$KEEP_TMP" = 1 ]; then echo "kept $TMP" >&2; else rm -rf "$TMP"; fi
 }
 trap cleanup EXIT

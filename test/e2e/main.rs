@@ -11,6 +11,7 @@ mod boards;
 mod caching;
 mod cli;
 mod compression;
+mod deploy;
 mod durability;
 mod fourchan;
 mod live;
