@@ -125,6 +125,31 @@ async fn an_upload_over_the_largest_board_limit_is_refused_by_nginx() {
     assert!(!wani_saw(&wani, "/api/boards/zz/threads").await);
 }
 
+/// Over /s/'s own limit but under nginx's (the largest board's): wani's answer, not a 502 from a
+/// connection reset while nginx still streams the body. Several rounds, since the reset was a
+/// race.
+#[tokio::test]
+async fn an_upload_over_one_boards_limit_gets_wanis_413_through_nginx() {
+    let (_wani, nginx) = setup().await;
+    let client = reqwest::Client::new();
+    for round in 0..5 {
+        let file = vec![b'x'; 900_000];
+        let r = client
+            .post(nginx.url(&threads("s")))
+            .multipart(form(Some("too big for /s/"), vec![(file, "a.png")]))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE, "round {round}");
+        let json: Value = r.json().await.unwrap();
+        assert_eq!(json["error"]["code"], "payload_too_large", "{json}");
+        assert!(
+            json["error"]["message"].as_str().unwrap().contains("65536"),
+            "wani's own sentence, naming /s/'s limit: {json}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn live_events_pass_through_nginx_at_once() {
     let (_wani, nginx) = setup().await;
