@@ -22,6 +22,11 @@ pub enum Command {
     },
     /// `check-config [--config FILE]`: only `common.config` is ever set.
     CheckConfig(Common),
+    /// `wani user add NAME --role ROLE [--boards b,c]`.
+    UserAdd {
+        common: Common,
+        user: wani::auth::add::NewUser,
+    },
     /// `--help`, `-h` or `help [COMMAND]`: the page to print, on stdout, exit 0.
     Help(Topic),
     Version,
@@ -43,6 +48,7 @@ pub enum Topic {
     Restore,
     Thumbnail,
     CheckConfig,
+    User,
 }
 
 impl Topic {
@@ -52,6 +58,7 @@ impl Topic {
             "restore" => Some(Topic::Restore),
             "thumbnail" => Some(Topic::Thumbnail),
             "check-config" => Some(Topic::CheckConfig),
+            "user" => Some(Topic::User),
             _ => None,
         }
     }
@@ -64,6 +71,7 @@ impl Topic {
             Topic::Restore => "wani restore --help",
             Topic::Thumbnail => "wani thumbnail --help",
             Topic::CheckConfig => "wani check-config --help",
+            Topic::User => "wani user add --help",
         }
     }
 
@@ -74,6 +82,7 @@ impl Topic {
             Topic::Restore => RESTORE,
             Topic::Thumbnail => THUMBNAIL,
             Topic::CheckConfig => CHECK_CONFIG,
+            Topic::User => USER,
         }
     }
 }
@@ -91,6 +100,7 @@ usage: wani [--config FILE] [--listen ADDR] [--data DIR]
        wani restore [--snapshot NAME] [--force] [--config FILE] [--data DIR]
        wani thumbnail IN OUT [--size N]
        wani check-config [--config FILE]
+       wani user add NAME --role ROLE [--boards B,C] [--config FILE] [--data DIR]
        wani help [COMMAND]
 
 Runs the wani imageboard server.
@@ -102,10 +112,11 @@ Runs the wani imageboard server.
   -V, --version   print the version
 
 Commands:
-  backup      take a database snapshot now and upload it to S3, or --verify the backup
-  restore     rebuild the data directory from a snapshot in S3
-  thumbnail   make one WebP thumbnail with the server's own code path
+  backup        take a database snapshot now and upload it to S3, or --verify the backup
+  restore       rebuild the data directory from a snapshot in S3
+  thumbnail     make one WebP thumbnail with the server's own code path
   check-config  read and validate the config, and print what it sets
+  user add      create an account (for a server with signup closed)
 ";
 
 const CHECK_CONFIG: &str = "\
@@ -118,6 +129,19 @@ backup. Secrets are never printed. A config that would not start the server prin
 error and exits 2.
 
   --config FILE   the file to check (default: $WANI_CONFIG, else built-in defaults)
+";
+
+const USER: &str = "\
+usage: wani user add NAME --role ROLE [--boards B,C] [--config FILE] [--data DIR]
+
+Creates the account NAME, through the server running on the data directory, or directly on
+the database when none runs. Prints NAME, its role and a generated password on stdout, once:
+give it to the user, who logs in with it and changes it (POST /auth/changePassword).
+
+  --role ROLE     admin, global_mod, board_mod, janitor or user
+  --boards B,C    the boards of a board_mod or janitor, comma-separated
+  --config FILE   read settings from FILE (default: $WANI_CONFIG, else built-in defaults)
+  --data DIR      data directory, overriding the config
 ";
 
 const BACKUP: &str = "\
@@ -163,7 +187,8 @@ pub fn parse(argv: &[String]) -> Result<Command, UsageError> {
             None => {
                 return Err(UsageError {
                     message: format!(
-                        "unknown command `{name}` (the commands are backup, restore, thumbnail, check-config)"
+                        "unknown command `{name}` (the commands are backup, restore, thumbnail, \
+                         check-config, user)"
                     ),
                     topic: Topic::Overview,
                 })
@@ -172,6 +197,21 @@ pub fn parse(argv: &[String]) -> Result<Command, UsageError> {
         None => (Topic::Overview, argv),
     };
     let err = |message: String| UsageError { message, topic };
+    // `wani user add`: the only `user` subcommand so far.
+    let rest = match (topic, rest.first().map(String::as_str)) {
+        (Topic::User, Some("add")) => &rest[1..],
+        (Topic::User, Some("--help" | "-h")) => return Ok(Command::Help(topic)),
+        (Topic::User, other) => {
+            return Err(err(match other {
+                Some(other) => {
+                    format!("unknown command `user {other}` (the command is `user add`)")
+                }
+                None => "`wani user` needs a subcommand: `wani user add`".into(),
+            }))
+        }
+        _ => rest,
+    };
+    let (mut role, mut boards) = (None, None);
     let mut common = Common::default();
     let (mut verify, mut force, mut snapshot, mut size) = (false, false, None, None);
     let mut positional = Vec::new();
@@ -199,6 +239,11 @@ pub fn parse(argv: &[String]) -> Result<Command, UsageError> {
             (Topic::Backup, "--verify") => verify = true,
             (Topic::Restore, "--snapshot") => snapshot = Some(value()?),
             (Topic::Restore, "--force") => force = true,
+            (Topic::User, "--role") => role = Some(value()?),
+            (Topic::User, "--boards") => {
+                boards = Some(value()?.split(',').map(str::to_owned).collect::<Vec<_>>())
+            }
+            (Topic::User, other) if !other.starts_with('-') => positional.push(PathBuf::from(arg)),
             (Topic::Thumbnail, "--size") => {
                 let text = value()?;
                 match text.parse::<u32>() {
@@ -234,6 +279,20 @@ pub fn parse(argv: &[String]) -> Result<Command, UsageError> {
             force,
         },
         Topic::CheckConfig => Command::CheckConfig(common),
+        Topic::User => {
+            let [name] = positional.as_slice() else {
+                return Err(err(format!("needs one username, got {}", positional.len())));
+            };
+            let role = role.ok_or_else(|| err("--role is needed".into()))?;
+            Command::UserAdd {
+                common,
+                user: wani::auth::add::NewUser {
+                    username: name.to_string_lossy().into_owned(),
+                    role,
+                    boards: boards.unwrap_or_default(),
+                },
+            }
+        }
         Topic::Thumbnail => {
             let Ok([input, output]) = <[PathBuf; 2]>::try_from(positional.clone()) else {
                 return Err(err(format!(
@@ -257,7 +316,8 @@ fn help(rest: &[String]) -> Result<Command, UsageError> {
         [] => Ok(Command::Help(Topic::Overview)),
         [name] => Topic::parse(name).map(Command::Help).ok_or(UsageError {
             message: format!(
-                "no help for `{name}` (the commands are backup, restore, thumbnail, check-config)"
+                "no help for `{name}` (the commands are backup, restore, thumbnail, \
+                 check-config, user)"
             ),
             topic: Topic::Overview,
         }),
@@ -343,6 +403,19 @@ mod tests {
             ),
             ("check-config --help", Command::Help(Topic::CheckConfig)),
             ("help check-config", Command::Help(Topic::CheckConfig)),
+            (
+                "user add Ann --role board_mod --boards b,t --data d",
+                Command::UserAdd {
+                    common: common(None, None, Some("d")),
+                    user: wani::auth::add::NewUser {
+                        username: "Ann".into(),
+                        role: "board_mod".into(),
+                        boards: vec!["b".into(), "t".into()],
+                    },
+                },
+            ),
+            ("user add --help", Command::Help(Topic::User)),
+            ("help user", Command::Help(Topic::User)),
         ];
         for (line, want) in cases {
             assert_eq!(parse_str(line), Ok(want), "{line}");
@@ -408,6 +481,24 @@ mod tests {
                 "`--data` for `wani thumbnail`",
                 Topic::Thumbnail,
             ),
+            ("user add ann", "--role is needed", Topic::User),
+            (
+                "user add --role admin",
+                "needs one username, got 0",
+                Topic::User,
+            ),
+            (
+                "user add a b --role admin",
+                "needs one username, got 2",
+                Topic::User,
+            ),
+            ("user del ann", "unknown command `user del`", Topic::User),
+            ("user", "needs a subcommand", Topic::User),
+            (
+                "user add ann --role admin --listen x",
+                "unknown argument `--listen`",
+                Topic::User,
+            ),
             (
                 "check-config --data d",
                 "`--data` for `wani check-config`",
@@ -460,6 +551,7 @@ mod tests {
             ),
             (Topic::Thumbnail, &["--size"]),
             (Topic::CheckConfig, &["--config"]),
+            (Topic::User, &["--role", "--boards", "--config", "--data"]),
         ];
         for (topic, flags) in cases {
             let page = topic.page();

@@ -120,6 +120,8 @@ pub struct Post {
     pub cross_backlinks: Vec<BoardPost>,
     /// The poster deleted the files and kept the post.
     pub files_deleted: bool,
+    /// `admin` or `mod` when staff posted as staff; `None` for everyone else.
+    pub capcode: Option<String>,
 }
 
 /// [`Post`] as written: borrowed, with the fields a reader infers left out.
@@ -149,6 +151,8 @@ struct LeanPost<'a> {
     cross_backlinks: &'a [BoardPost],
     #[serde(skip_serializing_if = "is_false")]
     files_deleted: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    capcode: Option<&'a str>,
 }
 
 impl Serialize for Post {
@@ -170,6 +174,7 @@ impl Serialize for Post {
             backlinks: &self.backlinks,
             cross_backlinks: &self.cross_backlinks,
             files_deleted: self.files_deleted,
+            capcode: self.capcode.as_deref(),
         }
         .serialize(serializer)
     }
@@ -202,6 +207,8 @@ struct PostFields {
     cross_backlinks: Vec<BoardPost>,
     #[serde(default)]
     files_deleted: bool,
+    #[serde(default)]
+    capcode: Option<String>,
 }
 
 impl From<PostFields> for Post {
@@ -222,6 +229,7 @@ impl From<PostFields> for Post {
             backlinks: p.backlinks,
             cross_backlinks: p.cross_backlinks,
             files_deleted: p.files_deleted,
+            capcode: p.capcode,
         }
     }
 }
@@ -291,6 +299,8 @@ pub struct PostDraft {
     pub id_key: Option<[u8; 32]>,
     /// Keyed hash of the deletion password, when one was given.
     pub password: Option<[u8; 32]>,
+    /// `admin` or `mod`, already checked against the poster's role.
+    pub capcode: Option<String>,
 }
 
 /// The state of a thread apart from its posts.

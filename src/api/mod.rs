@@ -2,7 +2,9 @@
 //! through the storage reader or the cache, and writes only through the writer; the route
 //! table and the pipeline that calls these live in `http/`.
 
+pub mod auth;
 pub mod boards;
 pub mod health;
 pub mod posts;
 pub mod threads;
+pub mod users;

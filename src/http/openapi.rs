@@ -76,6 +76,15 @@ mod tests {
                 tree: Tree::Thumbs, ..
             } => ("get", "/thumbs/{shard1}/{shard2}/{name}"),
             // The 4chan-compatible read API is described by 4chan's own documentation.
+            Route::Signup => ("post", "/auth/signup"),
+            Route::Login => ("post", "/auth/login"),
+            Route::Csrf => ("get", "/auth/csrf"),
+            Route::Logout => ("post", "/auth/logout"),
+            Route::Destroy => ("post", "/auth/destroy"),
+            Route::ChangePassword => ("post", "/auth/changePassword"),
+            Route::ListUsers => ("get", "/api/admin/users"),
+            Route::SetUserRole { .. } => ("post", "/api/admin/users/{username}/role"),
+            Route::SetUserDisabled { .. } => ("post", "/api/admin/users/{username}/disabled"),
             Route::FourBoards
             | Route::FourThreadList { .. }
             | Route::FourCatalog { .. }
@@ -120,6 +129,15 @@ mod tests {
             get("/b/700.jpg"),
             get("/b/thread/7"),
             get("/app/main.0123.js"),
+            post("/auth/signup"),
+            post("/auth/login"),
+            get("/auth/csrf"),
+            post("/auth/logout"),
+            post("/auth/destroy"),
+            post("/auth/changePassword"),
+            get("/api/admin/users"),
+            post("/api/admin/users/ann/role"),
+            post("/api/admin/users/ann/disabled"),
         ]
     }
 

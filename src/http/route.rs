@@ -91,12 +91,40 @@ pub enum Route {
     WebAsset {
         name: String,
     },
+    /// Accounts (`src/api/auth.rs`).
+    Signup,
+    Login,
+    Csrf,
+    Logout,
+    Destroy,
+    ChangePassword,
+    /// Staff administration (`src/api/users.rs`).
+    ListUsers,
+    /// A user's role and boards; the username is percent-decoded here, normalized later.
+    SetUserRole {
+        username: String,
+    },
+    SetUserDisabled {
+        username: String,
+    },
 }
 
-/// Who may call a route. Checked in one place, in the pipeline, before dispatch.
+/// Who may call a route. Checked in one place, the gatekeeper ([`crate::auth::gate::check`]),
+/// before dispatch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
+    /// Anyone. A logged-in caller is still known (for capcodes), and still needs the CSRF token
+    /// to change anything with its session.
     Public,
+    /// Signup, login and the "who am I" check: they open or read a session themselves.
+    Auth,
+    /// Any logged-in caller.
+    User,
+    /// Admins, global moderators, and the board moderators of the route's board
+    /// ([`Route::board`]).
+    BoardMod,
+    /// Admins.
+    Admin,
 }
 
 impl Route {
@@ -126,6 +154,33 @@ impl Route {
             | Route::FourFile { .. }
             | Route::WebPage { .. }
             | Route::WebAsset { .. } => Access::Public,
+            Route::Signup | Route::Login | Route::Csrf => Access::Auth,
+            Route::Logout | Route::Destroy | Route::ChangePassword => Access::User,
+            Route::ListUsers | Route::SetUserRole { .. } | Route::SetUserDisabled { .. } => {
+                Access::Admin
+            }
+        }
+    }
+
+    /// The board a route acts on, for [`Access::BoardMod`].
+    pub fn board(&self) -> Option<&str> {
+        match self {
+            Route::GetBoard { board }
+            | Route::CreateThread { board }
+            | Route::GetThread { board, .. }
+            | Route::CreateReply { board, .. }
+            | Route::GetPost { board, .. }
+            | Route::Catalog { board }
+            | Route::Index { board }
+            | Route::Archive { board }
+            | Route::DeletePost { board, .. }
+            | Route::FourThreadList { board }
+            | Route::FourCatalog { board }
+            | Route::FourArchive { board }
+            | Route::FourIndex { board, .. }
+            | Route::FourThread { board, .. }
+            | Route::FourFile { board, .. } => Some(board),
+            _ => None,
         }
     }
 }
@@ -213,6 +268,25 @@ pub fn resolve(method: &Method, path: &str) -> ApiResult<Resolved> {
         ["api", "recent"] => (Some(Route::Recent), None),
         ["api", "live"] => (Some(Route::Live), None),
         ["api", "openapi.json"] => (Some(Route::OpenApi), None),
+        ["auth", "signup"] => (None, Some(Route::Signup)),
+        ["auth", "login"] => (None, Some(Route::Login)),
+        ["auth", "csrf"] => (Some(Route::Csrf), None),
+        ["auth", "logout"] => (None, Some(Route::Logout)),
+        ["auth", "destroy"] => (None, Some(Route::Destroy)),
+        ["auth", "changePassword"] => (None, Some(Route::ChangePassword)),
+        ["api", "admin", "users"] => (Some(Route::ListUsers), None),
+        ["api", "admin", "users", name, "role"] => (
+            None,
+            Some(Route::SetUserRole {
+                username: username(name)?,
+            }),
+        ),
+        ["api", "admin", "users", name, "disabled"] => (
+            None,
+            Some(Route::SetUserDisabled {
+                username: username(name)?,
+            }),
+        ),
         [tree @ ("files" | "thumbs"), shard1, shard2, name] => {
             let tree = if *tree == "files" {
                 Tree::Originals
@@ -353,6 +427,35 @@ fn media(board: String, name: &str, thumb: bool) -> Option<Route> {
 fn digits(segment: &str) -> Option<u64> {
     let valid = !segment.is_empty() && segment.bytes().all(|b| b.is_ascii_digit());
     valid.then(|| segment.parse().ok()).flatten()
+}
+
+/// A username in a path, percent-decoded (`%C3%A4` is `ä`).
+fn username(segment: &str) -> ApiResult<String> {
+    let bad = || {
+        ApiError::new(
+            ErrorKind::InvalidPath,
+            "The username in the path is not properly percent-encoded UTF-8.",
+        )
+        .with_field("username")
+    };
+    let bytes = segment.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = bytes.get(i + 1..i + 3).ok_or_else(bad)?;
+            let hex = std::str::from_utf8(hex).map_err(|_| bad())?;
+            if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(bad());
+            }
+            out.push(u8::from_str_radix(hex, 16).map_err(|_| bad())?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).map_err(|_| bad())
 }
 
 /// A post or thread number: decimal digits only, within u64.
@@ -558,6 +661,42 @@ mod tests {
                 R(Route::FourCatalog { board: b("b") }),
                 Access::Public,
             ),
+            (Method::POST, "/auth/signup", R(Route::Signup), Access::Auth),
+            (Method::POST, "/auth/login", R(Route::Login), Access::Auth),
+            (Method::GET, "/auth/csrf", R(Route::Csrf), Access::Auth),
+            (Method::POST, "/auth/logout", R(Route::Logout), Access::User),
+            (
+                Method::POST,
+                "/auth/destroy",
+                R(Route::Destroy),
+                Access::User,
+            ),
+            (
+                Method::POST,
+                "/auth/changePassword",
+                R(Route::ChangePassword),
+                Access::User,
+            ),
+            (
+                Method::GET,
+                "/api/admin/users",
+                R(Route::ListUsers),
+                Access::Admin,
+            ),
+            (
+                Method::POST,
+                "/api/admin/users/%C3%A4rger/role",
+                R(Route::SetUserRole {
+                    username: b("ärger"),
+                }),
+                Access::Admin,
+            ),
+            (
+                Method::POST,
+                "/api/admin/users/bob/disabled",
+                R(Route::SetUserDisabled { username: b("bob") }),
+                Access::Admin,
+            ),
         ]);
         for (method, path, expected, access) in cases {
             let got = resolve(&method, path).unwrap();
@@ -578,6 +717,9 @@ mod tests {
             (Method::POST, "/boards.json", "GET, HEAD"),
             (Method::POST, "/b/thread/1.json", "GET, HEAD"),
             (Method::DELETE, "/b/1.json", "GET, HEAD"),
+            (Method::GET, "/auth/login", "POST"),
+            (Method::POST, "/auth/csrf", "GET, HEAD"),
+            (Method::POST, "/api/admin/users", "GET, HEAD"),
         ];
         for (method, path, allow) in cases {
             assert_eq!(
@@ -672,6 +814,11 @@ mod tests {
             "/files/catalog.json",
             "/thumbs/1.json",
             "/thumbs/thread/1.json",
+            "/auth",
+            "/auth/",
+            "/auth/recover",
+            "/api/admin/users/",
+            "/api/admin/users/bob",
         ] {
             let err = resolve(&Method::GET, path).unwrap_err();
             assert_eq!(err.kind, ErrorKind::RouteNotFound, "{path}");
@@ -682,6 +829,9 @@ mod tests {
             "/api/boards/b/threads/+1",
             "/api/boards/b/threads/99999999999999999999999",
             "/api/boards/b/posts/1e3",
+            "/api/admin/users/%zz/role",
+            "/api/admin/users/%ff/role",
+            "/api/admin/users/%4/role",
         ] {
             let err = resolve(&Method::GET, path).unwrap_err();
             assert_eq!(err.kind, ErrorKind::InvalidPath, "{path}");

@@ -24,6 +24,10 @@
 //! | `quotes` | `(slug, no, target_slug, target_no)` | `()` | the live posts a post linked when it was written (at most its board's `max_quotes`); what its deletion must unlink |
 //! | `backlinks` | `(target_slug, target_no, slug, no)` | `()` | the same rows the other way round: a range scan from `(target_slug, target_no)` lists the posts quoting a post, by board and number, so serving a post reads its backlinks without any post storing them |
 //! | `purge` | `(slug, thread)` | `()` | deleted threads whose posts are still being removed, a few hundred per transaction between other writes; resumed at start |
+//! | `users` | normalized username | JSON [`crate::auth::Account`] | accounts: role, assigned boards, argon2id hash, disabled flag |
+//! | `sessions` | SHA-256 of the session id (32 bytes) | `(username, expires_ms)` | live sessions; the id itself is only in the client's cookie, so a copy of the database opens no session |
+//! | `session_expiry` | `(expires_ms, session key)` | `()` | the same sessions by expiry, oldest first: the sweeper removes a range from the start |
+//! | `user_sessions` | `(username, session key)` | `()` | a user's sessions, to end them all (password change, disabling, deletion) |
 //!
 //! A new post changes `board_counters`, `posts`, `thread_posts` and `threads` together, and
 //! `bump_order` when it bumps, and `files` when it carries files (a reference counted in the same
@@ -33,9 +37,12 @@
 //! it, one pair per quote. Deleting a thread removes its `threads` row, its place in
 //! `bump_order` or `archive` and writes the OP's tombstone in one transaction, and lists it in
 //! `purge`: from then on its posts read as deleted (a post counts only while its thread's row
-//! exists), and the writer removes them in chunks. Integers in keys are redb's native `u64`, compared numerically, so
+//! exists), and the writer removes them in chunks. A session is a row in `sessions`,
+//! `session_expiry` and `user_sessions` at once, written and removed together; renewing it
+//! moves its `session_expiry` row. Integers in keys are redb's native `u64`, compared numerically, so
 //! ranges come out in number order.
 
+mod accounts;
 mod backup;
 mod events;
 #[cfg(test)]
@@ -51,9 +58,10 @@ use redb::{Database, ReadTransaction, ReadableDatabase, ReadableTable, TableDefi
 use crate::error::{ApiError, ApiResult};
 use crate::model::{Board, BoardPost, Post, StoredFile, ThreadMeta};
 
+pub use accounts::StoredSession;
 pub use backup::Counts;
 pub use events::StoredEvent;
-pub use writer::{Change, Write, Writer, Written};
+pub use writer::{AccountWrite, Change, Opening, Write, Writer, Written};
 
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 const BOARDS: TableDefinition<&str, &[u8]> = TableDefinition::new("boards");
@@ -72,6 +80,10 @@ const OUTBOX: TableDefinition<u64, &[u8]> = TableDefinition::new("outbox");
 const QUOTES: TableDefinition<(&str, u64, &str, u64), ()> = TableDefinition::new("quotes");
 const BACKLINKS: TableDefinition<(&str, u64, &str, u64), ()> = TableDefinition::new("backlinks");
 const PURGE: TableDefinition<(&str, u64), ()> = TableDefinition::new("purge");
+const USERS: TableDefinition<&str, &[u8]> = TableDefinition::new("users");
+const SESSIONS: TableDefinition<&[u8], (&str, u64)> = TableDefinition::new("sessions");
+const SESSION_EXPIRY: TableDefinition<(u64, &[u8]), ()> = TableDefinition::new("session_expiry");
+const USER_SESSIONS: TableDefinition<(&str, &[u8]), ()> = TableDefinition::new("user_sessions");
 
 /// Something done to every table alike: creating them, copying them into a snapshot, counting
 /// their rows.
@@ -100,7 +112,11 @@ fn each_table(visit: &mut impl EachTable) -> Result<(), redb::Error> {
     visit.table(OUTBOX)?;
     visit.table(QUOTES)?;
     visit.table(BACKLINKS)?;
-    visit.table(PURGE)
+    visit.table(PURGE)?;
+    visit.table(USERS)?;
+    visit.table(SESSIONS)?;
+    visit.table(SESSION_EXPIRY)?;
+    visit.table(USER_SESSIONS)
 }
 
 /// Opening a table in a write transaction creates it, so readers never meet a missing one.
@@ -127,7 +143,7 @@ pub const RECENT_KEPT: u64 = 10_000;
 pub const BACKLINKS_SHOWN: usize = 1000;
 
 /// The schema this build writes. Bump it with a new rung in [`MIGRATIONS`].
-pub const SCHEMA_VERSION: u64 = 2;
+pub const SCHEMA_VERSION: u64 = 3;
 
 /// The database file's name inside the data directory.
 pub const DB_FILE: &str = "wani.redb";
@@ -135,7 +151,7 @@ pub const DB_FILE: &str = "wani.redb";
 type Migration = fn(&redb::WriteTransaction) -> Result<(), redb::Error>;
 
 /// The ladder: `MIGRATIONS[i]` takes a database from version `i + 1` to `i + 2`.
-const MIGRATIONS: &[Migration] = &[migrate::v1_to_v2];
+const MIGRATIONS: &[Migration] = &[migrate::v1_to_v2, migrate::v2_to_v3];
 
 /// Shared handle to the database. Cloning is cheap.
 #[derive(Clone)]
@@ -562,6 +578,29 @@ mod tests {
             .expect("a newer schema must be refused")
             .0;
         assert!(err.contains("newer than this wani understands"), "{err}");
+    }
+
+    /// `test/fixtures/v2.redb` was written by the last version 2 build: board /t/ with thread 1
+    /// and reply 2 quoting it. It opens as version 3 with its posts and links intact and the
+    /// account tables empty.
+    #[test]
+    fn a_version_2_database_migrates() {
+        let dir = tempfile::tempdir().unwrap();
+        let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/test/fixtures/v2.redb");
+        std::fs::copy(fixture, dir.path().join(DB_FILE)).unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        {
+            let txn = store.db.begin_read().unwrap();
+            let meta = txn.open_table(META).unwrap();
+            assert_eq!(meta.get("schema_version").unwrap().unwrap().value(), 3);
+        }
+        let r = store.read().unwrap();
+        let op = r.post("t", 1).unwrap().expect("the thread survives");
+        assert_eq!(op.subject.as_deref(), Some("hello"));
+        assert_eq!(op.backlinks, vec![2]);
+        assert_eq!(op.capcode, None);
+        assert!(r.accounts(None, 10).unwrap().is_empty());
+        assert_eq!(r.session(&[0; 32]).unwrap(), None);
     }
 
     #[test]
