@@ -110,6 +110,27 @@ pub enum Key {
     FourThread(String, u64),
 }
 
+impl Key {
+    /// The board a response belongs to: invalidating the board's group (its settings changed,
+    /// or it was deleted) drops every response of the board, whatever group it is in.
+    fn board(&self) -> Option<&str> {
+        match self {
+            Key::Boards | Key::Recent(_) | Key::FourBoards => None,
+            Key::Board(b)
+            | Key::Thread(b, _)
+            | Key::Post(b, _)
+            | Key::Catalog(b)
+            | Key::Index(b, _)
+            | Key::Archive(b)
+            | Key::FourThreadList(b)
+            | Key::FourCatalog(b)
+            | Key::FourArchive(b)
+            | Key::FourIndex(b, _)
+            | Key::FourThread(b, _) => Some(b),
+        }
+    }
+}
+
 /// What a response was built from; a write invalidates groups.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Group {
@@ -179,7 +200,15 @@ impl Drop for Landing<'_> {
 impl Inner {
     fn get(&self, key: &Key) -> Option<Arc<Cached>> {
         let entry = self.entries.get(key)?;
-        (self.stamps[slot(&entry.group)] <= entry.epoch).then(|| entry.value.clone())
+        (self.stale_after(key, &entry.group) <= entry.epoch).then(|| entry.value.clone())
+    }
+
+    /// The epoch of the last invalidation that concerns `key`: its group's, or its board's.
+    fn stale_after(&self, key: &Key, group: &Group) -> u64 {
+        let board = key
+            .board()
+            .map_or(0, |b| self.stamps[slot(&Group::Board(b.to_owned()))]);
+        self.stamps[slot(group)].max(board)
     }
 }
 
@@ -276,7 +305,7 @@ impl Cache {
     pub fn insert(&self, key: Key, group: Group, epoch: u64, value: Arc<Cached>) -> bool {
         let size = value.body.len() + 64;
         let mut inner = self.inner.lock().unwrap();
-        if inner.stamps[slot(&group)] > epoch {
+        if inner.stale_after(&key, &group) > epoch {
             return false;
         }
         if size > self.budget {
@@ -329,7 +358,7 @@ impl Cache {
     /// The groups a committed change touches.
     pub fn groups_of(change: &Change) -> Vec<Group> {
         match change {
-            Change::Board { board } => {
+            Change::Board { board } | Change::BoardDeleted { board } => {
                 vec![
                     Group::Boards,
                     Group::Board(board.clone()),

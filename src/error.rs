@@ -57,6 +57,9 @@ pub enum ErrorKind {
     UnsupportedTransferCoding,
     Unavailable,
     Busy,
+    OutOfRange,
+    InvalidValue,
+    BoardExists,
 }
 
 impl ErrorKind {
@@ -110,6 +113,9 @@ impl ErrorKind {
         ErrorKind::UnsupportedTransferCoding,
         ErrorKind::Unavailable,
         ErrorKind::Busy,
+        ErrorKind::OutOfRange,
+        ErrorKind::InvalidValue,
+        ErrorKind::BoardExists,
     ];
 
     pub fn status(self) -> StatusCode {
@@ -121,16 +127,15 @@ impl ErrorKind {
             InvalidPath | InvalidQuery | InvalidJson | InvalidUtf8 | MissingField
             | UnknownField | InvalidType | TooLong | Empty | ControlCharacters
             | InvalidMultipart | TooManyFiles | FileRequired | ImageTruncated | ImageCorrupt
-            | ImageTooLarge | NoFiles | DuplicateField | TripcodeLookalike | InvalidHost => {
-                StatusCode::BAD_REQUEST
-            }
+            | ImageTooLarge | NoFiles | DuplicateField | TripcodeLookalike | InvalidHost
+            | OutOfRange | InvalidValue => StatusCode::BAD_REQUEST,
             PostDeleted | ThreadDeleted => StatusCode::GONE,
             WrongPassword | DeleteWindowClosed => StatusCode::FORBIDDEN,
             UnsupportedMediaType | NotAnImage | UnsupportedImageType | VideoNotSupported
             | FileTypeNotAllowed => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             PayloadTooLarge | FileTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             RequestTimeout => StatusCode::REQUEST_TIMEOUT,
-            ThreadLocked | ThreadArchived => StatusCode::CONFLICT,
+            ThreadLocked | ThreadArchived | BoardExists => StatusCode::CONFLICT,
             RateLimited | TooManyConnections => StatusCode::TOO_MANY_REQUESTS,
             Internal => StatusCode::INTERNAL_SERVER_ERROR,
             UnsupportedTransferCoding => StatusCode::NOT_IMPLEMENTED,
@@ -188,6 +193,9 @@ impl ErrorKind {
             UnsupportedTransferCoding => "unsupported_transfer_coding",
             Unavailable => "unavailable",
             Busy => "busy",
+            OutOfRange => "out_of_range",
+            InvalidValue => "invalid_value",
+            BoardExists => "board_exists",
         }
     }
 }
@@ -306,7 +314,7 @@ mod tests {
         let declared_last = |kind: ErrorKind| {
             use ErrorKind::*;
             match kind {
-                Busy => true,
+                BoardExists => true,
                 RouteNotFound
                 | MethodNotAllowed
                 | BoardNotFound
@@ -352,7 +360,10 @@ mod tests {
                 | TooManyConnections
                 | Internal
                 | UnsupportedTransferCoding
-                | Unavailable => false,
+                | Unavailable
+                | Busy
+                | OutOfRange
+                | InvalidValue => false,
             }
         };
         assert!(declared_last(*ErrorKind::ALL.last().unwrap()));

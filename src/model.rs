@@ -6,8 +6,8 @@ use crate::config::BoardConfig;
 
 /// A board and the limits a client needs to post on it.
 ///
-/// Stored as JSON; `serde(default)` lets rows written before a setting existed load with its
-/// default (the config then rewrites them at start).
+/// Stored as JSON, and edited through the admin API (`crate::settings` holds each setting's
+/// bounds); `serde(default)` lets rows written before a setting existed load with its default.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Board {
@@ -36,6 +36,12 @@ pub struct Board {
     pub show_in_recent: bool,
     pub max_quotes: u32,
     pub max_replies: u32,
+    /// The board's rules as staff wrote them, in post markup.
+    pub rules: String,
+    /// `rules` rendered by the server's markup when they were set: safe HTML for the client.
+    pub rules_html: String,
+    /// Not safe for work: shown by clients, and 4chan's `ws_board` is 0.
+    pub nsfw: bool,
 }
 
 impl Default for Board {
@@ -71,6 +77,10 @@ impl From<&BoardConfig> for Board {
             show_in_recent: c.show_in_recent,
             max_quotes: c.max_quotes,
             max_replies: c.max_replies,
+            rules: c.rules.clone(),
+            // Rendered when the board is written (the writer knows which links are live).
+            rules_html: String::new(),
+            nsfw: c.nsfw,
         }
     }
 }
@@ -218,4 +228,28 @@ pub enum OutboxOp {
     Upload,
     /// No post carries the file any more: move its objects under `trash/`.
     Trash,
+}
+
+/// One entry of the staff log: who changed what, and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogEntry {
+    /// Its place in the log; ids only grow.
+    #[serde(default)]
+    pub id: u64,
+    /// Unix seconds.
+    pub at: u64,
+    /// The staff account's username; `None` for the server itself (a board seeded from config).
+    pub actor: Option<String>,
+    pub action: LogAction,
+    pub board: Option<String>,
+    /// What changed: a new board's settings, or each changed setting's `old` and `new` value.
+    pub change: serde_json::Value,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogAction {
+    BoardCreate,
+    BoardUpdate,
+    BoardDelete,
 }

@@ -36,7 +36,8 @@ struct Filter {
 
 impl Filter {
     fn wants(&self, board: &str, thread: u64) -> bool {
-        board == self.board && self.thread.is_none_or(|t| t == thread)
+        // Thread 0 is a board-wide event, for every subscriber of the board.
+        board == self.board && (thread == 0 || self.thread.is_none_or(|t| t == thread))
     }
 }
 

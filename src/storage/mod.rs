@@ -24,6 +24,10 @@
 //! | `quotes` | `(slug, no, target_slug, target_no)` | `()` | the live posts a post linked when it was written (at most its board's `max_quotes`); what its deletion must unlink |
 //! | `backlinks` | `(target_slug, target_no, slug, no)` | `()` | the same rows the other way round: a range scan from `(target_slug, target_no)` lists the posts quoting a post, by board and number, so serving a post reads its backlinks without any post storing them |
 //! | `purge` | `(slug, thread)` | `()` | deleted threads whose posts are still being removed, a few hundred per transaction between other writes; resumed at start |
+//! | `board_purge` | slug | `()` | deleted boards whose threads, posts and files are still being removed, in chunks between other writes; resumed at start. A slug listed here cannot be created again until it is done |
+//! | `seeded` | slug | `()` | boards the database has held: a `[[boards]]` table of the config creates its board only when its slug is not here, so the config is only the first seed and a board deleted through the API stays deleted |
+//! | `mod_log` | id | JSON [`crate::model::LogEntry`] | the staff log, oldest first (`meta.mod_log_seq` is the last id): who created, changed or deleted what |
+//! | `mod_log_boards` | `(slug, id)` | `()` | the same entries by board: a backwards range scan lists a board's latest changes |
 //!
 //! A new post changes `board_counters`, `posts`, `thread_posts` and `threads` together, and
 //! `bump_order` when it bumps, and `files` when it carries files (a reference counted in the same
@@ -33,7 +37,11 @@
 //! it, one pair per quote. Deleting a thread removes its `threads` row, its place in
 //! `bump_order` or `archive` and writes the OP's tombstone in one transaction, and lists it in
 //! `purge`: from then on its posts read as deleted (a post counts only while its thread's row
-//! exists), and the writer removes them in chunks. Integers in keys are redb's native `u64`, compared numerically, so
+//! exists), and the writer removes them in chunks. Deleting a board removes its `boards` row,
+//! lists it in `board_purge` and logs it in `mod_log` and `mod_log_boards` in one transaction;
+//! the writer then moves its threads to `purge`, removes their posts and its old tombstones, and
+//! keeps its `board_counters` row, so a board created later under the same slug never reuses a
+//! number that old links, the event log or `recent` may still name. Integers in keys are redb's native `u64`, compared numerically, so
 //! ranges come out in number order.
 
 mod backup;
@@ -49,7 +57,7 @@ use std::sync::Arc;
 use redb::{Database, ReadTransaction, ReadableDatabase, ReadableTable, TableDefinition};
 
 use crate::error::{ApiError, ApiResult};
-use crate::model::{Board, BoardPost, Post, StoredFile, ThreadMeta};
+use crate::model::{Board, BoardPost, LogEntry, Post, StoredFile, ThreadMeta};
 
 pub use backup::Counts;
 pub use events::StoredEvent;
@@ -72,6 +80,10 @@ const OUTBOX: TableDefinition<u64, &[u8]> = TableDefinition::new("outbox");
 const QUOTES: TableDefinition<(&str, u64, &str, u64), ()> = TableDefinition::new("quotes");
 const BACKLINKS: TableDefinition<(&str, u64, &str, u64), ()> = TableDefinition::new("backlinks");
 const PURGE: TableDefinition<(&str, u64), ()> = TableDefinition::new("purge");
+const BOARD_PURGE: TableDefinition<&str, ()> = TableDefinition::new("board_purge");
+const SEEDED: TableDefinition<&str, ()> = TableDefinition::new("seeded");
+const MOD_LOG: TableDefinition<u64, &[u8]> = TableDefinition::new("mod_log");
+const MOD_LOG_BOARDS: TableDefinition<(&str, u64), ()> = TableDefinition::new("mod_log_boards");
 
 /// Something done to every table alike: creating them, copying them into a snapshot, counting
 /// their rows.
@@ -100,7 +112,11 @@ fn each_table(visit: &mut impl EachTable) -> Result<(), redb::Error> {
     visit.table(OUTBOX)?;
     visit.table(QUOTES)?;
     visit.table(BACKLINKS)?;
-    visit.table(PURGE)
+    visit.table(PURGE)?;
+    visit.table(BOARD_PURGE)?;
+    visit.table(SEEDED)?;
+    visit.table(MOD_LOG)?;
+    visit.table(MOD_LOG_BOARDS)
 }
 
 /// Opening a table in a write transaction creates it, so readers never meet a missing one.
@@ -127,7 +143,7 @@ pub const RECENT_KEPT: u64 = 10_000;
 pub const BACKLINKS_SHOWN: usize = 1000;
 
 /// The schema this build writes. Bump it with a new rung in [`MIGRATIONS`].
-pub const SCHEMA_VERSION: u64 = 2;
+pub const SCHEMA_VERSION: u64 = 3;
 
 /// The database file's name inside the data directory.
 pub const DB_FILE: &str = "wani.redb";
@@ -135,7 +151,7 @@ pub const DB_FILE: &str = "wani.redb";
 type Migration = fn(&redb::WriteTransaction) -> Result<(), redb::Error>;
 
 /// The ladder: `MIGRATIONS[i]` takes a database from version `i + 1` to `i + 2`.
-const MIGRATIONS: &[Migration] = &[migrate::v1_to_v2];
+const MIGRATIONS: &[Migration] = &[migrate::v1_to_v2, migrate::v2_to_v3];
 
 /// Shared handle to the database. Cloning is cheap.
 #[derive(Clone)]
@@ -276,6 +292,48 @@ impl Reader {
         let table = self.txn.open_table(BOARDS).map_err(storage_error)?;
         let row = table.get(slug).map_err(storage_error)?;
         row.map(|v| decode(v.value())).transpose()
+    }
+
+    /// Boards whose deletion is still under way, by slug.
+    pub fn deleting_boards(&self) -> ApiResult<Vec<String>> {
+        let table = self.txn.open_table(BOARD_PURGE).map_err(storage_error)?;
+        let mut out = Vec::new();
+        for row in table.iter().map_err(storage_error)? {
+            let (slug, _) = row.map_err(storage_error)?;
+            out.push(slug.value().to_owned());
+        }
+        Ok(out)
+    }
+
+    /// A board's `(last_no, live_threads)`.
+    pub fn board_counters(&self, slug: &str) -> ApiResult<(u64, u64)> {
+        let table = self.txn.open_table(BOARD_COUNTERS).map_err(storage_error)?;
+        let row = table.get(slug).map_err(storage_error)?;
+        Ok(row.map_or((0, 0), |v| v.value()))
+    }
+
+    /// The latest `limit` staff log entries about `board`, newest first.
+    pub fn board_log(&self, board: &str, limit: usize) -> ApiResult<Vec<LogEntry>> {
+        let index = self.txn.open_table(MOD_LOG_BOARDS).map_err(storage_error)?;
+        let log = self.txn.open_table(MOD_LOG).map_err(storage_error)?;
+        let range = index
+            .range((board, 0)..=(board, u64::MAX))
+            .map_err(storage_error)?;
+        let mut out = Vec::new();
+        for row in range.rev().take(limit) {
+            let (key, _) = row.map_err(storage_error)?;
+            let id = key.value().1;
+            let entry = log.get(id).map_err(storage_error)?.ok_or_else(|| {
+                ApiError::internal(
+                    "storage_corrupt",
+                    format!("mod_log_boards lists missing entry {id}"),
+                )
+            })?;
+            let mut entry: LogEntry = decode(entry.value())?;
+            entry.id = id;
+            out.push(entry);
+        }
+        Ok(out)
     }
 
     /// The id of the last live event committed (0 before the first).
