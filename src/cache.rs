@@ -435,6 +435,45 @@ mod tests {
         assert!(cache.get(&Key::Catalog("b".into())).is_none());
     }
 
+    /// A board's settings changing, or the board going, drops every response of that board
+    /// (threads and 4chan documents included) and the board lists, and nothing of other boards.
+    #[test]
+    fn a_board_change_drops_everything_of_that_board() {
+        let cache = Cache::new(1 << 20);
+        let entries = [
+            (Key::Thread("b".into(), 1), Group::Thread("b".into(), 1)),
+            (Key::FourThread("b".into(), 1), Group::Thread("b".into(), 1)),
+            (Key::Post("b".into(), 2), Group::Thread("b".into(), 1)),
+            (Key::Catalog("b".into()), Group::Listing("b".into())),
+            (Key::Board("b".into()), Group::Board("b".into())),
+            (Key::Boards, Group::Boards),
+            (Key::FourBoards, Group::Boards),
+            (Key::Thread("c".into(), 1), Group::Thread("c".into(), 1)),
+        ];
+        let mut e = 0;
+        for change in [
+            Change::Board { board: "b".into() },
+            Change::BoardDeleted { board: "b".into() },
+        ] {
+            e = cache.epoch();
+            for (key, group) in &entries {
+                assert!(cache.insert(key.clone(), group.clone(), e, body("x")));
+            }
+            cache.apply(&[change]);
+            for (key, _) in &entries[..7] {
+                assert!(cache.get(key).is_none(), "{key:?}");
+            }
+            assert!(cache.get(&Key::Thread("c".into(), 1)).is_some());
+        }
+        // A response read before the change is not kept either.
+        assert!(!cache.insert(
+            Key::Thread("b".into(), 1),
+            Group::Thread("b".into(), 1),
+            e,
+            body("stale"),
+        ));
+    }
+
     #[test]
     fn a_read_that_raced_a_write_is_not_kept() {
         let cache = Cache::new(1 << 20);
