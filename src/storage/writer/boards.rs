@@ -78,7 +78,8 @@ fn being_deleted(txn: &WriteTransaction, slug: &str) -> Result<bool, redb::Error
     Ok(txn.open_table(BOARD_PURGE)?.get(slug)?.is_some())
 }
 
-/// Stores a new board, rules rendered, and tells readers and live clients.
+/// Stores a new board, rules rendered. No live event: nobody can follow a board before it
+/// exists.
 fn insert(
     txn: &WriteTransaction,
     board: &Board,
@@ -88,7 +89,6 @@ fn insert(
     render_rules(txn, &mut board);
     store_board(txn, &board, changes)?;
     txn.open_table(SEEDED)?.insert(board.slug.as_str(), ())?;
-    announce(txn, &board.slug, false, changes)?;
     Ok(board)
 }
 

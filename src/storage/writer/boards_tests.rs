@@ -222,11 +222,30 @@ fn changes_are_checked_against_the_stored_board_and_logged() {
     assert_eq!(stored.title, "Test");
     assert_eq!(stored.max_post_bytes, 2000);
     assert_eq!(stored.max_file_bytes, 1500, "the stored board was checked");
-    // A change that changes nothing is not logged.
-    ok(&store, patch(json!({"nsfw": true})));
+    // A change that changes nothing is not logged, and tells nobody.
+    let (_, quiet) = apply_all(&store, &[patch(json!({"nsfw": true}))]);
+    assert!(quiet.is_empty(), "{quiet:?}");
+    // A change tells the board's live subscribers, and readers.
+    let (_, told) = apply_all(&store, &[patch(json!({"nsfw": false}))]);
+    assert!(told.contains(&Change::Board { board: "t".into() }));
+    let frames: Vec<String> = told
+        .iter()
+        .filter_map(|c| match c {
+            Change::Live(p) => Some(String::from_utf8_lossy(&p.frame).into_owned()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(frames.len(), 1);
+    assert!(
+        frames[0].contains(
+            "event: board\ndata: {\"event\":\"board\",\"board\":\"t\",\"deleted\":false}"
+        ),
+        "{}",
+        frames[0]
+    );
 
     let entries = log(&store);
-    assert_eq!(entries.len(), 2);
+    assert_eq!(entries.len(), 3);
     assert_eq!(entries[1].action, LogAction::BoardUpdate);
     assert_eq!(entries[1].actor.as_deref(), Some("alice"));
     assert_eq!(
@@ -241,7 +260,7 @@ fn changes_are_checked_against_the_stored_board_and_logged() {
     let by_board = store.read().unwrap().board_log("t", 10).unwrap();
     assert_eq!(
         by_board.iter().map(|e| e.id).collect::<Vec<_>>(),
-        [2, 1],
+        [3, 2, 1],
         "newest first"
     );
 }
