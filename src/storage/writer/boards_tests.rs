@@ -479,3 +479,45 @@ fn a_version_2_database_counts_its_boards_as_seeded() {
         "Stored"
     );
 }
+
+/// Staff may lower `thread_limit` far below the live count: the next thread pushes every
+/// thread over it out of the live list at once, but removes only one chunk of posts inline.
+#[test]
+fn a_lowered_thread_limit_pushes_out_in_bounded_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let mut writes = vec![Write::PutBoard(Board {
+        archive_days: 0,
+        ..board("t", "Busy")
+    })];
+    for n in 1..=3u64 {
+        writes.push(Write::CreateThread {
+            board: "t".into(),
+            draft: draft("op"),
+        });
+        let thread = (n - 1) * 21 + 1;
+        for _ in 0..20 {
+            writes.push(Write::CreateReply {
+                board: "t".into(),
+                thread,
+                draft: draft("reply"),
+            });
+        }
+    }
+    apply_all(&store, &writes);
+    assert_eq!(store.read().unwrap().board_counters("t").unwrap(), (63, 3));
+    ok(&store, patch(json!({"thread_limit": 1})));
+    ok(
+        &store,
+        Write::CreateThread {
+            board: "t".into(),
+            draft: draft("new"),
+        },
+    );
+    assert_eq!(store.read().unwrap().board_counters("t").unwrap(), (64, 1));
+    // 63 posts left the live list; 32 of them went at once, the rest wait for the purge.
+    assert_eq!(post_rows(&store, "t"), 64 - 32);
+    assert_eq!(rows(&store, PURGE), 2);
+    while run_purge_step(&store) {}
+    assert_eq!(post_rows(&store, "t"), 1);
+}
