@@ -521,3 +521,55 @@ fn a_lowered_thread_limit_pushes_out_in_bounded_work() {
     while run_purge_step(&store) {}
     assert_eq!(post_rows(&store, "t"), 1);
 }
+
+#[tokio::test]
+async fn a_restart_finishes_an_interrupted_board_deletion() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = Store::open(dir.path()).unwrap();
+        let mut writes = vec![
+            Write::PutBoard(board("t", "Doomed")),
+            Write::PutBoard(board("u", "Stays")),
+            Write::CreateThread {
+                board: "t".into(),
+                draft: draft("op"),
+            },
+            Write::CreateThread {
+                board: "u".into(),
+                draft: draft("op"),
+            },
+        ];
+        for _ in 0..70 {
+            writes.push(Write::CreateReply {
+                board: "t".into(),
+                thread: 1,
+                draft: draft("reply"),
+            });
+        }
+        writes.push(Write::DeleteBoard {
+            board: "t".into(),
+            actor: "alice".into(),
+        });
+        apply_all(&store, &writes);
+        assert!(run_purge_step(&store), "unlisting");
+        assert!(run_purge_step(&store), "the first chunk of posts");
+        assert_eq!(post_rows(&store, "t"), 71 - 32);
+    }
+    let store = Store::open(dir.path()).unwrap();
+    let writer = Writer::start(&store, Box::new(|_| {}));
+    // Writes go on meanwhile, taking turns with the purge.
+    for _ in 0..100 {
+        let reply = Write::CreateReply {
+            board: "u".into(),
+            thread: 1,
+            draft: draft("meanwhile"),
+        };
+        writer.submit(reply).await.unwrap();
+        if rows(&store, BOARD_PURGE) == 0 {
+            break;
+        }
+    }
+    assert_eq!(rows(&store, BOARD_PURGE), 0, "the deletion did not resume");
+    assert_eq!(post_rows(&store, "t"), 0);
+    writer.stop().await;
+}
