@@ -280,8 +280,8 @@ fn run_purge_step(store: &Store) -> bool {
 fn post_rows(store: &Store, slug: &str) -> usize {
     let txn = store.db.begin_read().unwrap();
     let posts = txn.open_table(POSTS).unwrap();
-    let n = posts.range((slug, 0)..=(slug, u64::MAX)).unwrap().count();
-    n
+    let range = posts.range((slug, 0)..=(slug, u64::MAX)).unwrap();
+    range.count()
 }
 
 #[test]
