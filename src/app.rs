@@ -43,6 +43,8 @@ pub struct App {
     pub started: Instant,
     /// The web client's files and entry page.
     pub web: crate::web::Client,
+    /// Cookies, password hashing and the login throttle.
+    pub accounts: crate::auth::gate::Accounts,
 }
 
 impl App {
@@ -62,6 +64,7 @@ impl App {
                 config.data_dir.join(SECRET_FILE).display()
             )
         })?;
+        let accounts = crate::auth::gate::Accounts::new(&config.accounts, &config.data_dir)?;
         let files = Arc::new(files);
         let cache = Arc::new(Cache::new(config.cache_bytes));
         let live = Arc::new(Hub::new());
@@ -115,6 +118,7 @@ impl App {
             ))),
             started: Instant::now(),
             web: crate::web::Client::new(),
+            accounts,
         });
         app.seed_boards().await?;
         let files = app.files.clone();
@@ -128,6 +132,7 @@ impl App {
             Err(e) => notify(Severity::Warning, "orphan_sweep_failed", e),
         });
         tokio::spawn(prune_archives(app.clone()));
+        tokio::spawn(sweep_sessions(app.clone()));
         crate::backup::start(&app).await?;
         Ok(app)
     }
@@ -221,5 +226,28 @@ async fn prune_archives(app: Arc<App>) {
             Err(e) => notify(Severity::Warning, "archive_prune_failed", e.message),
         }
         tokio::time::sleep(PRUNE_EVERY).await;
+    }
+}
+
+/// How often expired sessions are removed.
+const SWEEP_EVERY: Duration = Duration::from_secs(600);
+
+/// The session sweeper: removes expired sessions through the writer, a chunk per transaction,
+/// at start and then every ten minutes. An expired session is refused when used whether or not
+/// it was swept yet; sweeping only keeps the tables small. Ends when the writer stops.
+async fn sweep_sessions(app: Arc<App>) {
+    loop {
+        let write = Write::Account(crate::storage::AccountWrite::Sweep {
+            now_ms: crate::auth::gate::now_ms(),
+        });
+        match app.writer.submit(write).await {
+            Ok(Written::Swept { sessions }) if sessions == crate::storage::writer::SWEEP_CHUNK => {
+                continue;
+            }
+            Ok(_) => {}
+            Err(e) if e.kind == ErrorKind::Unavailable => return,
+            Err(e) => notify(Severity::Warning, "session_sweep_failed", e.message),
+        }
+        tokio::time::sleep(SWEEP_EVERY).await;
     }
 }

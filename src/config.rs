@@ -54,6 +54,8 @@ pub struct Config {
     pub boards: Vec<BoardConfig>,
     /// The S3 backup. None: everything lives on the local disk alone.
     pub s3: Option<S3Config>,
+    /// Staff and user accounts: who may sign up, who is admin, sessions, password hashing.
+    pub accounts: crate::auth::AccountsConfig,
 }
 
 /// The `[s3]` table: the bucket that holds the durable copy of files and database.
@@ -274,6 +276,7 @@ impl Default for Config {
             ffmpeg_path: None,
             media_memory_bytes: 256 << 20,
             s3: None,
+            accounts: crate::auth::AccountsConfig::default(),
             boards: vec![BoardConfig {
                 slug: "b".into(),
                 title: "Random".into(),
@@ -415,6 +418,7 @@ impl Config {
         if let Some(s3) = &self.s3 {
             s3.validate()?;
         }
+        self.accounts.validate()?;
         let mut seen = std::collections::HashSet::new();
         for board in &self.boards {
             board.validate()?;
@@ -431,7 +435,7 @@ pub const MAX_SLUG_LEN: usize = 16;
 
 /// Slugs no board may have: the first path segments of the server's own routes, which the
 /// 4chan-compatible paths `/{board}/...` would otherwise collide with.
-pub const RESERVED_SLUGS: &[&str] = &["api", "app", "files", "healthz", "thumbs"];
+pub const RESERVED_SLUGS: &[&str] = &["api", "app", "auth", "files", "healthz", "thumbs"];
 
 /// A slug is 1 to 16 characters of `a-z` and `0-9`.
 pub fn valid_slug(slug: &str) -> bool {
@@ -490,6 +494,7 @@ mod tests {
         assert_eq!(config.ffmpeg_path, default.ffmpeg_path);
         assert_eq!(config.boards, default.boards);
         assert_eq!(config.s3, default.s3);
+        assert_eq!(config.accounts, default.accounts);
     }
 
     #[test]

@@ -57,6 +57,18 @@ pub enum ErrorKind {
     UnsupportedTransferCoding,
     Unavailable,
     Busy,
+    NotLoggedIn,
+    Forbidden,
+    CsrfFailed,
+    SignupClosed,
+    UsernameTaken,
+    LoginFailed,
+    WeakPassword,
+    InvalidUsername,
+    TooManyAttempts,
+    UserNotFound,
+    AccountDisabled,
+    CapcodeNotAllowed,
     OutOfRange,
     InvalidValue,
     BoardExists,
@@ -113,6 +125,18 @@ impl ErrorKind {
         ErrorKind::UnsupportedTransferCoding,
         ErrorKind::Unavailable,
         ErrorKind::Busy,
+        ErrorKind::NotLoggedIn,
+        ErrorKind::Forbidden,
+        ErrorKind::CsrfFailed,
+        ErrorKind::SignupClosed,
+        ErrorKind::UsernameTaken,
+        ErrorKind::LoginFailed,
+        ErrorKind::WeakPassword,
+        ErrorKind::InvalidUsername,
+        ErrorKind::TooManyAttempts,
+        ErrorKind::UserNotFound,
+        ErrorKind::AccountDisabled,
+        ErrorKind::CapcodeNotAllowed,
         ErrorKind::OutOfRange,
         ErrorKind::InvalidValue,
         ErrorKind::BoardExists,
@@ -140,6 +164,12 @@ impl ErrorKind {
             Internal => StatusCode::INTERNAL_SERVER_ERROR,
             UnsupportedTransferCoding => StatusCode::NOT_IMPLEMENTED,
             Unavailable | Busy => StatusCode::SERVICE_UNAVAILABLE,
+            NotLoggedIn | Forbidden | CsrfFailed | SignupClosed | LoginFailed | AccountDisabled
+            | CapcodeNotAllowed => StatusCode::FORBIDDEN,
+            UsernameTaken => StatusCode::CONFLICT,
+            WeakPassword | InvalidUsername => StatusCode::BAD_REQUEST,
+            UserNotFound => StatusCode::NOT_FOUND,
+            TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
         }
     }
 
@@ -193,6 +223,18 @@ impl ErrorKind {
             UnsupportedTransferCoding => "unsupported_transfer_coding",
             Unavailable => "unavailable",
             Busy => "busy",
+            NotLoggedIn => "not_logged_in",
+            Forbidden => "forbidden",
+            CsrfFailed => "csrf_failed",
+            SignupClosed => "signup_closed",
+            UsernameTaken => "username_taken",
+            LoginFailed => "login_failed",
+            WeakPassword => "weak_password",
+            InvalidUsername => "invalid_username",
+            TooManyAttempts => "too_many_attempts",
+            UserNotFound => "user_not_found",
+            AccountDisabled => "account_disabled",
+            CapcodeNotAllowed => "capcode_not_allowed",
             OutOfRange => "out_of_range",
             InvalidValue => "invalid_value",
             BoardExists => "board_exists",
@@ -362,6 +404,18 @@ mod tests {
                 | UnsupportedTransferCoding
                 | Unavailable
                 | Busy
+                | NotLoggedIn
+                | Forbidden
+                | CsrfFailed
+                | SignupClosed
+                | UsernameTaken
+                | LoginFailed
+                | WeakPassword
+                | InvalidUsername
+                | TooManyAttempts
+                | UserNotFound
+                | AccountDisabled
+                | CapcodeNotAllowed
                 | OutOfRange
                 | InvalidValue => false,
             }

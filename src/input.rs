@@ -38,6 +38,43 @@ impl Fields {
         }
     }
 
+    /// An optional array of strings; `null` counts as absent. At most `max` items.
+    pub fn strings(&mut self, name: &str, max: usize) -> ApiResult<Option<Vec<String>>> {
+        let items = match self.map.remove(name) {
+            None | Some(Value::Null) => return Ok(None),
+            Some(Value::Array(items)) => items,
+            Some(other) => return Err(wrong_type(name, "an array of strings", &other)),
+        };
+        if items.len() > max {
+            let message = format!("`{name}` holds more than {max} items.");
+            return Err(ApiError::new(ErrorKind::TooLong, message).with_field(name));
+        }
+        items
+            .into_iter()
+            .map(|item| match item {
+                Value::String(s) => Ok(s),
+                other => Err(wrong_type(name, "an array of strings", &other)),
+            })
+            .collect::<ApiResult<Vec<String>>>()
+            .map(Some)
+    }
+
+    /// Whether the field is present and not `null`.
+    pub fn has(&self, name: &str) -> bool {
+        self.map.get(name).is_some_and(|v| !v.is_null())
+    }
+
+    /// A string that must be there.
+    pub fn required_text(&mut self, name: &str) -> ApiResult<String> {
+        self.text(name)?.ok_or_else(|| {
+            ApiError::new(
+                ErrorKind::MissingField,
+                format!("The field `{name}` is needed."),
+            )
+            .with_field(name)
+        })
+    }
+
     /// An optional boolean; absent or `null` is false.
     pub fn flag(&mut self, name: &str) -> ApiResult<bool> {
         match self.map.remove(name) {

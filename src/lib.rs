@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod app;
+pub mod auth;
 pub mod backup;
 pub mod cache;
 pub mod config;

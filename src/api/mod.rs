@@ -3,7 +3,9 @@
 //! table and the pipeline that calls these live in `http/`.
 
 pub mod admin;
+pub mod auth;
 pub mod boards;
 pub mod health;
 pub mod posts;
 pub mod threads;
+pub mod users;

@@ -72,6 +72,20 @@ mod tests {
                 tree: Tree::Thumbs, ..
             } => ("get", "/thumbs/{shard1}/{shard2}/{name}"),
             // The 4chan-compatible read API is described by 4chan's own documentation.
+            Route::Signup => ("post", "/auth/signup"),
+            Route::Login => ("post", "/auth/login"),
+            Route::Csrf => ("get", "/auth/csrf"),
+            Route::Logout => ("post", "/auth/logout"),
+            Route::Destroy => ("post", "/auth/destroy"),
+            Route::ChangePassword => ("post", "/auth/changePassword"),
+            Route::ListUsers => ("get", "/api/admin/users"),
+            Route::SetUserRole { .. } => ("post", "/api/admin/users/{username}/role"),
+            Route::SetUserDisabled { .. } => ("post", "/api/admin/users/{username}/disabled"),
+            Route::AdminListBoards => ("get", "/api/admin/boards"),
+            Route::AdminCreateBoard => ("post", "/api/admin/boards"),
+            Route::AdminGetBoard { .. } => ("get", "/api/admin/boards/{board}"),
+            Route::AdminUpdateBoard { .. } => ("post", "/api/admin/boards/{board}"),
+            Route::AdminDeleteBoard { .. } => ("delete", "/api/admin/boards/{board}"),
             Route::FourBoards
             | Route::FourThreadList { .. }
             | Route::FourCatalog { .. }

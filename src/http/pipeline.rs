@@ -1,24 +1,27 @@
-//! The request pipeline, in order: log → check framing → resolve the route → check access →
-//! dispatch.
-//!
-//! Later steps slot in between resolving and dispatching: auth routes, the session gatekeeper,
-//! the CSRF check, then the admin gate, all driven by [`Route::access`].
+//! The request pipeline, in order: log → check framing → resolve the route → resolve the caller
+//! from the session cookie → the gate (access by [`Route::access`]: public and auth routes pass,
+//! private routes need a session, admin and board routes a role; then the CSRF check of a
+//! state-changing request made with a session) → dispatch.
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Instant;
 
 use hyper::body::Incoming;
-use hyper::header::{HeaderValue, ALLOW, CONNECTION, CONTENT_LENGTH, TRANSFER_ENCODING};
+use hyper::header::{
+    HeaderValue, ALLOW, CONNECTION, CONTENT_LENGTH, SET_COOKIE, TRANSFER_ENCODING,
+};
 use hyper::Request;
 
-use crate::api::{boards, health, posts, threads};
+use crate::api::{admin, auth, boards, health, posts, threads, users};
 use crate::app::App;
+use crate::auth::{gate, Caller};
 use crate::error::{ApiError, ApiResult, ErrorKind};
-use crate::http::request::{check_framing, client_addr, BodyDeadline};
-use crate::http::route::{resolve, Access, Resolved, Route};
+use crate::http::request::{check_framing, client_addr, refuse_unread, BodyDeadline};
+use crate::http::route::{resolve, Resolved, Route};
 use crate::http::Response;
 use crate::http::{openapi, response};
+use crate::notify::{notify, Severity};
 use crate::{files, fourchan, live};
 
 /// Handles one request and writes its log line. Never fails: errors become error responses.
@@ -76,15 +79,61 @@ fn close_if_unread(mut response: Response, has_body: bool) -> Response {
     response
 }
 
+/// Resolves the caller, runs the gate, then the handler. A cookie that names no live session
+/// is deleted by whatever the answer is, unless the handler set a cookie of its own.
 async fn dispatch(
     app: Arc<App>,
     route: Route,
     req: Request<Incoming>,
     client: IpAddr,
 ) -> ApiResult<Response> {
-    match route.access() {
-        Access::Public => {}
+    let resolution = gate::resolve(&app, req.headers(), client).await?;
+    let clear = resolution.clear_cookie;
+    let mut response = match guarded(&app, route, req, client, resolution.caller).await {
+        Ok(response) => response,
+        Err(err) => {
+            if matches!(err.kind, ErrorKind::NotLoggedIn | ErrorKind::Forbidden) {
+                notify(
+                    Severity::Info,
+                    "access_refused",
+                    format_args!("{} from {client}", err.kind.code()),
+                );
+            }
+            response::error(&err)
+        }
+    };
+    if clear && !response.headers().contains_key(SET_COOKIE) {
+        if let Ok(value) = HeaderValue::from_str(&app.accounts.cookies.clear()) {
+            response.headers_mut().insert(SET_COOKIE, value);
+        }
     }
+    Ok(response)
+}
+
+async fn guarded(
+    app: &Arc<App>,
+    route: Route,
+    mut req: Request<Incoming>,
+    client: IpAddr,
+    caller: Option<Caller>,
+) -> ApiResult<Response> {
+    let app = app.clone();
+    let csrf = match gate::check(&route, caller.as_ref(), req.method(), req.headers()) {
+        Ok(csrf) => csrf,
+        Err(e) => return Err(refuse_unread(req, e).await),
+    };
+    if let Some(csrf) = csrf {
+        req.extensions_mut().insert(csrf);
+    }
+    // Routes past the gate that need a caller have one.
+    let user = || {
+        caller.clone().ok_or_else(|| {
+            ApiError::internal(
+                "gate_let_through",
+                "a private route was reached without a caller",
+            )
+        })
+    };
     let headers = req.headers();
     let query = req.uri().query();
     match route {
@@ -125,5 +174,25 @@ async fn dispatch(
         } => fourchan::file(&app, board, tim, ext, thumb).await,
         Route::WebPage { page } => Ok(app.web.page(headers, &page)),
         Route::WebAsset { name } => app.web.asset(headers, &name),
+        Route::Signup => auth::signup(&app, req, client).await,
+        Route::Login => auth::login(&app, req, client).await,
+        Route::Csrf => auth::csrf(caller.as_ref()),
+        Route::Logout => auth::logout(&app, &user()?, req).await,
+        Route::Destroy => auth::destroy(&app, &user()?, req, client).await,
+        Route::ChangePassword => auth::change_password(&app, &user()?, req, client).await,
+        Route::ListUsers => users::list(&app, query).await,
+        Route::SetUserRole { username } => users::set_role(&app, &user()?, username, req).await,
+        Route::SetUserDisabled { username } => {
+            users::set_disabled(&app, &user()?, username, req).await
+        }
+        Route::AdminListBoards => admin::boards::list(&app, query).await,
+        Route::AdminCreateBoard => admin::boards::create(&app, req, &user()?).await,
+        Route::AdminGetBoard { board } => admin::boards::get(&app, query, board).await,
+        Route::AdminUpdateBoard { board } => {
+            admin::boards::update(&app, req, board, &user()?).await
+        }
+        Route::AdminDeleteBoard { board } => {
+            admin::boards::delete(&app, req, board, &user()?).await
+        }
     }
 }

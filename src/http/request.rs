@@ -148,8 +148,12 @@ fn too_large(limit: usize) -> ApiError {
 /// Reads a JSON object body: checks the Content-Type, refuses an oversize body before and while
 /// reading (never buffering more than the limit), then checks UTF-8 and JSON syntax. The
 /// routes that read a body take no query parameters, so any query is refused too.
+///
+/// A request made with a session whose CSRF token was not in the header carries it in the
+/// body's `csrf` field, checked and removed here (see [`crate::auth::gate::check`]).
 pub async fn json_object(req: Request<Incoming>) -> ApiResult<serde_json::Map<String, Value>> {
     query(req.uri().query(), &[])?;
+    let csrf = req.extensions().get::<crate::auth::gate::Csrf>().cloned();
     let deadline = BodyDeadline::of(&req);
     let content_type = req
         .headers()
@@ -197,7 +201,10 @@ pub async fn json_object(req: Request<Incoming>) -> ApiResult<serde_json::Map<St
         ApiError::new(ErrorKind::InvalidUtf8, message)
     })?;
     match crate::input::parse_json(text)? {
-        Value::Object(map) => Ok(map),
+        Value::Object(mut map) => {
+            crate::auth::gate::check_body(csrf.as_ref(), &mut map)?;
+            Ok(map)
+        }
         _ => Err(ApiError::new(
             ErrorKind::InvalidType,
             "The request body must be a JSON object.",

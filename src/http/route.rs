@@ -91,12 +91,52 @@ pub enum Route {
     WebAsset {
         name: String,
     },
+    /// Accounts (`src/api/auth.rs`).
+    Signup,
+    Login,
+    Csrf,
+    Logout,
+    Destroy,
+    ChangePassword,
+    /// Staff administration (`src/api/users.rs`).
+    ListUsers,
+    /// A user's role and boards; the username is percent-decoded here, normalized later.
+    SetUserRole {
+        username: String,
+    },
+    SetUserDisabled {
+        username: String,
+    },
+    /// Board administration (`src/api/admin/boards.rs`).
+    AdminListBoards,
+    AdminCreateBoard,
+    AdminGetBoard {
+        board: String,
+    },
+    AdminUpdateBoard {
+        board: String,
+    },
+    AdminDeleteBoard {
+        board: String,
+    },
 }
 
-/// Who may call a route. Checked in one place, in the pipeline, before dispatch.
+/// Who may call a route. Checked in one place, the gatekeeper ([`crate::auth::gate::check`]),
+/// before dispatch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
+    /// Anyone. A logged-in caller is still known (for capcodes), and still needs the CSRF token
+    /// to change anything with its session.
     Public,
+    /// Signup, login and the "who am I" check: they open or read a session themselves.
+    Auth,
+    /// Any logged-in caller.
+    User,
+    /// Admins, global moderators, and the board moderators of the route's board
+    /// ([`Route::board`]).
+    BoardMod,
+    /// Admins.
+    Admin,
 }
 
 impl Route {
@@ -126,6 +166,40 @@ impl Route {
             | Route::FourFile { .. }
             | Route::WebPage { .. }
             | Route::WebAsset { .. } => Access::Public,
+            Route::Signup | Route::Login | Route::Csrf => Access::Auth,
+            Route::Logout | Route::Destroy | Route::ChangePassword => Access::User,
+            Route::ListUsers
+            | Route::SetUserRole { .. }
+            | Route::SetUserDisabled { .. }
+            | Route::AdminListBoards
+            | Route::AdminCreateBoard
+            | Route::AdminDeleteBoard { .. } => Access::Admin,
+            Route::AdminGetBoard { .. } | Route::AdminUpdateBoard { .. } => Access::BoardMod,
+        }
+    }
+
+    /// The board a route acts on, for [`Access::BoardMod`].
+    pub fn board(&self) -> Option<&str> {
+        match self {
+            Route::GetBoard { board }
+            | Route::CreateThread { board }
+            | Route::GetThread { board, .. }
+            | Route::CreateReply { board, .. }
+            | Route::GetPost { board, .. }
+            | Route::Catalog { board }
+            | Route::Index { board }
+            | Route::Archive { board }
+            | Route::DeletePost { board, .. }
+            | Route::FourThreadList { board }
+            | Route::FourCatalog { board }
+            | Route::FourArchive { board }
+            | Route::FourIndex { board, .. }
+            | Route::FourThread { board, .. }
+            | Route::FourFile { board, .. }
+            | Route::AdminGetBoard { board }
+            | Route::AdminUpdateBoard { board }
+            | Route::AdminDeleteBoard { board } => Some(board),
+            _ => None,
         }
     }
 }
@@ -158,7 +232,12 @@ pub fn resolve(method: &Method, path: &str) -> ApiResult<Resolved> {
     if web.is_none() && segments.iter().any(|s| s.is_empty()) {
         return Err(not_found());
     }
-    // Each path has at most one GET route and one POST route.
+    // Each path has at most one GET route, one POST route and one DELETE route; only the admin
+    // paths take DELETE.
+    let delete = match segments.as_slice() {
+        ["api", "admin", "boards", board] => Some(Route::AdminDeleteBoard { board: slug(board) }),
+        _ => None,
+    };
     let (get, post) = match segments.as_slice() {
         _ if web.is_some() => (web.map(|page| Route::WebPage { page }), None),
         ["healthz"] => (Some(Route::Healthz), None),
@@ -213,6 +292,30 @@ pub fn resolve(method: &Method, path: &str) -> ApiResult<Resolved> {
         ["api", "recent"] => (Some(Route::Recent), None),
         ["api", "live"] => (Some(Route::Live), None),
         ["api", "openapi.json"] => (Some(Route::OpenApi), None),
+        ["auth", "signup"] => (None, Some(Route::Signup)),
+        ["auth", "login"] => (None, Some(Route::Login)),
+        ["auth", "csrf"] => (Some(Route::Csrf), None),
+        ["auth", "logout"] => (None, Some(Route::Logout)),
+        ["auth", "destroy"] => (None, Some(Route::Destroy)),
+        ["auth", "changePassword"] => (None, Some(Route::ChangePassword)),
+        ["api", "admin", "users"] => (Some(Route::ListUsers), None),
+        ["api", "admin", "users", name, "role"] => (
+            None,
+            Some(Route::SetUserRole {
+                username: username(name)?,
+            }),
+        ),
+        ["api", "admin", "users", name, "disabled"] => (
+            None,
+            Some(Route::SetUserDisabled {
+                username: username(name)?,
+            }),
+        ),
+        ["api", "admin", "boards"] => (Some(Route::AdminListBoards), Some(Route::AdminCreateBoard)),
+        ["api", "admin", "boards", board] => (
+            Some(Route::AdminGetBoard { board: slug(board) }),
+            Some(Route::AdminUpdateBoard { board: slug(board) }),
+        ),
         [tree @ ("files" | "thumbs"), shard1, shard2, name] => {
             let tree = if *tree == "files" {
                 Tree::Originals
@@ -240,14 +343,16 @@ pub fn resolve(method: &Method, path: &str) -> ApiResult<Resolved> {
     let chosen = match *method {
         Method::GET | Method::HEAD => get.as_ref(),
         Method::POST => post.as_ref(),
+        Method::DELETE => delete.as_ref(),
         _ => None,
     };
     Ok(match chosen {
         Some(route) => Resolved::Route(route.clone()),
         None => Resolved::MethodNotAllowed {
-            allow: match (get.is_some(), post.is_some()) {
-                (true, true) => "GET, HEAD, POST",
-                (true, false) => "GET, HEAD",
+            allow: match (get.is_some(), post.is_some(), delete.is_some()) {
+                (true, true, true) => "GET, HEAD, POST, DELETE",
+                (true, true, false) => "GET, HEAD, POST",
+                (true, false, _) => "GET, HEAD",
                 _ => "POST",
             },
         },
@@ -353,6 +458,35 @@ fn media(board: String, name: &str, thumb: bool) -> Option<Route> {
 fn digits(segment: &str) -> Option<u64> {
     let valid = !segment.is_empty() && segment.bytes().all(|b| b.is_ascii_digit());
     valid.then(|| segment.parse().ok()).flatten()
+}
+
+/// A username in a path, percent-decoded (`%C3%A4` is `ä`).
+fn username(segment: &str) -> ApiResult<String> {
+    let bad = || {
+        ApiError::new(
+            ErrorKind::InvalidPath,
+            "The username in the path is not properly percent-encoded UTF-8.",
+        )
+        .with_field("username")
+    };
+    let bytes = segment.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = bytes.get(i + 1..i + 3).ok_or_else(bad)?;
+            let hex = std::str::from_utf8(hex).map_err(|_| bad())?;
+            if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(bad());
+            }
+            out.push(u8::from_str_radix(hex, 16).map_err(|_| bad())?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).map_err(|_| bad())
 }
 
 /// A post or thread number: decimal digits only, within u64.
@@ -558,6 +692,72 @@ mod tests {
                 R(Route::FourCatalog { board: b("b") }),
                 Access::Public,
             ),
+            (Method::POST, "/auth/signup", R(Route::Signup), Access::Auth),
+            (Method::POST, "/auth/login", R(Route::Login), Access::Auth),
+            (Method::GET, "/auth/csrf", R(Route::Csrf), Access::Auth),
+            (Method::POST, "/auth/logout", R(Route::Logout), Access::User),
+            (
+                Method::POST,
+                "/auth/destroy",
+                R(Route::Destroy),
+                Access::User,
+            ),
+            (
+                Method::POST,
+                "/auth/changePassword",
+                R(Route::ChangePassword),
+                Access::User,
+            ),
+            (
+                Method::GET,
+                "/api/admin/users",
+                R(Route::ListUsers),
+                Access::Admin,
+            ),
+            (
+                Method::POST,
+                "/api/admin/users/%C3%A4rger/role",
+                R(Route::SetUserRole {
+                    username: b("ärger"),
+                }),
+                Access::Admin,
+            ),
+            (
+                Method::POST,
+                "/api/admin/users/bob/disabled",
+                R(Route::SetUserDisabled { username: b("bob") }),
+                Access::Admin,
+            ),
+            (
+                Method::GET,
+                "/api/admin/boards",
+                R(Route::AdminListBoards),
+                Access::Admin,
+            ),
+            (
+                Method::POST,
+                "/api/admin/boards",
+                R(Route::AdminCreateBoard),
+                Access::Admin,
+            ),
+            (
+                Method::GET,
+                "/api/admin/boards/g",
+                R(Route::AdminGetBoard { board: b("g") }),
+                Access::BoardMod,
+            ),
+            (
+                Method::POST,
+                "/api/admin/boards/g",
+                R(Route::AdminUpdateBoard { board: b("g") }),
+                Access::BoardMod,
+            ),
+            (
+                Method::DELETE,
+                "/api/admin/boards/g",
+                R(Route::AdminDeleteBoard { board: b("g") }),
+                Access::Admin,
+            ),
         ]);
         for (method, path, expected, access) in cases {
             let got = resolve(&method, path).unwrap();
@@ -578,6 +778,12 @@ mod tests {
             (Method::POST, "/boards.json", "GET, HEAD"),
             (Method::POST, "/b/thread/1.json", "GET, HEAD"),
             (Method::DELETE, "/b/1.json", "GET, HEAD"),
+            (Method::GET, "/auth/login", "POST"),
+            (Method::POST, "/auth/csrf", "GET, HEAD"),
+            (Method::POST, "/api/admin/users", "GET, HEAD"),
+            (Method::DELETE, "/api/admin/boards", "GET, HEAD, POST"),
+            (Method::PUT, "/api/admin/boards/g", "GET, HEAD, POST, DELETE"),
+            (Method::DELETE, "/api/boards/b", "GET, HEAD"),
         ];
         for (method, path, allow) in cases {
             assert_eq!(
@@ -672,6 +878,11 @@ mod tests {
             "/files/catalog.json",
             "/thumbs/1.json",
             "/thumbs/thread/1.json",
+            "/auth",
+            "/auth/",
+            "/auth/recover",
+            "/api/admin/users/",
+            "/api/admin/users/bob",
         ] {
             let err = resolve(&Method::GET, path).unwrap_err();
             assert_eq!(err.kind, ErrorKind::RouteNotFound, "{path}");
@@ -682,6 +893,9 @@ mod tests {
             "/api/boards/b/threads/+1",
             "/api/boards/b/threads/99999999999999999999999",
             "/api/boards/b/posts/1e3",
+            "/api/admin/users/%zz/role",
+            "/api/admin/users/%ff/role",
+            "/api/admin/users/%4/role",
         ] {
             let err = resolve(&Method::GET, path).unwrap_err();
             assert_eq!(err.kind, ErrorKind::InvalidPath, "{path}");

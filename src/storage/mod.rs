@@ -24,6 +24,10 @@
 //! | `quotes` | `(slug, no, target_slug, target_no)` | `()` | the live posts a post linked when it was written (at most its board's `max_quotes`); what its deletion must unlink |
 //! | `backlinks` | `(target_slug, target_no, slug, no)` | `()` | the same rows the other way round: a range scan from `(target_slug, target_no)` lists the posts quoting a post, by board and number, so serving a post reads its backlinks without any post storing them |
 //! | `purge` | `(slug, thread)` | `()` | deleted threads whose posts are still being removed, a few hundred per transaction between other writes; resumed at start |
+//! | `users` | normalized username | JSON [`crate::auth::Account`] | accounts: role, assigned boards, argon2id hash, disabled flag |
+//! | `sessions` | SHA-256 of the session id (32 bytes) | `(username, expires_ms)` | live sessions; the id itself is only in the client's cookie, so a copy of the database opens no session |
+//! | `session_expiry` | `(expires_ms, session key)` | `()` | the same sessions by expiry, oldest first: the sweeper removes a range from the start |
+//! | `user_sessions` | `(username, session key)` | `()` | a user's sessions, to end them all (password change, disabling, deletion) |
 //! | `board_purge` | slug | `()` | deleted boards whose threads, posts and files are still being removed, in chunks between other writes; resumed at start. A slug listed here cannot be created again until it is done |
 //! | `seeded` | slug | `()` | boards the database has held: a `[[boards]]` table of the config creates its board only when its slug is not here, so the config is only the first seed and a board deleted through the API stays deleted |
 //! | `mod_log` | id | JSON [`crate::model::LogEntry`] | the staff log, oldest first (`meta.mod_log_seq` is the last id): who created, changed or deleted what |
@@ -41,9 +45,12 @@
 //! lists it in `board_purge` and logs it in `mod_log` and `mod_log_boards` in one transaction;
 //! the writer then moves its threads to `purge`, removes their posts and its old tombstones, and
 //! keeps its `board_counters` row, so a board created later under the same slug never reuses a
-//! number that old links, the event log or `recent` may still name. Integers in keys are redb's native `u64`, compared numerically, so
+//! number that old links, the event log or `recent` may still name. A session is a row in
+//! `sessions`, `session_expiry` and `user_sessions` at once, written and removed together;
+//! renewing it moves its `session_expiry` row. Integers in keys are redb's native `u64`, compared numerically, so
 //! ranges come out in number order.
 
+mod accounts;
 mod backup;
 mod events;
 #[cfg(test)]
@@ -59,9 +66,10 @@ use redb::{Database, ReadTransaction, ReadableDatabase, ReadableTable, TableDefi
 use crate::error::{ApiError, ApiResult};
 use crate::model::{Board, BoardPost, LogEntry, Post, StoredFile, ThreadMeta};
 
+pub use accounts::StoredSession;
 pub use backup::Counts;
 pub use events::StoredEvent;
-pub use writer::{Change, Write, Writer, Written};
+pub use writer::{AccountWrite, Change, Opening, Write, Writer, Written};
 
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 const BOARDS: TableDefinition<&str, &[u8]> = TableDefinition::new("boards");
@@ -80,6 +88,10 @@ const OUTBOX: TableDefinition<u64, &[u8]> = TableDefinition::new("outbox");
 const QUOTES: TableDefinition<(&str, u64, &str, u64), ()> = TableDefinition::new("quotes");
 const BACKLINKS: TableDefinition<(&str, u64, &str, u64), ()> = TableDefinition::new("backlinks");
 const PURGE: TableDefinition<(&str, u64), ()> = TableDefinition::new("purge");
+const USERS: TableDefinition<&str, &[u8]> = TableDefinition::new("users");
+const SESSIONS: TableDefinition<&[u8], (&str, u64)> = TableDefinition::new("sessions");
+const SESSION_EXPIRY: TableDefinition<(u64, &[u8]), ()> = TableDefinition::new("session_expiry");
+const USER_SESSIONS: TableDefinition<(&str, &[u8]), ()> = TableDefinition::new("user_sessions");
 const BOARD_PURGE: TableDefinition<&str, ()> = TableDefinition::new("board_purge");
 const SEEDED: TableDefinition<&str, ()> = TableDefinition::new("seeded");
 const MOD_LOG: TableDefinition<u64, &[u8]> = TableDefinition::new("mod_log");
@@ -113,6 +125,10 @@ fn each_table(visit: &mut impl EachTable) -> Result<(), redb::Error> {
     visit.table(QUOTES)?;
     visit.table(BACKLINKS)?;
     visit.table(PURGE)?;
+    visit.table(USERS)?;
+    visit.table(SESSIONS)?;
+    visit.table(SESSION_EXPIRY)?;
+    visit.table(USER_SESSIONS)?;
     visit.table(BOARD_PURGE)?;
     visit.table(SEEDED)?;
     visit.table(MOD_LOG)?;
@@ -143,7 +159,7 @@ pub const RECENT_KEPT: u64 = 10_000;
 pub const BACKLINKS_SHOWN: usize = 1000;
 
 /// The schema this build writes. Bump it with a new rung in [`MIGRATIONS`].
-pub const SCHEMA_VERSION: u64 = 3;
+pub const SCHEMA_VERSION: u64 = 4;
 
 /// The database file's name inside the data directory.
 pub const DB_FILE: &str = "wani.redb";
@@ -151,7 +167,7 @@ pub const DB_FILE: &str = "wani.redb";
 type Migration = fn(&redb::WriteTransaction) -> Result<(), redb::Error>;
 
 /// The ladder: `MIGRATIONS[i]` takes a database from version `i + 1` to `i + 2`.
-const MIGRATIONS: &[Migration] = &[migrate::v1_to_v2, migrate::v2_to_v3];
+const MIGRATIONS: &[Migration] = &[migrate::v1_to_v2, migrate::v2_to_v3, migrate::v3_to_v4];
 
 /// Shared handle to the database. Cloning is cheap.
 #[derive(Clone)]

@@ -182,6 +182,19 @@ impl Server {
         self.logs.lock().unwrap().clone()
     }
 
+    /// Waits (at most 10 s) until `needle` appears on `count` log lines, and returns how many
+    /// it is on: the log is read by another thread, a moment after the server wrote it.
+    pub async fn log_count(&self, needle: &str, count: usize) -> usize {
+        let seen = || self.logs().iter().filter(|l| l.contains(needle)).count();
+        for _ in 0..500 {
+            if seen() >= count {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        seen()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
     }

@@ -3,8 +3,10 @@
 
 mod garage;
 mod harness;
+mod session;
 
 mod abuse;
+mod auth;
 mod backup;
 mod board_life;
 mod boards;

@@ -7,6 +7,7 @@ use serde::Serialize;
 use serde_json::{json, Map, Value};
 
 use crate::app::App;
+use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorKind};
 use crate::http::request::{json_object, query};
 use crate::http::{response, Response};
@@ -38,13 +39,6 @@ fn staff_board(r: &Reader, board: Board) -> ApiResult<StaffBoard> {
 
 fn to_json(value: &impl Serialize) -> Value {
     serde_json::to_value(value).expect("staff views serialize")
-}
-
-/// The body fields of a state-changing request other than the route's own: the CSRF token,
-/// which a client may send in the body instead of the header (the pipeline checks it).
-fn without_csrf(mut map: Map<String, Value>) -> Map<String, Value> {
-    map.remove("csrf");
-    map
 }
 
 /// `GET /api/admin/boards` → `{"boards":[StaffBoard], "deleting":[slug]}`: every board with
@@ -80,12 +74,12 @@ pub async fn get(app: &App, raw_query: Option<&str>, board: String) -> ApiResult
 
 /// `POST /api/admin/boards` with `{"slug","title",...settings}` → 201 `{"board":Board}`. The
 /// settings not given take the defaults of a `[[boards]]` table.
-pub async fn create(app: &App, req: Request<Incoming>, actor: &str) -> ApiResult<Response> {
-    let fields = without_csrf(json_object(req).await?);
+pub async fn create(app: &App, req: Request<Incoming>, caller: &Caller) -> ApiResult<Response> {
+    let fields = json_object(req).await?;
     let board = settings::new_board(&fields, app.takes_video())?;
     let write = Write::CreateBoard {
         board,
-        actor: actor.to_owned(),
+        actor: caller.username.clone(),
     };
     let saved = saved(app.writer.submit(write).await?)?;
     let location = format!("/api/admin/boards/{}", saved.slug);
@@ -101,10 +95,10 @@ pub async fn update(
     app: &App,
     req: Request<Incoming>,
     board: String,
-    actor: &str,
+    caller: &Caller,
 ) -> ApiResult<Response> {
     let current = app.board(&board).await?;
-    let patch = without_csrf(json_object(req).await?);
+    let patch = json_object(req).await?;
     let video = app.takes_video();
     // Checked here to answer before queueing; the writer checks again against the board as
     // stored when it applies the change.
@@ -113,7 +107,7 @@ pub async fn update(
         board,
         patch,
         video,
-        actor: actor.to_owned(),
+        actor: caller.username.clone(),
     };
     let saved = saved(app.writer.submit(write).await?)?;
     Ok(response::ok_json(&json!({ "board": to_json(&saved) })))
@@ -126,14 +120,14 @@ pub async fn delete(
     app: &App,
     req: Request<Incoming>,
     board: String,
-    actor: &str,
+    caller: &Caller,
 ) -> ApiResult<Response> {
     app.board(&board).await?;
-    let fields = without_csrf(json_object(req).await?);
+    let fields = json_object(req).await?;
     confirmation(fields, &board)?;
     let write = Write::DeleteBoard {
         board: board.clone(),
-        actor: actor.to_owned(),
+        actor: caller.username.clone(),
     };
     app.writer.submit(write).await?;
     Ok(response::ok_json(&json!({ "deleted": board })))

@@ -449,10 +449,10 @@ fn the_file_of_a_deleted_board_is_released_as_self_deletion_does() {
     assert!(!all.iter().any(|c| matches!(c, Change::Live(_))));
 }
 
-/// A version 2 database had no `seeded` table: its boards all came from the config, so after
+/// A version 3 database had no `seeded` table: its boards all came from the config, so after
 /// the migration each counts as seeded, and the config no longer overwrites or recreates it.
 #[test]
-fn a_version_2_database_counts_its_boards_as_seeded() {
+fn a_version_3_database_counts_its_boards_as_seeded() {
     let dir = tempfile::tempdir().unwrap();
     {
         let store = Store::open(dir.path()).unwrap();
@@ -464,7 +464,7 @@ fn a_version_2_database_counts_its_boards_as_seeded() {
         }
         txn.open_table(crate::storage::META)
             .unwrap()
-            .insert("schema_version", 2)
+            .insert("schema_version", 3)
             .unwrap();
         txn.commit().unwrap();
     }

@@ -23,6 +23,8 @@ use crate::error::{ApiError, ApiResult, ErrorKind};
 use crate::model::{Board, PostDraft};
 use crate::notify::{notify, Severity};
 
+pub use accounts::{AccountWrite, Opening, SWEEP_CHUNK};
+
 /// The most writes committed in one transaction; bounds the latency of the first in a group.
 const MAX_GROUP: usize = 512;
 /// Requests that may wait for the writer before submitters wait for room.
@@ -78,6 +80,8 @@ pub enum Write {
     SetMirror(bool),
     /// Backup jobs the S3 worker finished.
     OutboxDone(Vec<u64>),
+    /// Accounts and sessions.
+    Account(AccountWrite),
 }
 
 /// What a successful write produced.
@@ -101,6 +105,11 @@ pub enum Written {
         queued: usize,
     },
     OutboxDone,
+    /// An account write; the account as it now is, when one was written.
+    Account(Option<crate::auth::Account>),
+    Swept {
+        sessions: usize,
+    },
 }
 
 /// What a committed transaction changed, for whoever keeps derived state (caches, live feeds).
@@ -386,6 +395,7 @@ fn apply(txn: &WriteTransaction, write: &Write, now: u64, changes: &mut Vec<Chan
         Write::PruneArchive => delete::prune_archive(txn, now, changes),
         Write::SetMirror(on) => outbox::set_mirror(txn, *on, changes),
         Write::OutboxDone(ids) => outbox::done(txn, ids),
+        Write::Account(write) => accounts::apply(txn, write),
     }
 }
 
@@ -473,6 +483,7 @@ fn load_board(txn: &WriteTransaction, slug: &str) -> Result<Option<Board>, redb:
     row.map(|v| stored(v.value())).transpose()
 }
 
+mod accounts;
 mod boards;
 #[cfg(test)]
 mod boards_tests;

@@ -1,0 +1,231 @@
+//! The gatekeeper: who is calling (from the session cookie), whether the CSRF token holds, and
+//! whether the caller may use the route. The pipeline calls it once per request.
+
+use std::net::IpAddr;
+
+use hyper::{HeaderMap, Method};
+
+use super::password::Hasher;
+use super::session::{same_token, storage_key, Cookies, Presented};
+use super::throttle::Throttle;
+use super::{AccountsConfig, Caller, Role};
+use crate::app::App;
+use crate::error::{ApiError, ApiResult, ErrorKind};
+use crate::http::route::{Access, Route};
+use crate::notify::{notify, Severity};
+use crate::storage::{AccountWrite, Write};
+
+/// The header carrying the CSRF token on state-changing requests made with a session cookie.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+/// The body field that may carry it instead, in a JSON body.
+pub const CSRF_FIELD: &str = "csrf";
+
+/// The account machinery every request may need.
+pub struct Accounts {
+    pub cookies: Cookies,
+    pub hasher: Hasher,
+    pub throttle: Throttle,
+    pub idle_ms: u64,
+}
+
+impl Accounts {
+    pub fn new(config: &AccountsConfig, data_dir: &std::path::Path) -> Result<Accounts, String> {
+        let (path, create) = match &config.cookie_key_file {
+            Some(path) => (path.clone(), false),
+            None => (data_dir.join(super::session::KEY_FILE), true),
+        };
+        let cookies =
+            Cookies::load_or_create(&path, create, &config.cookie_name, config.secure_cookies)
+                .map_err(|e| {
+                    format!(
+                        "cannot read or create the cookie key {}: {e}",
+                        path.display()
+                    )
+                })?;
+        Ok(Accounts {
+            cookies,
+            hasher: Hasher::new(config)?,
+            throttle: Throttle::new(config.login_free_attempts, config.login_max_delay_secs),
+            idle_ms: config.session_idle_ms(),
+        })
+    }
+
+    /// When a session used now should expire.
+    pub fn expiry_from(&self, now_ms: u64) -> u64 {
+        now_ms.saturating_add(self.idle_ms)
+    }
+}
+
+/// Who is calling, as far as the cookie tells.
+#[derive(Debug, Default)]
+pub struct Resolution {
+    pub caller: Option<Caller>,
+    /// The request carried a cookie naming no live session: the answer deletes it.
+    pub clear_cookie: bool,
+}
+
+/// What the CSRF check left for the body reader: the token expected in a JSON body's `csrf`
+/// field, or that the header already proved it (the field, if sent, is then ignored).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Csrf {
+    Verified,
+    InBody(String),
+}
+
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// Reads the session cookie and its session. A forged cookie is reported; an expired or unknown
+/// session, a deleted or disabled account, make the caller anonymous and delete the cookie. A
+/// session used after a tenth of its idle time (at most an hour) is renewed, so a busy session
+/// costs one write per renewal step, not one per request.
+pub async fn resolve(app: &App, headers: &HeaderMap, client: IpAddr) -> ApiResult<Resolution> {
+    let accounts = &app.accounts;
+    let id = match accounts.cookies.presented(headers) {
+        Presented::None => return Ok(Resolution::default()),
+        Presented::Forged => {
+            notify(
+                Severity::Warning,
+                "session_cookie_forged",
+                format_args!("a session cookie with a bad signature from {client}"),
+            );
+            return Ok(Resolution {
+                caller: None,
+                clear_cookie: true,
+            });
+        }
+        Presented::Signed(id) => id,
+    };
+    let key = storage_key(&id);
+    let now = now_ms();
+    let found = app
+        .read(move |r| {
+            let Some(session) = r.session(&key)? else {
+                return Ok(None);
+            };
+            if session.expires_ms <= now {
+                return Ok(None);
+            }
+            Ok(r.account(&session.username)?.map(|a| (a, session)))
+        })
+        .await?;
+    let Some((account, session)) = found.filter(|(a, _)| !a.disabled) else {
+        return Ok(Resolution {
+            caller: None,
+            clear_cookie: true,
+        });
+    };
+    let step = (accounts.idle_ms / 10).min(3_600_000);
+    let renewed_at = session.expires_ms.saturating_sub(accounts.idle_ms);
+    if now.saturating_sub(renewed_at) >= step {
+        let write = Write::Account(AccountWrite::Renew {
+            key,
+            expires_ms: accounts.expiry_from(now),
+        });
+        app.writer.submit(write).await?;
+    }
+    let role = if app.config.accounts.is_admin(&account.username) {
+        Role::Admin
+    } else {
+        account.role
+    };
+    let boards = if role.has_boards() {
+        account.boards
+    } else {
+        Vec::new()
+    };
+    Ok(Resolution {
+        caller: Some(Caller {
+            username: account.username,
+            role,
+            boards,
+            session: key,
+            csrf: accounts.cookies.csrf(&id),
+        }),
+        clear_cookie: false,
+    })
+}
+
+/// Whether a method changes state (and so needs the CSRF token when a session is used).
+pub fn changes_state(method: &Method) -> bool {
+    !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+/// Enforces the route's access for this caller, then the CSRF token of a state-changing
+/// request made with a session. Returns what the body reader must still check.
+pub fn check(
+    route: &Route,
+    caller: Option<&Caller>,
+    method: &Method,
+    headers: &HeaderMap,
+) -> ApiResult<Option<Csrf>> {
+    let access = route.access();
+    if !matches!(access, Access::Public | Access::Auth) {
+        let Some(caller) = caller else {
+            return Err(ApiError::new(
+                ErrorKind::NotLoggedIn,
+                "This route needs a logged-in account; log in first.",
+            ));
+        };
+        let allowed = match access {
+            Access::Public | Access::Auth | Access::User => true,
+            Access::BoardMod => route.board().is_some_and(|b| caller.may_manage_board(b)),
+            Access::Admin => caller.role == Role::Admin,
+        };
+        if !allowed {
+            return Err(ApiError::new(
+                ErrorKind::Forbidden,
+                "Your account's role does not allow this.",
+            ));
+        }
+    }
+    // Signup and login open a session; they are not made on behalf of one.
+    let Some(caller) = caller.filter(|_| access != Access::Auth && changes_state(method)) else {
+        return Ok(None);
+    };
+    let failed = |message: &str| Err(ApiError::new(ErrorKind::CsrfFailed, message.to_owned()));
+    match headers.get(CSRF_HEADER).map(|v| v.to_str()) {
+        Some(Ok(sent)) if same_token(sent, &caller.csrf) => Ok(Some(Csrf::Verified)),
+        Some(_) => failed("The X-CSRF-Token header does not match this session's token."),
+        None => {
+            let json = headers
+                .get(hyper::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.split(';').next())
+                .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"));
+            if !json {
+                return failed(
+                    "A request made with a session cookie needs its CSRF token: send the \
+                     X-CSRF-Token header (or a `csrf` field in a JSON body).",
+                );
+            }
+            Ok(Some(Csrf::InBody(caller.csrf.clone())))
+        }
+    }
+}
+
+/// Takes the `csrf` field out of a JSON body, checking it when the header did not.
+pub fn check_body(
+    csrf: Option<&Csrf>,
+    map: &mut serde_json::Map<String, serde_json::Value>,
+) -> ApiResult<()> {
+    let Some(csrf) = csrf else {
+        return Ok(());
+    };
+    let sent = map.remove(CSRF_FIELD);
+    match csrf {
+        Csrf::Verified => Ok(()),
+        Csrf::InBody(expected) => match sent {
+            Some(serde_json::Value::String(s)) if same_token(&s, expected) => Ok(()),
+            _ => Err(ApiError::new(
+                ErrorKind::CsrfFailed,
+                "A request made with a session cookie needs its CSRF token in the \
+                 X-CSRF-Token header or the body's `csrf` field.",
+            )),
+        },
+    }
+}

@@ -1,0 +1,58 @@
+//! Reads of accounts and sessions.
+
+use redb::ReadableTable;
+
+use super::{decode, storage_error, Reader, SESSIONS, USERS};
+use crate::auth::Account;
+use crate::error::ApiResult;
+
+/// A stored session: whose it is and when it expires (Unix milliseconds).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredSession {
+    pub username: String,
+    pub expires_ms: u64,
+}
+
+impl Reader {
+    /// The account of a normalized username.
+    pub fn account(&self, username: &str) -> ApiResult<Option<Account>> {
+        let table = self.txn.open_table(USERS).map_err(storage_error)?;
+        let row = table.get(username).map_err(storage_error)?;
+        row.map(|v| decode(v.value())).transpose()
+    }
+
+    /// Accounts in username order, after `after`, at most `limit`.
+    pub fn accounts(&self, after: Option<&str>, limit: usize) -> ApiResult<Vec<Account>> {
+        let table = self.txn.open_table(USERS).map_err(storage_error)?;
+        let range = match after {
+            Some(after) => table.range::<&str>(after..),
+            None => table.iter(),
+        }
+        .map_err(storage_error)?;
+        let mut out = Vec::new();
+        for row in range {
+            let (key, value) = row.map_err(storage_error)?;
+            if Some(key.value()) == after {
+                continue;
+            }
+            out.push(decode(value.value())?);
+            if out.len() == limit {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    /// A session by its storage key, expired or not.
+    pub fn session(&self, key: &[u8; 32]) -> ApiResult<Option<StoredSession>> {
+        let table = self.txn.open_table(SESSIONS).map_err(storage_error)?;
+        let row = table.get(key.as_slice()).map_err(storage_error)?;
+        Ok(row.map(|v| {
+            let (username, expires_ms) = v.value();
+            StoredSession {
+                username: username.to_owned(),
+                expires_ms,
+            }
+        }))
+    }
+}

@@ -1,0 +1,266 @@
+//! Writes of accounts and sessions.
+
+use redb::{ReadableTable, WriteTransaction};
+
+use super::{stored, Applied, Written};
+use crate::auth::{Account, Role};
+use crate::error::{ApiError, ErrorKind};
+use crate::storage::{encode, SESSIONS, SESSION_EXPIRY, USERS, USER_SESSIONS};
+
+/// Sessions removed by one sweep transaction, so a sweep never holds the writer for long.
+pub const SWEEP_CHUNK: usize = 1000;
+
+/// A session to open: its storage key and expiry (Unix milliseconds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Opening {
+    pub key: [u8; 32],
+    pub expires_ms: u64,
+}
+
+#[derive(Debug, Clone)]
+pub enum AccountWrite {
+    /// A new account, with a first session when it signed up itself.
+    Create {
+        account: Account,
+        session: Option<Opening>,
+    },
+    /// A login: a new session, the account made admin when config says so, and its hash
+    /// replaced when it was rehashed with new parameters.
+    Login {
+        username: String,
+        session: Opening,
+        make_admin: bool,
+        rehash: Option<String>,
+    },
+    /// Moves a session's expiry.
+    Renew {
+        key: [u8; 32],
+        expires_ms: u64,
+    },
+    EndSession {
+        key: [u8; 32],
+    },
+    /// A new password hash; every session of the user but `keep` ends.
+    SetPassword {
+        username: String,
+        hash: String,
+        keep: Option<[u8; 32]>,
+    },
+    /// Removes the account and every session of it.
+    Delete {
+        username: String,
+    },
+    SetRole {
+        username: String,
+        role: Role,
+        boards: Vec<String>,
+    },
+    /// Disabling ends every session of the user.
+    SetDisabled {
+        username: String,
+        disabled: bool,
+    },
+    /// Removes sessions that expired before `now_ms`, at most [`SWEEP_CHUNK`].
+    Sweep {
+        now_ms: u64,
+    },
+}
+
+pub(super) fn apply(txn: &WriteTransaction, write: &AccountWrite) -> Applied {
+    match write {
+        AccountWrite::Create { account, session } => {
+            let mut users = txn.open_table(USERS)?;
+            if users.get(account.username.as_str())?.is_some() {
+                return Ok(Err(ApiError::new(
+                    ErrorKind::UsernameTaken,
+                    format!("The username `{}` is taken.", account.username),
+                )
+                .with_field("username")));
+            }
+            users.insert(account.username.as_str(), encode(account).as_slice())?;
+            drop(users);
+            if let Some(session) = session {
+                open_session(txn, &account.username, session)?;
+            }
+            Ok(Ok(Written::Account(Some(account.clone()))))
+        }
+        AccountWrite::Login {
+            username,
+            session,
+            make_admin,
+            rehash,
+        } => {
+            let Some(mut account) = load(txn, username)? else {
+                return Ok(Err(gone(username)));
+            };
+            if account.disabled {
+                return Ok(Err(disabled()));
+            }
+            if *make_admin {
+                account.role = Role::Admin;
+                account.boards.clear();
+            }
+            if let Some(hash) = rehash {
+                account.hash = hash.clone();
+            }
+            save(txn, &account)?;
+            open_session(txn, username, session)?;
+            Ok(Ok(Written::Account(Some(account))))
+        }
+        AccountWrite::Renew { key, expires_ms } => {
+            let mut sessions = txn.open_table(SESSIONS)?;
+            let old = sessions
+                .get(key.as_slice())?
+                .map(|v| (v.value().0.to_owned(), v.value().1));
+            if let Some((username, old_expiry)) = old {
+                sessions.insert(key.as_slice(), (username.as_str(), *expires_ms))?;
+                let mut expiry = txn.open_table(SESSION_EXPIRY)?;
+                expiry.remove((old_expiry, key.as_slice()))?;
+                expiry.insert((*expires_ms, key.as_slice()), ())?;
+            }
+            Ok(Ok(Written::Account(None)))
+        }
+        AccountWrite::EndSession { key } => {
+            end_session(txn, key)?;
+            Ok(Ok(Written::Account(None)))
+        }
+        AccountWrite::SetPassword {
+            username,
+            hash,
+            keep,
+        } => {
+            let Some(mut account) = load(txn, username)? else {
+                return Ok(Err(gone(username)));
+            };
+            account.hash = hash.clone();
+            save(txn, &account)?;
+            end_sessions_of(txn, username, *keep)?;
+            Ok(Ok(Written::Account(Some(account))))
+        }
+        AccountWrite::Delete { username } => {
+            if txn.open_table(USERS)?.remove(username.as_str())?.is_none() {
+                return Ok(Err(gone(username)));
+            }
+            end_sessions_of(txn, username, None)?;
+            Ok(Ok(Written::Account(None)))
+        }
+        AccountWrite::SetRole {
+            username,
+            role,
+            boards,
+        } => {
+            let Some(mut account) = load(txn, username)? else {
+                return Ok(Err(gone(username)));
+            };
+            account.role = *role;
+            account.boards = boards.clone();
+            save(txn, &account)?;
+            Ok(Ok(Written::Account(Some(account))))
+        }
+        AccountWrite::SetDisabled { username, disabled } => {
+            let Some(mut account) = load(txn, username)? else {
+                return Ok(Err(gone(username)));
+            };
+            account.disabled = *disabled;
+            save(txn, &account)?;
+            if *disabled {
+                end_sessions_of(txn, username, None)?;
+            }
+            Ok(Ok(Written::Account(Some(account))))
+        }
+        AccountWrite::Sweep { now_ms } => {
+            let expired: Vec<[u8; 32]> = {
+                let expiry = txn.open_table(SESSION_EXPIRY)?;
+                let mut keys = Vec::new();
+                for row in expiry
+                    .range::<(u64, &[u8])>(..(*now_ms, &[][..]))?
+                    .take(SWEEP_CHUNK)
+                {
+                    let (key, _) = row?;
+                    if let Ok(key) = <[u8; 32]>::try_from(key.value().1) {
+                        keys.push(key);
+                    }
+                }
+                keys
+            };
+            for key in &expired {
+                end_session(txn, key)?;
+            }
+            Ok(Ok(Written::Swept {
+                sessions: expired.len(),
+            }))
+        }
+    }
+}
+
+fn gone(username: &str) -> ApiError {
+    ApiError::new(
+        ErrorKind::UserNotFound,
+        format!("There is no user `{username}`."),
+    )
+}
+
+fn disabled() -> ApiError {
+    ApiError::new(ErrorKind::AccountDisabled, "This account is disabled.")
+}
+
+fn load(txn: &WriteTransaction, username: &str) -> Result<Option<Account>, redb::Error> {
+    let users = txn.open_table(USERS)?;
+    let row = users.get(username)?;
+    row.map(|v| stored(v.value())).transpose()
+}
+
+fn save(txn: &WriteTransaction, account: &Account) -> Result<(), redb::Error> {
+    txn.open_table(USERS)?
+        .insert(account.username.as_str(), encode(account).as_slice())?;
+    Ok(())
+}
+
+fn open_session(txn: &WriteTransaction, username: &str, s: &Opening) -> Result<(), redb::Error> {
+    let key = s.key.as_slice();
+    txn.open_table(SESSIONS)?
+        .insert(key, (username, s.expires_ms))?;
+    txn.open_table(SESSION_EXPIRY)?
+        .insert((s.expires_ms, key), ())?;
+    txn.open_table(USER_SESSIONS)?.insert((username, key), ())?;
+    Ok(())
+}
+
+fn end_session(txn: &WriteTransaction, key: &[u8; 32]) -> Result<(), redb::Error> {
+    let removed = txn
+        .open_table(SESSIONS)?
+        .remove(key.as_slice())?
+        .map(|v| (v.value().0.to_owned(), v.value().1));
+    if let Some((username, expires_ms)) = removed {
+        txn.open_table(SESSION_EXPIRY)?
+            .remove((expires_ms, key.as_slice()))?;
+        txn.open_table(USER_SESSIONS)?
+            .remove((username.as_str(), key.as_slice()))?;
+    }
+    Ok(())
+}
+
+/// Ends every session of `username` except `keep`. A user holds few sessions, so they are
+/// collected at once.
+fn end_sessions_of(
+    txn: &WriteTransaction,
+    username: &str,
+    keep: Option<[u8; 32]>,
+) -> Result<(), redb::Error> {
+    let keys: Vec<[u8; 32]> = {
+        let table = txn.open_table(USER_SESSIONS)?;
+        let mut keys = Vec::new();
+        let end = [0xffu8; 33];
+        for row in table.range::<(&str, &[u8])>((username, &[][..])..(username, &end[..]))? {
+            let (key, _) = row?;
+            if let Ok(key) = <[u8; 32]>::try_from(key.value().1) {
+                keys.push(key);
+            }
+        }
+        keys
+    };
+    for key in keys.iter().filter(|k| Some(**k) != keep) {
+        end_session(txn, key)?;
+    }
+    Ok(())
+}
