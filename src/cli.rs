@@ -20,6 +20,11 @@ pub enum Command {
         output: PathBuf,
         size: u32,
     },
+    /// `wani user add NAME --role ROLE [--boards b,c]`.
+    UserAdd {
+        common: Common,
+        user: wani::auth::add::NewUser,
+    },
     /// `--help`, `-h` or `help [COMMAND]`: the page to print, on stdout, exit 0.
     Help(Topic),
     Version,
@@ -40,6 +45,7 @@ pub enum Topic {
     Backup,
     Restore,
     Thumbnail,
+    User,
 }
 
 impl Topic {
@@ -48,6 +54,7 @@ impl Topic {
             "backup" => Some(Topic::Backup),
             "restore" => Some(Topic::Restore),
             "thumbnail" => Some(Topic::Thumbnail),
+            "user" => Some(Topic::User),
             _ => None,
         }
     }
@@ -59,6 +66,7 @@ impl Topic {
             Topic::Backup => "wani backup --help",
             Topic::Restore => "wani restore --help",
             Topic::Thumbnail => "wani thumbnail --help",
+            Topic::User => "wani user add --help",
         }
     }
 
@@ -68,6 +76,7 @@ impl Topic {
             Topic::Backup => BACKUP,
             Topic::Restore => RESTORE,
             Topic::Thumbnail => THUMBNAIL,
+            Topic::User => USER,
         }
     }
 }
@@ -84,6 +93,7 @@ usage: wani [--config FILE] [--listen ADDR] [--data DIR]
        wani backup [--verify] [--config FILE] [--data DIR]
        wani restore [--snapshot NAME] [--force] [--config FILE] [--data DIR]
        wani thumbnail IN OUT [--size N]
+       wani user add NAME --role ROLE [--boards B,C] [--config FILE] [--data DIR]
        wani help [COMMAND]
 
 Runs the wani imageboard server.
@@ -98,6 +108,20 @@ Commands:
   backup      take a database snapshot now and upload it to S3, or --verify the backup
   restore     rebuild the data directory from a snapshot in S3
   thumbnail   make one WebP thumbnail with the server's own code path
+  user add    create an account (for a server with signup closed)
+";
+
+const USER: &str = "\
+usage: wani user add NAME --role ROLE [--boards B,C] [--config FILE] [--data DIR]
+
+Creates the account NAME, through the server running on the data directory, or directly on
+the database when none runs. Prints NAME, its role and a generated password on stdout, once:
+give it to the user, who logs in with it and changes it (POST /auth/changePassword).
+
+  --role ROLE     admin, global_mod, board_mod, janitor or user
+  --boards B,C    the boards of a board_mod or janitor, comma-separated
+  --config FILE   read settings from FILE (default: $WANI_CONFIG, else built-in defaults)
+  --data DIR      data directory, overriding the config
 ";
 
 const BACKUP: &str = "\
@@ -143,7 +167,8 @@ pub fn parse(argv: &[String]) -> Result<Command, UsageError> {
             None => {
                 return Err(UsageError {
                     message: format!(
-                        "unknown command `{name}` (the commands are backup, restore, thumbnail)"
+                        "unknown command `{name}` (the commands are backup, restore, thumbnail, \
+                         user)"
                     ),
                     topic: Topic::Overview,
                 })
@@ -152,6 +177,21 @@ pub fn parse(argv: &[String]) -> Result<Command, UsageError> {
         None => (Topic::Overview, argv),
     };
     let err = |message: String| UsageError { message, topic };
+    // `wani user add`: the only `user` subcommand so far.
+    let rest = match (topic, rest.first().map(String::as_str)) {
+        (Topic::User, Some("add")) => &rest[1..],
+        (Topic::User, Some("--help" | "-h")) => return Ok(Command::Help(topic)),
+        (Topic::User, other) => {
+            return Err(err(match other {
+                Some(other) => {
+                    format!("unknown command `user {other}` (the command is `user add`)")
+                }
+                None => "`wani user` needs a subcommand: `wani user add`".into(),
+            }))
+        }
+        _ => rest,
+    };
+    let (mut role, mut boards) = (None, None);
     let mut common = Common::default();
     let (mut verify, mut force, mut snapshot, mut size) = (false, false, None, None);
     let mut positional = Vec::new();
@@ -178,6 +218,11 @@ pub fn parse(argv: &[String]) -> Result<Command, UsageError> {
             (Topic::Backup, "--verify") => verify = true,
             (Topic::Restore, "--snapshot") => snapshot = Some(value()?),
             (Topic::Restore, "--force") => force = true,
+            (Topic::User, "--role") => role = Some(value()?),
+            (Topic::User, "--boards") => {
+                boards = Some(value()?.split(',').map(str::to_owned).collect::<Vec<_>>())
+            }
+            (Topic::User, other) if !other.starts_with('-') => positional.push(PathBuf::from(arg)),
             (Topic::Thumbnail, "--size") => {
                 let text = value()?;
                 match text.parse::<u32>() {
@@ -212,6 +257,20 @@ pub fn parse(argv: &[String]) -> Result<Command, UsageError> {
             snapshot,
             force,
         },
+        Topic::User => {
+            let [name] = positional.as_slice() else {
+                return Err(err(format!("needs one username, got {}", positional.len())));
+            };
+            let role = role.ok_or_else(|| err("--role is needed".into()))?;
+            Command::UserAdd {
+                common,
+                user: wani::auth::add::NewUser {
+                    username: name.to_string_lossy().into_owned(),
+                    role,
+                    boards: boards.unwrap_or_default(),
+                },
+            }
+        }
         Topic::Thumbnail => {
             let Ok([input, output]) = <[PathBuf; 2]>::try_from(positional.clone()) else {
                 return Err(err(format!(
@@ -234,7 +293,9 @@ fn help(rest: &[String]) -> Result<Command, UsageError> {
     match rest {
         [] => Ok(Command::Help(Topic::Overview)),
         [name] => Topic::parse(name).map(Command::Help).ok_or(UsageError {
-            message: format!("no help for `{name}` (the commands are backup, restore, thumbnail)"),
+            message: format!(
+                "no help for `{name}` (the commands are backup, restore, thumbnail, user)"
+            ),
             topic: Topic::Overview,
         }),
         [_, extra, ..] => Err(UsageError {
@@ -312,6 +373,19 @@ mod tests {
             ("restore --force --help", Command::Help(Topic::Restore)),
             ("--version", Command::Version),
             ("backup -V", Command::Version),
+            (
+                "user add Ann --role board_mod --boards b,t --data d",
+                Command::UserAdd {
+                    common: common(None, None, Some("d")),
+                    user: wani::auth::add::NewUser {
+                        username: "Ann".into(),
+                        role: "board_mod".into(),
+                        boards: vec!["b".into(), "t".into()],
+                    },
+                },
+            ),
+            ("user add --help", Command::Help(Topic::User)),
+            ("help user", Command::Help(Topic::User)),
         ];
         for (line, want) in cases {
             assert_eq!(parse_str(line), Ok(want), "{line}");
@@ -377,6 +451,24 @@ mod tests {
                 "`--data` for `wani thumbnail`",
                 Topic::Thumbnail,
             ),
+            ("user add ann", "--role is needed", Topic::User),
+            (
+                "user add --role admin",
+                "needs one username, got 0",
+                Topic::User,
+            ),
+            (
+                "user add a b --role admin",
+                "needs one username, got 2",
+                Topic::User,
+            ),
+            ("user del ann", "unknown command `user del`", Topic::User),
+            ("user", "needs a subcommand", Topic::User),
+            (
+                "user add ann --role admin --listen x",
+                "unknown argument `--listen`",
+                Topic::User,
+            ),
             (
                 "help frobnicate",
                 "no help for `frobnicate`",
@@ -408,6 +500,7 @@ mod tests {
                 &["--snapshot", "--force", "--config", "--data"],
             ),
             (Topic::Thumbnail, &["--size"]),
+            (Topic::User, &["--role", "--boards", "--config", "--data"]),
         ];
         for (topic, flags) in cases {
             let page = topic.page();

@@ -150,6 +150,64 @@ async fn backup(config: &Config, verify: bool) -> Result<(), String> {
     }
 }
 
+/// `wani user add`: through the running server's admin socket, or on the database itself when
+/// none runs. Prints the account and its generated password on stdout; exit 0 when created.
+fn user_add(user: &wani::auth::add::NewUser, config: Config) -> ExitCode {
+    use wani::backup::admin::{self, Answer};
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    let result = runtime.block_on(async {
+        let command = user.command();
+        let data_dir = config.data_dir.clone();
+        let answer = tokio::task::spawn_blocking(move || admin::request(&data_dir, &command))
+            .await
+            .map_err(|e| e.to_string())??;
+        match answer {
+            Answer::Ok(created) => {
+                let mut words = created.splitn(3, ' ');
+                match (words.next(), words.next(), words.next()) {
+                    (Some(name), Some(role), Some(password)) => {
+                        Ok((name.to_owned(), role.to_owned(), password.to_owned()))
+                    }
+                    _ => Err("the server answered `ok` without an account".to_owned()),
+                }
+            }
+            Answer::Failed(e) => Err(e),
+            Answer::NoServer => {
+                let store =
+                    wani::storage::Store::open(&config.data_dir).map_err(|e| e.to_string())?;
+                let writer = wani::storage::Writer::start(&store, Box::new(|_: &[_]| {}));
+                let hasher = wani::auth::password::Hasher::new(&config.accounts)?;
+                let password = wani::auth::add::generate_password();
+                let added = wani::auth::add::add(
+                    &store,
+                    &writer,
+                    &hasher,
+                    &config.accounts,
+                    user,
+                    &password,
+                )
+                .await;
+                writer.stop().await;
+                let account = added?;
+                Ok((account.username, account.role.name().to_owned(), password))
+            }
+        }
+    });
+    match result {
+        Ok((name, role, password)) => {
+            println!("created {name} ({role}); password, shown only now: {password}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("wani user add: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let argv: Vec<String> = std::env::args().skip(1).collect();
     let command = match cli::parse(&argv) {
@@ -177,7 +235,8 @@ fn main() -> ExitCode {
         } => return thumbnail(input, output, *size),
         Command::Serve(common)
         | Command::Backup { common, .. }
-        | Command::Restore { common, .. } => common,
+        | Command::Restore { common, .. }
+        | Command::UserAdd { common, .. } => common,
     };
     let config = match load_config(common) {
         Ok(config) => config,
@@ -187,6 +246,9 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if let Command::UserAdd { user, .. } = &command {
+        return user_add(user, config);
+    }
     if !matches!(command, Command::Serve(_)) {
         return backup_command(&command, config);
     }

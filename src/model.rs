@@ -129,6 +129,9 @@ pub struct Post {
     /// The poster deleted the files and kept the post.
     #[serde(default)]
     pub files_deleted: bool,
+    /// `admin` or `mod` when staff posted as staff; `None` for everyone else.
+    #[serde(default)]
+    pub capcode: Option<String>,
 }
 
 /// A post on a named board.
@@ -190,6 +193,8 @@ pub struct PostDraft {
     pub id_key: Option<[u8; 32]>,
     /// Keyed hash of the deletion password, when one was given.
     pub password: Option<[u8; 32]>,
+    /// `admin` or `mod`, already checked against the poster's role.
+    pub capcode: Option<String>,
 }
 
 /// The state of a thread apart from its posts.

@@ -7,6 +7,7 @@ use hyper::{HeaderMap, Request};
 use serde_json::{json, Map, Value};
 
 use crate::app::App;
+use crate::auth::Caller;
 use crate::cache::{Group, Key};
 use crate::error::{ApiError, ApiResult, ErrorKind};
 use crate::files::Placement;
@@ -38,10 +39,12 @@ pub async fn receive(
     client: IpAddr,
     board: &Board,
     kind: Kind,
+    caller: Option<&Caller>,
 ) -> ApiResult<(PostDraft, Placement)> {
     let poster = Poster {
         keys: &app.keys,
         client,
+        caller,
     };
     if !uploads::is_multipart(&req) {
         let map = json_object(req).await.map_err(|mut e| {
@@ -65,6 +68,8 @@ pub async fn receive(
 pub struct Poster<'a> {
     pub keys: &'a Keys,
     pub client: IpAddr,
+    /// The logged-in caller, who may post with a capcode.
+    pub caller: Option<&'a Caller>,
 }
 
 /// Longest tripcode secret, deletion password and `email`, in characters.
@@ -74,8 +79,10 @@ const MAX_EMAIL_CHARS: u32 = 254;
 /// The text fields of a new post, by kind.
 pub fn text_fields(kind: Kind) -> &'static [&'static str] {
     match kind {
-        Kind::Thread => &["subject", "name", "body", "sage", "email", "password"],
-        Kind::Reply => &["name", "body", "sage", "email", "password"],
+        Kind::Thread => &[
+            "subject", "name", "body", "sage", "email", "password", "capcode",
+        ],
+        Kind::Reply => &["name", "body", "sage", "email", "password", "capcode"],
     }
 }
 
@@ -100,6 +107,8 @@ pub fn draft(
     let sage = fields.flag("sage")?;
     let email = fields.text("email")?;
     let password = fields.text("password")?;
+    let capcode = fields.text("capcode")?;
+    check_capcode(capcode.as_deref(), poster.caller, &board.slug)?;
 
     if kind == Kind::Thread && board.require_file && file_count == 0 {
         let message = format!("A new thread on /{}/ needs a file.", board.slug);
@@ -162,7 +171,30 @@ pub fn draft(
         trip: trip.map(|secret| poster.keys.tripcode(secret)),
         id_key: Some(poster.keys.id_key(&board.slug, poster.client)),
         password: password.map(|p| poster.keys.password(&p)),
+        capcode,
     })
+}
+
+/// A capcode is `admin` (admins) or `mod` (admins, global moderators, and the board's
+/// moderators), chosen on each post, and only by a logged-in caller entitled to it.
+fn check_capcode(capcode: Option<&str>, caller: Option<&Caller>, board: &str) -> ApiResult<()> {
+    let Some(capcode) = capcode else {
+        return Ok(());
+    };
+    if !matches!(capcode, "admin" | "mod") {
+        let message = "`capcode` is `admin` or `mod`; leave it out to post as anyone.";
+        return Err(ApiError::new(ErrorKind::InvalidType, message).with_field("capcode"));
+    }
+    let refused = |message: &str| {
+        Err(ApiError::new(ErrorKind::CapcodeNotAllowed, message.to_owned()).with_field("capcode"))
+    };
+    match caller {
+        None => refused("Posting with a capcode needs a staff account logged in."),
+        Some(caller) if !caller.may_use_capcode(capcode, board) => {
+            refused("Your account's role does not allow this capcode here.")
+        }
+        Some(_) => Ok(()),
+    }
 }
 
 /// Submits a post to the writer and answers 201 once it is durably committed; only then are
@@ -198,6 +230,7 @@ pub async fn create_reply(
     thread: u64,
     req: Request<Incoming>,
     client: IpAddr,
+    caller: Option<&Caller>,
 ) -> ApiResult<Response> {
     let settings = match app.board(&board).await {
         Ok(settings) => settings,
@@ -208,7 +241,7 @@ pub async fn create_reply(
             return Err(refuse_unread(req, e).await);
         }
     }
-    let (draft, placement) = receive(app, req, client, &settings, Kind::Reply).await?;
+    let (draft, placement) = receive(app, req, client, &settings, Kind::Reply, caller).await?;
     let write = Write::CreateReply {
         board,
         thread,

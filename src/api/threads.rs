@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use crate::api::posts::{self, Kind};
 use crate::app::App;
+use crate::auth::Caller;
 use crate::cache::{Cached, Group, Key, PostIndex};
 use crate::error::{ApiError, ApiResult, ErrorKind};
 use crate::http::request::{query, query_number, refuse_unread};
@@ -27,12 +28,14 @@ pub async fn create(
     board: String,
     req: Request<Incoming>,
     client: IpAddr,
+    caller: Option<&Caller>,
 ) -> ApiResult<Response> {
     let settings = match app.board(&board).await {
         Ok(settings) => settings,
         Err(e) => return Err(refuse_unread(req, e).await),
     };
-    let (draft, placement) = posts::receive(app, req, client, &settings, Kind::Thread).await?;
+    let (draft, placement) =
+        posts::receive(app, req, client, &settings, Kind::Thread, caller).await?;
     posts::submit(app, Write::CreateThread { board, draft }, placement).await
 }
 

@@ -158,7 +158,6 @@ impl AccountsConfig {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use crate::config::Config;
 
     #[test]

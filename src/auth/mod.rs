@@ -6,6 +6,7 @@
 //! `crate::storage` like every table; the handlers are in `crate::api::auth` and
 //! `crate::api::users`.
 
+pub mod add;
 pub mod config;
 pub mod gate;
 pub mod password;
@@ -122,11 +123,12 @@ impl Caller {
         }
     }
 
-    /// The capcodes this caller may post with: `admin` for admins, `mod` for moderators.
-    pub fn may_use_capcode(&self, capcode: &str) -> bool {
+    /// Whether this caller may post on `board` with `capcode`: `admin` for admins, `mod` for
+    /// admins, global moderators and the board's moderators.
+    pub fn may_use_capcode(&self, capcode: &str, board: &str) -> bool {
         match capcode {
             "admin" => self.role == Role::Admin,
-            "mod" => matches!(self.role, Role::Admin | Role::GlobalMod | Role::BoardMod),
+            "mod" => self.may_manage_board(board),
             _ => false,
         }
     }
@@ -211,6 +213,7 @@ mod tests {
 
     #[test]
     fn usernames_normalize() {
+        let long = "x".repeat(33);
         let cases = [
             ("Alice", Ok("alice")),
             ("ＡＬＩＣＥ", Ok("alice")),
@@ -221,11 +224,11 @@ mod tests {
             ("a b", Err(())),
             ("a/b", Err(())),
             ("a\u{200b}b", Err(())),
-            ("x".repeat(33).as_str(), Err(())),
+            (long.as_str(), Err(())),
         ];
         for (raw, expected) in cases {
-            let got = normalize_username(raw).map_err(|_| ());
-            assert_eq!(got.as_deref(), expected, "{raw:?}");
+            let got = normalize_username(raw).ok();
+            assert_eq!(got.as_deref(), expected.ok(), "{raw:?}");
         }
     }
 
@@ -277,10 +280,21 @@ mod tests {
                 "{role:?}"
             );
         }
-        assert!(caller(Role::Admin, &[]).may_use_capcode("admin"));
-        assert!(!caller(Role::GlobalMod, &[]).may_use_capcode("admin"));
-        assert!(caller(Role::BoardMod, &["b"]).may_use_capcode("mod"));
-        assert!(!caller(Role::Janitor, &["b"]).may_use_capcode("mod"));
+        let capcodes = [
+            (Role::Admin, &[][..], "admin", true),
+            (Role::Admin, &[], "mod", true),
+            (Role::GlobalMod, &[], "admin", false),
+            (Role::GlobalMod, &[], "mod", true),
+            (Role::BoardMod, &["b"], "mod", true),
+            (Role::BoardMod, &["t"], "mod", false),
+            (Role::Janitor, &["b"], "mod", false),
+            (Role::User, &[], "mod", false),
+            (Role::Admin, &[], "king", false),
+        ];
+        for (role, boards, capcode, expected) in capcodes {
+            let got = caller(role, boards).may_use_capcode(capcode, "b");
+            assert_eq!(got, expected, "{role:?} {boards:?} {capcode}");
+        }
         for role in Role::ALL {
             assert_eq!(Role::parse(role.name()), Some(role));
             assert_eq!(serde_json::to_value(role).unwrap(), role.name());

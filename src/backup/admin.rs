@@ -1,6 +1,7 @@
 //! The admin socket: `<data_dir>/admin.sock`, a Unix socket only the server's own user can open
 //! (mode 0600), through which `wani backup` asks the running server for a snapshot or a
-//! verification. One command line in; lines of output and a last `ok` or `error` line out.
+//! verification, and `wani user add` creates an account. One command line in; lines of output
+//! and a last `ok` or `error` line out.
 
 use std::io::{BufRead, BufReader, Write as _};
 use std::os::unix::fs::PermissionsExt;
@@ -54,8 +55,8 @@ async fn serve(app: Arc<App>, listener: UnixListener) {
 async fn handle(app: Arc<App>, stream: UnixStream) {
     let (read, mut write) = stream.into_split();
     let mut command = String::new();
-    // Bounded: a command is one short word.
-    let mut reader = tokio::io::BufReader::new(read.take(64));
+    // Bounded: a command is one short line.
+    let mut reader = tokio::io::BufReader::new(read.take(4096));
     if reader.read_line(&mut command).await.is_err() {
         return;
     }
@@ -64,6 +65,9 @@ async fn handle(app: Arc<App>, stream: UnixStream) {
 }
 
 async fn run(app: &App, command: &str) -> String {
+    if let Some(rest) = command.strip_prefix("user-add ") {
+        return add_user(app, rest).await;
+    }
     let Some(backup) = &app.backup else {
         return "error this server has no [s3] section: there is nowhere to back up to\n".into();
     };
@@ -83,6 +87,45 @@ async fn run(app: &App, command: &str) -> String {
             }
         }
         other => format!("error unknown command `{other}`\n"),
+    }
+}
+
+/// `user-add NAME ROLE BOARDS`, then the password on the next line: creates the account and
+/// answers `ok` with its name and role. The password never reaches the log.
+async fn add_user(app: &App, rest: &str) -> String {
+    use crate::auth::add::{add, NewUser};
+    let Some(user) = NewUser::parse_command(rest) else {
+        return "error the command is `user-add NAME ROLE BOARDS`\n".into();
+    };
+    let password = crate::auth::add::generate_password();
+    let accounts = &app.accounts;
+    match add(
+        &app.store,
+        &app.writer,
+        &accounts.hasher,
+        &app.config.accounts,
+        &user,
+        &password,
+    )
+    .await
+    {
+        Ok(account) => {
+            notify(
+                Severity::Info,
+                "account_created",
+                format_args!(
+                    "`{}` created as {} from the command line",
+                    account.username,
+                    account.role.name()
+                ),
+            );
+            format!(
+                "ok {} {} {password}\n",
+                account.username,
+                account.role.name()
+            )
+        }
+        Err(e) => format!("error {e}\n"),
     }
 }
 

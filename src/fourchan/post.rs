@@ -43,6 +43,9 @@ pub struct FourPost {
     pub trip: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
+    /// `admin` or `mod` for a post made as staff.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub capcode: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sub: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -183,6 +186,7 @@ pub fn four_post(post: &Post, links: &Links<'_>, op: Option<OpState<'_>>) -> Fou
         name: markup::escape(&post.name, four),
         trip: post.trip.as_ref().map(|t| markup::escape(t, four)),
         id: post.id.as_ref().map(|t| markup::escape(t, four)),
+        capcode: post.capcode.clone(),
         sub: post.subject.as_ref().map(|s| markup::escape(s, four)),
         com: (!com.is_empty()).then_some(com),
         file,

@@ -130,6 +130,20 @@ mod tests {
             get("/b/700.jpg"),
             get("/b/thread/7"),
             get("/app/main.0123.js"),
+            post("/auth/signup"),
+            post("/auth/login"),
+            get("/auth/csrf"),
+            post("/auth/logout"),
+            post("/auth/destroy"),
+            post("/auth/changePassword"),
+            get("/api/admin/users"),
+            post("/api/admin/users/ann/role"),
+            post("/api/admin/users/ann/disabled"),
+            get("/api/admin/boards"),
+            post("/api/admin/boards"),
+            get("/api/admin/boards/b"),
+            post("/api/admin/boards/b"),
+            (Method::DELETE, "/api/admin/boards/b".to_owned()),
         ]
     }
 

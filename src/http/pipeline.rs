@@ -140,12 +140,14 @@ async fn guarded(
         Route::Healthz => health::get(&app, headers).await,
         Route::ListBoards => boards::list(&app, headers, query).await,
         Route::GetBoard { board } => boards::get(&app, headers, query, board).await,
-        Route::CreateThread { board } => threads::create(&app, board, req, client).await,
+        Route::CreateThread { board } => {
+            threads::create(&app, board, req, client, caller.as_ref()).await
+        }
         Route::GetThread { board, thread } => {
             threads::get(&app, headers, query, board, thread).await
         }
         Route::CreateReply { board, thread } => {
-            posts::create_reply(&app, board, thread, req, client).await
+            posts::create_reply(&app, board, thread, req, client, caller.as_ref()).await
         }
         Route::GetPost { board, no } => posts::get(&app, headers, query, board, no).await,
         Route::Catalog { board } => threads::catalog(&app, headers, query, board).await,

@@ -782,7 +782,11 @@ mod tests {
             (Method::POST, "/auth/csrf", "GET, HEAD"),
             (Method::POST, "/api/admin/users", "GET, HEAD"),
             (Method::DELETE, "/api/admin/boards", "GET, HEAD, POST"),
-            (Method::PUT, "/api/admin/boards/g", "GET, HEAD, POST, DELETE"),
+            (
+                Method::PUT,
+                "/api/admin/boards/g",
+                "GET, HEAD, POST, DELETE",
+            ),
             (Method::DELETE, "/api/boards/b", "GET, HEAD"),
         ];
         for (method, path, allow) in cases {

@@ -26,6 +26,7 @@ fn draft(body: String) -> PostDraft {
         trip: None,
         id_key: None,
         password: None,
+        capcode: None,
     }
 }
 

@@ -617,6 +617,7 @@ impl Reader {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use redb::ReadableTableMetadata;
 
     #[test]
     fn newer_schema_is_refused() {
@@ -636,6 +637,38 @@ mod tests {
             .expect("a newer schema must be refused")
             .0;
         assert!(err.contains("newer than this wani understands"), "{err}");
+    }
+
+    /// `test/fixtures/v2.redb` was written by the last version 2 build: board /t/ with thread 1
+    /// and reply 2 quoting it. It opens as the current version with its posts and links intact,
+    /// the account tables empty, and its board counted as seeded from the config (so a config
+    /// that changes or drops /t/ no longer touches it), with an empty log.
+    #[test]
+    fn a_version_2_database_migrates() {
+        let dir = tempfile::tempdir().unwrap();
+        let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/test/fixtures/v2.redb");
+        std::fs::copy(fixture, dir.path().join(DB_FILE)).unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        {
+            let txn = store.db.begin_read().unwrap();
+            let meta = txn.open_table(META).unwrap();
+            assert_eq!(
+                meta.get("schema_version").unwrap().unwrap().value(),
+                SCHEMA_VERSION
+            );
+            let seeded = txn.open_table(SEEDED).unwrap();
+            assert!(seeded.get("t").unwrap().is_some());
+            assert_eq!(seeded.len().unwrap(), 1);
+        }
+        let r = store.read().unwrap();
+        let op = r.post("t", 1).unwrap().expect("the thread survives");
+        assert_eq!(op.subject.as_deref(), Some("hello"));
+        assert_eq!(op.backlinks, vec![2]);
+        assert_eq!(op.capcode, None);
+        assert!(r.accounts(None, 10).unwrap().is_empty());
+        assert_eq!(r.session(&[0; 32]).unwrap(), None);
+        assert!(r.board_log("t", 10).unwrap().is_empty());
+        assert_eq!(r.deleting_boards().unwrap(), Vec::<String>::new());
     }
 
     #[test]

@@ -21,6 +21,7 @@ fn draft(body: &str) -> PostDraft {
         trip: None,
         id_key: None,
         password: Some([7; 32]),
+        capcode: None,
     }
 }
 

@@ -186,6 +186,7 @@ fn write_post(
         backlinks: Vec::new(),
         cross_backlinks: Vec::new(),
         files_deleted: false,
+        capcode: draft.capcode.clone(),
     };
     reference_files(txn, draft, changes)?;
     put_post(txn, &post)?;

@@ -19,6 +19,7 @@ fn draft(body: &str) -> PostDraft {
         trip: None,
         id_key: None,
         password: None,
+        capcode: None,
     }
 }
 

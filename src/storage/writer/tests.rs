@@ -16,6 +16,7 @@ fn draft(body: &str, sage: bool) -> PostDraft {
         trip: None,
         id_key: None,
         password: None,
+        capcode: None,
     }
 }
 

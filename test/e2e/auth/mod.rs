@@ -2,7 +2,14 @@
 //! then used. The server runs with the `[accounts]` of [`crate::session::ACCOUNTS`].
 
 mod admin;
+mod capcodes;
+mod cli;
 mod cookies;
 mod csrf;
+mod flows;
 mod login;
 mod signup;
+mod throttle;
+
+// Last: every secret the auth tests use, searched for in a server's whole log.
+mod secrets;
