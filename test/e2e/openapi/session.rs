@@ -14,6 +14,12 @@ use crate::uploads::png;
 /// /b/ as shipped; /t/ archives at once, needs a file to open a thread, shows poster ids and
 /// lets nobody delete their posts.
 const CONFIG: &str = r#"
+[accounts]
+signup = "open"
+admins = ["root"]
+argon2_memory_kib = 1024
+argon2_iterations = 1
+
 [[boards]]
 slug = "b"
 title = "Random"
@@ -214,6 +220,8 @@ async fn every_answer_of_a_session_matches_the_document() {
     json_post(&del(1), json!({"password": "pw"}), 200).await;
     call(&get, "/api/boards/b/threads/1", 410).await;
     json_post("/api/boards/b/threads/1/posts", json!({"body": "x"}), 410).await;
+
+    super::admin_boards::exercise(&spec, &s).await;
 
     let missed: Vec<_> = spec
         .operations()
