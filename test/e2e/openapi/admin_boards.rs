@@ -8,10 +8,10 @@ use super::{request, Spec};
 use crate::harness::*;
 use crate::session::{Session, PASSWORD};
 
-/// Uses every admin board operation as the config admin `root` (the session's config lists it),
-/// and anonymously and with a plain account for the refusals.
+/// Uses every admin board operation as the config admin `root` (signed up earlier in the
+/// session), and anonymously and with a plain account for the refusals.
 pub async fn exercise(spec: &Spec, s: &Server) {
-    let root = Session::signup(s, "root", PASSWORD).await;
+    let root = Session::login(s, "root", PASSWORD).await;
     let plain = Session::signup(s, "plain", PASSWORD).await;
     let (get, post, delete) = (Method::GET, Method::POST, Method::DELETE);
     let call = |who: Option<&Session>, method: &Method, path: &str, body: Value, status: u16| {
