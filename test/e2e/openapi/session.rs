@@ -14,12 +14,6 @@ use crate::uploads::png;
 /// /b/ as shipped; /t/ archives at once, needs a file to open a thread, shows poster ids and
 /// lets nobody delete their posts.
 const CONFIG: &str = r#"
-[accounts]
-signup = "open"
-admins = ["root"]
-argon2_memory_kib = 1024
-argon2_iterations = 1
-
 [[boards]]
 slug = "b"
 title = "Random"
