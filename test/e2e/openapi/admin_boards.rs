@@ -11,7 +11,7 @@ use crate::session::{Session, PASSWORD};
 /// Uses every admin board operation as the config admin `root` (signed up earlier in the
 /// session), and anonymously and with a plain account for the refusals.
 pub async fn exercise(spec: &Spec, s: &Server) {
-    let root = Session::login(s, "root", PASSWORD).await;
+    let admin = Session::login(s, "root", PASSWORD).await;
     let plain = Session::signup(s, "plain", PASSWORD).await;
     let (get, post, delete) = (Method::GET, Method::POST, Method::DELETE);
     let call = |who: Option<&Session>, method: &Method, path: &str, body: Value, status: u16| {
@@ -25,7 +25,7 @@ pub async fn exercise(spec: &Spec, s: &Server) {
         let (method, path) = (method.clone(), path.to_owned());
         async move { spec.call(method, &path, req, status).await }
     };
-    let root = Some(&root);
+    let root = Some(&admin);
 
     call(root, &get, "/api/admin/boards", Value::Null, 200).await;
     let created = call(
@@ -70,8 +70,7 @@ pub async fn exercise(spec: &Spec, s: &Server) {
     )
     .await;
     let path = "/api/admin/boards/g";
-    let req = root
-        .unwrap()
+    let req = admin
         .request(s, post.clone(), path)
         .header("content-type", "text/plain")
         .body("{}");
