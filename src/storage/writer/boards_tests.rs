@@ -574,3 +574,71 @@ async fn a_restart_finishes_an_interrupted_board_deletion() {
     assert_eq!(post_rows(&store, "t"), 0);
     writer.stop().await;
 }
+
+/// How long the purge of a deleted board holds the writer: prints the slowest transaction and
+/// the total for 200 threads of 50 posts, each reply quoting its OP. Run with
+/// `-- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn measure_board_purge() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    apply_all(
+        &store,
+        &[Write::PutBoard(Board {
+            thread_limit: 1000,
+            ..board("t", "Big")
+        })],
+    );
+    for t in 0..200u64 {
+        let mut writes = vec![Write::CreateThread {
+            board: "t".into(),
+            draft: draft("op"),
+        }];
+        let op = t * 50 + 1;
+        for _ in 0..49 {
+            writes.push(Write::CreateReply {
+                board: "t".into(),
+                thread: op,
+                draft: draft(&format!(">>{op} a reply")),
+            });
+        }
+        apply_all(&store, &writes);
+    }
+    assert_eq!(post_rows(&store, "t"), 10_000);
+    let started = std::time::Instant::now();
+    apply_all(
+        &store,
+        &[Write::DeleteBoard {
+            board: "t".into(),
+            actor: "alice".into(),
+        }],
+    );
+    let delete = started.elapsed();
+    let mut times = Vec::new();
+    let started = std::time::Instant::now();
+    loop {
+        let step = std::time::Instant::now();
+        let more = run_purge_step(&store);
+        times.push(step.elapsed());
+        if !more {
+            break;
+        }
+    }
+    let total = started.elapsed();
+    let mut sorted = times.clone();
+    sorted.sort();
+    println!(
+        "delete: {delete:?}; purge of 10 000 posts: {} transactions, {total:?} in all; median \
+         {:?}, 99th percentile {:?}, slowest {:?} (step {})",
+        times.len(),
+        sorted[sorted.len() / 2],
+        sorted[sorted.len() * 99 / 100],
+        sorted[sorted.len() - 1],
+        times
+            .iter()
+            .position(|t| *t == sorted[sorted.len() - 1])
+            .unwrap()
+    );
+    assert_eq!(post_rows(&store, "t"), 0);
+}
