@@ -273,6 +273,7 @@ async fn credentials(req: Request<Incoming>) -> ApiResult<(String, String)> {
 /// A route that takes no fields: its body is empty, or `{}` (with `csrf`, when the token
 /// travels there).
 async fn no_fields(req: Request<Incoming>) -> ApiResult<()> {
+    query(req.uri().query(), &[])?;
     let has_body = req.headers().contains_key(TRANSFER_ENCODING)
         || req
             .headers()

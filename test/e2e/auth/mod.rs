@@ -8,6 +8,7 @@ mod cookies;
 mod csrf;
 mod flows;
 mod login;
+mod malformed;
 mod signup;
 mod throttle;
 
