@@ -196,6 +196,27 @@ pub enum Key {
     FourThread(String, u64),
 }
 
+impl Key {
+    /// The board a response belongs to: invalidating the board's group (its settings changed,
+    /// or it was deleted) drops every response of the board, whatever group it is in.
+    fn board(&self) -> Option<&str> {
+        match self {
+            Key::Boards | Key::Recent(_) | Key::FourBoards => None,
+            Key::Board(b)
+            | Key::Thread(b, _)
+            | Key::Post(b, _)
+            | Key::Catalog(b)
+            | Key::Index(b, _)
+            | Key::Archive(b)
+            | Key::FourThreadList(b)
+            | Key::FourCatalog(b)
+            | Key::FourArchive(b)
+            | Key::FourIndex(b, _)
+            | Key::FourThread(b, _) => Some(b),
+        }
+    }
+}
+
 /// What a response was built from; a write invalidates groups.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Group {
@@ -267,7 +288,15 @@ impl Drop for Landing<'_> {
 impl Inner {
     fn get(&self, key: &Key) -> Option<Arc<Cached>> {
         let entry = self.entries.get(key)?;
-        (self.stamps[slot(&entry.group)] <= entry.epoch).then(|| entry.value.clone())
+        (self.stale_after(key, &entry.group) <= entry.epoch).then(|| entry.value.clone())
+    }
+
+    /// The epoch of the last invalidation that concerns `key`: its group's, or its board's.
+    fn stale_after(&self, key: &Key, group: &Group) -> u64 {
+        let board = key
+            .board()
+            .map_or(0, |b| self.stamps[slot(&Group::Board(b.to_owned()))]);
+        self.stamps[slot(group)].max(board)
     }
 }
 
@@ -364,7 +393,7 @@ impl Cache {
     pub fn insert(&self, key: Key, group: Group, epoch: u64, value: Arc<Cached>) -> bool {
         let size = value.size();
         let mut inner = self.inner.lock().unwrap();
-        if inner.stamps[slot(&group)] > epoch {
+        if inner.stale_after(&key, &group) > epoch {
             return false;
         }
         if size > self.budget {
@@ -446,7 +475,7 @@ impl Cache {
     /// The groups a committed change touches.
     pub fn groups_of(change: &Change) -> Vec<Group> {
         match change {
-            Change::Board { board } => {
+            Change::Board { board } | Change::BoardDeleted { board } => {
                 vec![
                     Group::Boards,
                     Group::Board(board.clone()),
@@ -521,6 +550,45 @@ mod tests {
         assert!(cache.get(&Key::Thread("b".into(), 1)).is_some());
         assert!(cache.get(&Key::Thread("b".into(), 2)).is_none());
         assert!(cache.get(&Key::Catalog("b".into())).is_none());
+    }
+
+    /// A board's settings changing, or the board going, drops every response of that board
+    /// (threads and 4chan documents included) and the board lists, and nothing of other boards.
+    #[test]
+    fn a_board_change_drops_everything_of_that_board() {
+        let cache = Cache::new(1 << 20);
+        let entries = [
+            (Key::Thread("b".into(), 1), Group::Thread("b".into(), 1)),
+            (Key::FourThread("b".into(), 1), Group::Thread("b".into(), 1)),
+            (Key::Post("b".into(), 2), Group::Thread("b".into(), 1)),
+            (Key::Catalog("b".into()), Group::Listing("b".into())),
+            (Key::Board("b".into()), Group::Board("b".into())),
+            (Key::Boards, Group::Boards),
+            (Key::FourBoards, Group::Boards),
+            (Key::Thread("c".into(), 1), Group::Thread("c".into(), 1)),
+        ];
+        let mut e = 0;
+        for change in [
+            Change::Board { board: "b".into() },
+            Change::BoardDeleted { board: "b".into() },
+        ] {
+            e = cache.epoch();
+            for (key, group) in &entries {
+                assert!(cache.insert(key.clone(), group.clone(), e, body("x")));
+            }
+            cache.apply(&[change]);
+            for (key, _) in &entries[..7] {
+                assert!(cache.get(key).is_none(), "{key:?}");
+            }
+            assert!(cache.get(&Key::Thread("c".into(), 1)).is_some());
+        }
+        // A response read before the change is not kept either.
+        assert!(!cache.insert(
+            Key::Thread("b".into(), 1),
+            Group::Thread("b".into(), 1),
+            e,
+            body("stale"),
+        ));
     }
 
     #[test]

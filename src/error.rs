@@ -69,6 +69,9 @@ pub enum ErrorKind {
     UserNotFound,
     AccountDisabled,
     CapcodeNotAllowed,
+    OutOfRange,
+    InvalidValue,
+    BoardExists,
 }
 
 impl ErrorKind {
@@ -134,6 +137,9 @@ impl ErrorKind {
         ErrorKind::UserNotFound,
         ErrorKind::AccountDisabled,
         ErrorKind::CapcodeNotAllowed,
+        ErrorKind::OutOfRange,
+        ErrorKind::InvalidValue,
+        ErrorKind::BoardExists,
     ];
 
     pub fn status(self) -> StatusCode {
@@ -145,16 +151,15 @@ impl ErrorKind {
             InvalidPath | InvalidQuery | InvalidJson | InvalidUtf8 | MissingField
             | UnknownField | InvalidType | TooLong | Empty | ControlCharacters
             | InvalidMultipart | TooManyFiles | FileRequired | ImageTruncated | ImageCorrupt
-            | ImageTooLarge | NoFiles | DuplicateField | TripcodeLookalike | InvalidHost => {
-                StatusCode::BAD_REQUEST
-            }
+            | ImageTooLarge | NoFiles | DuplicateField | TripcodeLookalike | InvalidHost
+            | OutOfRange | InvalidValue => StatusCode::BAD_REQUEST,
             PostDeleted | ThreadDeleted => StatusCode::GONE,
             WrongPassword | DeleteWindowClosed => StatusCode::FORBIDDEN,
             UnsupportedMediaType | NotAnImage | UnsupportedImageType | VideoNotSupported
             | FileTypeNotAllowed => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             PayloadTooLarge | FileTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             RequestTimeout => StatusCode::REQUEST_TIMEOUT,
-            ThreadLocked | ThreadArchived => StatusCode::CONFLICT,
+            ThreadLocked | ThreadArchived | BoardExists => StatusCode::CONFLICT,
             RateLimited | TooManyConnections => StatusCode::TOO_MANY_REQUESTS,
             Internal => StatusCode::INTERNAL_SERVER_ERROR,
             UnsupportedTransferCoding => StatusCode::NOT_IMPLEMENTED,
@@ -230,6 +235,9 @@ impl ErrorKind {
             UserNotFound => "user_not_found",
             AccountDisabled => "account_disabled",
             CapcodeNotAllowed => "capcode_not_allowed",
+            OutOfRange => "out_of_range",
+            InvalidValue => "invalid_value",
+            BoardExists => "board_exists",
         }
     }
 }
@@ -348,7 +356,7 @@ mod tests {
         let declared_last = |kind: ErrorKind| {
             use ErrorKind::*;
             match kind {
-                CapcodeNotAllowed => true,
+                BoardExists => true,
                 RouteNotFound
                 | MethodNotAllowed
                 | BoardNotFound
@@ -406,7 +414,10 @@ mod tests {
                 | InvalidUsername
                 | TooManyAttempts
                 | UserNotFound
-                | AccountDisabled => false,
+                | AccountDisabled
+                | CapcodeNotAllowed
+                | OutOfRange
+                | InvalidValue => false,
             }
         };
         assert!(declared_last(*ErrorKind::ALL.last().unwrap()));

@@ -7,8 +7,8 @@ use crate::markup;
 
 /// A board and the limits a client needs to post on it.
 ///
-/// Stored as JSON; `serde(default)` lets rows written before a setting existed load with its
-/// default (the config then rewrites them at start).
+/// Stored as JSON, and edited through the admin API (`crate::settings` holds each setting's
+/// bounds); `serde(default)` lets rows written before a setting existed load with its default.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Board {
@@ -37,6 +37,12 @@ pub struct Board {
     pub show_in_recent: bool,
     pub max_quotes: u32,
     pub max_replies: u32,
+    /// The board's rules as staff wrote them, in post markup.
+    pub rules: String,
+    /// `rules` rendered by the server's markup when they were set: safe HTML for the client.
+    pub rules_html: String,
+    /// Not safe for work: shown by clients, and 4chan's `ws_board` is 0.
+    pub nsfw: bool,
 }
 
 impl Default for Board {
@@ -72,6 +78,10 @@ impl From<&BoardConfig> for Board {
             show_in_recent: c.show_in_recent,
             max_quotes: c.max_quotes,
             max_replies: c.max_replies,
+            rules: c.rules.clone(),
+            // Rendered when the board is written (the writer knows which links are live).
+            rules_html: String::new(),
+            nsfw: c.nsfw,
         }
     }
 }
@@ -341,6 +351,30 @@ pub enum OutboxOp {
     Trash,
 }
 
+/// One entry of the staff log: who changed what, and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogEntry {
+    /// Its place in the log; ids only grow.
+    #[serde(default)]
+    pub id: u64,
+    /// Unix seconds.
+    pub at: u64,
+    /// The staff account's username; `None` for the server itself (a board seeded from config).
+    pub actor: Option<String>,
+    pub action: LogAction,
+    pub board: Option<String>,
+    /// What changed: a new board's settings, or each changed setting's `old` and `new` value.
+    pub change: serde_json::Value,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogAction {
+    BoardCreate,
+    BoardUpdate,
+    BoardDelete,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -362,6 +396,7 @@ mod tests {
             backlinks: Vec::new(),
             cross_backlinks: Vec::new(),
             files_deleted: false,
+            capcode: None,
         }
     }
 
@@ -398,6 +433,7 @@ mod tests {
                 no: 4,
             }],
             files_deleted: true,
+            capcode: Some("mod".into()),
             ..post()
         };
         let with_file = Post {
@@ -427,6 +463,7 @@ mod tests {
                     "backlinks",
                     "cross_backlinks",
                     "files_deleted",
+                    "capcode",
                 ],
             ),
             (

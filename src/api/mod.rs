@@ -2,6 +2,7 @@
 //! through the storage reader or the cache, and writes only through the writer; the route
 //! table and the pipeline that calls these live in `http/`.
 
+pub mod admin;
 pub mod auth;
 pub mod boards;
 pub mod health;

@@ -90,7 +90,8 @@ impl From<&Board> for BoardEntry {
         BoardEntry {
             board: b.slug.clone(),
             title: b.title.clone(),
-            ws_board: 1,
+            // 4chan's "work safe" flag.
+            ws_board: u8::from(!b.nsfw),
             per_page: b.threads_per_page,
             pages: b.thread_limit.div_ceil(b.threads_per_page).max(1),
             max_filesize: b.max_file_bytes,

@@ -85,6 +85,11 @@ mod tests {
             Route::ListUsers => ("get", "/api/admin/users"),
             Route::SetUserRole { .. } => ("post", "/api/admin/users/{username}/role"),
             Route::SetUserDisabled { .. } => ("post", "/api/admin/users/{username}/disabled"),
+            Route::AdminListBoards => ("get", "/api/admin/boards"),
+            Route::AdminCreateBoard => ("post", "/api/admin/boards"),
+            Route::AdminGetBoard { .. } => ("get", "/api/admin/boards/{board}"),
+            Route::AdminUpdateBoard { .. } => ("post", "/api/admin/boards/{board}"),
+            Route::AdminDeleteBoard { .. } => ("delete", "/api/admin/boards/{board}"),
             Route::FourBoards
             | Route::FourThreadList { .. }
             | Route::FourCatalog { .. }
@@ -138,6 +143,11 @@ mod tests {
             get("/api/admin/users"),
             post("/api/admin/users/ann/role"),
             post("/api/admin/users/ann/disabled"),
+            get("/api/admin/boards"),
+            post("/api/admin/boards"),
+            get("/api/admin/boards/b"),
+            post("/api/admin/boards/b"),
+            (Method::DELETE, "/api/admin/boards/b".to_owned()),
         ]
     }
 

@@ -13,7 +13,7 @@ use hyper::header::{
 };
 use hyper::Request;
 
-use crate::api::{auth, boards, health, posts, threads, users};
+use crate::api::{admin, auth, boards, health, posts, threads, users};
 use crate::app::App;
 use crate::auth::{gate, Caller};
 use crate::error::{ApiError, ApiResult, ErrorKind};
@@ -189,6 +189,15 @@ async fn guarded(
         Route::SetUserRole { username } => users::set_role(&app, &user()?, username, req).await,
         Route::SetUserDisabled { username } => {
             users::set_disabled(&app, &user()?, username, req).await
+        }
+        Route::AdminListBoards => admin::boards::list(&app, query).await,
+        Route::AdminCreateBoard => admin::boards::create(&app, req, &user()?).await,
+        Route::AdminGetBoard { board } => admin::boards::get(&app, query, board).await,
+        Route::AdminUpdateBoard { board } => {
+            admin::boards::update(&app, req, board, &user()?).await
+        }
+        Route::AdminDeleteBoard { board } => {
+            admin::boards::delete(&app, req, board, &user()?).await
         }
     }
 }

@@ -107,6 +107,18 @@ pub enum Route {
     SetUserDisabled {
         username: String,
     },
+    /// Board administration (`src/api/admin/boards.rs`).
+    AdminListBoards,
+    AdminCreateBoard,
+    AdminGetBoard {
+        board: String,
+    },
+    AdminUpdateBoard {
+        board: String,
+    },
+    AdminDeleteBoard {
+        board: String,
+    },
 }
 
 /// Who may call a route. Checked in one place, the gatekeeper ([`crate::auth::gate::check`]),
@@ -156,9 +168,13 @@ impl Route {
             | Route::WebAsset { .. } => Access::Public,
             Route::Signup | Route::Login | Route::Csrf => Access::Auth,
             Route::Logout | Route::Destroy | Route::ChangePassword => Access::User,
-            Route::ListUsers | Route::SetUserRole { .. } | Route::SetUserDisabled { .. } => {
-                Access::Admin
-            }
+            Route::ListUsers
+            | Route::SetUserRole { .. }
+            | Route::SetUserDisabled { .. }
+            | Route::AdminListBoards
+            | Route::AdminCreateBoard
+            | Route::AdminDeleteBoard { .. } => Access::Admin,
+            Route::AdminGetBoard { .. } | Route::AdminUpdateBoard { .. } => Access::BoardMod,
         }
     }
 
@@ -179,7 +195,10 @@ impl Route {
             | Route::FourArchive { board }
             | Route::FourIndex { board, .. }
             | Route::FourThread { board, .. }
-            | Route::FourFile { board, .. } => Some(board),
+            | Route::FourFile { board, .. }
+            | Route::AdminGetBoard { board }
+            | Route::AdminUpdateBoard { board }
+            | Route::AdminDeleteBoard { board } => Some(board),
             _ => None,
         }
     }
@@ -213,7 +232,12 @@ pub fn resolve(method: &Method, path: &str) -> ApiResult<Resolved> {
     if web.is_none() && segments.iter().any(|s| s.is_empty()) {
         return Err(not_found());
     }
-    // Each path has at most one GET route and one POST route.
+    // Each path has at most one GET route, one POST route and one DELETE route; only the admin
+    // paths take DELETE.
+    let delete = match segments.as_slice() {
+        ["api", "admin", "boards", board] => Some(Route::AdminDeleteBoard { board: slug(board) }),
+        _ => None,
+    };
     let (get, post) = match segments.as_slice() {
         _ if web.is_some() => (web.map(|page| Route::WebPage { page }), None),
         ["healthz"] => (Some(Route::Healthz), None),
@@ -287,6 +311,11 @@ pub fn resolve(method: &Method, path: &str) -> ApiResult<Resolved> {
                 username: username(name)?,
             }),
         ),
+        ["api", "admin", "boards"] => (Some(Route::AdminListBoards), Some(Route::AdminCreateBoard)),
+        ["api", "admin", "boards", board] => (
+            Some(Route::AdminGetBoard { board: slug(board) }),
+            Some(Route::AdminUpdateBoard { board: slug(board) }),
+        ),
         [tree @ ("files" | "thumbs"), shard1, shard2, name] => {
             let tree = if *tree == "files" {
                 Tree::Originals
@@ -314,14 +343,16 @@ pub fn resolve(method: &Method, path: &str) -> ApiResult<Resolved> {
     let chosen = match *method {
         Method::GET | Method::HEAD => get.as_ref(),
         Method::POST => post.as_ref(),
+        Method::DELETE => delete.as_ref(),
         _ => None,
     };
     Ok(match chosen {
         Some(route) => Resolved::Route(route.clone()),
         None => Resolved::MethodNotAllowed {
-            allow: match (get.is_some(), post.is_some()) {
-                (true, true) => "GET, HEAD, POST",
-                (true, false) => "GET, HEAD",
+            allow: match (get.is_some(), post.is_some(), delete.is_some()) {
+                (true, true, true) => "GET, HEAD, POST, DELETE",
+                (true, true, false) => "GET, HEAD, POST",
+                (true, false, _) => "GET, HEAD",
                 _ => "POST",
             },
         },
@@ -697,6 +728,36 @@ mod tests {
                 R(Route::SetUserDisabled { username: b("bob") }),
                 Access::Admin,
             ),
+            (
+                Method::GET,
+                "/api/admin/boards",
+                R(Route::AdminListBoards),
+                Access::Admin,
+            ),
+            (
+                Method::POST,
+                "/api/admin/boards",
+                R(Route::AdminCreateBoard),
+                Access::Admin,
+            ),
+            (
+                Method::GET,
+                "/api/admin/boards/g",
+                R(Route::AdminGetBoard { board: b("g") }),
+                Access::BoardMod,
+            ),
+            (
+                Method::POST,
+                "/api/admin/boards/g",
+                R(Route::AdminUpdateBoard { board: b("g") }),
+                Access::BoardMod,
+            ),
+            (
+                Method::DELETE,
+                "/api/admin/boards/g",
+                R(Route::AdminDeleteBoard { board: b("g") }),
+                Access::Admin,
+            ),
         ]);
         for (method, path, expected, access) in cases {
             let got = resolve(&method, path).unwrap();
@@ -720,6 +781,13 @@ mod tests {
             (Method::GET, "/auth/login", "POST"),
             (Method::POST, "/auth/csrf", "GET, HEAD"),
             (Method::POST, "/api/admin/users", "GET, HEAD"),
+            (Method::DELETE, "/api/admin/boards", "GET, HEAD, POST"),
+            (
+                Method::PUT,
+                "/api/admin/boards/g",
+                "GET, HEAD, POST, DELETE",
+            ),
+            (Method::DELETE, "/api/boards/b", "GET, HEAD"),
         ];
         for (method, path, allow) in cases {
             assert_eq!(

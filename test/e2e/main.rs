@@ -6,6 +6,7 @@ mod harness;
 mod session;
 
 mod abuse;
+mod admin_boards;
 mod auth;
 mod backup;
 mod board_life;

@@ -7,6 +7,7 @@ import { store, subscribe } from "./store.js";
 import { filtered, threadPath, relative, afterPaint } from "./util.js";
 import { Post } from "./post.js";
 import { PostForm } from "./form.js";
+import { rulesHtml } from "./trusted.js";
 
 export function Loading() {
   return html`<main id="main" class="loading" aria-busy="true"><p>Loading…</p></main>`;
@@ -28,8 +29,9 @@ export function NotFound({ error, board }) {
 /** @param {{board: any}} props */
 export function BoardHeader({ board }) {
   return html`<header class="board-header">
-    <h1><a href=${`/${board.slug}/`}>/${board.slug}/ – ${board.title}</a></h1>
+    <h1><a href=${`/${board.slug}/`}>/${board.slug}/ – ${board.title}</a>${board.nsfw ? html` <span class="nsfw">NSFW</span>` : null}</h1>
     ${board.description ? html`<p class="description">${board.description}</p>` : null}
+    ${board.rules_html ? html`<details class="rules"><summary>Rules</summary><div dangerouslySetInnerHTML=${rulesHtml(board)}></div></details>` : null}
   </header>`;
 }
 
