@@ -69,6 +69,9 @@ pub enum ErrorKind {
     UserNotFound,
     AccountDisabled,
     CapcodeNotAllowed,
+    TokenInvalid,
+    BadAuthorization,
+    ScopeTooWide,
 }
 
 impl ErrorKind {
@@ -134,6 +137,9 @@ impl ErrorKind {
         ErrorKind::UserNotFound,
         ErrorKind::AccountDisabled,
         ErrorKind::CapcodeNotAllowed,
+        ErrorKind::TokenInvalid,
+        ErrorKind::BadAuthorization,
+        ErrorKind::ScopeTooWide,
     ];
 
     pub fn status(self) -> StatusCode {
@@ -161,6 +167,8 @@ impl ErrorKind {
             Unavailable | Busy => StatusCode::SERVICE_UNAVAILABLE,
             NotLoggedIn | Forbidden | CsrfFailed | SignupClosed | LoginFailed | AccountDisabled
             | CapcodeNotAllowed => StatusCode::FORBIDDEN,
+            TokenInvalid | ScopeTooWide => StatusCode::FORBIDDEN,
+            BadAuthorization => StatusCode::BAD_REQUEST,
             UsernameTaken => StatusCode::CONFLICT,
             WeakPassword | InvalidUsername => StatusCode::BAD_REQUEST,
             UserNotFound => StatusCode::NOT_FOUND,
@@ -230,6 +238,9 @@ impl ErrorKind {
             UserNotFound => "user_not_found",
             AccountDisabled => "account_disabled",
             CapcodeNotAllowed => "capcode_not_allowed",
+            TokenInvalid => "token_invalid",
+            BadAuthorization => "bad_authorization",
+            ScopeTooWide => "scope_too_wide",
         }
     }
 }
@@ -348,7 +359,7 @@ mod tests {
         let declared_last = |kind: ErrorKind| {
             use ErrorKind::*;
             match kind {
-                CapcodeNotAllowed => true,
+                ScopeTooWide => true,
                 RouteNotFound
                 | MethodNotAllowed
                 | BoardNotFound
@@ -406,7 +417,10 @@ mod tests {
                 | InvalidUsername
                 | TooManyAttempts
                 | UserNotFound
-                | AccountDisabled => false,
+                | AccountDisabled
+                | CapcodeNotAllowed
+                | TokenInvalid
+                | BadAuthorization => false,
             }
         };
         assert!(declared_last(*ErrorKind::ALL.last().unwrap()));

@@ -81,6 +81,9 @@ mod tests {
             Route::ListUsers => ("get", "/api/admin/users"),
             Route::SetUserRole { .. } => ("post", "/api/admin/users/{username}/role"),
             Route::SetUserDisabled { .. } => ("post", "/api/admin/users/{username}/disabled"),
+            Route::ListTokens => ("get", "/api/me/tokens"),
+            Route::CreateToken => ("post", "/api/me/tokens"),
+            Route::RevokeToken { .. } => ("delete", "/api/me/tokens/{id}"),
             Route::FourBoards
             | Route::FourThreadList { .. }
             | Route::FourCatalog { .. }
@@ -134,6 +137,9 @@ mod tests {
             get("/api/admin/users"),
             post("/api/admin/users/ann/role"),
             post("/api/admin/users/ann/disabled"),
+            get("/api/me/tokens"),
+            post("/api/me/tokens"),
+            (Method::DELETE, "/api/me/tokens/0123456789abcdef".to_owned()),
         ]
     }
 

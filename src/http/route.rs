@@ -107,6 +107,13 @@ pub enum Route {
     SetUserDisabled {
         username: String,
     },
+    /// The caller's own API tokens (`src/api/tokens.rs`).
+    ListTokens,
+    CreateToken,
+    /// `DELETE`, the one route taking that method; the id is checked by the handler.
+    RevokeToken {
+        id: String,
+    },
 }
 
 /// Who may call a route. Checked in one place, the gatekeeper ([`crate::auth::gate::check`]),
@@ -156,6 +163,7 @@ impl Route {
             | Route::WebAsset { .. } => Access::Public,
             Route::Signup | Route::Login | Route::Csrf => Access::Auth,
             Route::Logout | Route::Destroy | Route::ChangePassword => Access::User,
+            Route::ListTokens | Route::CreateToken | Route::RevokeToken { .. } => Access::User,
             Route::ListUsers | Route::SetUserRole { .. } | Route::SetUserDisabled { .. } => {
                 Access::Admin
             }
@@ -213,7 +221,15 @@ pub fn resolve(method: &Method, path: &str) -> ApiResult<Resolved> {
     if web.is_none() && segments.iter().any(|s| s.is_empty()) {
         return Err(not_found());
     }
-    // Each path has at most one GET route and one POST route.
+    if let ["api", "me", "tokens", id] = segments.as_slice() {
+        return Ok(match *method {
+            Method::DELETE => Resolved::Route(Route::RevokeToken {
+                id: (*id).to_owned(),
+            }),
+            _ => Resolved::MethodNotAllowed { allow: "DELETE" },
+        });
+    }
+    // Each path has at most one GET route and one POST route (and DELETE above).
     let (get, post) = match segments.as_slice() {
         _ if web.is_some() => (web.map(|page| Route::WebPage { page }), None),
         ["healthz"] => (Some(Route::Healthz), None),
@@ -275,6 +291,7 @@ pub fn resolve(method: &Method, path: &str) -> ApiResult<Resolved> {
         ["auth", "destroy"] => (None, Some(Route::Destroy)),
         ["auth", "changePassword"] => (None, Some(Route::ChangePassword)),
         ["api", "admin", "users"] => (Some(Route::ListUsers), None),
+        ["api", "me", "tokens"] => (Some(Route::ListTokens), Some(Route::CreateToken)),
         ["api", "admin", "users", name, "role"] => (
             None,
             Some(Route::SetUserRole {
@@ -697,6 +714,24 @@ mod tests {
                 R(Route::SetUserDisabled { username: b("bob") }),
                 Access::Admin,
             ),
+            (
+                Method::GET,
+                "/api/me/tokens",
+                R(Route::ListTokens),
+                Access::User,
+            ),
+            (
+                Method::POST,
+                "/api/me/tokens",
+                R(Route::CreateToken),
+                Access::User,
+            ),
+            (
+                Method::DELETE,
+                "/api/me/tokens/0a1b",
+                R(Route::RevokeToken { id: b("0a1b") }),
+                Access::User,
+            ),
         ]);
         for (method, path, expected, access) in cases {
             let got = resolve(&method, path).unwrap();
@@ -720,6 +755,9 @@ mod tests {
             (Method::GET, "/auth/login", "POST"),
             (Method::POST, "/auth/csrf", "GET, HEAD"),
             (Method::POST, "/api/admin/users", "GET, HEAD"),
+            (Method::DELETE, "/api/me/tokens", "GET, HEAD, POST"),
+            (Method::GET, "/api/me/tokens/0a1b", "DELETE"),
+            (Method::POST, "/api/me/tokens/0a1b", "DELETE"),
         ];
         for (method, path, allow) in cases {
             assert_eq!(

@@ -28,6 +28,9 @@
 //! | `sessions` | SHA-256 of the session id (32 bytes) | `(username, expires_ms)` | live sessions; the id itself is only in the client's cookie, so a copy of the database opens no session |
 //! | `session_expiry` | `(expires_ms, session key)` | `()` | the same sessions by expiry, oldest first: the sweeper removes a range from the start |
 //! | `user_sessions` | `(username, session key)` | `()` | a user's sessions, to end them all (password change, disabling, deletion) |
+//! | `tokens` | SHA-256 of the API token's secret (32 bytes) | JSON [`crate::auth::token::StoredToken`] | API tokens: owner, name, scope, expiry, last use; the secret itself was shown once and is stored nowhere |
+//! | `token_expiry` | `(expires_ms, token key)` | `()` | the same tokens by expiry, oldest first, swept with the sessions |
+//! | `user_tokens` | `(username, token id)` | token key | a user's tokens in id order, to list and revoke them by their public id and to end them all (disabling, deletion) |
 //!
 //! A new post changes `board_counters`, `posts`, `thread_posts` and `threads` together, and
 //! `bump_order` when it bumps, and `files` when it carries files (a reference counted in the same
@@ -39,7 +42,9 @@
 //! `purge`: from then on its posts read as deleted (a post counts only while its thread's row
 //! exists), and the writer removes them in chunks. A session is a row in `sessions`,
 //! `session_expiry` and `user_sessions` at once, written and removed together; renewing it
-//! moves its `session_expiry` row. Integers in keys are redb's native `u64`, compared numerically, so
+//! moves its `session_expiry` row. An API token is a row in `tokens`, `token_expiry` and
+//! `user_tokens` at once, likewise.
+//! Integers in keys are redb's native `u64`, compared numerically, so
 //! ranges come out in number order.
 
 mod accounts;
@@ -48,6 +53,7 @@ mod events;
 #[cfg(test)]
 mod measure;
 mod migrate;
+mod tokens;
 pub mod writer;
 
 use std::path::Path;
@@ -61,7 +67,7 @@ use crate::model::{Board, BoardPost, Post, StoredFile, ThreadMeta};
 pub use accounts::StoredSession;
 pub use backup::Counts;
 pub use events::StoredEvent;
-pub use writer::{AccountWrite, Change, Opening, Write, Writer, Written};
+pub use writer::{AccountWrite, Change, Opening, TokenWrite, Write, Writer, Written};
 
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 const BOARDS: TableDefinition<&str, &[u8]> = TableDefinition::new("boards");
@@ -84,6 +90,9 @@ const USERS: TableDefinition<&str, &[u8]> = TableDefinition::new("users");
 const SESSIONS: TableDefinition<&[u8], (&str, u64)> = TableDefinition::new("sessions");
 const SESSION_EXPIRY: TableDefinition<(u64, &[u8]), ()> = TableDefinition::new("session_expiry");
 const USER_SESSIONS: TableDefinition<(&str, &[u8]), ()> = TableDefinition::new("user_sessions");
+const TOKENS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("tokens");
+const TOKEN_EXPIRY: TableDefinition<(u64, &[u8]), ()> = TableDefinition::new("token_expiry");
+const USER_TOKENS: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("user_tokens");
 
 /// Something done to every table alike: creating them, copying them into a snapshot, counting
 /// their rows.
@@ -116,7 +125,10 @@ fn each_table(visit: &mut impl EachTable) -> Result<(), redb::Error> {
     visit.table(USERS)?;
     visit.table(SESSIONS)?;
     visit.table(SESSION_EXPIRY)?;
-    visit.table(USER_SESSIONS)
+    visit.table(USER_SESSIONS)?;
+    visit.table(TOKENS)?;
+    visit.table(TOKEN_EXPIRY)?;
+    visit.table(USER_TOKENS)
 }
 
 /// Opening a table in a write transaction creates it, so readers never meet a missing one.

@@ -6,3 +6,4 @@ mod cookies;
 mod csrf;
 mod login;
 mod signup;
+mod tokens;

@@ -1,0 +1,143 @@
+//! Writes of API tokens.
+
+use redb::{ReadableTable, WriteTransaction};
+
+use super::{stored, Applied, Written};
+use crate::auth::token::StoredToken;
+use crate::auth::Account;
+use crate::error::{ApiError, ErrorKind};
+use crate::storage::{encode, TOKENS, TOKEN_EXPIRY, USERS, USER_TOKENS};
+
+/// Tokens one user may hold at once, so listing them is bounded.
+pub const MAX_TOKENS: usize = 100;
+
+#[derive(Debug, Clone)]
+pub enum TokenWrite {
+    /// A new token under its storage key, for a live account holding fewer than
+    /// [`MAX_TOKENS`].
+    Create { key: [u8; 32], token: StoredToken },
+    /// Removes the token `id` of `username`.
+    Revoke { username: String, id: String },
+    /// Records a use of the token.
+    Touch { key: [u8; 32], at_ms: u64 },
+}
+
+pub(super) fn apply(txn: &WriteTransaction, write: &TokenWrite) -> Applied {
+    match write {
+        TokenWrite::Create { key, token } => {
+            let account: Option<Account> = {
+                let users = txn.open_table(USERS)?;
+                let row = users.get(token.username.as_str())?;
+                row.map(|v| stored(v.value())).transpose()?
+            };
+            if account.is_none_or(|a| a.disabled) {
+                return Ok(Err(ApiError::new(
+                    ErrorKind::AccountDisabled,
+                    "This account is disabled.",
+                )));
+            }
+            if ids_of(txn, &token.username)?.len() >= MAX_TOKENS {
+                let message = format!("You hold {MAX_TOKENS} API tokens; revoke one first.");
+                return Ok(Err(ApiError::new(ErrorKind::Forbidden, message)));
+            }
+            let k = key.as_slice();
+            txn.open_table(TOKENS)?
+                .insert(k, encode(token).as_slice())?;
+            txn.open_table(TOKEN_EXPIRY)?
+                .insert((token.expires_ms, k), ())?;
+            txn.open_table(USER_TOKENS)?
+                .insert((token.username.as_str(), token.id.as_str()), k)?;
+            Ok(Ok(Written::Token(Some(token.clone()))))
+        }
+        TokenWrite::Revoke { username, id } => {
+            let key = txn
+                .open_table(USER_TOKENS)?
+                .get((username.as_str(), id.as_str()))?
+                .and_then(|v| <[u8; 32]>::try_from(v.value()).ok());
+            let Some(key) = key else {
+                return Ok(Err(ApiError::new(
+                    ErrorKind::TokenInvalid,
+                    format!("You hold no API token `{id}`."),
+                )));
+            };
+            end_token(txn, &key)?;
+            Ok(Ok(Written::Token(None)))
+        }
+        TokenWrite::Touch { key, at_ms } => {
+            let mut tokens = txn.open_table(TOKENS)?;
+            let found = tokens
+                .get(key.as_slice())?
+                .map(|v| stored::<StoredToken>(v.value()))
+                .transpose()?;
+            if let Some(mut token) = found {
+                token.last_used_ms = Some(*at_ms);
+                tokens.insert(key.as_slice(), encode(&token).as_slice())?;
+            }
+            Ok(Ok(Written::Token(None)))
+        }
+    }
+}
+
+fn end_token(txn: &WriteTransaction, key: &[u8; 32]) -> Result<(), redb::Error> {
+    let removed = txn
+        .open_table(TOKENS)?
+        .remove(key.as_slice())?
+        .map(|v| stored::<StoredToken>(v.value()))
+        .transpose()?;
+    if let Some(token) = removed {
+        txn.open_table(TOKEN_EXPIRY)?
+            .remove((token.expires_ms, key.as_slice()))?;
+        txn.open_table(USER_TOKENS)?
+            .remove((token.username.as_str(), token.id.as_str()))?;
+    }
+    Ok(())
+}
+
+fn ids_of(txn: &WriteTransaction, username: &str) -> Result<Vec<[u8; 32]>, redb::Error> {
+    let table = txn.open_table(USER_TOKENS)?;
+    let mut keys = Vec::new();
+    for row in table.range::<(&str, &str)>((username, "")..)? {
+        let (index, key) = row?;
+        if index.value().0 != username {
+            break;
+        }
+        if let Ok(key) = <[u8; 32]>::try_from(key.value()) {
+            keys.push(key);
+        }
+    }
+    Ok(keys)
+}
+
+/// Ends every token of `username` (disabling or deleting the account).
+pub(super) fn end_tokens_of(txn: &WriteTransaction, username: &str) -> Result<(), redb::Error> {
+    for key in ids_of(txn, username)? {
+        end_token(txn, &key)?;
+    }
+    Ok(())
+}
+
+/// Removes tokens that expired before `now_ms`, at most `limit`; returns how many.
+pub(super) fn sweep(
+    txn: &WriteTransaction,
+    now_ms: u64,
+    limit: usize,
+) -> Result<usize, redb::Error> {
+    let expired: Vec<[u8; 32]> = {
+        let expiry = txn.open_table(TOKEN_EXPIRY)?;
+        let mut keys = Vec::new();
+        for row in expiry
+            .range::<(u64, &[u8])>(..(now_ms, &[][..]))?
+            .take(limit)
+        {
+            let (key, _) = row?;
+            if let Ok(key) = <[u8; 32]>::try_from(key.value().1) {
+                keys.push(key);
+            }
+        }
+        keys
+    };
+    for key in &expired {
+        end_token(txn, key)?;
+    }
+    Ok(expired.len())
+}
