@@ -87,6 +87,13 @@ pub fn now_ms() -> u64 {
 /// costs one write per renewal step, not one per request.
 pub async fn resolve(app: &App, headers: &HeaderMap, client: IpAddr) -> ApiResult<Resolution> {
     if let Some(key) = super::token::presented(headers)? {
+        // One request, one identity: which of the two would count is not for us to guess.
+        if app.accounts.cookies.presented(headers) != Presented::None {
+            return Err(ApiError::new(
+                ErrorKind::BadAuthorization,
+                "Send either a session cookie or an API token, not both.",
+            ));
+        }
         let (caller, scope) = super::token::resolve(app, key, client).await?;
         return Ok(Resolution {
             caller: Some(caller),

@@ -264,6 +264,14 @@ async fn bearer_tokens_are_checked_on_every_request() {
         )
         .await;
     r.assert_error(400, "bad_authorization");
+    // Another site's cookie is no session: the token alone counts.
+    let r = server
+        .get_with(
+            "/api/admin/users",
+            &[("authorization", &valid), ("cookie", "theme=dark")],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.json);
     // A well-formed token the server never issued.
     let unknown = format!("wani_{}", "A".repeat(43));
     let r = script(&server, &unknown, Method::GET, "/api/boards", None).await;
@@ -317,10 +325,10 @@ async fn bearer_tokens_are_checked_on_every_request() {
     r.assert_error(403, "forbidden");
 
     // Revoked: refused on the next request.
-    let id = root.get(&server, TOKENS).await.json["tokens"][0]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let list = root.get(&server, TOKENS).await.json;
+    let tokens = list["tokens"].as_array().unwrap();
+    let listed = tokens.iter().find(|t| t["name"] == "reader").unwrap();
+    let id = listed["id"].as_str().unwrap().to_owned();
     let r = root.delete(&server, &format!("{TOKENS}/{id}")).await;
     assert_eq!(r.status, 200, "{}", r.json);
     let r = script(&server, &reader, Method::GET, "/api/admin/users", None).await;
