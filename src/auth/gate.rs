@@ -191,12 +191,7 @@ pub fn check(
                 "This route needs a logged-in account; log in first.",
             ));
         };
-        let allowed = match access {
-            Access::Public | Access::Auth | Access::User => true,
-            Access::BoardMod => route.board().is_some_and(|b| caller.may_manage_board(b)),
-            Access::Admin => caller.role == Role::Admin,
-        };
-        if !allowed {
+        if !permits(access, route.board(), caller) {
             return Err(ApiError::new(
                 ErrorKind::Forbidden,
                 "Your account's role does not allow this.",
@@ -232,6 +227,15 @@ pub fn check(
     }
 }
 
+/// Whether a logged-in caller may use a route of this access on `board` (the route's board).
+fn permits(access: Access, board: Option<&str>, caller: &Caller) -> bool {
+    match access {
+        Access::Public | Access::Auth | Access::User => true,
+        Access::BoardMod => board.is_some_and(|b| caller.may_manage_board(b)),
+        Access::Admin => caller.role == Role::Admin,
+    }
+}
+
 /// Takes the `csrf` field out of a JSON body, checking it when the header did not.
 pub fn check_body(
     csrf: Option<&Csrf>,
@@ -251,5 +255,161 @@ pub fn check_body(
                  X-CSRF-Token header or the body's `csrf` field.",
             )),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn caller(role: Role, boards: &[&str]) -> Caller {
+        Caller {
+            username: "x".into(),
+            role,
+            boards: boards.iter().map(|b| (*b).to_owned()).collect(),
+            session: [0; 32],
+            csrf: "token".into(),
+        }
+    }
+
+    #[test]
+    fn access_by_role() {
+        use Access::*;
+        let cases = [
+            (User, None, Role::User, &[][..], true),
+            (Admin, None, Role::User, &[], false),
+            (Admin, None, Role::GlobalMod, &[], false),
+            (Admin, None, Role::Admin, &[], true),
+            (BoardMod, Some("b"), Role::Admin, &[], true),
+            (BoardMod, Some("b"), Role::GlobalMod, &[], true),
+            (BoardMod, Some("b"), Role::BoardMod, &["b"], true),
+            (BoardMod, Some("b"), Role::BoardMod, &["t"], false),
+            (BoardMod, None, Role::BoardMod, &["b"], false),
+            (BoardMod, Some("b"), Role::Janitor, &["b"], false),
+            (BoardMod, Some("b"), Role::User, &[], false),
+        ];
+        for (access, board, role, boards, expected) in cases {
+            let got = permits(access, board, &caller(role, boards));
+            assert_eq!(got, expected, "{access:?} {board:?} {role:?} {boards:?}");
+        }
+    }
+
+    #[test]
+    fn the_gate_in_order() {
+        let headers = |csrf: Option<&str>, json: bool| {
+            let mut h = HeaderMap::new();
+            if let Some(token) = csrf {
+                h.insert(CSRF_HEADER, token.parse().unwrap());
+            }
+            if json {
+                h.insert(
+                    hyper::header::CONTENT_TYPE,
+                    "application/json".parse().unwrap(),
+                );
+            }
+            h
+        };
+        let admin = caller(Role::Admin, &[]);
+        let user = caller(Role::User, &[]);
+        let list = Route::ListUsers;
+        let logout = Route::Logout;
+        let post = Route::CreateThread { board: "b".into() };
+        let code = |r: ApiResult<Option<Csrf>>| r.map_err(|e| e.kind);
+        let (get, postm) = (Method::GET, Method::POST);
+        let cases = [
+            (
+                &list,
+                None,
+                &get,
+                headers(None, false),
+                Err(ErrorKind::NotLoggedIn),
+            ),
+            (
+                &list,
+                Some(&user),
+                &get,
+                headers(None, false),
+                Err(ErrorKind::Forbidden),
+            ),
+            (&list, Some(&admin), &get, headers(None, false), Ok(None)),
+            (
+                &logout,
+                None,
+                &postm,
+                headers(Some("token"), true),
+                Err(ErrorKind::NotLoggedIn),
+            ),
+            (
+                &logout,
+                Some(&user),
+                &postm,
+                headers(Some("token"), false),
+                Ok(Some(Csrf::Verified)),
+            ),
+            (
+                &logout,
+                Some(&user),
+                &postm,
+                headers(Some("nope"), true),
+                Err(ErrorKind::CsrfFailed),
+            ),
+            (
+                &logout,
+                Some(&user),
+                &postm,
+                headers(None, false),
+                Err(ErrorKind::CsrfFailed),
+            ),
+            (
+                &logout,
+                Some(&user),
+                &postm,
+                headers(None, true),
+                Ok(Some(Csrf::InBody("token".into()))),
+            ),
+            (&post, None, &postm, headers(None, true), Ok(None)),
+            (
+                &post,
+                Some(&user),
+                &postm,
+                headers(None, false),
+                Err(ErrorKind::CsrfFailed),
+            ),
+            (
+                &Route::Login,
+                Some(&user),
+                &postm,
+                headers(None, true),
+                Ok(None),
+            ),
+        ];
+        for (route, who, method, h, expected) in cases {
+            assert_eq!(
+                code(check(route, who, method, &h)),
+                expected,
+                "{route:?} {who:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn body_tokens() {
+        let mut map = serde_json::Map::new();
+        map.insert("csrf".into(), "token".into());
+        map.insert("body".into(), "x".into());
+        check_body(Some(&Csrf::InBody("token".into())), &mut map).unwrap();
+        assert!(!map.contains_key("csrf"), "the field is taken out");
+        map.insert("csrf".into(), "wrong".into());
+        let err = check_body(Some(&Csrf::InBody("token".into())), &mut map).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::CsrfFailed);
+        map.insert("csrf".into(), "anything".into());
+        check_body(Some(&Csrf::Verified), &mut map).unwrap();
+        assert!(!map.contains_key("csrf"));
+        map.insert("csrf".into(), "kept".into());
+        check_body(None, &mut map).unwrap();
+        assert!(
+            map.contains_key("csrf"),
+            "anonymous bodies are left to their route"
+        );
     }
 }

@@ -103,7 +103,10 @@ impl Throttle {
                 let secs = wait.as_secs_f64().ceil().max(1.0) as u64;
                 Err(ApiError::new(
                     ErrorKind::TooManyAttempts,
-                    format!("Too many failed logins; try again in {secs} seconds."),
+                    format!(
+                        "Too many failed logins; try again in {secs} second{}.",
+                        if secs == 1 { "" } else { "s" }
+                    ),
                 )
                 .with_retry_after(secs))
             }

@@ -100,7 +100,10 @@ async fn dispatch(
     let mut response = match guarded(&app, route, req, client, resolution.caller).await {
         Ok(response) => response,
         Err(err) => {
-            if matches!(err.kind, ErrorKind::NotLoggedIn | ErrorKind::Forbidden) {
+            if matches!(
+                err.kind,
+                ErrorKind::NotLoggedIn | ErrorKind::Forbidden | ErrorKind::CsrfFailed
+            ) {
                 notify(
                     Severity::Info,
                     "access_refused",
@@ -186,7 +189,7 @@ async fn guarded(
         Route::WebAsset { name } => app.web.asset(headers, &name),
         Route::Signup => auth::signup(&app, req, client).await,
         Route::Login => auth::login(&app, req, client).await,
-        Route::Csrf => auth::csrf(caller.as_ref()),
+        Route::Csrf => auth::csrf(caller.as_ref(), query),
         Route::Logout => auth::logout(&app, &user()?, req).await,
         Route::Destroy => auth::destroy(&app, &user()?, req, client).await,
         Route::ChangePassword => auth::change_password(&app, &user()?, req, client).await,

@@ -34,7 +34,12 @@ async fn admin_routes_refuse_everyone_else() {
         };
         user.assert_error(403, "forbidden");
     }
+    // Only the methods of the route table are taken.
+    let r = root.delete(&server, "/api/admin/users").await;
+    r.assert_error(405, "method_not_allowed");
+    assert_eq!(r.header("allow"), "GET, HEAD");
     // A global moderator is staff, but not an admin.
+
     let r = root
         .post(
             &server,
