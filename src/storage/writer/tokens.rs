@@ -141,3 +141,122 @@ pub(super) fn sweep(
     }
     Ok(expired.len())
 }
+
+#[cfg(test)]
+mod tests {
+    use redb::{ReadableDatabase, ReadableTableMetadata};
+
+    use super::*;
+    use crate::auth::token::Rights;
+    use crate::auth::Role;
+    use crate::storage::{AccountWrite, Store, Write, Writer};
+
+    fn token(n: u8, username: &str, expires_ms: u64) -> TokenWrite {
+        TokenWrite::Create {
+            key: [n; 32],
+            token: StoredToken {
+                id: format!("{n:016x}"),
+                username: username.into(),
+                name: format!("t{n}"),
+                scope: Rights::Read,
+                boards: Vec::new(),
+                created_ms: 1,
+                expires_ms,
+                last_used_ms: None,
+            },
+        }
+    }
+
+    /// Rows in the three token tables, which must always agree.
+    fn token_rows(store: &Store) -> [u64; 3] {
+        let txn = store.db.begin_read().unwrap();
+        [
+            txn.open_table(TOKENS).unwrap().len().unwrap(),
+            txn.open_table(TOKEN_EXPIRY).unwrap().len().unwrap(),
+            txn.open_table(USER_TOKENS).unwrap().len().unwrap(),
+        ]
+    }
+
+    async fn write(writer: &Writer, w: TokenWrite) -> crate::error::ApiResult<Written> {
+        writer.submit(Write::Token(w)).await
+    }
+
+    #[tokio::test]
+    async fn tokens_stay_consistent_across_every_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let writer = Writer::start(&store, Box::new(|_| {}));
+        for name in ["ann", "bob"] {
+            let account = Account {
+                username: name.into(),
+                role: Role::User,
+                boards: Vec::new(),
+                hash: "$argon2id$...".into(),
+                disabled: false,
+                created_at: 1,
+            };
+            let create = AccountWrite::Create {
+                account,
+                session: None,
+            };
+            writer.submit(Write::Account(create)).await.unwrap();
+        }
+        let refused = write(&writer, token(9, "zed", 100)).await.unwrap_err();
+        assert_eq!(refused.kind, ErrorKind::AccountDisabled, "no such account");
+        write(&writer, token(1, "ann", 100)).await.unwrap();
+        write(&writer, token(2, "ann", 300)).await.unwrap();
+        write(&writer, token(3, "bob", 300)).await.unwrap();
+        assert_eq!(token_rows(&store), [3, 3, 3]);
+        let listed: Vec<_> = store.read().unwrap().tokens_of("ann").unwrap();
+        assert_eq!(
+            listed.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(),
+            ["t1", "t2"]
+        );
+
+        // A use is recorded on the token alone.
+        let touch = TokenWrite::Touch {
+            key: [2; 32],
+            at_ms: 50,
+        };
+        write(&writer, touch).await.unwrap();
+        let r = store.read().unwrap();
+        assert_eq!(r.token(&[2; 32]).unwrap().unwrap().last_used_ms, Some(50));
+        assert_eq!(r.token(&[1; 32]).unwrap().unwrap().last_used_ms, None);
+        drop(r);
+
+        // Revoking takes only the owner's token of that id.
+        let revoke = |username: &str, n: u8| TokenWrite::Revoke {
+            username: username.into(),
+            id: format!("{n:016x}"),
+        };
+        let theirs = write(&writer, revoke("bob", 2)).await.unwrap_err();
+        assert_eq!(theirs.kind, ErrorKind::TokenInvalid);
+        write(&writer, revoke("ann", 2)).await.unwrap();
+        assert_eq!(token_rows(&store), [2, 2, 2]);
+
+        // The session sweep takes expired tokens too.
+        let sweep = AccountWrite::Sweep { now_ms: 200 };
+        let swept = writer.submit(Write::Account(sweep)).await.unwrap();
+        assert_eq!(swept, Written::Swept { sessions: 1 });
+        assert_eq!(token_rows(&store), [1, 1, 1]);
+        assert_eq!(store.read().unwrap().token(&[1; 32]).unwrap(), None);
+
+        // Disabling an account ends its tokens, and it gets no new ones.
+        let disable = AccountWrite::SetDisabled {
+            username: "bob".into(),
+            disabled: true,
+        };
+        writer.submit(Write::Account(disable)).await.unwrap();
+        assert_eq!(token_rows(&store), [0, 0, 0]);
+        let refused = write(&writer, token(4, "bob", 900)).await.unwrap_err();
+        assert_eq!(refused.kind, ErrorKind::AccountDisabled);
+
+        // At most MAX_TOKENS a user.
+        for n in 0..MAX_TOKENS as u8 {
+            write(&writer, token(n, "ann", 900)).await.unwrap();
+        }
+        let full = write(&writer, token(200, "ann", 900)).await.unwrap_err();
+        assert_eq!(full.kind, ErrorKind::Forbidden);
+        assert_eq!(token_rows(&store), [100, 100, 100]);
+    }
+}
