@@ -167,8 +167,7 @@ impl ErrorKind {
             Unavailable | Busy => StatusCode::SERVICE_UNAVAILABLE,
             NotLoggedIn | Forbidden | CsrfFailed | SignupClosed | LoginFailed | AccountDisabled
             | CapcodeNotAllowed => StatusCode::FORBIDDEN,
-            TokenInvalid | ScopeTooWide => StatusCode::FORBIDDEN,
-            BadAuthorization => StatusCode::BAD_REQUEST,
+            TokenInvalid | ScopeTooWide | BadAuthorization => StatusCode::FORBIDDEN,
             UsernameTaken => StatusCode::CONFLICT,
             WeakPassword | InvalidUsername => StatusCode::BAD_REQUEST,
             UserNotFound => StatusCode::NOT_FOUND,

@@ -89,10 +89,24 @@ async fn dispatch(
 ) -> ApiResult<Response> {
     let resolution = match gate::resolve(&app, req.headers(), client).await {
         Ok(resolution) => resolution,
-        Err(e) => return Err(refuse_unread(req, e).await),
+        Err(e) => {
+            if e.kind == ErrorKind::BadAuthorization {
+                notify(
+                    Severity::Info,
+                    "authorization_refused",
+                    format_args!("a malformed Authorization header from {client}"),
+                );
+            }
+            return Err(refuse_unread(req, e).await);
+        }
     };
     if let Some(scope) = resolution.bearer {
         if let Err(e) = crate::auth::token::admit(&route, req.method(), scope) {
+            notify(
+                Severity::Info,
+                "token_refused",
+                format_args!("a {} API token from {client}: {}", scope.name(), e.message),
+            );
             return Err(refuse_unread(req, e).await);
         }
     }

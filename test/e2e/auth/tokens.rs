@@ -254,7 +254,7 @@ async fn bearer_tokens_are_checked_on_every_request() {
         let r = server
             .get_with("/api/boards", &[("authorization", header)])
             .await;
-        r.assert_error(400, "bad_authorization");
+        r.assert_error(403, "bad_authorization");
     }
     // A cookie and a token at once.
     let r = server
@@ -263,7 +263,7 @@ async fn bearer_tokens_are_checked_on_every_request() {
             &[("authorization", &valid), ("cookie", &root.cookie)],
         )
         .await;
-    r.assert_error(400, "bad_authorization");
+    r.assert_error(403, "bad_authorization");
     // Another site's cookie is no session: the token alone counts.
     let r = server
         .get_with(
