@@ -72,6 +72,9 @@ pub enum ErrorKind {
     OutOfRange,
     InvalidValue,
     BoardExists,
+    TokenInvalid,
+    BadAuthorization,
+    ScopeTooWide,
 }
 
 impl ErrorKind {
@@ -140,6 +143,9 @@ impl ErrorKind {
         ErrorKind::OutOfRange,
         ErrorKind::InvalidValue,
         ErrorKind::BoardExists,
+        ErrorKind::TokenInvalid,
+        ErrorKind::BadAuthorization,
+        ErrorKind::ScopeTooWide,
     ];
 
     pub fn status(self) -> StatusCode {
@@ -166,6 +172,7 @@ impl ErrorKind {
             Unavailable | Busy => StatusCode::SERVICE_UNAVAILABLE,
             NotLoggedIn | Forbidden | CsrfFailed | SignupClosed | LoginFailed | AccountDisabled
             | CapcodeNotAllowed => StatusCode::FORBIDDEN,
+            TokenInvalid | ScopeTooWide | BadAuthorization => StatusCode::FORBIDDEN,
             UsernameTaken => StatusCode::CONFLICT,
             WeakPassword | InvalidUsername => StatusCode::BAD_REQUEST,
             UserNotFound => StatusCode::NOT_FOUND,
@@ -238,6 +245,9 @@ impl ErrorKind {
             OutOfRange => "out_of_range",
             InvalidValue => "invalid_value",
             BoardExists => "board_exists",
+            TokenInvalid => "token_invalid",
+            BadAuthorization => "bad_authorization",
+            ScopeTooWide => "scope_too_wide",
         }
     }
 }
@@ -357,6 +367,7 @@ mod tests {
             use ErrorKind::*;
             match kind {
                 BoardExists => true,
+                ScopeTooWide => true,
                 RouteNotFound
                 | MethodNotAllowed
                 | BoardNotFound
@@ -418,6 +429,8 @@ mod tests {
                 | CapcodeNotAllowed
                 | OutOfRange
                 | InvalidValue => false,
+                | TokenInvalid
+                | BadAuthorization => false,
             }
         };
         assert!(declared_last(*ErrorKind::ALL.last().unwrap()));

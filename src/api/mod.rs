@@ -8,4 +8,5 @@ pub mod boards;
 pub mod health;
 pub mod posts;
 pub mod threads;
+pub mod tokens;
 pub mod users;

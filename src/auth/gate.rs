@@ -1,4 +1,4 @@
-//! The gatekeeper: who is calling (from the session cookie), whether the CSRF token holds, and
+//! The gatekeeper: who is calling (from the session cookie or an API token), whether the CSRF token holds, and
 //! whether the caller may use the route. The pipeline calls it once per request.
 
 use std::net::IpAddr;
@@ -62,6 +62,8 @@ pub struct Resolution {
     pub caller: Option<Caller>,
     /// The request carried a cookie naming no live session: the answer deletes it.
     pub clear_cookie: bool,
+    /// The caller came with an API token of this scope, not a session.
+    pub bearer: Option<super::token::Rights>,
 }
 
 /// What the CSRF check left for the body reader: the token expected in a JSON body's `csrf`
@@ -84,6 +86,21 @@ pub fn now_ms() -> u64 {
 /// session used after a tenth of its idle time (at most an hour) is renewed, so a busy session
 /// costs one write per renewal step, not one per request.
 pub async fn resolve(app: &App, headers: &HeaderMap, client: IpAddr) -> ApiResult<Resolution> {
+    if let Some(key) = super::token::presented(headers)? {
+        // One request, one identity: which of the two would count is not for us to guess.
+        if app.accounts.cookies.presented(headers) != Presented::None {
+            return Err(ApiError::new(
+                ErrorKind::BadAuthorization,
+                "Send either a session cookie or an API token, not both.",
+            ));
+        }
+        let (caller, scope) = super::token::resolve(app, key, client).await?;
+        return Ok(Resolution {
+            caller: Some(caller),
+            clear_cookie: false,
+            bearer: Some(scope),
+        });
+    }
     let accounts = &app.accounts;
     let id = match accounts.cookies.presented(headers) {
         Presented::None => return Ok(Resolution::default()),
@@ -96,6 +113,7 @@ pub async fn resolve(app: &App, headers: &HeaderMap, client: IpAddr) -> ApiResul
             return Ok(Resolution {
                 caller: None,
                 clear_cookie: true,
+                bearer: None,
             });
         }
         Presented::Signed(id) => id,
@@ -117,6 +135,7 @@ pub async fn resolve(app: &App, headers: &HeaderMap, client: IpAddr) -> ApiResul
         return Ok(Resolution {
             caller: None,
             clear_cookie: true,
+            bearer: None,
         });
     };
     let step = (accounts.idle_ms / 10).min(3_600_000);
@@ -147,6 +166,7 @@ pub async fn resolve(app: &App, headers: &HeaderMap, client: IpAddr) -> ApiResul
             csrf: accounts.cookies.csrf(&id),
         }),
         clear_cookie: false,
+        bearer: None,
     })
 }
 
@@ -178,8 +198,12 @@ pub fn check(
             ));
         }
     }
-    // Signup and login open a session; they are not made on behalf of one.
-    let Some(caller) = caller.filter(|_| access != Access::Auth && changes_state(method)) else {
+    // Signup and login open a session; they are not made on behalf of one. A request with an
+    // API token carries no cookie (the resolver refuses both at once), so no CSRF token either.
+    let bearer = headers.contains_key(hyper::header::AUTHORIZATION);
+    let Some(caller) =
+        caller.filter(|_| access != Access::Auth && changes_state(method) && !bearer)
+    else {
         return Ok(None);
     };
     let failed = |message: &str| Err(ApiError::new(ErrorKind::CsrfFailed, message.to_owned()));

@@ -90,6 +90,9 @@ mod tests {
             Route::AdminGetBoard { .. } => ("get", "/api/admin/boards/{board}"),
             Route::AdminUpdateBoard { .. } => ("post", "/api/admin/boards/{board}"),
             Route::AdminDeleteBoard { .. } => ("delete", "/api/admin/boards/{board}"),
+            Route::ListTokens => ("get", "/api/me/tokens"),
+            Route::CreateToken => ("post", "/api/me/tokens"),
+            Route::RevokeToken { .. } => ("delete", "/api/me/tokens/{id}"),
             Route::FourBoards
             | Route::FourThreadList { .. }
             | Route::FourCatalog { .. }
@@ -148,6 +151,9 @@ mod tests {
             get("/api/admin/boards/b"),
             post("/api/admin/boards/b"),
             (Method::DELETE, "/api/admin/boards/b".to_owned()),
+            get("/api/me/tokens"),
+            post("/api/me/tokens"),
+            (Method::DELETE, "/api/me/tokens/0123456789abcdef".to_owned()),
         ]
     }
 

@@ -119,6 +119,13 @@ pub enum Route {
     AdminDeleteBoard {
         board: String,
     },
+    /// The caller's own API tokens (`src/api/tokens.rs`).
+    ListTokens,
+    CreateToken,
+    /// `DELETE`, the one route taking that method; the id is checked by the handler.
+    RevokeToken {
+        id: String,
+    },
 }
 
 /// Who may call a route. Checked in one place, the gatekeeper ([`crate::auth::gate::check`]),
@@ -168,6 +175,7 @@ impl Route {
             | Route::WebAsset { .. } => Access::Public,
             Route::Signup | Route::Login | Route::Csrf => Access::Auth,
             Route::Logout | Route::Destroy | Route::ChangePassword => Access::User,
+            Route::ListTokens | Route::CreateToken | Route::RevokeToken { .. } => Access::User,
             Route::ListUsers
             | Route::SetUserRole { .. }
             | Route::SetUserDisabled { .. }
@@ -232,10 +240,13 @@ pub fn resolve(method: &Method, path: &str) -> ApiResult<Resolved> {
     if web.is_none() && segments.iter().any(|s| s.is_empty()) {
         return Err(not_found());
     }
-    // Each path has at most one GET route, one POST route and one DELETE route; only the admin
-    // paths take DELETE.
+    // Each path has at most one GET route, one POST route and one DELETE route; only an admin board
+    // path and a token path take DELETE.
     let delete = match segments.as_slice() {
         ["api", "admin", "boards", board] => Some(Route::AdminDeleteBoard { board: slug(board) }),
+        ["api", "me", "tokens", id] => Some(Route::RevokeToken {
+            id: (*id).to_owned(),
+        }),
         _ => None,
     };
     let (get, post) = match segments.as_slice() {
@@ -299,6 +310,7 @@ pub fn resolve(method: &Method, path: &str) -> ApiResult<Resolved> {
         ["auth", "destroy"] => (None, Some(Route::Destroy)),
         ["auth", "changePassword"] => (None, Some(Route::ChangePassword)),
         ["api", "admin", "users"] => (Some(Route::ListUsers), None),
+        ["api", "me", "tokens"] => (Some(Route::ListTokens), Some(Route::CreateToken)),
         ["api", "admin", "users", name, "role"] => (
             None,
             Some(Route::SetUserRole {
@@ -338,6 +350,7 @@ pub fn resolve(method: &Method, path: &str) -> ApiResult<Resolved> {
         [board, rest @ ..] if !rest.is_empty() && fourchan_board(board) => {
             (Some(fourchan(board, rest).ok_or_else(not_found)?), None)
         }
+        _ if delete.is_some() => (None, None),
         _ => return Err(not_found()),
     };
     let chosen = match *method {
@@ -353,6 +366,7 @@ pub fn resolve(method: &Method, path: &str) -> ApiResult<Resolved> {
                 (true, true, true) => "GET, HEAD, POST, DELETE",
                 (true, true, false) => "GET, HEAD, POST",
                 (true, false, _) => "GET, HEAD",
+                (false, false, true) => "DELETE",
                 _ => "POST",
             },
         },
@@ -758,6 +772,24 @@ mod tests {
                 R(Route::AdminDeleteBoard { board: b("g") }),
                 Access::Admin,
             ),
+            (
+                Method::GET,
+                "/api/me/tokens",
+                R(Route::ListTokens),
+                Access::User,
+            ),
+            (
+                Method::POST,
+                "/api/me/tokens",
+                R(Route::CreateToken),
+                Access::User,
+            ),
+            (
+                Method::DELETE,
+                "/api/me/tokens/0a1b",
+                R(Route::RevokeToken { id: b("0a1b") }),
+                Access::User,
+            ),
         ]);
         for (method, path, expected, access) in cases {
             let got = resolve(&method, path).unwrap();
@@ -788,6 +820,9 @@ mod tests {
                 "GET, HEAD, POST, DELETE",
             ),
             (Method::DELETE, "/api/boards/b", "GET, HEAD"),
+            (Method::DELETE, "/api/me/tokens", "GET, HEAD, POST"),
+            (Method::GET, "/api/me/tokens/0a1b", "DELETE"),
+            (Method::POST, "/api/me/tokens/0a1b", "DELETE"),
         ];
         for (method, path, allow) in cases {
             assert_eq!(

@@ -77,7 +77,7 @@ pub(super) fn v1_to_v2(txn: &WriteTransaction) -> Result<(), redb::Error> {
     Ok(())
 }
 
-/// Version 3: accounts and sessions. Their tables start empty and are created with every other
+/// Version 3: accounts, sessions and API tokens. Their tables start empty and are created with every other
 /// table after the ladder, so this rung has nothing to rewrite; it exists so that a version 2
 /// database is recognised as one and a downgrade to a build without accounts is refused.
 pub(super) fn v2_to_v3(_txn: &WriteTransaction) -> Result<(), redb::Error> {

@@ -32,6 +32,9 @@
 //! | `seeded` | slug | `()` | boards the database has held: a `[[boards]]` table of the config creates its board only when its slug is not here, so the config is only the first seed and a board deleted through the API stays deleted |
 //! | `mod_log` | id | JSON [`crate::model::LogEntry`] | the staff log, oldest first (`meta.mod_log_seq` is the last id): who created, changed or deleted what |
 //! | `mod_log_boards` | `(slug, id)` | `()` | the same entries by board: a backwards range scan lists a board's latest changes |
+//! | `tokens` | SHA-256 of the API token's secret (32 bytes) | JSON [`crate::auth::token::StoredToken`] | API tokens: owner, name, scope, expiry, last use; the secret itself was shown once and is stored nowhere |
+//! | `token_expiry` | `(expires_ms, token key)` | `()` | the same tokens by expiry, oldest first, swept with the sessions |
+//! | `user_tokens` | `(username, token id)` | token key | a user's tokens in id order, to list and revoke them by their public id and to end them all (disabling, deletion) |
 //!
 //! A new post changes `board_counters`, `posts`, `thread_posts` and `threads` together, and
 //! `bump_order` when it bumps, and `files` when it carries files (a reference counted in the same
@@ -47,7 +50,8 @@
 //! keeps its `board_counters` row, so a board created later under the same slug never reuses a
 //! number that old links, the event log or `recent` may still name. A session is a row in
 //! `sessions`, `session_expiry` and `user_sessions` at once, written and removed together;
-//! renewing it moves its `session_expiry` row. Integers in keys are redb's native `u64`, compared numerically, so
+//! renewing it moves its `session_expiry` row. An API token is a row in `tokens`,
+//! `token_expiry` and `user_tokens` at once, likewise. Integers in keys are redb's native `u64`, compared numerically, so
 //! ranges come out in number order.
 
 mod accounts;
@@ -56,6 +60,7 @@ mod events;
 #[cfg(test)]
 mod measure;
 mod migrate;
+mod tokens;
 pub mod writer;
 
 use std::path::Path;
@@ -69,7 +74,7 @@ use crate::model::{Board, BoardPost, LogEntry, Post, StoredFile, ThreadMeta};
 pub use accounts::StoredSession;
 pub use backup::Counts;
 pub use events::StoredEvent;
-pub use writer::{AccountWrite, Change, Opening, Write, Writer, Written};
+pub use writer::{AccountWrite, Change, Opening, TokenWrite, Write, Writer, Written};
 
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 const BOARDS: TableDefinition<&str, &[u8]> = TableDefinition::new("boards");
@@ -96,6 +101,9 @@ const BOARD_PURGE: TableDefinition<&str, ()> = TableDefinition::new("board_purge
 const SEEDED: TableDefinition<&str, ()> = TableDefinition::new("seeded");
 const MOD_LOG: TableDefinition<u64, &[u8]> = TableDefinition::new("mod_log");
 const MOD_LOG_BOARDS: TableDefinition<(&str, u64), ()> = TableDefinition::new("mod_log_boards");
+const TOKENS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("tokens");
+const TOKEN_EXPIRY: TableDefinition<(u64, &[u8]), ()> = TableDefinition::new("token_expiry");
+const USER_TOKENS: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("user_tokens");
 
 /// Something done to every table alike: creating them, copying them into a snapshot, counting
 /// their rows.
@@ -132,7 +140,10 @@ fn each_table(visit: &mut impl EachTable) -> Result<(), redb::Error> {
     visit.table(BOARD_PURGE)?;
     visit.table(SEEDED)?;
     visit.table(MOD_LOG)?;
-    visit.table(MOD_LOG_BOARDS)
+    visit.table(MOD_LOG_BOARDS)?;
+    visit.table(TOKENS)?;
+    visit.table(TOKEN_EXPIRY)?;
+    visit.table(USER_TOKENS)
 }
 
 /// Opening a table in a write transaction creates it, so readers never meet a missing one.

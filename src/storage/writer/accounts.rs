@@ -46,7 +46,7 @@ pub enum AccountWrite {
         hash: String,
         keep: Option<[u8; 32]>,
     },
-    /// Removes the account and every session of it.
+    /// Removes the account and every session and API token of it.
     Delete {
         username: String,
     },
@@ -55,12 +55,13 @@ pub enum AccountWrite {
         role: Role,
         boards: Vec<String>,
     },
-    /// Disabling ends every session of the user.
+    /// Disabling ends every session and API token of the user.
     SetDisabled {
         username: String,
         disabled: bool,
     },
-    /// Removes sessions that expired before `now_ms`, at most [`SWEEP_CHUNK`].
+    /// Removes sessions, then API tokens, that expired before `now_ms`, at most
+    /// [`SWEEP_CHUNK`] together.
     Sweep {
         now_ms: u64,
     },
@@ -142,6 +143,7 @@ pub(super) fn apply(txn: &WriteTransaction, write: &AccountWrite) -> Applied {
                 return Ok(Err(gone(username)));
             }
             end_sessions_of(txn, username, None)?;
+            super::tokens::end_tokens_of(txn, username)?;
             Ok(Ok(Written::Account(None)))
         }
         AccountWrite::SetRole {
@@ -165,6 +167,7 @@ pub(super) fn apply(txn: &WriteTransaction, write: &AccountWrite) -> Applied {
             save(txn, &account)?;
             if *disabled {
                 end_sessions_of(txn, username, None)?;
+                super::tokens::end_tokens_of(txn, username)?;
             }
             Ok(Ok(Written::Account(Some(account))))
         }
@@ -186,8 +189,9 @@ pub(super) fn apply(txn: &WriteTransaction, write: &AccountWrite) -> Applied {
             for key in &expired {
                 end_session(txn, key)?;
             }
+            let tokens = super::tokens::sweep(txn, *now_ms, SWEEP_CHUNK - expired.len())?;
             Ok(Ok(Written::Swept {
-                sessions: expired.len(),
+                sessions: expired.len() + tokens,
             }))
         }
     }

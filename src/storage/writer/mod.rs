@@ -24,6 +24,7 @@ use crate::model::{Board, PostDraft};
 use crate::notify::{notify, Severity};
 
 pub use accounts::{AccountWrite, Opening, SWEEP_CHUNK};
+pub use tokens::{TokenWrite, MAX_TOKENS};
 
 /// The most writes committed in one transaction; bounds the latency of the first in a group.
 const MAX_GROUP: usize = 512;
@@ -82,6 +83,8 @@ pub enum Write {
     OutboxDone(Vec<u64>),
     /// Accounts and sessions.
     Account(AccountWrite),
+    /// API tokens.
+    Token(TokenWrite),
 }
 
 /// What a successful write produced.
@@ -107,6 +110,9 @@ pub enum Written {
     OutboxDone,
     /// An account write; the account as it now is, when one was written.
     Account(Option<crate::auth::Account>),
+    /// A token write; the token as created, for a creation.
+    Token(Option<crate::auth::token::StoredToken>),
+    /// Expired sessions and API tokens removed.
     Swept {
         sessions: usize,
     },
@@ -396,6 +402,7 @@ fn apply(txn: &WriteTransaction, write: &Write, now: u64, changes: &mut Vec<Chan
         Write::SetMirror(on) => outbox::set_mirror(txn, *on, changes),
         Write::OutboxDone(ids) => outbox::done(txn, ids),
         Write::Account(write) => accounts::apply(txn, write),
+        Write::Token(write) => tokens::apply(txn, write),
     }
 }
 
@@ -494,3 +501,4 @@ mod posts;
 mod purge_tests;
 #[cfg(test)]
 mod tests;
+mod tokens;

@@ -11,6 +11,7 @@ mod login;
 mod malformed;
 mod signup;
 mod throttle;
+mod tokens;
 
 // Last: every secret the auth tests use, searched for in a server's whole log.
 mod secrets;

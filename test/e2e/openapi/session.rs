@@ -286,6 +286,43 @@ async fn every_answer_of_a_session_matches_the_document() {
         .header("cookie", &ann_cookie)
         .json(&capcode);
     send(&post, path, req, 403).await;
+    // API tokens: created with a session, used by a script with no cookie, revoked.
+    let path = "/api/me/tokens";
+    let new = json!({"name": "script", "expires_days": 1, "scope": "admin"});
+    let created = send(&post, path, staff(&post, path, as_root).json(&new), 201).await;
+    send(&post, path, staff(&post, path, as_ann).json(&new), 403).await;
+    let nameless = json!({"expires_days": 1, "scope": "read"});
+    send(
+        &post,
+        path,
+        staff(&post, path, as_root).json(&nameless),
+        400,
+    )
+    .await;
+    send(&get, path, staff(&get, path, as_root), 200).await;
+    let secret = created.json()["secret"].as_str().unwrap().to_owned();
+    let id = created.json()["token"]["id"].as_str().unwrap().to_owned();
+    let bearer = |method: &Method, path: &str, token: &str| {
+        request(&s, method, path).header("authorization", format!("Bearer {token}"))
+    };
+    let path = "/api/admin/users";
+    send(&get, path, bearer(&get, path, &secret), 200).await;
+    send(&get, path, bearer(&get, path, "wani_short"), 403).await;
+    let path = "/api/admin/users/ann/disabled";
+    send(&post, path, bearer(&post, path, &secret).json(&off), 200).await;
+    let delete = Method::DELETE;
+    let path = format!("/api/me/tokens/{id}");
+    send(&delete, &path, staff(&delete, &path, as_root), 200).await;
+    send(&delete, &path, staff(&delete, &path, as_root), 403).await;
+    send(
+        &delete,
+        "/api/me/tokens/x",
+        staff(&delete, "/api/me/tokens/x", as_root),
+        400,
+    )
+    .await;
+    let path = "/api/admin/users";
+    send(&get, path, bearer(&get, path, &secret), 403).await;
     let path = "/auth/changePassword";
     let change = json!({"password": password, "new_password": "amber lantern 77 quay"});
     send(&post, path, staff(&post, path, as_ann).json(&change), 200).await;
