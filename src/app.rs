@@ -48,7 +48,7 @@ pub struct App {
 }
 
 impl App {
-    /// Opens the database, starts the writer, and makes the boards match the config.
+    /// Opens the database, starts the writer, and seeds the config's boards.
     pub async fn start(config: Config) -> Result<Arc<App>, String> {
         let store = Store::open(&config.data_dir).map_err(|e| e.to_string())?;
         let files = FileStore::open(&config.data_dir, store.clone()).map_err(|e| {
@@ -120,7 +120,7 @@ impl App {
             web: crate::web::Client::new(),
             accounts,
         });
-        app.sync_boards().await?;
+        app.seed_boards().await?;
         let files = app.files.clone();
         tokio::task::spawn_blocking(move || match files.sweep_orphans() {
             Ok(0) => {}
@@ -137,30 +137,30 @@ impl App {
         Ok(app)
     }
 
-    /// Creates config boards that are missing and updates those whose settings changed.
-    async fn sync_boards(&self) -> Result<(), String> {
-        let stored = self.read(|r| r.boards()).await.map_err(|e| e.message)?;
-        for wanted in self.config.effective_boards() {
-            let existing = stored.iter().find(|b| b.slug == wanted.slug);
-            if existing == Some(&wanted) {
-                continue;
+    /// Creates the config's boards that the database has never held; the others keep the
+    /// settings stored, which the admin API edits.
+    async fn seed_boards(&self) -> Result<(), String> {
+        let wanted = self.config.effective_boards();
+        let written = self
+            .writer
+            .submit(Write::SeedBoards(wanted))
+            .await
+            .map_err(|e| e.message)?;
+        if let Written::Seeded(created) = written {
+            for slug in created {
+                notify(
+                    Severity::Info,
+                    "board_seeded",
+                    format_args!("board /{slug}/ created from config"),
+                );
             }
-            let action = if existing.is_some() {
-                "updated"
-            } else {
-                "created"
-            };
-            self.writer
-                .submit(Write::PutBoard(wanted.clone()))
-                .await
-                .map_err(|e| e.message)?;
-            notify(
-                Severity::Info,
-                "board_synced",
-                format_args!("board /{}/ {action} from config", wanted.slug),
-            );
         }
         Ok(())
+    }
+
+    /// Whether this server takes video uploads, which a board may then allow.
+    pub fn takes_video(&self) -> bool {
+        self.config.ffmpeg_path.is_some()
     }
 
     /// Runs a read on a blocking thread, in one read transaction.
@@ -198,7 +198,18 @@ impl App {
         key: Key,
         build: impl FnOnce(&Reader) -> ApiResult<(Group, Cached)> + Send + 'static,
     ) -> ApiResult<Arc<Cached>> {
-        self.cache.get_or_build(key, || self.read(build)).await
+        let value = self
+            .cache
+            .get_or_build(key.clone(), || self.read(build))
+            .await?;
+        if value.claim() {
+            // Off the request path: this reader and those that waited with it get the identity
+            // bytes now; the copies serve the readers after them.
+            let cache = self.cache.clone();
+            let value = value.clone();
+            tokio::task::spawn_blocking(move || cache.compress(&key, &value));
+        }
+        Ok(value)
     }
 
     /// A board's settings, for validating a write against its limits.

@@ -14,22 +14,31 @@
 //! Misses are built once: the first reader of a missing key builds it while later readers of
 //! the same key wait for its result (single flight), so a crowd arriving at a cold thread costs
 //! one build and one copy, not one each.
+//!
+//! Compressed copies (gzip, zstd) of a body of [`encoding::MIN_BYTES`] or more are made once,
+//! on a blocking thread after the entry is in, so the readers that waited for the build never
+//! wait for compression too: until they are ready, readers get the identity bytes. They count
+//! against the budget with the body.
 
 use std::collections::hash_map::DefaultHasher;
 use std::collections::HashMap;
 use std::future::Future;
 use std::hash::{Hash, Hasher};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use sha2::{Digest, Sha256};
 
 use bytes::Bytes;
+use hyper::HeaderMap;
 use tokio::sync::watch;
 
 use crate::error::ApiResult;
+use crate::http::encoding::{self, Coding, Effort};
 use crate::storage::Change;
 
-/// A cached response: its body and the strong ETag computed from it.
+/// A cached response: its body and the strong ETag computed from it, and its compressed
+/// copies once they are made.
 #[derive(Debug)]
 pub struct Cached {
     /// Shared, so answering a hit hands hyper a reference count, not a copy of the body.
@@ -38,6 +47,19 @@ pub struct Cached {
     /// For a body that ends in a list of posts: where each starts, so the posts after a number
     /// are served as slices of this body.
     pub posts: Option<PostIndex>,
+    /// The compressed copies, set once by [`Cached::compress`]; empty for a short body.
+    variants: OnceLock<Vec<Variant>>,
+    /// Set by whoever takes the job of compressing, so it is done once.
+    claimed: AtomicBool,
+}
+
+/// The body in a content coding, with its own strong ETag (RFC 9110 §8.8.3: a different
+/// representation, so a different tag).
+#[derive(Debug)]
+pub struct Variant {
+    pub coding: Coding,
+    pub body: Bytes,
+    pub etag: String,
 }
 
 /// Where the posts of a body of the form `{...,"posts":[p1,p2,...]}}` sit.
@@ -63,7 +85,71 @@ impl Cached {
             etag: etag_of(&body),
             body: Bytes::from(body),
             posts: None,
+            variants: OnceLock::new(),
+            claimed: AtomicBool::new(false),
         }
+    }
+
+    /// A body made once per process (the OpenAPI document), compressed at once.
+    pub fn compressed(body: Vec<u8>, effort: Effort) -> Cached {
+        let cached = Cached::new(body);
+        cached.compress(effort);
+        cached
+    }
+
+    /// Whether the body is long enough to be compressed: its responses vary by
+    /// `Accept-Encoding`, even while the copies are not made yet.
+    pub fn varies(&self) -> bool {
+        self.body.len() >= encoding::MIN_BYTES
+    }
+
+    /// True once, for the caller that is to compress this body; false for a short body.
+    pub fn claim(&self) -> bool {
+        self.varies() && !self.claimed.swap(true, Ordering::AcqRel)
+    }
+
+    /// Makes the compressed copies (a copy no smaller than the body is not kept) and returns
+    /// their bytes. Does nothing for a short body or one already compressed.
+    pub fn compress(&self, effort: Effort) -> usize {
+        if !self.varies() || self.variants.get().is_some() {
+            return 0;
+        }
+        let variants = encoding::COMPRESSED
+            .iter()
+            .filter_map(|&coding| {
+                let body = coding.encode(&self.body, effort);
+                (body.len() < self.body.len()).then(|| Variant {
+                    coding,
+                    etag: etag_of(&body),
+                    body: Bytes::from(body),
+                })
+            })
+            .collect::<Vec<_>>();
+        let bytes = variants.iter().map(|v| v.body.len()).sum();
+        match self.variants.set(variants) {
+            Ok(()) => bytes,
+            Err(_) => 0,
+        }
+    }
+
+    /// The compressed copies made so far (none until [`Cached::compress`] has run).
+    pub fn variants(&self) -> &[Variant] {
+        self.variants.get().map_or(&[], Vec::as_slice)
+    }
+
+    /// The copy to send to a request with these headers, or `None` for the identity bytes.
+    pub fn pick(&self, request_headers: &HeaderMap) -> Option<&Variant> {
+        let variants = self.variants();
+        if variants.is_empty() {
+            return None;
+        }
+        let chosen = encoding::choose(request_headers, |c| variants.iter().any(|v| v.coding == c));
+        variants.iter().find(|v| v.coding == chosen)
+    }
+
+    /// What the entry costs the budget: the body, its copies and some bookkeeping.
+    fn size(&self) -> usize {
+        self.body.len() + self.variants().iter().map(|v| v.body.len()).sum::<usize>() + 64
     }
 
     pub fn with_posts(body: Vec<u8>, posts: PostIndex) -> Cached {
@@ -110,6 +196,27 @@ pub enum Key {
     FourThread(String, u64),
 }
 
+impl Key {
+    /// The board a response belongs to: invalidating the board's group (its settings changed,
+    /// or it was deleted) drops every response of the board, whatever group it is in.
+    fn board(&self) -> Option<&str> {
+        match self {
+            Key::Boards | Key::Recent(_) | Key::FourBoards => None,
+            Key::Board(b)
+            | Key::Thread(b, _)
+            | Key::Post(b, _)
+            | Key::Catalog(b)
+            | Key::Index(b, _)
+            | Key::Archive(b)
+            | Key::FourThreadList(b)
+            | Key::FourCatalog(b)
+            | Key::FourArchive(b)
+            | Key::FourIndex(b, _)
+            | Key::FourThread(b, _) => Some(b),
+        }
+    }
+}
+
 /// What a response was built from; a write invalidates groups.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Group {
@@ -129,6 +236,8 @@ struct Entry {
     group: Group,
     /// The epoch noted before the read that built it.
     epoch: u64,
+    /// What it counts for in `Inner::bytes`.
+    size: usize,
 }
 
 /// A build in progress: its result, once known, goes to the readers waiting for it. `None`
@@ -179,7 +288,15 @@ impl Drop for Landing<'_> {
 impl Inner {
     fn get(&self, key: &Key) -> Option<Arc<Cached>> {
         let entry = self.entries.get(key)?;
-        (self.stamps[slot(&entry.group)] <= entry.epoch).then(|| entry.value.clone())
+        (self.stale_after(key, &entry.group) <= entry.epoch).then(|| entry.value.clone())
+    }
+
+    /// The epoch of the last invalidation that concerns `key`: its group's, or its board's.
+    fn stale_after(&self, key: &Key, group: &Group) -> u64 {
+        let board = key
+            .board()
+            .map_or(0, |b| self.stamps[slot(&Group::Board(b.to_owned()))]);
+        self.stamps[slot(group)].max(board)
     }
 }
 
@@ -274,9 +391,9 @@ impl Cache {
     /// Keeps `value` unless its group was invalidated after `epoch` was noted. Returns whether
     /// the value is current (kept, or current but over the budget).
     pub fn insert(&self, key: Key, group: Group, epoch: u64, value: Arc<Cached>) -> bool {
-        let size = value.body.len() + 64;
+        let size = value.size();
         let mut inner = self.inner.lock().unwrap();
-        if inner.stamps[slot(&group)] > epoch {
+        if inner.stale_after(&key, &group) > epoch {
             return false;
         }
         if size > self.budget {
@@ -295,11 +412,40 @@ impl Cache {
                 value,
                 group,
                 epoch,
+                size,
             },
         ) {
-            inner.bytes -= old.value.body.len() + 64;
+            inner.bytes -= old.size;
         }
         true
+    }
+
+    /// Makes the compressed copies of `value` if it is still the entry of `key`, and counts
+    /// them against the budget. Blocking: it compresses on the calling thread.
+    pub fn compress(&self, key: &Key, value: &Arc<Cached>) {
+        let held = |inner: &Inner| {
+            inner
+                .entries
+                .get(key)
+                .is_some_and(|e| Arc::ptr_eq(&e.value, value))
+        };
+        if !held(&self.inner.lock().unwrap()) {
+            return;
+        }
+        let added = value.compress(Effort::Cached);
+        let mut inner = self.inner.lock().unwrap();
+        if added == 0 || !held(&inner) {
+            return;
+        }
+        if inner.bytes + added > self.budget {
+            inner.entries.clear();
+            inner.bytes = 0;
+            return;
+        }
+        inner.bytes += added;
+        if let Some(entry) = inner.entries.get_mut(key) {
+            entry.size += added;
+        }
     }
 
     pub fn invalidate(&self, groups: &[Group]) {
@@ -329,7 +475,7 @@ impl Cache {
     /// The groups a committed change touches.
     pub fn groups_of(change: &Change) -> Vec<Group> {
         match change {
-            Change::Board { board } => {
+            Change::Board { board } | Change::BoardDeleted { board } => {
                 vec![
                     Group::Boards,
                     Group::Board(board.clone()),
@@ -406,6 +552,45 @@ mod tests {
         assert!(cache.get(&Key::Catalog("b".into())).is_none());
     }
 
+    /// A board's settings changing, or the board going, drops every response of that board
+    /// (threads and 4chan documents included) and the board lists, and nothing of other boards.
+    #[test]
+    fn a_board_change_drops_everything_of_that_board() {
+        let cache = Cache::new(1 << 20);
+        let entries = [
+            (Key::Thread("b".into(), 1), Group::Thread("b".into(), 1)),
+            (Key::FourThread("b".into(), 1), Group::Thread("b".into(), 1)),
+            (Key::Post("b".into(), 2), Group::Thread("b".into(), 1)),
+            (Key::Catalog("b".into()), Group::Listing("b".into())),
+            (Key::Board("b".into()), Group::Board("b".into())),
+            (Key::Boards, Group::Boards),
+            (Key::FourBoards, Group::Boards),
+            (Key::Thread("c".into(), 1), Group::Thread("c".into(), 1)),
+        ];
+        let mut e = 0;
+        for change in [
+            Change::Board { board: "b".into() },
+            Change::BoardDeleted { board: "b".into() },
+        ] {
+            e = cache.epoch();
+            for (key, group) in &entries {
+                assert!(cache.insert(key.clone(), group.clone(), e, body("x")));
+            }
+            cache.apply(&[change]);
+            for (key, _) in &entries[..7] {
+                assert!(cache.get(key).is_none(), "{key:?}");
+            }
+            assert!(cache.get(&Key::Thread("c".into(), 1)).is_some());
+        }
+        // A response read before the change is not kept either.
+        assert!(!cache.insert(
+            Key::Thread("b".into(), 1),
+            Group::Thread("b".into(), 1),
+            e,
+            body("stale"),
+        ));
+    }
+
     #[test]
     fn a_read_that_raced_a_write_is_not_kept() {
         let cache = Cache::new(1 << 20);
@@ -473,6 +658,53 @@ mod tests {
             );
         }
         assert!(cache.inner.lock().unwrap().bytes <= 300);
+    }
+
+    #[test]
+    fn compressed_copies_are_made_once_and_count_against_the_budget() {
+        let json = br#"{"no":1,"body":"the same words again and again"},"#.repeat(64);
+        let cache = Cache::new(1 << 20);
+        let key = Key::Thread("b".into(), 1);
+        let value = Arc::new(Cached::new(json.clone()));
+        let e = cache.epoch();
+        cache.insert(key.clone(), Group::Thread("b".into(), 1), e, value.clone());
+        let identity = cache.inner.lock().unwrap().bytes;
+        assert_eq!(identity, json.len() + 64);
+        assert!(value.claim());
+        assert!(!value.claim(), "claimed once");
+        cache.compress(&key, &value);
+        let codings: Vec<Coding> = value.variants().iter().map(|v| v.coding).collect();
+        assert_eq!(codings, [Coding::Zstd, Coding::Gzip]);
+        let copies: usize = value.variants().iter().map(|v| v.body.len()).sum();
+        assert_eq!(cache.inner.lock().unwrap().bytes, identity + copies);
+        let etags: std::collections::HashSet<&str> = value
+            .variants()
+            .iter()
+            .map(|v| v.etag.as_str())
+            .chain([value.etag.as_str()])
+            .collect();
+        assert_eq!(etags.len(), 3, "one ETag per coding");
+        // Replacing the entry gives back everything it counted.
+        cache.insert(key.clone(), Group::Thread("b".into(), 1), e, body("x"));
+        assert_eq!(cache.inner.lock().unwrap().bytes, 1 + 64);
+        // A value no longer in the cache is not compressed; a short one never is.
+        let gone = Arc::new(Cached::new(json));
+        cache.compress(&key, &gone);
+        assert!(gone.variants().is_empty());
+        let short = body("short");
+        assert!(!short.claim());
+        assert_eq!(short.compress(Effort::Cached), 0);
+    }
+
+    #[test]
+    fn compressed_copies_never_push_past_the_budget() {
+        let json = br#"{"no":1,"body":"the same words again and again"},"#.repeat(64);
+        let cache = Cache::new(json.len() + 100);
+        let key = Key::Thread("b".into(), 1);
+        let value = Arc::new(Cached::new(json));
+        cache.insert(key.clone(), Group::Thread("b".into(), 1), 0, value.clone());
+        cache.compress(&key, &value);
+        assert!(cache.inner.lock().unwrap().bytes <= cache.budget);
     }
 
     #[test]

@@ -20,6 +20,8 @@ pub enum Command {
         output: PathBuf,
         size: u32,
     },
+    /// `check-config [--config FILE]`: only `common.config` is ever set.
+    CheckConfig(Common),
     /// `wani user add NAME --role ROLE [--boards b,c]`.
     UserAdd {
         common: Common,
@@ -45,6 +47,7 @@ pub enum Topic {
     Backup,
     Restore,
     Thumbnail,
+    CheckConfig,
     User,
 }
 
@@ -54,6 +57,7 @@ impl Topic {
             "backup" => Some(Topic::Backup),
             "restore" => Some(Topic::Restore),
             "thumbnail" => Some(Topic::Thumbnail),
+            "check-config" => Some(Topic::CheckConfig),
             "user" => Some(Topic::User),
             _ => None,
         }
@@ -66,6 +70,7 @@ impl Topic {
             Topic::Backup => "wani backup --help",
             Topic::Restore => "wani restore --help",
             Topic::Thumbnail => "wani thumbnail --help",
+            Topic::CheckConfig => "wani check-config --help",
             Topic::User => "wani user add --help",
         }
     }
@@ -76,6 +81,7 @@ impl Topic {
             Topic::Backup => BACKUP,
             Topic::Restore => RESTORE,
             Topic::Thumbnail => THUMBNAIL,
+            Topic::CheckConfig => CHECK_CONFIG,
             Topic::User => USER,
         }
     }
@@ -93,6 +99,7 @@ usage: wani [--config FILE] [--listen ADDR] [--data DIR]
        wani backup [--verify] [--config FILE] [--data DIR]
        wani restore [--snapshot NAME] [--force] [--config FILE] [--data DIR]
        wani thumbnail IN OUT [--size N]
+       wani check-config [--config FILE]
        wani user add NAME --role ROLE [--boards B,C] [--config FILE] [--data DIR]
        wani help [COMMAND]
 
@@ -105,10 +112,23 @@ Runs the wani imageboard server.
   -V, --version   print the version
 
 Commands:
-  backup      take a database snapshot now and upload it to S3, or --verify the backup
-  restore     rebuild the data directory from a snapshot in S3
-  thumbnail   make one WebP thumbnail with the server's own code path
-  user add    create an account (for a server with signup closed)
+  backup        take a database snapshot now and upload it to S3, or --verify the backup
+  restore       rebuild the data directory from a snapshot in S3
+  thumbnail     make one WebP thumbnail with the server's own code path
+  check-config  read and validate the config, and print what it sets
+  user add      create an account (for a server with signup closed)
+";
+
+const CHECK_CONFIG: &str = "\
+usage: wani check-config [--config FILE]
+
+Reads and validates the config as the server would at start, without opening the data
+directory, and prints what it found: the address, the data directory, the trusted proxies, the
+boards and the largest max_post_bytes (what nginx's client_max_body_size must allow), the
+backup. Secrets are never printed. A config that would not start the server prints its one-line
+error and exits 2.
+
+  --config FILE   the file to check (default: $WANI_CONFIG, else built-in defaults)
 ";
 
 const USER: &str = "\
@@ -168,7 +188,7 @@ pub fn parse(argv: &[String]) -> Result<Command, UsageError> {
                 return Err(UsageError {
                     message: format!(
                         "unknown command `{name}` (the commands are backup, restore, thumbnail, \
-                         user)"
+                         check-config, user)"
                     ),
                     topic: Topic::Overview,
                 })
@@ -209,11 +229,12 @@ pub fn parse(argv: &[String]) -> Result<Command, UsageError> {
                 .ok_or_else(|| err(format!("{name} needs a value")))
         };
         let thumbnail = topic == Topic::Thumbnail;
+        let check = topic == Topic::CheckConfig;
         match (topic, name) {
             (_, "--help" | "-h") => return Ok(Command::Help(topic)),
             (_, "--version" | "-V") => return Ok(Command::Version),
             (_, "--config") if !thumbnail => common.config = Some(value()?.into()),
-            (_, "--data") if !thumbnail => common.data = Some(value()?.into()),
+            (_, "--data") if !thumbnail && !check => common.data = Some(value()?.into()),
             (Topic::Overview, "--listen") => common.listen = Some(value()?),
             (Topic::Backup, "--verify") => verify = true,
             (Topic::Restore, "--snapshot") => snapshot = Some(value()?),
@@ -257,6 +278,7 @@ pub fn parse(argv: &[String]) -> Result<Command, UsageError> {
             snapshot,
             force,
         },
+        Topic::CheckConfig => Command::CheckConfig(common),
         Topic::User => {
             let [name] = positional.as_slice() else {
                 return Err(err(format!("needs one username, got {}", positional.len())));
@@ -294,7 +316,8 @@ fn help(rest: &[String]) -> Result<Command, UsageError> {
         [] => Ok(Command::Help(Topic::Overview)),
         [name] => Topic::parse(name).map(Command::Help).ok_or(UsageError {
             message: format!(
-                "no help for `{name}` (the commands are backup, restore, thumbnail, user)"
+                "no help for `{name}` (the commands are backup, restore, thumbnail, \
+                 check-config, user)"
             ),
             topic: Topic::Overview,
         }),
@@ -373,6 +396,13 @@ mod tests {
             ("restore --force --help", Command::Help(Topic::Restore)),
             ("--version", Command::Version),
             ("backup -V", Command::Version),
+            ("check-config", Command::CheckConfig(Common::default())),
+            (
+                "check-config --config /etc/wani/config.toml",
+                Command::CheckConfig(common(Some("/etc/wani/config.toml"), None, None)),
+            ),
+            ("check-config --help", Command::Help(Topic::CheckConfig)),
+            ("help check-config", Command::Help(Topic::CheckConfig)),
             (
                 "user add Ann --role board_mod --boards b,t --data d",
                 Command::UserAdd {
@@ -470,6 +500,26 @@ mod tests {
                 Topic::User,
             ),
             (
+                "check-config --data d",
+                "`--data` for `wani check-config`",
+                Topic::CheckConfig,
+            ),
+            (
+                "check-config --listen 127.0.0.1:1",
+                "`--listen` for `wani check-config`",
+                Topic::CheckConfig,
+            ),
+            (
+                "check-config extra",
+                "`extra` for `wani check-config`",
+                Topic::CheckConfig,
+            ),
+            (
+                "check-config --config",
+                "--config needs a value",
+                Topic::CheckConfig,
+            ),
+            (
                 "help frobnicate",
                 "no help for `frobnicate`",
                 Topic::Overview,
@@ -500,6 +550,7 @@ mod tests {
                 &["--snapshot", "--force", "--config", "--data"],
             ),
             (Topic::Thumbnail, &["--size"]),
+            (Topic::CheckConfig, &["--config"]),
             (Topic::User, &["--role", "--boards", "--config", "--data"]),
         ];
         for (topic, flags) in cases {

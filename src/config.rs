@@ -34,7 +34,8 @@ pub struct Config {
     pub stream_max_secs: u64,
     /// Seconds in-flight requests get to finish after SIGTERM before the server stops anyway.
     pub shutdown_grace_secs: u64,
-    /// Upper bound, in bytes, of the in-memory cache of serialized responses.
+    /// Upper bound, in bytes, of the in-memory cache of serialized responses and their
+    /// compressed copies.
     pub cache_bytes: usize,
     /// Wrong deletion passwords one client network (IPv4 address, IPv6 /64) may send per
     /// `delete_attempts_window_secs` before it gets 429.
@@ -49,7 +50,8 @@ pub struct Config {
     pub ffmpeg_path: Option<PathBuf>,
     /// Bytes that image decoding and ffmpeg may hold at once, all uploads together.
     pub media_memory_bytes: u64,
-    /// Boards created at start when missing, and whose settings follow this file.
+    /// The first boards: each is created at start unless the database has held it before.
+    /// From then on the database holds its settings, which the admin API edits.
     pub boards: Vec<BoardConfig>,
     /// The S3 backup. None: everything lives on the local disk alone.
     pub s3: Option<S3Config>,
@@ -211,6 +213,10 @@ pub struct BoardConfig {
     pub max_quotes: u32,
     /// Replies a thread takes; the reply that reaches it locks the thread.
     pub max_replies: u32,
+    /// The board's rules, in post markup.
+    pub rules: String,
+    /// Not safe for work.
+    pub nsfw: bool,
 }
 
 /// The file types a board may allow, by their config names. Video needs `ffmpeg_path` too.
@@ -239,6 +245,17 @@ impl std::str::FromStr for ProxySpec {
         s.parse::<IpAddr>()
             .map(|ip| ProxySpec(IpNet::from(ip)))
             .map_err(|_| format!("`{s}` is neither an IP address nor a CIDR network"))
+    }
+}
+
+/// As written in the config: a lone address without its `/32` or `/128`.
+impl std::fmt::Display for ProxySpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.0.prefix_len() == self.0.max_prefix_len() {
+            write!(f, "{}", self.0.addr())
+        } else {
+            write!(f, "{}", self.0)
+        }
     }
 }
 
@@ -311,13 +328,15 @@ impl Default for BoardConfig {
             // Past 4chan's bump limits (300 to 500), so a thread normally dies by sinking; the
             // cap only stops one thread from growing without end.
             max_replies: 1000,
+            rules: String::new(),
+            nsfw: false,
         }
     }
 }
 
 impl Config {
-    /// The boards as the server runs them: a board's `allowed_types` lists video only when
-    /// this server can take it.
+    /// The boards to seed: a board's `allowed_types` lists video only when this server can
+    /// take it.
     pub fn effective_boards(&self) -> Vec<crate::model::Board> {
         self.boards
             .iter()
@@ -439,95 +458,11 @@ pub fn valid_slug(slug: &str) -> bool {
 }
 
 impl BoardConfig {
+    /// The same bounds as the admin API's (`crate::settings`), in the config's words. Video
+    /// types pass here: without `ffmpeg_path` they are dropped when the board is seeded.
     fn validate(&self) -> Result<(), String> {
-        let slug = &self.slug;
-        if !valid_slug(slug) {
-            return Err(format!(
-                "board slug `{slug}` must be 1 to {MAX_SLUG_LEN} characters of a-z and 0-9"
-            ));
-        }
-        if RESERVED_SLUGS.contains(&slug.as_str()) {
-            return Err(format!(
-                "board slug `{slug}` is reserved: /{slug}/ is one of the server's own paths \
-                 (reserved: {})",
-                RESERVED_SLUGS.join(", ")
-            ));
-        }
-        if self.title.trim().is_empty() || self.title.chars().count() > 100 {
-            return Err(format!("board `{slug}`: title must be 1 to 100 characters"));
-        }
-        if self.description.chars().count() > 1000 {
-            return Err(format!(
-                "board `{slug}`: description is over 1000 characters"
-            ));
-        }
-        let positive = [
-            ("thread_limit", self.thread_limit),
-            ("threads_per_page", self.threads_per_page),
-            ("max_body_chars", self.max_body_chars),
-            ("max_subject_chars", self.max_subject_chars),
-            ("max_name_chars", self.max_name_chars),
-            ("max_replies", self.max_replies),
-        ];
-        for (key, value) in positive {
-            if value == 0 {
-                return Err(format!("board `{slug}`: {key} must be at least 1"));
-            }
-        }
-        // Bodies are read whole before validation; keep them well under the request bound.
-        if self.max_body_chars > 20_000 {
-            return Err(format!("board `{slug}`: max_body_chars is at most 20000"));
-        }
-        if self.max_subject_chars > 1000 || self.max_name_chars > 1000 {
-            return Err(format!(
-                "board `{slug}`: max_subject_chars and max_name_chars are at most 1000"
-            ));
-        }
-        // Each quote costs a row and a lookup when the post is written and deleted.
-        if self.max_quotes > 1000 {
-            return Err(format!("board `{slug}`: max_quotes is at most 1000"));
-        }
-        // A thread is read whole by the thread route; keep its size bounded.
-        if self.max_replies > 100_000 {
-            return Err(format!("board `{slug}`: max_replies is at most 100000"));
-        }
-        if self.max_files > 32 {
-            return Err(format!("board `{slug}`: max_files is at most 32"));
-        }
-        if self.require_file && self.max_files == 0 {
-            return Err(format!(
-                "board `{slug}`: require_file needs max_files of at least 1"
-            ));
-        }
-        for kind in &self.allowed_types {
-            if !FILE_TYPES.contains(&kind.as_str()) {
-                return Err(format!(
-                    "board `{slug}`: allowed_types has `{kind}`; the types are {}",
-                    FILE_TYPES.join(", ")
-                ));
-            }
-        }
-        if self.max_file_bytes == 0 || self.max_file_bytes > self.max_post_bytes {
-            return Err(format!(
-                "board `{slug}`: max_file_bytes must be from 1 to max_post_bytes"
-            ));
-        }
-        if self.max_post_bytes > 1 << 30 {
-            return Err(format!("board `{slug}`: max_post_bytes is at most 1 GiB"));
-        }
-        if self.archive_days > 3650 {
-            return Err(format!("board `{slug}`: archive_days is at most 3650"));
-        }
-        let ceiling = crate::media::Limits::CEILING;
-        if !(1..=ceiling.max_width).contains(&self.max_image_width)
-            || !(1..=ceiling.max_height).contains(&self.max_image_height)
-        {
-            return Err(format!(
-                "board `{slug}`: max_image_width and max_image_height must be from 1 to {}",
-                ceiling.max_width
-            ));
-        }
-        Ok(())
+        crate::settings::check_board(&crate::model::Board::from(self), true)
+            .map_err(|e| format!("board `{}`: {}", self.slug, e.message))
     }
 }
 

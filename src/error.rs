@@ -74,6 +74,12 @@ pub enum ErrorKind {
     TotpConflict,
     TotpEnrolmentRequired,
     ResetTokenInvalid,
+    OutOfRange,
+    InvalidValue,
+    BoardExists,
+    TokenInvalid,
+    BadAuthorization,
+    ScopeTooWide,
 }
 
 impl ErrorKind {
@@ -144,6 +150,12 @@ impl ErrorKind {
         ErrorKind::TotpConflict,
         ErrorKind::TotpEnrolmentRequired,
         ErrorKind::ResetTokenInvalid,
+        ErrorKind::OutOfRange,
+        ErrorKind::InvalidValue,
+        ErrorKind::BoardExists,
+        ErrorKind::TokenInvalid,
+        ErrorKind::BadAuthorization,
+        ErrorKind::ScopeTooWide,
     ];
 
     pub fn status(self) -> StatusCode {
@@ -155,22 +167,22 @@ impl ErrorKind {
             InvalidPath | InvalidQuery | InvalidJson | InvalidUtf8 | MissingField
             | UnknownField | InvalidType | TooLong | Empty | ControlCharacters
             | InvalidMultipart | TooManyFiles | FileRequired | ImageTruncated | ImageCorrupt
-            | ImageTooLarge | NoFiles | DuplicateField | TripcodeLookalike | InvalidHost => {
-                StatusCode::BAD_REQUEST
-            }
+            | ImageTooLarge | NoFiles | DuplicateField | TripcodeLookalike | InvalidHost
+            | OutOfRange | InvalidValue => StatusCode::BAD_REQUEST,
             PostDeleted | ThreadDeleted => StatusCode::GONE,
             WrongPassword | DeleteWindowClosed => StatusCode::FORBIDDEN,
             UnsupportedMediaType | NotAnImage | UnsupportedImageType | VideoNotSupported
             | FileTypeNotAllowed => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             PayloadTooLarge | FileTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             RequestTimeout => StatusCode::REQUEST_TIMEOUT,
-            ThreadLocked | ThreadArchived => StatusCode::CONFLICT,
+            ThreadLocked | ThreadArchived | BoardExists => StatusCode::CONFLICT,
             RateLimited | TooManyConnections => StatusCode::TOO_MANY_REQUESTS,
             Internal => StatusCode::INTERNAL_SERVER_ERROR,
             UnsupportedTransferCoding => StatusCode::NOT_IMPLEMENTED,
             Unavailable | Busy => StatusCode::SERVICE_UNAVAILABLE,
             NotLoggedIn | Forbidden | CsrfFailed | SignupClosed | LoginFailed | AccountDisabled
             | CapcodeNotAllowed => StatusCode::FORBIDDEN,
+            TokenInvalid | ScopeTooWide | BadAuthorization => StatusCode::FORBIDDEN,
             UsernameTaken => StatusCode::CONFLICT,
             WeakPassword | InvalidUsername => StatusCode::BAD_REQUEST,
             UserNotFound => StatusCode::NOT_FOUND,
@@ -249,6 +261,12 @@ impl ErrorKind {
             TotpConflict => "totp_conflict",
             TotpEnrolmentRequired => "totp_enrolment_required",
             ResetTokenInvalid => "reset_token_invalid",
+            OutOfRange => "out_of_range",
+            InvalidValue => "invalid_value",
+            BoardExists => "board_exists",
+            TokenInvalid => "token_invalid",
+            BadAuthorization => "bad_authorization",
+            ScopeTooWide => "scope_too_wide",
         }
     }
 }
@@ -367,7 +385,8 @@ mod tests {
         let declared_last = |kind: ErrorKind| {
             use ErrorKind::*;
             match kind {
-                ResetTokenInvalid => true,
+                ScopeTooWide => true,
+                ResetTokenInvalid | BoardExists => false,
                 RouteNotFound
                 | MethodNotAllowed
                 | BoardNotFound
@@ -431,6 +450,8 @@ mod tests {
                 | TotpFailed
                 | TotpConflict
                 | TotpEnrolmentRequired => false,
+                OutOfRange | InvalidValue => false,
+                TokenInvalid | BadAuthorization => false,
             }
         };
         assert!(declared_last(*ErrorKind::ALL.last().unwrap()));

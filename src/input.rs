@@ -99,7 +99,7 @@ fn wrong_type(name: &str, expected: &str, got: &Value) -> ApiError {
 }
 
 /// Whether text may hold line breaks and tabs (a body) or must be one line (a name, a subject).
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lines {
     One,
     Many,

@@ -20,6 +20,7 @@ pub mod media;
 pub mod model;
 pub mod notify;
 pub mod poster;
+pub mod settings;
 pub mod storage;
 pub mod uploads;
 pub mod web;

@@ -3,11 +3,12 @@
 use serde::{Deserialize, Serialize};
 
 use crate::config::BoardConfig;
+use crate::markup;
 
 /// A board and the limits a client needs to post on it.
 ///
-/// Stored as JSON; `serde(default)` lets rows written before a setting existed load with its
-/// default (the config then rewrites them at start).
+/// Stored as JSON, and edited through the admin API (`crate::settings` holds each setting's
+/// bounds); `serde(default)` lets rows written before a setting existed load with its default.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Board {
@@ -36,6 +37,12 @@ pub struct Board {
     pub show_in_recent: bool,
     pub max_quotes: u32,
     pub max_replies: u32,
+    /// The board's rules as staff wrote them, in post markup.
+    pub rules: String,
+    /// `rules` rendered by the server's markup when they were set: safe HTML for the client.
+    pub rules_html: String,
+    /// Not safe for work: shown by clients, and 4chan's `ws_board` is 0.
+    pub nsfw: bool,
 }
 
 impl Default for Board {
@@ -71,6 +78,10 @@ impl From<&BoardConfig> for Board {
             show_in_recent: c.show_in_recent,
             max_quotes: c.max_quotes,
             max_replies: c.max_replies,
+            rules: c.rules.clone(),
+            // Rendered when the board is written (the writer knows which links are live).
+            rules_html: String::new(),
+            nsfw: c.nsfw,
         }
     }
 }
@@ -84,7 +95,13 @@ impl Board {
 }
 
 /// One post, as stored and as served.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// Serialized lean (the same for the API, live events and storage): a field that holds its
+/// empty value (`null`, `[]`, `false`) is left out, and so is `html` when it is only the body's
+/// text ([`markup::is_plain`]). Reading fills them back in, so old rows with every field load
+/// the same as new ones.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(from = "PostFields")]
 pub struct Post {
     pub no: u64,
     /// The number of the thread's opening post; equal to `no` for an OP.
@@ -101,27 +118,134 @@ pub struct Post {
     pub html: String,
     pub sage: bool,
     /// Attached files, in the order posted.
-    #[serde(default)]
     pub files: Vec<PostFile>,
     /// Secure tripcode: `!!` and ten characters derived from the poster's secret.
-    #[serde(default)]
     pub trip: Option<String>,
     /// Poster id, on boards that show them: the same poster within one thread.
-    #[serde(default)]
     pub id: Option<String>,
     /// Later posts on the board that quote this one, in number order. Kept in the `backlinks`
     /// table, not in the stored post; filled in when the post is read.
-    #[serde(default)]
     pub backlinks: Vec<u64>,
     /// Posts on other boards that quote this one (`>>>/b/12`), by board, then number.
-    #[serde(default)]
     pub cross_backlinks: Vec<BoardPost>,
     /// The poster deleted the files and kept the post.
-    #[serde(default)]
     pub files_deleted: bool,
     /// `admin` or `mod` when staff posted as staff; `None` for everyone else.
-    #[serde(default)]
     pub capcode: Option<String>,
+}
+
+/// [`Post`] as written: borrowed, with the fields a reader infers left out.
+#[derive(Serialize)]
+struct LeanPost<'a> {
+    no: u64,
+    thread: u64,
+    board: &'a str,
+    created_at: u64,
+    name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    subject: Option<&'a str>,
+    body: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    html: Option<&'a str>,
+    #[serde(skip_serializing_if = "is_false")]
+    sage: bool,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    files: &'a [PostFile],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    trip: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<&'a str>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    backlinks: &'a [u64],
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    cross_backlinks: &'a [BoardPost],
+    #[serde(skip_serializing_if = "is_false")]
+    files_deleted: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    capcode: Option<&'a str>,
+}
+
+impl Serialize for Post {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let html = (!markup::is_plain(&self.body, &self.html)).then_some(self.html.as_str());
+        LeanPost {
+            no: self.no,
+            thread: self.thread,
+            board: &self.board,
+            created_at: self.created_at,
+            name: &self.name,
+            subject: self.subject.as_deref(),
+            body: &self.body,
+            html,
+            sage: self.sage,
+            files: &self.files,
+            trip: self.trip.as_deref(),
+            id: self.id.as_deref(),
+            backlinks: &self.backlinks,
+            cross_backlinks: &self.cross_backlinks,
+            files_deleted: self.files_deleted,
+            capcode: self.capcode.as_deref(),
+        }
+        .serialize(serializer)
+    }
+}
+
+/// [`Post`] as read: every field but the first few may be absent.
+#[derive(Deserialize)]
+struct PostFields {
+    no: u64,
+    thread: u64,
+    board: String,
+    created_at: u64,
+    name: String,
+    #[serde(default)]
+    subject: Option<String>,
+    body: String,
+    #[serde(default)]
+    html: Option<String>,
+    #[serde(default)]
+    sage: bool,
+    #[serde(default)]
+    files: Vec<PostFile>,
+    #[serde(default)]
+    trip: Option<String>,
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
+    backlinks: Vec<u64>,
+    #[serde(default)]
+    cross_backlinks: Vec<BoardPost>,
+    #[serde(default)]
+    files_deleted: bool,
+    #[serde(default)]
+    capcode: Option<String>,
+}
+
+impl From<PostFields> for Post {
+    fn from(p: PostFields) -> Post {
+        Post {
+            html: p.html.unwrap_or_else(|| markup::plain_html(&p.body)),
+            no: p.no,
+            thread: p.thread,
+            board: p.board,
+            created_at: p.created_at,
+            name: p.name,
+            subject: p.subject,
+            body: p.body,
+            sage: p.sage,
+            files: p.files,
+            trip: p.trip,
+            id: p.id,
+            backlinks: p.backlinks,
+            cross_backlinks: p.cross_backlinks,
+            files_deleted: p.files_deleted,
+            capcode: p.capcode,
+        }
+    }
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// A post on a named board.
@@ -139,6 +263,7 @@ pub struct PostFile {
     /// `/thumbs/ab/cd/<sha256>.webp`
     pub thumb_url: String,
     /// The uploader's file name as plain text, or `None` where the board drops names.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     pub mime: String,
     /// Bytes of the stored original (after metadata stripping).
@@ -152,6 +277,7 @@ pub struct PostFile {
     pub sha256: String,
     /// Base64 MD5 of the stored original, as 4chan-style clients expect.
     pub md5: String,
+    #[serde(default, skip_serializing_if = "is_false")]
     pub spoiler: bool,
 }
 
@@ -223,4 +349,169 @@ pub enum OutboxOp {
     Upload,
     /// No post carries the file any more: move its objects under `trash/`.
     Trash,
+}
+
+/// One entry of the staff log: who changed what, and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogEntry {
+    /// Its place in the log; ids only grow.
+    #[serde(default)]
+    pub id: u64,
+    /// Unix seconds.
+    pub at: u64,
+    /// The staff account's username; `None` for the server itself (a board seeded from config).
+    pub actor: Option<String>,
+    pub action: LogAction,
+    pub board: Option<String>,
+    /// What changed: a new board's settings, or each changed setting's `old` and `new` value.
+    pub change: serde_json::Value,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogAction {
+    BoardCreate,
+    BoardUpdate,
+    BoardDelete,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn post() -> Post {
+        Post {
+            no: 2,
+            thread: 1,
+            board: "b".into(),
+            created_at: 1_700_000_000,
+            name: "Anonymous".into(),
+            subject: None,
+            body: "a < b\nc".into(),
+            html: "a &lt; b<br>c".into(),
+            sage: false,
+            files: Vec::new(),
+            trip: None,
+            id: None,
+            backlinks: Vec::new(),
+            cross_backlinks: Vec::new(),
+            files_deleted: false,
+            capcode: None,
+        }
+    }
+
+    #[test]
+    fn posts_leave_out_what_a_reader_infers_and_read_back_whole() {
+        let file = PostFile {
+            url: "/files/x".into(),
+            thumb_url: "/thumbs/x".into(),
+            name: None,
+            mime: "image/png".into(),
+            size: 1,
+            width: 1,
+            height: 1,
+            thumb_width: 1,
+            thumb_height: 1,
+            sha256: "s".into(),
+            md5: "m".into(),
+            spoiler: false,
+        };
+        let full = Post {
+            subject: Some("s".into()),
+            html: "<em>a</em>".into(),
+            sage: true,
+            files: vec![PostFile {
+                name: Some("f.png".into()),
+                spoiler: true,
+                ..file.clone()
+            }],
+            trip: Some("!!abcdefghij".into()),
+            id: Some("abcdefgh".into()),
+            backlinks: vec![3],
+            cross_backlinks: vec![BoardPost {
+                board: "a".into(),
+                no: 4,
+            }],
+            files_deleted: true,
+            capcode: Some("mod".into()),
+            ..post()
+        };
+        let with_file = Post {
+            files: vec![file],
+            ..post()
+        };
+        let cases: [(Post, &[&str]); 3] = [
+            (
+                post(),
+                &["no", "thread", "board", "created_at", "name", "body"],
+            ),
+            (
+                full.clone(),
+                &[
+                    "no",
+                    "thread",
+                    "board",
+                    "created_at",
+                    "name",
+                    "subject",
+                    "body",
+                    "html",
+                    "sage",
+                    "files",
+                    "trip",
+                    "id",
+                    "backlinks",
+                    "cross_backlinks",
+                    "files_deleted",
+                    "capcode",
+                ],
+            ),
+            (
+                with_file.clone(),
+                &[
+                    "no",
+                    "thread",
+                    "board",
+                    "created_at",
+                    "name",
+                    "body",
+                    "files",
+                ],
+            ),
+        ];
+        for (post, keys) in cases {
+            let json = serde_json::to_value(&post).unwrap();
+            let got: Vec<&str> = json
+                .as_object()
+                .unwrap()
+                .keys()
+                .map(|k| k.as_str())
+                .collect();
+            let mut want = keys.to_vec();
+            want.sort_unstable();
+            let mut got_sorted = got.clone();
+            got_sorted.sort_unstable();
+            assert_eq!(got_sorted, want, "{json}");
+            let back: Post = serde_json::from_value(json).unwrap();
+            assert_eq!(back, post);
+        }
+        let json = serde_json::to_value(&with_file).unwrap();
+        let keys: Vec<&String> = json["files"][0].as_object().unwrap().keys().collect();
+        assert!(
+            !keys.iter().any(|k| *k == "name" || *k == "spoiler"),
+            "{keys:?}"
+        );
+        assert_eq!(json["files"][0].as_object().unwrap().len(), 10);
+    }
+
+    #[test]
+    fn rows_written_with_every_field_still_read() {
+        let old = serde_json::json!({
+            "no": 2, "thread": 1, "board": "b", "created_at": 1_700_000_000u64,
+            "name": "Anonymous", "subject": null, "body": "a < b\nc", "html": "a &lt; b<br>c",
+            "sage": false, "files": [], "trip": null, "id": null, "backlinks": [],
+            "cross_backlinks": [], "files_deleted": false
+        });
+        assert_eq!(serde_json::from_value::<Post>(old).unwrap(), post());
+    }
 }

@@ -1,10 +1,13 @@
 #!/bin/sh
-# Browser tests of the web client: real Chromium driven by playwright-core, against a real
-# wani (debug build) on a free loopback port with a fresh data directory.
+# Browser tests of the web client: real Chromium driven by playwright-core and a Firefox smoke
+# run driven by puppeteer-core (WebDriver BiDi), against a real wani (debug build) on a free
+# loopback port with a fresh data directory. Before them: ESLint, Prettier's check and
+# `tsc --noEmit --checkJs` of the client and the tests.
 #
-# Installs what is missing: Debian's chromium and ffmpeg (apt-get), and from npm, into
-# target/browser-node/, playwright-core, axe-core and typescript (for `tsc --noEmit --checkJs`
-# of the client); never a browser download. Screenshots go to target/browser-screenshots/.
+# Installs what is missing: Debian's chromium, firefox-esr and ffmpeg (apt-get), and from npm,
+# into target/browser-node/, pinned versions of playwright-core, puppeteer-core, axe-core,
+# typescript, eslint and prettier; never a browser download. Screenshots go to
+# target/browser-screenshots/.
 # Usage: test/browser.sh [test/browser/FILE.test.mjs ...]
 set -eu
 cd "$(dirname "$0")/.."
@@ -12,28 +15,38 @@ root=$(pwd)
 
 sudo=""
 [ "$(id -u)" = 0 ] || sudo="sudo"
-if ! command -v chromium >/dev/null 2>&1 || ! command -v ffmpeg >/dev/null 2>&1; then
-    echo "installing chromium and ffmpeg (apt-get), for the browser and video tests"
+if ! command -v chromium >/dev/null 2>&1 || ! command -v firefox-esr >/dev/null 2>&1 ||
+    ! command -v ffmpeg >/dev/null 2>&1; then
+    echo "installing chromium, firefox-esr and ffmpeg (apt-get), for the browser and video tests"
     $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium ffmpeg >/dev/null
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium firefox-esr ffmpeg >/dev/null
 fi
 deps="$root/target/browser-node"
-if [ ! -d "$deps/node_modules/playwright-core" ] || [ ! -d "$deps/node_modules/axe-core" ] ||
-    [ ! -d "$deps/node_modules/typescript" ]; then
-    echo "installing playwright-core, axe-core and typescript (npm) into $deps"
+# Exact versions: a new release of a linter or formatter must not fail a run by itself.
+# puppeteer-core stays on 24, the last line that runs on Debian's Node 20.
+packages="playwright-core@1.65.1 puppeteer-core@24.43.1 axe-core@4.14.1 typescript@5.9.3
+    eslint@10.15.0 @eslint/js@10.0.1 globals@17.14.0 prettier@3.10.1"
+stamp="$deps/installed"
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$(echo $packages)" ]; then
+    echo "installing $(echo $packages) (npm) into $deps"
     mkdir -p "$deps"
     [ -f "$deps/package.json" ] || echo '{"private": true}' > "$deps/package.json"
-    # No browser download: the tests drive Debian's chromium.
-    PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --prefix "$deps" --no-audit --no-fund \
-        playwright-core@1.65 axe-core@4.14 typescript@5 >/dev/null
+    # No browser download: the tests drive Debian's chromium and firefox-esr.
+    PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 PUPPETEER_SKIP_DOWNLOAD=1 npm install --prefix "$deps" \
+        --no-audit --no-fund --save-exact $packages >/dev/null
+    echo $packages > "$stamp"
 fi
+export WANI_NODE_MODULES="$deps/node_modules"
 
-# The client's JSDoc types.
+# Lint, formatting and the JSDoc types of the client and the tests (not the vendored library).
+sources="$(ls src/web/client/*.js | grep -v preact-htm.js) test/browser/*.mjs test/bench/web.mjs"
+node "$deps/node_modules/eslint/bin/eslint.js" -c test/browser/eslint.config.mjs $sources
+node "$deps/node_modules/prettier/bin/prettier.cjs" --config test/browser/prettier.json \
+    --check $sources
 node "$deps/node_modules/typescript/bin/tsc" -p test/browser/tsconfig.json
 
 cargo build --quiet
 export WANI_BIN="$root/target/debug/wani"
-export WANI_NODE_MODULES="$deps/node_modules"
 export WANI_SHOTS="$root/target/browser-screenshots"
 rm -rf "$WANI_SHOTS"
 if [ "$#" -eq 0 ]; then

@@ -38,6 +38,7 @@ fi
 
 work="$(mktemp -d)"
 pid=""
+# shellcheck disable=SC2317 # run by the EXIT trap
 cleanup() {
     if [[ -n "$pid" ]]; then
         kill "$pid" 2>/dev/null || true

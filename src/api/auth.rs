@@ -17,7 +17,7 @@ use crate::auth::{
     check_new_password, normalize_username, Account, Caller, Role, MAX_PASSWORD_CHARS,
 };
 use crate::error::{ApiError, ApiResult, ErrorKind};
-use crate::http::request::json_object;
+use crate::http::request::{json_object, query};
 use crate::http::{response, Response};
 use crate::input::Fields;
 use crate::notify::{notify, Severity};
@@ -151,7 +151,8 @@ pub async fn login(app: &App, req: Request<Incoming>, client: IpAddr) -> ApiResu
 
 /// `GET /auth/csrf` → 200 `{"csrf","user"}` for a logged-in caller, 403 `not_logged_in`
 /// otherwise: how a client asks who it is.
-pub fn csrf(caller: Option<&Caller>) -> ApiResult<Response> {
+pub fn csrf(caller: Option<&Caller>, raw_query: Option<&str>) -> ApiResult<Response> {
+    query(raw_query, &[])?;
     let caller = caller
         .ok_or_else(|| ApiError::new(ErrorKind::NotLoggedIn, "No session: nobody is logged in."))?;
     Ok(response::ok_json(
@@ -290,6 +291,7 @@ async fn credentials(
 /// A route that takes no fields: its body is empty, or `{}` (with `csrf`, when the token
 /// travels there).
 pub(crate) async fn no_fields(req: Request<Incoming>) -> ApiResult<()> {
+    query(req.uri().query(), &[])?;
     let has_body = req.headers().contains_key(TRANSFER_ENCODING)
         || req
             .headers()

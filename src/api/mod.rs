@@ -2,11 +2,13 @@
 //! through the storage reader or the cache, and writes only through the writer; the route
 //! table and the pipeline that calls these live in `http/`.
 
+pub mod admin;
 pub mod auth;
 pub mod boards;
 pub mod health;
 pub mod posts;
 pub mod recovery;
 pub mod threads;
+pub mod tokens;
 pub mod totp;
 pub mod users;

@@ -326,13 +326,14 @@ pub async fn recent(
         return Err(ApiError::new(ErrorKind::InvalidQuery, message).with_field("limit"));
     }
     app.cached_get(headers, Key::Recent(limit), move |r| {
-        let hidden: Vec<String> = r
+        // Only boards that exist: a deleted board's posts may linger while it is purged.
+        let shown: Vec<String> = r
             .boards()?
             .into_iter()
-            .filter(|b| !b.show_in_recent)
+            .filter(|b| b.show_in_recent)
             .map(|b| b.slug)
             .collect();
-        let posts = r.recent_posts(limit as usize, |board| !hidden.iter().any(|h| h == board))?;
+        let posts = r.recent_posts(limit as usize, |board| shown.iter().any(|s| s == board))?;
         Ok((Group::Recent, response::envelope("posts", &posts)))
     })
     .await

@@ -100,7 +100,8 @@ pub async fn set_role(
 }
 
 /// `POST /api/admin/users/{username}/disabled` with `{"disabled": bool}` → 200 `{"user":User}`.
-/// Disabling ends every session of the user at once; an admin cannot disable themselves.
+/// Disabling ends every session and API token of the user at once; an admin cannot disable
+/// themselves.
 pub async fn set_disabled(
     app: &App,
     caller: &Caller,

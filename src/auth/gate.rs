@@ -1,4 +1,4 @@
-//! The gatekeeper: who is calling (from the session cookie), whether the CSRF token holds, and
+//! The gatekeeper: who is calling (from the session cookie or an API token), whether the CSRF token holds, and
 //! whether the caller may use the route. The pipeline calls it once per request.
 
 use std::net::IpAddr;
@@ -62,6 +62,8 @@ pub struct Resolution {
     pub caller: Option<Caller>,
     /// The request carried a cookie naming no live session: the answer deletes it.
     pub clear_cookie: bool,
+    /// The caller came with an API token of this scope, not a session.
+    pub bearer: Option<super::token::Rights>,
 }
 
 /// What the CSRF check left for the body reader: the token expected in a JSON body's `csrf`
@@ -84,6 +86,21 @@ pub fn now_ms() -> u64 {
 /// session used after a tenth of its idle time (at most an hour) is renewed, so a busy session
 /// costs one write per renewal step, not one per request.
 pub async fn resolve(app: &App, headers: &HeaderMap, client: IpAddr) -> ApiResult<Resolution> {
+    if let Some(key) = super::token::presented(headers)? {
+        // One request, one identity: which of the two would count is not for us to guess.
+        if app.accounts.cookies.presented(headers) != Presented::None {
+            return Err(ApiError::new(
+                ErrorKind::BadAuthorization,
+                "Send either a session cookie or an API token, not both.",
+            ));
+        }
+        let (caller, scope) = super::token::resolve(app, key, client).await?;
+        return Ok(Resolution {
+            caller: Some(caller),
+            clear_cookie: false,
+            bearer: Some(scope),
+        });
+    }
     let accounts = &app.accounts;
     let id = match accounts.cookies.presented(headers) {
         Presented::None => return Ok(Resolution::default()),
@@ -96,6 +113,7 @@ pub async fn resolve(app: &App, headers: &HeaderMap, client: IpAddr) -> ApiResul
             return Ok(Resolution {
                 caller: None,
                 clear_cookie: true,
+                bearer: None,
             });
         }
         Presented::Signed(id) => id,
@@ -122,6 +140,7 @@ pub async fn resolve(app: &App, headers: &HeaderMap, client: IpAddr) -> ApiResul
         return Ok(Resolution {
             caller: None,
             clear_cookie: true,
+            bearer: None,
         });
     };
     let step = (accounts.idle_ms / 10).min(3_600_000);
@@ -155,6 +174,7 @@ pub async fn resolve(app: &App, headers: &HeaderMap, client: IpAddr) -> ApiResul
             needs_totp,
         }),
         clear_cookie: false,
+        bearer: None,
     })
 }
 
@@ -179,11 +199,7 @@ pub fn check(
                 "This route needs a logged-in account; log in first.",
             ));
         };
-        let allowed = match access {
-            Access::Public | Access::Auth | Access::User => true,
-            Access::BoardMod => route.board().is_some_and(|b| caller.may_manage_board(b)),
-            Access::Admin => caller.role == Role::Admin,
-        };
+        let allowed = permits(access, route.board(), caller);
         if !allowed && caller.needs_totp && matches!(access, Access::BoardMod | Access::Admin) {
             return Err(ApiError::new(
                 ErrorKind::TotpEnrolmentRequired,
@@ -197,8 +213,12 @@ pub fn check(
             ));
         }
     }
-    // Signup and login open a session; they are not made on behalf of one.
-    let Some(caller) = caller.filter(|_| access != Access::Auth && changes_state(method)) else {
+    // Signup and login open a session; they are not made on behalf of one. A request with an
+    // API token carries no cookie (the resolver refuses both at once), so no CSRF token either.
+    let bearer = headers.contains_key(hyper::header::AUTHORIZATION);
+    let Some(caller) =
+        caller.filter(|_| access != Access::Auth && changes_state(method) && !bearer)
+    else {
         return Ok(None);
     };
     let failed = |message: &str| Err(ApiError::new(ErrorKind::CsrfFailed, message.to_owned()));
@@ -222,6 +242,15 @@ pub fn check(
     }
 }
 
+/// Whether a logged-in caller may use a route of this access on `board` (the route's board).
+fn permits(access: Access, board: Option<&str>, caller: &Caller) -> bool {
+    match access {
+        Access::Public | Access::Auth | Access::User => true,
+        Access::BoardMod => board.is_some_and(|b| caller.may_manage_board(b)),
+        Access::Admin => caller.role == Role::Admin,
+    }
+}
+
 /// Takes the `csrf` field out of a JSON body, checking it when the header did not.
 pub fn check_body(
     csrf: Option<&Csrf>,
@@ -241,5 +270,162 @@ pub fn check_body(
                  X-CSRF-Token header or the body's `csrf` field.",
             )),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn caller(role: Role, boards: &[&str]) -> Caller {
+        Caller {
+            username: "x".into(),
+            role,
+            boards: boards.iter().map(|b| (*b).to_owned()).collect(),
+            session: [0; 32],
+            csrf: "token".into(),
+            needs_totp: false,
+        }
+    }
+
+    #[test]
+    fn access_by_role() {
+        use Access::*;
+        let cases = [
+            (User, None, Role::User, &[][..], true),
+            (Admin, None, Role::User, &[], false),
+            (Admin, None, Role::GlobalMod, &[], false),
+            (Admin, None, Role::Admin, &[], true),
+            (BoardMod, Some("b"), Role::Admin, &[], true),
+            (BoardMod, Some("b"), Role::GlobalMod, &[], true),
+            (BoardMod, Some("b"), Role::BoardMod, &["b"], true),
+            (BoardMod, Some("b"), Role::BoardMod, &["t"], false),
+            (BoardMod, None, Role::BoardMod, &["b"], false),
+            (BoardMod, Some("b"), Role::Janitor, &["b"], false),
+            (BoardMod, Some("b"), Role::User, &[], false),
+        ];
+        for (access, board, role, boards, expected) in cases {
+            let got = permits(access, board, &caller(role, boards));
+            assert_eq!(got, expected, "{access:?} {board:?} {role:?} {boards:?}");
+        }
+    }
+
+    #[test]
+    fn the_gate_in_order() {
+        let headers = |csrf: Option<&str>, json: bool| {
+            let mut h = HeaderMap::new();
+            if let Some(token) = csrf {
+                h.insert(CSRF_HEADER, token.parse().unwrap());
+            }
+            if json {
+                h.insert(
+                    hyper::header::CONTENT_TYPE,
+                    "application/json".parse().unwrap(),
+                );
+            }
+            h
+        };
+        let admin = caller(Role::Admin, &[]);
+        let user = caller(Role::User, &[]);
+        let list = Route::ListUsers;
+        let logout = Route::Logout;
+        let post = Route::CreateThread { board: "b".into() };
+        let code = |r: ApiResult<Option<Csrf>>| r.map_err(|e| e.kind);
+        let (get, postm) = (Method::GET, Method::POST);
+        let cases = [
+            (
+                &list,
+                None,
+                &get,
+                headers(None, false),
+                Err(ErrorKind::NotLoggedIn),
+            ),
+            (
+                &list,
+                Some(&user),
+                &get,
+                headers(None, false),
+                Err(ErrorKind::Forbidden),
+            ),
+            (&list, Some(&admin), &get, headers(None, false), Ok(None)),
+            (
+                &logout,
+                None,
+                &postm,
+                headers(Some("token"), true),
+                Err(ErrorKind::NotLoggedIn),
+            ),
+            (
+                &logout,
+                Some(&user),
+                &postm,
+                headers(Some("token"), false),
+                Ok(Some(Csrf::Verified)),
+            ),
+            (
+                &logout,
+                Some(&user),
+                &postm,
+                headers(Some("nope"), true),
+                Err(ErrorKind::CsrfFailed),
+            ),
+            (
+                &logout,
+                Some(&user),
+                &postm,
+                headers(None, false),
+                Err(ErrorKind::CsrfFailed),
+            ),
+            (
+                &logout,
+                Some(&user),
+                &postm,
+                headers(None, true),
+                Ok(Some(Csrf::InBody("token".into()))),
+            ),
+            (&post, None, &postm, headers(None, true), Ok(None)),
+            (
+                &post,
+                Some(&user),
+                &postm,
+                headers(None, false),
+                Err(ErrorKind::CsrfFailed),
+            ),
+            (
+                &Route::Login,
+                Some(&user),
+                &postm,
+                headers(None, true),
+                Ok(None),
+            ),
+        ];
+        for (route, who, method, h, expected) in cases {
+            assert_eq!(
+                code(check(route, who, method, &h)),
+                expected,
+                "{route:?} {who:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn body_tokens() {
+        let mut map = serde_json::Map::new();
+        map.insert("csrf".into(), "token".into());
+        map.insert("body".into(), "x".into());
+        check_body(Some(&Csrf::InBody("token".into())), &mut map).unwrap();
+        assert!(!map.contains_key("csrf"), "the field is taken out");
+        map.insert("csrf".into(), "wrong".into());
+        let err = check_body(Some(&Csrf::InBody("token".into())), &mut map).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::CsrfFailed);
+        map.insert("csrf".into(), "anything".into());
+        check_body(Some(&Csrf::Verified), &mut map).unwrap();
+        assert!(!map.contains_key("csrf"));
+        map.insert("csrf".into(), "kept".into());
+        check_body(None, &mut map).unwrap();
+        assert!(
+            map.contains_key("csrf"),
+            "anonymous bodies are left to their route"
+        );
     }
 }

@@ -2,7 +2,7 @@
 //!
 //! Submodules: [`password`] hashes with argon2id, [`session`] signs cookies and derives CSRF
 //! tokens, [`gate`] resolves the caller of a request and enforces a route's access,
-//! [`throttle`] slows down password guessing. Storage of users and sessions lives in
+//! [`throttle`] slows down password guessing, [`token`] holds the API tokens of scripts. Storage of users and sessions lives in
 //! `crate::storage` like every table; the handlers are in `crate::api::auth` and
 //! `crate::api::users`.
 
@@ -12,6 +12,7 @@ pub mod gate;
 pub mod password;
 pub mod session;
 pub mod throttle;
+pub mod token;
 pub mod totp;
 
 use serde::{Deserialize, Serialize};

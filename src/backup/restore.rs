@@ -200,7 +200,12 @@ async fn fetch_files(
                 let result = if present {
                     Ok(None)
                 } else {
-                    bucket.get_to_file(&key, &path, tmp).await
+                    // Public like the files the server places, for nginx to serve.
+                    bucket.get_to_file(&key, &path, tmp).await.and_then(|n| {
+                        crate::files::make_public(data_dir, &key)
+                            .map(|()| n)
+                            .map_err(|e| format!("making {key} readable: {e}"))
+                    })
                 };
                 progress.step();
                 (key, result, present)

@@ -67,6 +67,22 @@ pub fn url(tree: Tree, sha256: &str, ext: &str) -> String {
     format!("/{}", relative(tree, sha256, ext))
 }
 
+/// Makes a stored file at `relative` under `root` readable by everyone, and its directories
+/// (`files/`, `ab/`, `cd/`) searchable, whatever the umask and the temporary file's 0600 were:
+/// nginx serves these public files straight from disk as another user, while the service's
+/// umask keeps the database and everything else in the data directory private.
+pub fn make_public(root: &Path, relative: &str) -> io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut path = root.to_owned();
+    let parts: Vec<&str> = relative.split('/').collect();
+    for (i, part) in parts.iter().enumerate() {
+        path.push(part);
+        let mode = if i + 1 == parts.len() { 0o644 } else { 0o755 };
+        fs::set_permissions(&path, fs::Permissions::from_mode(mode))?;
+    }
+    Ok(())
+}
+
 /// Whether `s` is a SHA-256 as the server writes it: 64 lowercase hex digits.
 pub fn is_sha256(s: &str) -> bool {
     s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
@@ -87,6 +103,7 @@ impl FileStore {
     pub fn open(data_dir: &Path, store: Store) -> io::Result<FileStore> {
         for tree in [Tree::Originals, Tree::Thumbs] {
             fs::create_dir_all(data_dir.join(tree.dir()))?;
+            make_public(data_dir, tree.dir())?;
         }
         let tmp = data_dir.join("tmp");
         if tmp.exists() {
@@ -133,11 +150,11 @@ impl FileStore {
         };
         let (temp, ext) = original;
         fs::File::open(&temp)?.sync_all()?;
-        self.put(self.path(Tree::Originals, sha256, ext), |target| {
+        self.put(Tree::Originals, sha256, ext, |target| {
             temp.persist_noclobber(target).map_err(|e| e.error)
         })?;
         let (bytes, thumb_ext) = thumbnail;
-        self.put(self.path(Tree::Thumbs, sha256, thumb_ext), |target| {
+        self.put(Tree::Thumbs, sha256, thumb_ext, |target| {
             let mut temp = NamedTempFile::new_in(self.tmp_dir())?;
             temp.write_all(bytes)?;
             temp.as_file().sync_all()?;
@@ -152,9 +169,12 @@ impl FileStore {
     /// the new name survives a crash.
     fn put(
         &self,
-        target: PathBuf,
+        tree: Tree,
+        sha256: &str,
+        ext: &str,
         persist: impl FnOnce(&Path) -> io::Result<()>,
     ) -> io::Result<()> {
+        let target = self.path(tree, sha256, ext);
         if target.exists() {
             return Ok(());
         }
@@ -164,6 +184,7 @@ impl FileStore {
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return Ok(()),
             other => other?,
         }
+        make_public(&self.root, &relative(tree, sha256, ext))?;
         fs::File::open(dir)?.sync_all()
     }
 
@@ -382,6 +403,35 @@ mod tests {
         );
         assert!(!files.path(Tree::Thumbs, &sha, "webp").exists());
         assert_eq!(fs::read_dir(files.tmp_dir()).unwrap().count(), 0);
+    }
+
+    /// nginx serves these as another user: the 0600 of the temporary file must not survive, and
+    /// the database beside them keeps the mode it was created with.
+    #[test]
+    fn placed_files_are_public_and_their_directories_searchable() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let files = Arc::new(FileStore::open(dir.path(), store).unwrap());
+        let sha = "cd".repeat(32);
+        let mut placement = Placement::default();
+        placement.add(
+            files
+                .place(&sha, (temp_with(&files, b"two"), "gif"), (b"t", "webp"))
+                .unwrap(),
+        );
+        let mode = |p: PathBuf| fs::metadata(&p).unwrap().permissions().mode() & 0o777;
+        let cases = [
+            (files.path(Tree::Originals, &sha, "gif"), 0o644),
+            (files.path(Tree::Thumbs, &sha, "webp"), 0o644),
+            (dir.path().join("files"), 0o755),
+            (dir.path().join("files/cd"), 0o755),
+            (dir.path().join("files/cd/cd"), 0o755),
+            (dir.path().join("thumbs/cd/cd"), 0o755),
+        ];
+        for (path, want) in cases {
+            assert_eq!(mode(path.clone()), want, "{}", path.display());
+        }
     }
 
     #[test]

@@ -224,6 +224,8 @@ async fn read_through(app: &App, tree: Tree, sha256: &str, ext: &str) -> ApiResu
         .await
     {
         Ok(Some(_)) => {
+            super::make_public(&app.config.data_dir, &key)
+                .map_err(|e| ApiError::internal("file_read_failed", e))?;
             notify(
                 Severity::Warning,
                 "file_restored_from_backup",

@@ -16,7 +16,9 @@ mod post;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
-use hyper::header::{HeaderValue, CONTENT_TYPE, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED};
+use hyper::header::{
+    HeaderValue, CONTENT_ENCODING, CONTENT_TYPE, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED,
+};
 use hyper::{HeaderMap, StatusCode};
 use serde::Serialize;
 
@@ -88,7 +90,8 @@ impl From<&Board> for BoardEntry {
         BoardEntry {
             board: b.slug.clone(),
             title: b.title.clone(),
-            ws_board: 1,
+            // 4chan's "work safe" flag.
+            ws_board: u8::from(!b.nsfw),
             per_page: b.threads_per_page,
             pages: b.thread_limit.div_ceil(b.threads_per_page).max(1),
             max_filesize: b.max_file_bytes,
@@ -402,6 +405,7 @@ fn dated(headers: &HeaderMap, mut response: Response, modified: u64, now: u64) -
         *response.status_mut() = StatusCode::NOT_MODIFIED;
         *response.body_mut() = response::body(Bytes::new());
         response.headers_mut().remove(CONTENT_TYPE);
+        response.headers_mut().remove(CONTENT_ENCODING);
     }
     let date = httpdate::fmt_http_date(UNIX_EPOCH + std::time::Duration::from_secs(modified));
     if let Ok(value) = HeaderValue::from_str(&date) {

@@ -2,6 +2,7 @@
 //! helpers, and the API's OpenAPI document. The handlers themselves live in `api/` (the JSON
 //! API by resource), `fourchan/`, `files/` and `web/`.
 
+pub mod encoding;
 pub mod io;
 pub mod openapi;
 pub mod pipeline;

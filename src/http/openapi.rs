@@ -7,16 +7,20 @@ use hyper::HeaderMap;
 
 use crate::cache::Cached;
 use crate::error::ApiResult;
+use crate::http::encoding::Effort;
 use crate::http::request::query;
 use crate::http::{response, Response};
 
 /// The document, compiled into the binary so that it always describes the binary serving it.
 pub const DOCUMENT: &str = include_str!("openapi.json");
 
-/// The body and its ETag, hashed once. A static rather than state in `App`: it is derived from
-/// a constant and never changes, so two servers in one process share it without harm.
-static CACHED: LazyLock<Arc<Cached>> =
-    LazyLock::new(|| Arc::new(Cached::new(DOCUMENT.as_bytes().to_vec())));
+/// The body and its ETag, hashed and compressed once, by the first reader. A static rather than
+/// state in `App`: it is derived from a constant and never changes, so two servers in one
+/// process share it without harm.
+static CACHED: LazyLock<Arc<Cached>> = LazyLock::new(|| {
+    let body = DOCUMENT.as_bytes().to_vec();
+    Arc::new(Cached::compressed(body, Effort::Cached))
+});
 
 /// `GET /api/openapi.json` → this API's OpenAPI document, with a strong ETag.
 pub fn get(headers: &HeaderMap, raw_query: Option<&str>) -> ApiResult<Response> {
@@ -86,6 +90,14 @@ mod tests {
             Route::TotpDisable => ("post", "/api/me/totp/disable"),
             Route::IssueReset { .. } => ("post", "/api/admin/users/{username}/reset"),
             Route::ResetPassword => ("post", "/auth/reset"),
+            Route::AdminListBoards => ("get", "/api/admin/boards"),
+            Route::AdminCreateBoard => ("post", "/api/admin/boards"),
+            Route::AdminGetBoard { .. } => ("get", "/api/admin/boards/{board}"),
+            Route::AdminUpdateBoard { .. } => ("post", "/api/admin/boards/{board}"),
+            Route::AdminDeleteBoard { .. } => ("delete", "/api/admin/boards/{board}"),
+            Route::ListTokens => ("get", "/api/me/tokens"),
+            Route::CreateToken => ("post", "/api/me/tokens"),
+            Route::RevokeToken { .. } => ("delete", "/api/me/tokens/{id}"),
             Route::FourBoards
             | Route::FourThreadList { .. }
             | Route::FourCatalog { .. }
@@ -144,6 +156,14 @@ mod tests {
             post("/api/me/totp/disable"),
             post("/api/admin/users/ann/reset"),
             post("/auth/reset"),
+            get("/api/admin/boards"),
+            post("/api/admin/boards"),
+            get("/api/admin/boards/b"),
+            post("/api/admin/boards/b"),
+            (Method::DELETE, "/api/admin/boards/b".to_owned()),
+            get("/api/me/tokens"),
+            post("/api/me/tokens"),
+            (Method::DELETE, "/api/me/tokens/0123456789abcdef".to_owned()),
         ]
     }
 

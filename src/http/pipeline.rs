@@ -1,5 +1,5 @@
 //! The request pipeline, in order: log → check framing → resolve the route → resolve the caller
-//! from the session cookie → the gate (access by [`Route::access`]: public and auth routes pass,
+//! from the session cookie or an API token → the gate (access by [`Route::access`]: public and auth routes pass,
 //! private routes need a session, admin and board routes a role; then the CSRF check of a
 //! state-changing request made with a session) → dispatch.
 
@@ -13,7 +13,7 @@ use hyper::header::{
 };
 use hyper::Request;
 
-use crate::api::{auth, boards, health, posts, recovery, threads, totp, users};
+use crate::api::{admin, auth, boards, health, posts, recovery, threads, tokens, totp, users};
 use crate::app::App;
 use crate::auth::{gate, Caller};
 use crate::error::{ApiError, ApiResult, ErrorKind};
@@ -87,12 +87,37 @@ async fn dispatch(
     req: Request<Incoming>,
     client: IpAddr,
 ) -> ApiResult<Response> {
-    let resolution = gate::resolve(&app, req.headers(), client).await?;
+    let resolution = match gate::resolve(&app, req.headers(), client).await {
+        Ok(resolution) => resolution,
+        Err(e) => {
+            if e.kind == ErrorKind::BadAuthorization {
+                notify(
+                    Severity::Info,
+                    "authorization_refused",
+                    format_args!("a malformed Authorization header from {client}"),
+                );
+            }
+            return Err(refuse_unread(req, e).await);
+        }
+    };
+    if let Some(scope) = resolution.bearer {
+        if let Err(e) = crate::auth::token::admit(&route, req.method(), scope) {
+            notify(
+                Severity::Info,
+                "token_refused",
+                format_args!("a {} API token from {client}: {}", scope.name(), e.message),
+            );
+            return Err(refuse_unread(req, e).await);
+        }
+    }
     let clear = resolution.clear_cookie;
     let mut response = match guarded(&app, route, req, client, resolution.caller).await {
         Ok(response) => response,
         Err(err) => {
-            if matches!(err.kind, ErrorKind::NotLoggedIn | ErrorKind::Forbidden) {
+            if matches!(
+                err.kind,
+                ErrorKind::NotLoggedIn | ErrorKind::Forbidden | ErrorKind::CsrfFailed
+            ) {
                 notify(
                     Severity::Info,
                     "access_refused",
@@ -178,7 +203,7 @@ async fn guarded(
         Route::WebAsset { name } => app.web.asset(headers, &name),
         Route::Signup => auth::signup(&app, req, client).await,
         Route::Login => auth::login(&app, req, client).await,
-        Route::Csrf => auth::csrf(caller.as_ref()),
+        Route::Csrf => auth::csrf(caller.as_ref(), query),
         Route::Logout => auth::logout(&app, &user()?, req).await,
         Route::Destroy => auth::destroy(&app, &user()?, req, client).await,
         Route::ChangePassword => auth::change_password(&app, &user()?, req, client).await,
@@ -192,5 +217,17 @@ async fn guarded(
         Route::TotpDisable => totp::disable(&app, &user()?, req, client).await,
         Route::IssueReset { username } => recovery::issue(&app, &user()?, username, req).await,
         Route::ResetPassword => recovery::reset(&app, req).await,
+        Route::AdminListBoards => admin::boards::list(&app, query).await,
+        Route::AdminCreateBoard => admin::boards::create(&app, req, &user()?).await,
+        Route::AdminGetBoard { board } => admin::boards::get(&app, query, board).await,
+        Route::AdminUpdateBoard { board } => {
+            admin::boards::update(&app, req, board, &user()?).await
+        }
+        Route::AdminDeleteBoard { board } => {
+            admin::boards::delete(&app, req, board, &user()?).await
+        }
+        Route::ListTokens => tokens::list(&app, &user()?).await,
+        Route::CreateToken => tokens::create(&app, &user()?, req).await,
+        Route::RevokeToken { id } => tokens::revoke(&app, &user()?, id).await,
     }
 }

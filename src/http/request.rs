@@ -170,14 +170,16 @@ pub async fn json_object(req: Request<Incoming>) -> ApiResult<serde_json::Map<St
                 content_type
             }
         );
-        return Err(ApiError::new(ErrorKind::UnsupportedMediaType, message));
+        return Err(
+            refuse_unread(req, ApiError::new(ErrorKind::UnsupportedMediaType, message)).await,
+        );
     }
     let declared = req
         .headers()
         .get(CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
     if declared.is_some_and(|n| n > MAX_JSON_BYTES as u64) {
-        return Err(too_large(MAX_JSON_BYTES));
+        return Err(refuse_unread(req, too_large(MAX_JSON_BYTES)).await);
     }
     let collect = Limited::new(req.into_body(), MAX_JSON_BYTES).collect();
     let collected = deadline.within(collect).await?;

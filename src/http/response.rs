@@ -9,7 +9,8 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Frame, SizeHint};
 use hyper::header::{
-    HeaderValue, CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH, LOCATION, RETRY_AFTER,
+    HeaderValue, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_TYPE, ETAG, IF_NONE_MATCH, LOCATION,
+    RETRY_AFTER, VARY,
 };
 use hyper::{HeaderMap, StatusCode};
 
@@ -50,8 +51,33 @@ fn base(status: StatusCode, bytes: impl Into<Bytes>) -> Response {
 
 /// A GET answer: 304 when the client's `If-None-Match` already names this body, else the body
 /// with its ETag. `no-cache` makes clients revalidate every time, which the 304 makes cheap.
+/// A body with compressed copies is sent in the coding `Accept-Encoding` prefers, each coding
+/// with its own ETag; `Range` is not served here, so a compressed answer is always whole.
 pub fn cached(request_headers: &HeaderMap, value: &Arc<Cached>) -> Response {
-    revalidated(request_headers, &value.etag, || body(value.body.clone()))
+    let mut response = match value.pick(request_headers) {
+        Some(variant) => {
+            let mut r = revalidated(request_headers, &variant.etag, || {
+                body(variant.body.clone())
+            });
+            if r.status() == StatusCode::OK {
+                r.headers_mut().insert(
+                    CONTENT_ENCODING,
+                    HeaderValue::from_static(variant.coding.token()),
+                );
+            }
+            r
+        }
+        None => revalidated(request_headers, &value.etag, || body(value.body.clone())),
+    };
+    if value.varies() {
+        vary_by_encoding(response.headers_mut());
+    }
+    response
+}
+
+/// Marks a response as one of several by `Accept-Encoding`, for caches on the way.
+pub fn vary_by_encoding(headers: &mut HeaderMap) {
+    headers.insert(VARY, HeaderValue::from_static("accept-encoding"));
 }
 
 /// Like [`cached`], for a body made of slices of cached bodies, sent without copying them.

@@ -116,6 +116,25 @@ pub enum Route {
         username: String,
     },
     ResetPassword,
+    /// Board administration (`src/api/admin/boards.rs`).
+    AdminListBoards,
+    AdminCreateBoard,
+    AdminGetBoard {
+        board: String,
+    },
+    AdminUpdateBoard {
+        board: String,
+    },
+    AdminDeleteBoard {
+        board: String,
+    },
+    /// The caller's own API tokens (`src/api/tokens.rs`).
+    ListTokens,
+    CreateToken,
+    /// `DELETE`, the one route taking that method; the id is checked by the handler.
+    RevokeToken {
+        id: String,
+    },
 }
 
 /// Who may call a route. Checked in one place, the gatekeeper ([`crate::auth::gate::check`]),
@@ -170,10 +189,15 @@ impl Route {
             | Route::TotpEnrol
             | Route::TotpConfirm
             | Route::TotpDisable => Access::User,
+            Route::ListTokens | Route::CreateToken | Route::RevokeToken { .. } => Access::User,
             Route::ListUsers
             | Route::SetUserRole { .. }
             | Route::SetUserDisabled { .. }
-            | Route::IssueReset { .. } => Access::Admin,
+            | Route::IssueReset { .. }
+            | Route::AdminListBoards
+            | Route::AdminCreateBoard
+            | Route::AdminDeleteBoard { .. } => Access::Admin,
+            Route::AdminGetBoard { .. } | Route::AdminUpdateBoard { .. } => Access::BoardMod,
         }
     }
 
@@ -194,7 +218,10 @@ impl Route {
             | Route::FourArchive { board }
             | Route::FourIndex { board, .. }
             | Route::FourThread { board, .. }
-            | Route::FourFile { board, .. } => Some(board),
+            | Route::FourFile { board, .. }
+            | Route::AdminGetBoard { board }
+            | Route::AdminUpdateBoard { board }
+            | Route::AdminDeleteBoard { board } => Some(board),
             _ => None,
         }
     }
@@ -228,7 +255,15 @@ pub fn resolve(method: &Method, path: &str) -> ApiResult<Resolved> {
     if web.is_none() && segments.iter().any(|s| s.is_empty()) {
         return Err(not_found());
     }
-    // Each path has at most one GET route and one POST route.
+    // Each path has at most one GET route, one POST route and one DELETE route; only an admin board
+    // path and a token path take DELETE.
+    let delete = match segments.as_slice() {
+        ["api", "admin", "boards", board] => Some(Route::AdminDeleteBoard { board: slug(board) }),
+        ["api", "me", "tokens", id] => Some(Route::RevokeToken {
+            id: (*id).to_owned(),
+        }),
+        _ => None,
+    };
     let (get, post) = match segments.as_slice() {
         _ if web.is_some() => (web.map(|page| Route::WebPage { page }), None),
         ["healthz"] => (Some(Route::Healthz), None),
@@ -300,6 +335,7 @@ pub fn resolve(method: &Method, path: &str) -> ApiResult<Resolved> {
         ["api", "me", "totp"] => (None, Some(Route::TotpEnrol)),
         ["api", "me", "totp", "confirm"] => (None, Some(Route::TotpConfirm)),
         ["api", "me", "totp", "disable"] => (None, Some(Route::TotpDisable)),
+        ["api", "me", "tokens"] => (Some(Route::ListTokens), Some(Route::CreateToken)),
         ["api", "admin", "users", name, "role"] => (
             None,
             Some(Route::SetUserRole {
@@ -311,6 +347,11 @@ pub fn resolve(method: &Method, path: &str) -> ApiResult<Resolved> {
             Some(Route::SetUserDisabled {
                 username: username(name)?,
             }),
+        ),
+        ["api", "admin", "boards"] => (Some(Route::AdminListBoards), Some(Route::AdminCreateBoard)),
+        ["api", "admin", "boards", board] => (
+            Some(Route::AdminGetBoard { board: slug(board) }),
+            Some(Route::AdminUpdateBoard { board: slug(board) }),
         ),
         [tree @ ("files" | "thumbs"), shard1, shard2, name] => {
             let tree = if *tree == "files" {
@@ -334,19 +375,23 @@ pub fn resolve(method: &Method, path: &str) -> ApiResult<Resolved> {
         [board, rest @ ..] if !rest.is_empty() && fourchan_board(board) => {
             (Some(fourchan(board, rest).ok_or_else(not_found)?), None)
         }
+        _ if delete.is_some() => (None, None),
         _ => return Err(not_found()),
     };
     let chosen = match *method {
         Method::GET | Method::HEAD => get.as_ref(),
         Method::POST => post.as_ref(),
+        Method::DELETE => delete.as_ref(),
         _ => None,
     };
     Ok(match chosen {
         Some(route) => Resolved::Route(route.clone()),
         None => Resolved::MethodNotAllowed {
-            allow: match (get.is_some(), post.is_some()) {
-                (true, true) => "GET, HEAD, POST",
-                (true, false) => "GET, HEAD",
+            allow: match (get.is_some(), post.is_some(), delete.is_some()) {
+                (true, true, true) => "GET, HEAD, POST, DELETE",
+                (true, true, false) => "GET, HEAD, POST",
+                (true, false, _) => "GET, HEAD",
+                (false, false, true) => "DELETE",
                 _ => "POST",
             },
         },
@@ -752,6 +797,54 @@ mod tests {
                 R(Route::ResetPassword),
                 Access::Auth,
             ),
+            (
+                Method::GET,
+                "/api/admin/boards",
+                R(Route::AdminListBoards),
+                Access::Admin,
+            ),
+            (
+                Method::POST,
+                "/api/admin/boards",
+                R(Route::AdminCreateBoard),
+                Access::Admin,
+            ),
+            (
+                Method::GET,
+                "/api/admin/boards/g",
+                R(Route::AdminGetBoard { board: b("g") }),
+                Access::BoardMod,
+            ),
+            (
+                Method::POST,
+                "/api/admin/boards/g",
+                R(Route::AdminUpdateBoard { board: b("g") }),
+                Access::BoardMod,
+            ),
+            (
+                Method::DELETE,
+                "/api/admin/boards/g",
+                R(Route::AdminDeleteBoard { board: b("g") }),
+                Access::Admin,
+            ),
+            (
+                Method::GET,
+                "/api/me/tokens",
+                R(Route::ListTokens),
+                Access::User,
+            ),
+            (
+                Method::POST,
+                "/api/me/tokens",
+                R(Route::CreateToken),
+                Access::User,
+            ),
+            (
+                Method::DELETE,
+                "/api/me/tokens/0a1b",
+                R(Route::RevokeToken { id: b("0a1b") }),
+                Access::User,
+            ),
         ]);
         for (method, path, expected, access) in cases {
             let got = resolve(&method, path).unwrap();
@@ -775,6 +868,16 @@ mod tests {
             (Method::GET, "/auth/login", "POST"),
             (Method::POST, "/auth/csrf", "GET, HEAD"),
             (Method::POST, "/api/admin/users", "GET, HEAD"),
+            (Method::DELETE, "/api/admin/boards", "GET, HEAD, POST"),
+            (
+                Method::PUT,
+                "/api/admin/boards/g",
+                "GET, HEAD, POST, DELETE",
+            ),
+            (Method::DELETE, "/api/boards/b", "GET, HEAD"),
+            (Method::DELETE, "/api/me/tokens", "GET, HEAD, POST"),
+            (Method::GET, "/api/me/tokens/0a1b", "DELETE"),
+            (Method::POST, "/api/me/tokens/0a1b", "DELETE"),
         ];
         for (method, path, allow) in cases {
             assert_eq!(

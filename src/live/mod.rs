@@ -49,6 +49,9 @@ pub enum Event {
     },
     /// A post is deleted; `no == thread` means the whole thread is.
     Delete { board: String, thread: u64, no: u64 },
+    /// A board's settings changed (read them again), or the board was deleted. Sent to every
+    /// subscriber of the board, whatever thread it follows.
+    Board { board: String, deleted: bool },
     /// A thread's state changed.
     Update {
         board: String,
@@ -75,6 +78,7 @@ impl Event {
             Event::Backlinks { .. } => "backlinks",
             Event::Delete { .. } => "delete",
             Event::Update { .. } => "update",
+            Event::Board { .. } => "board",
         }
     }
 
@@ -84,7 +88,8 @@ impl Event {
             | Event::Post { board, .. }
             | Event::Backlinks { board, .. }
             | Event::Delete { board, .. }
-            | Event::Update { board, .. } => board,
+            | Event::Update { board, .. }
+            | Event::Board { board, .. } => board,
         }
     }
 
@@ -95,6 +100,8 @@ impl Event {
             | Event::Backlinks { thread, .. }
             | Event::Delete { thread, .. }
             | Event::Update { thread, .. } => *thread,
+            // Board-wide.
+            Event::Board { .. } => 0,
         }
     }
 }

@@ -36,7 +36,8 @@ struct Filter {
 
 impl Filter {
     fn wants(&self, board: &str, thread: u64) -> bool {
-        board == self.board && self.thread.is_none_or(|t| t == thread)
+        // Thread 0 is a board-wide event, for every subscriber of the board.
+        board == self.board && (thread == 0 || self.thread.is_none_or(|t| t == thread))
     }
 }
 
@@ -223,4 +224,32 @@ async fn replay(state: &mut State) -> ApiResult<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Filter;
+
+    #[test]
+    fn board_wide_events_reach_every_subscriber_of_the_board() {
+        let board = Filter {
+            board: "b".into(),
+            thread: None,
+        };
+        let thread = Filter {
+            board: "b".into(),
+            thread: Some(7),
+        };
+        // (board, thread of the event) → (board subscriber wants it, thread subscriber wants it)
+        let cases = [
+            (("b", 7), (true, true)),
+            (("b", 8), (true, false)),
+            (("b", 0), (true, true)),
+            (("c", 0), (false, false)),
+            (("c", 7), (false, false)),
+        ];
+        for ((b, t), expected) in cases {
+            assert_eq!((board.wants(b, t), thread.wants(b, t)), expected, "{b} {t}");
+        }
+    }
 }

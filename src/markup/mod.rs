@@ -112,6 +112,28 @@ pub fn escape(text: &str, dialect: Dialect) -> String {
     out
 }
 
+/// What `html` is for a body with no markup at all: its text escaped, lines joined with `<br>`.
+pub fn plain_html(body: &str) -> String {
+    let mut out = String::with_capacity(body.len() + body.len() / 8);
+    for (i, line) in body.split('\n').enumerate() {
+        if i > 0 {
+            out.push_str("<br>");
+        }
+        clean::escape(line, &mut out, Dialect::Native.apostrophe());
+    }
+    out
+}
+
+/// Whether `html`, rendered from `body`, says nothing the body does not: it is exactly
+/// [`plain_html`] of a body that cleaning leaves untouched. A client then shows such a body as
+/// text, a line break for each `\n`, and sees what `html` would show; that is why the API may
+/// leave `html` out for it.
+pub fn is_plain(body: &str, html: &str) -> bool {
+    matches!(clean::clean(body), std::borrow::Cow::Borrowed(_))
+        && html.len() >= body.len()
+        && html == plain_html(body)
+}
+
 /// How many inline delimiters may be open at once; enough for any real post, and a bound on
 /// how deep the output nests.
 pub const MAX_DEPTH: usize = 8;

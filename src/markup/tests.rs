@@ -118,3 +118,34 @@ fn unrender(html: &str) -> String {
 fn cleaned(body: &str) -> String {
     clean::clean(body).into_owned()
 }
+
+#[test]
+fn plain_bodies_are_recognised_and_only_they() {
+    let cases = [
+        ("", true),
+        ("hello", true),
+        ("two\nlines", true),
+        ("blank\n\nline", true),
+        ("a < b & c > d \"q\" it's", true),
+        ("  spaced  \n\tindented", true),
+        ("no markup: 2*3*4 and snake__case", true),
+        (">greentext", false),
+        ("<pinktext", false),
+        ("**bold**", false),
+        ("see >>1", false),
+        ("https://example.com/", false),
+        ("```\ncode\n```", false),
+        // Cleaning changes these, so the body as text would differ from the html.
+        ("line\r\nbreak", false),
+        ("bidi \u{202e}override", false),
+        ("bell \u{7}", false),
+    ];
+    for (body, plain) in cases {
+        let html = render(body, "b", &World).html;
+        assert_eq!(is_plain(body, &html), plain, "{body:?} → {html:?}");
+        if plain {
+            assert_eq!(html, plain_html(body), "{body:?}");
+        }
+    }
+    assert!(!is_plain("a", "b"));
+}

@@ -2,7 +2,7 @@
 
 use redb::{ReadableTable, WriteTransaction};
 
-use super::{encode, StoredEvent, BACKLINKS, EVENTS, POSTS, QUOTES};
+use super::{encode, StoredEvent, BACKLINKS, BOARDS, EVENTS, POSTS, QUOTES, SEEDED};
 use crate::model::Post;
 
 /// Rows read per pass, so a large table is rewritten without holding it in memory.
@@ -77,9 +77,27 @@ pub(super) fn v1_to_v2(txn: &WriteTransaction) -> Result<(), redb::Error> {
     Ok(())
 }
 
-/// Version 3: accounts and sessions. Their tables start empty and are created with every other
+/// Version 3: accounts, sessions and API tokens. Their tables start empty and are created with every other
 /// table after the ladder, so this rung has nothing to rewrite; it exists so that a version 2
 /// database is recognised as one and a downgrade to a build without accounts is refused.
 pub(super) fn v2_to_v3(_txn: &WriteTransaction) -> Result<(), redb::Error> {
+    Ok(())
+}
+
+/// Version 4: boards live in the database, the config only seeds them. Every board already
+/// stored came from the config, so each counts as seeded: deleting it later keeps it deleted.
+pub(super) fn v3_to_v4(txn: &WriteTransaction) -> Result<(), redb::Error> {
+    let slugs: Vec<String> = {
+        let boards = txn.open_table(BOARDS)?;
+        let mut slugs = Vec::new();
+        for row in boards.iter()? {
+            slugs.push(row?.0.value().to_owned());
+        }
+        slugs
+    };
+    let mut seeded = txn.open_table(SEEDED)?;
+    for slug in &slugs {
+        seeded.insert(slug.as_str(), ())?;
+    }
     Ok(())
 }

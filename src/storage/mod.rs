@@ -30,6 +30,13 @@
 //! | `user_sessions` | `(username, session key)` | `()` | a user's sessions, to end them all (password change, disabling, deletion) |
 //! | `reset_tokens` | SHA-256 of a password reset token (32 bytes) | `(username, expires_ms)` | reset tokens an admin issued; the token itself is only shown once; used or expired ones are removed when presented |
 //! | `totp` | normalized username | JSON [`crate::auth::totp::TotpState`] | an account's second factor: secret, whether confirmed, the last step used (no replay), hashes of unused recovery codes |
+//! | `board_purge` | slug | `()` | deleted boards whose threads, posts and files are still being removed, in chunks between other writes; resumed at start. A slug listed here cannot be created again until it is done |
+//! | `seeded` | slug | `()` | boards the database has held: a `[[boards]]` table of the config creates its board only when its slug is not here, so the config is only the first seed and a board deleted through the API stays deleted |
+//! | `mod_log` | id | JSON [`crate::model::LogEntry`] | the staff log, oldest first (`meta.mod_log_seq` is the last id): who created, changed or deleted what |
+//! | `mod_log_boards` | `(slug, id)` | `()` | the same entries by board: a backwards range scan lists a board's latest changes |
+//! | `tokens` | SHA-256 of the API token's secret (32 bytes) | JSON [`crate::auth::token::StoredToken`] | API tokens: owner, name, scope, expiry, last use; the secret itself was shown once and is stored nowhere |
+//! | `token_expiry` | `(expires_ms, token key)` | `()` | the same tokens by expiry, oldest first, swept with the sessions |
+//! | `user_tokens` | `(username, token id)` | token key | a user's tokens in id order, to list and revoke them by their public id and to end them all (disabling, deletion) |
 //!
 //! A new post changes `board_counters`, `posts`, `thread_posts` and `threads` together, and
 //! `bump_order` when it bumps, and `files` when it carries files (a reference counted in the same
@@ -39,9 +46,14 @@
 //! it, one pair per quote. Deleting a thread removes its `threads` row, its place in
 //! `bump_order` or `archive` and writes the OP's tombstone in one transaction, and lists it in
 //! `purge`: from then on its posts read as deleted (a post counts only while its thread's row
-//! exists), and the writer removes them in chunks. A session is a row in `sessions`,
-//! `session_expiry` and `user_sessions` at once, written and removed together; renewing it
-//! moves its `session_expiry` row. Integers in keys are redb's native `u64`, compared numerically, so
+//! exists), and the writer removes them in chunks. Deleting a board removes its `boards` row,
+//! lists it in `board_purge` and logs it in `mod_log` and `mod_log_boards` in one transaction;
+//! the writer then moves its threads to `purge`, removes their posts and its old tombstones, and
+//! keeps its `board_counters` row, so a board created later under the same slug never reuses a
+//! number that old links, the event log or `recent` may still name. A session is a row in
+//! `sessions`, `session_expiry` and `user_sessions` at once, written and removed together;
+//! renewing it moves its `session_expiry` row. An API token is a row in `tokens`,
+//! `token_expiry` and `user_tokens` at once, likewise. Integers in keys are redb's native `u64`, compared numerically, so
 //! ranges come out in number order.
 
 mod accounts;
@@ -50,6 +62,7 @@ mod events;
 #[cfg(test)]
 mod measure;
 mod migrate;
+mod tokens;
 pub mod writer;
 
 use std::path::Path;
@@ -58,12 +71,14 @@ use std::sync::Arc;
 use redb::{Database, ReadTransaction, ReadableDatabase, ReadableTable, TableDefinition};
 
 use crate::error::{ApiError, ApiResult};
-use crate::model::{Board, BoardPost, Post, StoredFile, ThreadMeta};
+use crate::model::{Board, BoardPost, LogEntry, Post, StoredFile, ThreadMeta};
 
 pub use accounts::StoredSession;
 pub use backup::Counts;
 pub use events::StoredEvent;
-pub use writer::{AccountWrite, Change, Opening, ResetWrite, TotpWrite, Write, Writer, Written};
+pub use writer::{
+    AccountWrite, Change, Opening, ResetWrite, TokenWrite, TotpWrite, Write, Writer, Written,
+};
 
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 const BOARDS: TableDefinition<&str, &[u8]> = TableDefinition::new("boards");
@@ -88,6 +103,13 @@ const SESSION_EXPIRY: TableDefinition<(u64, &[u8]), ()> = TableDefinition::new("
 const USER_SESSIONS: TableDefinition<(&str, &[u8]), ()> = TableDefinition::new("user_sessions");
 const TOTP: TableDefinition<&str, &[u8]> = TableDefinition::new("totp");
 const RESET_TOKENS: TableDefinition<&[u8], (&str, u64)> = TableDefinition::new("reset_tokens");
+const BOARD_PURGE: TableDefinition<&str, ()> = TableDefinition::new("board_purge");
+const SEEDED: TableDefinition<&str, ()> = TableDefinition::new("seeded");
+const MOD_LOG: TableDefinition<u64, &[u8]> = TableDefinition::new("mod_log");
+const MOD_LOG_BOARDS: TableDefinition<(&str, u64), ()> = TableDefinition::new("mod_log_boards");
+const TOKENS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("tokens");
+const TOKEN_EXPIRY: TableDefinition<(u64, &[u8]), ()> = TableDefinition::new("token_expiry");
+const USER_TOKENS: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("user_tokens");
 
 /// Something done to every table alike: creating them, copying them into a snapshot, counting
 /// their rows.
@@ -122,7 +144,14 @@ fn each_table(visit: &mut impl EachTable) -> Result<(), redb::Error> {
     visit.table(SESSION_EXPIRY)?;
     visit.table(USER_SESSIONS)?;
     visit.table(TOTP)?;
-    visit.table(RESET_TOKENS)
+    visit.table(RESET_TOKENS)?;
+    visit.table(BOARD_PURGE)?;
+    visit.table(SEEDED)?;
+    visit.table(MOD_LOG)?;
+    visit.table(MOD_LOG_BOARDS)?;
+    visit.table(TOKENS)?;
+    visit.table(TOKEN_EXPIRY)?;
+    visit.table(USER_TOKENS)
 }
 
 /// Opening a table in a write transaction creates it, so readers never meet a missing one.
@@ -149,7 +178,7 @@ pub const RECENT_KEPT: u64 = 10_000;
 pub const BACKLINKS_SHOWN: usize = 1000;
 
 /// The schema this build writes. Bump it with a new rung in [`MIGRATIONS`].
-pub const SCHEMA_VERSION: u64 = 3;
+pub const SCHEMA_VERSION: u64 = 4;
 
 /// The database file's name inside the data directory.
 pub const DB_FILE: &str = "wani.redb";
@@ -157,7 +186,7 @@ pub const DB_FILE: &str = "wani.redb";
 type Migration = fn(&redb::WriteTransaction) -> Result<(), redb::Error>;
 
 /// The ladder: `MIGRATIONS[i]` takes a database from version `i + 1` to `i + 2`.
-const MIGRATIONS: &[Migration] = &[migrate::v1_to_v2, migrate::v2_to_v3];
+const MIGRATIONS: &[Migration] = &[migrate::v1_to_v2, migrate::v2_to_v3, migrate::v3_to_v4];
 
 /// Shared handle to the database. Cloning is cheap.
 #[derive(Clone)]
@@ -298,6 +327,48 @@ impl Reader {
         let table = self.txn.open_table(BOARDS).map_err(storage_error)?;
         let row = table.get(slug).map_err(storage_error)?;
         row.map(|v| decode(v.value())).transpose()
+    }
+
+    /// Boards whose deletion is still under way, by slug.
+    pub fn deleting_boards(&self) -> ApiResult<Vec<String>> {
+        let table = self.txn.open_table(BOARD_PURGE).map_err(storage_error)?;
+        let mut out = Vec::new();
+        for row in table.iter().map_err(storage_error)? {
+            let (slug, _) = row.map_err(storage_error)?;
+            out.push(slug.value().to_owned());
+        }
+        Ok(out)
+    }
+
+    /// A board's `(last_no, live_threads)`.
+    pub fn board_counters(&self, slug: &str) -> ApiResult<(u64, u64)> {
+        let table = self.txn.open_table(BOARD_COUNTERS).map_err(storage_error)?;
+        let row = table.get(slug).map_err(storage_error)?;
+        Ok(row.map_or((0, 0), |v| v.value()))
+    }
+
+    /// The latest `limit` staff log entries about `board`, newest first.
+    pub fn board_log(&self, board: &str, limit: usize) -> ApiResult<Vec<LogEntry>> {
+        let index = self.txn.open_table(MOD_LOG_BOARDS).map_err(storage_error)?;
+        let log = self.txn.open_table(MOD_LOG).map_err(storage_error)?;
+        let range = index
+            .range((board, 0)..=(board, u64::MAX))
+            .map_err(storage_error)?;
+        let mut out = Vec::new();
+        for row in range.rev().take(limit) {
+            let (key, _) = row.map_err(storage_error)?;
+            let id = key.value().1;
+            let entry = log.get(id).map_err(storage_error)?.ok_or_else(|| {
+                ApiError::internal(
+                    "storage_corrupt",
+                    format!("mod_log_boards lists missing entry {id}"),
+                )
+            })?;
+            let mut entry: LogEntry = decode(entry.value())?;
+            entry.id = id;
+            out.push(entry);
+        }
+        Ok(out)
     }
 
     /// The id of the last live event committed (0 before the first).
@@ -565,6 +636,7 @@ impl Reader {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use redb::ReadableTableMetadata;
 
     #[test]
     fn newer_schema_is_refused() {
@@ -587,8 +659,9 @@ mod tests {
     }
 
     /// `test/fixtures/v2.redb` was written by the last version 2 build: board /t/ with thread 1
-    /// and reply 2 quoting it. It opens as version 3 with its posts and links intact and the
-    /// account tables empty.
+    /// and reply 2 quoting it. It opens as the current version with its posts and links intact,
+    /// the account tables empty, and its board counted as seeded from the config (so a config
+    /// that changes or drops /t/ no longer touches it), with an empty log.
     #[test]
     fn a_version_2_database_migrates() {
         let dir = tempfile::tempdir().unwrap();
@@ -598,7 +671,13 @@ mod tests {
         {
             let txn = store.db.begin_read().unwrap();
             let meta = txn.open_table(META).unwrap();
-            assert_eq!(meta.get("schema_version").unwrap().unwrap().value(), 3);
+            assert_eq!(
+                meta.get("schema_version").unwrap().unwrap().value(),
+                SCHEMA_VERSION
+            );
+            let seeded = txn.open_table(SEEDED).unwrap();
+            assert!(seeded.get("t").unwrap().is_some());
+            assert_eq!(seeded.len().unwrap(), 1);
         }
         let r = store.read().unwrap();
         let op = r.post("t", 1).unwrap().expect("the thread survives");
@@ -607,6 +686,8 @@ mod tests {
         assert_eq!(op.capcode, None);
         assert!(r.accounts(None, 10).unwrap().is_empty());
         assert_eq!(r.session(&[0; 32]).unwrap(), None);
+        assert!(r.board_log("t", 10).unwrap().is_empty());
+        assert_eq!(r.deleting_boards().unwrap(), Vec::<String>::new());
     }
 
     #[test]

@@ -25,7 +25,7 @@ use crate::api::posts::Kind as PostKind;
 use crate::app::App;
 use crate::error::{ApiError, ApiResult, ErrorKind};
 use crate::files::{self, Placement, Tree};
-use crate::http::request::{query, BodyDeadline};
+use crate::http::request::{query, refuse_unread, BodyDeadline};
 use crate::media::video::{self, Video};
 use crate::media::{self, Format, MediaError};
 use crate::model::{Board, PostFile, StoredFile};
@@ -149,7 +149,10 @@ pub async fn read_form(
         .get(CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
     if declared.is_some_and(|n| n > board.max_post_bytes) {
-        return Err(post_too_large(board));
+        // Read what the client is still sending (bounded) so that the answer reaches it: a
+        // proxy in front, whose own limit is the largest board's, would otherwise meet a reset
+        // mid-upload and answer 502 instead of this board's 413.
+        return Err(refuse_unread(req, post_too_large(board)).await);
     }
     let content_type = req
         .headers()

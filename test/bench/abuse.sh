@@ -47,6 +47,7 @@
 
 set -euo pipefail
 
+# shellcheck source=test/bench/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 bench_init abuse
 
@@ -71,6 +72,7 @@ need ffmpeg ffmpeg
 FFMPEG=$(command -v ffmpeg)
 build_wani
 bench_tmp
+# shellcheck disable=SC2034 # read by lib.sh's start_wani
 WANI_WRAP=(prlimit --as=$((AS_LIMIT_MIB * 1024 * 1024)) --)
 # Every connection is a descriptor; class 4 and 5 need a few thousand.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
@@ -83,6 +85,7 @@ if wants 2; then
     say "making the bomb files"
     python3 "$HERE/abuse.py" png --files "$FILES"
     # A GIF of one black 10000x10000 frame, then its logical screen set to 1x1.
+    # shellcheck disable=SC2015 # either failure is the same: no GIF bomb
     "$FFMPEG" -v error -f lavfi -i color=c=black:s=10000x10000:d=0.04 -frames:v 1 -y "$FILES/big.gif" &&
         python3 - "$FILES/big.gif" "$FILES/bomb.gif" <<'EOF' || say "no GIF bomb: ffmpeg failed"
 import sys
@@ -130,6 +133,7 @@ run() {
     fi
     WANI_PID=
     after=$(stat -c %s "$dir/data/wani.redb" 2>/dev/null || echo 0)
+    # shellcheck disable=SC1003 # tr deletes quotes and backslashes
     [ -n "$result" ] || result=$(printf '{"outcome": "the attack script failed: %s", "healthz_max_s": 0, "healthz_timeouts": 0, "peak_kb": 0}' \
         "$(tail -n 1 "$dir/abuse.err" | tr -d '"\\')")
     ROWS+=("$(python3 - "$label" "$before" "$after" "$verdict" "$result" <<'EOF'

@@ -70,6 +70,7 @@ BOARD=bench
 BUCKET=wani
 REGION=garage
 
+# shellcheck source=test/bench/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 bench_init backup
 LOAD=$HERE/backup_load.py
@@ -304,6 +305,7 @@ DRAIN_PORT=$(free_port) || die "no free port"
 START=$EPOCHREALTIME
 "$WANI_BIN" --listen "127.0.0.1:$DRAIN_PORT" --data "$TMP/files" --config "$TMP/files-s3.toml" \
     2>"$TMP/files-s3.log" &
+# shellcheck disable=SC2034 # read by lib.sh's stop_wani
 WANI_PID=$!
 WANI_PORT=$DRAIN_PORT
 "$PYTHON" -S "$LOAD" drain --port "$DRAIN_PORT" --start "$START" \

@@ -12,8 +12,15 @@
 #        - GET of the very same bytes from nginx, as a static file (the reference);
 #        - the same from nginx with sendfile off, for information only (no target uses it):
 #          nginx then copies the file from user memory into the socket, as wani must;
-#        - GET of the board catalog and of index page $INDEX_PAGE from wani.
-#      Every run is preceded by a $WARMUP wrk run against the same URL, not counted.
+#        - GET of the board catalog and of index page $INDEX_PAGE from wani;
+#        - GET of the big thread with `Accept-Encoding: gzip` from wani (its cached gzip copy)
+#          and from nginx serving the same document with `gzip_static` from a file
+#          pre-compressed with `gzip -9` (the reference), and with `Accept-Encoding: zstd`
+#          from wani (nginx has no zstd without a third-party module).
+#      Every run is preceded by a $WARMUP wrk run against the same URL, not counted. The bytes
+#      on the wire per request (status line, headers and body, as curl counts them) are
+#      reported for each form of the thread GET; each compressed form is checked to decode to
+#      the identity bytes.
 #   3. Durable post creation: replies POSTed by wrk (test/bench/post.lua) into the oldest of the
 #      149 short threads (not the big one, which stays fixed for the comparison), first with 1
 #      connection (-t1 -c1), then with $CONNECTIONS connections (-t$WRK_THREADS). Each 201 means
@@ -29,6 +36,7 @@
 #
 # Targets (from the issue)
 #   - wani's big-thread GET requests/s at least 0.8 times nginx's serving the same bytes;
+#   - wani's gzipped big-thread GET requests/s at least 1.0 times nginx's gzip_static;
 #   - wani's p99 for that GET no more than 1.5 times nginx's p99 in the same run;
 #   - $CONNECTIONS concurrent posters reach at least 10 times the posts/s of a single poster.
 #
@@ -53,8 +61,8 @@
 #   WANI_BIN=...     use this binary instead of building target/release/wani with cargo
 #   KEEP_TMP=1       keep the temp dir (data, config, logs, wrk outputs) and print its path
 #
-# Needs: wrk, nginx (/usr/sbin/nginx), curl (installed with apt-get when missing), and cargo
-# unless WANI_BIN is given.
+# Needs: wrk, nginx (/usr/sbin/nginx), curl, gzip, zstd (installed with apt-get when missing),
+# and cargo unless WANI_BIN is given.
 
 set -euo pipefail
 
@@ -68,6 +76,7 @@ BIG_REPLIES=299   # + the OP = 300 posts
 OTHER_THREADS=149 # + the big thread = 150 live threads
 SEED_PARALLEL=8
 
+# shellcheck source=test/bench/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 bench_init http
 NGINX=/usr/sbin/nginx
@@ -78,6 +87,7 @@ BENCH_PID_VARS+=(NGINX_PID)
 command -v wrk >/dev/null || (apt-get update && apt-get install -y wrk)
 [ -x "$NGINX" ] || command -v nginx >/dev/null || (apt-get update && apt-get install -y nginx)
 command -v curl >/dev/null || (apt-get update && apt-get install -y curl)
+command -v zstd >/dev/null || (apt-get update && apt-get install -y zstd)
 [ -x "$NGINX" ] || NGINX=$(command -v nginx)
 command -v wrk >/dev/null || die "wrk is not installed"
 [ -x "$NGINX" ] || die "nginx is not installed"
@@ -94,6 +104,7 @@ bump_limit = 1000000
 thread_limit = 1000
 threads_per_page = 10
 max_body_chars = 4000
+max_replies = 100000 # the post runs must not lock their thread at the default 1000
 EOF
 
 say "starting wani"
@@ -154,6 +165,7 @@ INDEX_BYTES=$(curl -sSf "$API/index?page=$INDEX_PAGE" | wc -c)
 # --- nginx serving the same bytes --------------------------------------------------------------
 mkdir -p "$TMP/nginx/html" "$TMP/nginx/logs" "$TMP/nginx/tmp"
 cp "$TMP/thread.json" "$TMP/nginx/html/thread.json"
+gzip -9 -n -k "$TMP/nginx/html/thread.json" # thread.json.gz, for gzip_static
 start_nginx() {
     NGINX_PORT=$(free_port) || return 1
     NGINX_PORT2=$(free_port) || return 1
@@ -181,7 +193,8 @@ http {
         listen 127.0.0.1:$NGINX_PORT;
         root $TMP/nginx/html;
         default_type application/json;
-        location = /thread.json { }
+        # Without Accept-Encoding: the identity file; with gzip: thread.json.gz as it is.
+        location = /thread.json { gzip_static on; gzip_vary on; }
     }
     server { # information only
         listen 127.0.0.1:$NGINX_PORT2;
@@ -218,6 +231,38 @@ NGINX_WORKERS=$(awk -v p="$NGINX_PID" '$4 == p { print $1 }' /proc/[0-9]*/stat 2
 [ -n "$NGINX_WORKERS" ] || die "found no nginx worker processes"
 curl -sSf "$API/threads/$BIG" | cmp -s - "$TMP/thread.json" || die "wani's thread changed"
 
+# The compressed forms: wani makes its copies just after the first read; wait for them, then
+# check that every compressed answer decodes to the identity bytes.
+encoded_as() { # URL CODING -> the Content-Encoding of the answer (empty for none)
+    curl -sSf -o /dev/null -D - -H "Accept-Encoding: $2" "$1" | tr -d '\r' |
+        sed -n 's/^content-encoding: *//Ip'
+}
+for coding in gzip zstd; do
+    for _ in $(seq 1 100); do
+        [ "$(encoded_as "$API/threads/$BIG" "$coding")" = "$coding" ] && break
+        sleep 0.1
+    done
+    [ "$(encoded_as "$API/threads/$BIG" "$coding")" = "$coding" ] || die "wani never sent the thread as $coding"
+done
+[ "$(encoded_as "$NGINX_URL" gzip)" = gzip ] || die "nginx does not send the gzip_static file"
+curl -sSf -H 'Accept-Encoding: gzip' "$API/threads/$BIG" | gzip -dc | cmp -s - "$TMP/thread.json" ||
+    die "wani's gzip answer does not decode to the thread"
+curl -sSf -H 'Accept-Encoding: zstd' "$API/threads/$BIG" | zstd -dcq | cmp -s - "$TMP/thread.json" ||
+    die "wani's zstd answer does not decode to the thread"
+curl -sSf -H 'Accept-Encoding: gzip' "$NGINX_URL" | gzip -dc | cmp -s - "$TMP/thread.json" ||
+    die "nginx's gzip answer does not decode to the thread"
+declare -A WIRE
+wire() { # KEY URL [CODING]: bytes on the wire for one answer (head and body)
+    local args=(-sSf -o /dev/null -w '%{size_header} %{size_download}')
+    [ -n "${3:-}" ] && args+=(-H "Accept-Encoding: $3")
+    WIRE[$1]=$(curl "${args[@]}" "$2" | awk '{ print $1 + $2 }')
+}
+wire thread_nginx "$NGINX_URL"
+wire thread_wani "$API/threads/$BIG"
+wire thread_nginx_gzip "$NGINX_URL" gzip
+wire thread_wani_gzip "$API/threads/$BIG" gzip
+wire thread_wani_zstd "$API/threads/$BIG" zstd
+
 # Other work on the machine skews every figure: note how busy the CPUs are in the second before
 # measuring (from /proc/stat; the load average would still remember the build).
 cpu_busy
@@ -240,9 +285,11 @@ to_ms() { # wrk latency like 812.00us, 3.21ms, 1.02s, 1.50m -> milliseconds
 # run_wrk KEY THREADS CONNECTIONS DURATION URL [LUA]: runs wrk, fails on any error response or
 # socket error, stores requests/s, p99 (ms), the request count and the CPU time per request of
 # the server processes $SERVER_PIDS under KEY.
+# WRK_HEADERS: extra `-H` arguments for every wrk run while set.
+WRK_HEADERS=()
 run_wrk() {
     local key=$1 threads=$2 conns=$3 dur=$4 url=$5 lua=${6:-} out=$TMP/wrk-$1.txt
-    local args=(-t"$threads" -c"$conns" -d"$dur" --latency) before after
+    local args=(-t"$threads" -c"$conns" -d"$dur" --latency "${WRK_HEADERS[@]}") before after
     [ -n "$lua" ] && args+=(-s "$lua")
     # shellcheck disable=SC2086 # a list of pids
     before=$(cpu_ticks $SERVER_PIDS)
@@ -263,10 +310,10 @@ run_wrk() {
 }
 measure_get() { # KEY URL
     if [ "$WARMUP" != 0 ] && [ "$WARMUP" != 0s ]; then
-        wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"$WARMUP" "$2" >/dev/null 2>&1 ||
+        wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"$WARMUP" "${WRK_HEADERS[@]}" "$2" >/dev/null 2>&1 ||
             die "wrk warm-up failed ($1)"
     fi
-    say "$1: wrk -t$WRK_THREADS -c$CONNECTIONS -d$DURATION --latency $2"
+    say "$1: wrk -t$WRK_THREADS -c$CONNECTIONS -d$DURATION --latency ${WRK_HEADERS[*]} $2"
     run_wrk "$1" "$WRK_THREADS" "$CONNECTIONS" "$DURATION" "$2"
 }
 
@@ -277,6 +324,14 @@ SERVER_PIDS=$WANI_PID
 measure_get thread_wani "$API/threads/$BIG"
 measure_get catalog "$API/catalog"
 measure_get index "$API/index?page=$INDEX_PAGE"
+WRK_HEADERS=(-H "Accept-Encoding: gzip")
+SERVER_PIDS=$NGINX_WORKERS
+measure_get thread_nginx_gzip "$NGINX_URL"
+SERVER_PIDS=$WANI_PID
+measure_get thread_wani_gzip "$API/threads/$BIG"
+WRK_HEADERS=(-H "Accept-Encoding: zstd")
+measure_get thread_wani_zstd "$API/threads/$BIG"
+WRK_HEADERS=()
 
 replies_of() { # THREAD -> its reply count
     curl -sSf "$API/threads/$1" | sed -n 's/^{"thread":{[^[]*"replies":\([0-9]*\).*/\1/p'
@@ -315,6 +370,7 @@ verdict() { awk -v v="$1" -v op="$2" -v t="$3" 'BEGIN {
 RPS_RATIO=$(ratio "${RPS[thread_wani]}" "${RPS[thread_nginx]}")
 P99_RATIO=$(ratio "${P99[thread_wani]}" "${P99[thread_nginx]}")
 POST_RATIO=$(ratio "${RPS[post_n]}" "${RPS[post_1]}")
+GZIP_RATIO=$(ratio "${RPS[thread_wani_gzip]}" "${RPS[thread_nginx_gzip]}")
 LOG_LINES=$(wc -l <"$TMP/wani.log")
 NGINX_LINES=$(wc -l <"$TMP/nginx/logs/access.log")
 
@@ -333,11 +389,15 @@ echo "wrk: GETs -t$WRK_THREADS -c$CONNECTIONS -d$DURATION (after a $WARMUP warm-
 echo "logging: wani wrote $LOG_LINES log lines, nginx $NGINX_LINES access-log lines"
 echo
 row "measurement" "requests/s" "p99 (ms)" "server CPU us/req"
-for key in thread_nginx thread_nginx_nosf thread_wani catalog index post_1 post_n; do
+for key in thread_nginx thread_nginx_nosf thread_wani thread_nginx_gzip thread_wani_gzip \
+    thread_wani_zstd catalog index post_1 post_n; do
     case $key in
         thread_nginx) label="GET big thread, nginx static file" ;;
         thread_nginx_nosf) label="  (info) same, nginx with sendfile off" ;;
         thread_wani) label="GET big thread, wani" ;;
+        thread_nginx_gzip) label="GET big thread gzip, nginx gzip_static" ;;
+        thread_wani_gzip) label="GET big thread gzip, wani" ;;
+        thread_wani_zstd) label="GET big thread zstd, wani" ;;
         catalog) label="GET catalog, wani" ;;
         index) label="GET index page $INDEX_PAGE, wani" ;;
         post_1) label="POST reply, 1 poster" ;;
@@ -347,7 +407,13 @@ for key in thread_nginx thread_nginx_nosf thread_wani catalog index post_1 post_
 done
 echo "  (posts committed during the two POST runs: $COMMITTED; wrk counted $COUNTED answers)"
 echo
+printf '  %-40s %11s\n' "thread GET, bytes on the wire" "per answer"
+printf '  %-40s %11s\n' "identity, nginx / wani" "${WIRE[thread_nginx]} / ${WIRE[thread_wani]}"
+printf '  %-40s %11s\n' "gzip, nginx gzip_static (-9) / wani" "${WIRE[thread_nginx_gzip]} / ${WIRE[thread_wani_gzip]}"
+printf '  %-40s %11s\n' "zstd, wani" "${WIRE[thread_wani_zstd]}"
+echo
 printf '  %-58s %7s  %s\n' "target" "value" "result"
 printf '  %-58s %7s  %s\n' "thread GET requests/s, wani / nginx >= 0.80" "$RPS_RATIO" "$(verdict "$RPS_RATIO" '>=' 0.8)"
 printf '  %-58s %7s  %s\n' "thread GET p99, wani / nginx <= 1.50" "$P99_RATIO" "$(verdict "$P99_RATIO" '<=' 1.5)"
+printf '  %-58s %7s  %s\n' "gzip thread GET requests/s, wani / nginx gzip_static >= 1.00" "$GZIP_RATIO" "$(verdict "$GZIP_RATIO" '>=' 1.0)"
 printf '  %-58s %7s  %s\n' "posts/s, $CONNECTIONS posters / 1 poster >= 10.00" "$POST_RATIO" "$(verdict "$POST_RATIO" '>=' 10)"

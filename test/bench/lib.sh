@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # The preamble every benchmark shares: tools, the release build, a temp dir that cleans up after
 # itself, starting and stopping wani on a free loopback port, and the machine's description.
 #
@@ -100,6 +101,7 @@ start_wani() {
     for _ in $(seq 1 300); do
         WANI_PORT=$(sed -n 's#.*listening on http://127\.0\.0\.1:\([0-9]*\)/.*#\1#p' "$log" | head -n1)
         if [ -n "$WANI_PORT" ]; then
+            # shellcheck disable=SC2034 # for the scripts that source this
             WANI_URL=http://127.0.0.1:$WANI_PORT
             return 0
         fi
@@ -115,6 +117,7 @@ stop_wani() {
     local t0=$EPOCHREALTIME
     stop_pid "$WANI_PID" || die "wani did not stop within 15s of SIGTERM"
     WANI_PID=
+    # shellcheck disable=SC2034 # for the scripts that source this
     STOP_SECS=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.2f", b - a }')
 }
 

@@ -58,6 +58,7 @@ SETTLE_S=${SETTLE_S:-2}
 DRAIN_S=${DRAIN_S:-5}
 BOARD=bench
 
+# shellcheck source=test/bench/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 bench_init live
 

@@ -40,7 +40,7 @@ fi
 
 TMP=$(mktemp -d)
 cleanup() {
-    [ -n "${PID:-}" ] && kill "$PID" 2>/dev/null || true
+    if [ -n "${PID:-}" ]; then kill "$PID" 2>/dev/null || true; fi
     if [ "$KEEP_TMP" = 1 ]; then echo "kept $TMP" >&2; else rm -rf "$TMP"; fi
 }
 trap cleanup EXIT
@@ -118,7 +118,7 @@ def wait_dead(board, linker):
     start = time.monotonic()
     while True:
         _, data = call(c, "GET", f"/api/boards/{board}/posts/{linker}")
-        if "deadlink" in data["post"]["html"]:
+        if "deadlink" in data["post"].get("html", ""):  # absent for a body without markup
             return time.monotonic() - start
         time.sleep(0.005)
 

@@ -39,6 +39,7 @@ set -euo pipefail
 RUNS=${RUNS:-5}
 SIZE=${SIZE:-250}
 
+# shellcheck source=test/bench/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 bench_init thumbnail
 FIXTURES=${FIXTURES:-$ROOT/test/fixtures/images}

@@ -28,6 +28,7 @@ set -euo pipefail
 COUNT=${COUNT:-16}
 CONCURRENCY=${CONCURRENCY:-2}
 
+# shellcheck source=test/bench/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 bench_init upload
 FIXTURE=${FIXTURE:-$ROOT/test/fixtures/images/path-2560x1600.jpg}

@@ -2,14 +2,16 @@
 // browser tests, and offers the few things every test needs: the API for seeding, pages that
 // record console errors, and screenshots.
 
-import { spawn } from "node:child_process";
-import { mkdtempSync, writeFileSync, mkdirSync, existsSync, rmSync } from "node:fs";
+import { spawn, execFileSync } from "node:child_process";
+import { mkdtempSync, writeFileSync, mkdirSync, existsSync, rmSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createRequire } from "node:module";
+import { before, after } from "node:test";
 
 const require = createRequire(join(process.env.WANI_NODE_MODULES || "", "..", "package.json"));
 const { chromium } = require("playwright-core");
+const puppeteer = require("puppeteer-core");
 
 export const ROOT = new URL("../..", import.meta.url).pathname;
 export const FIXTURES = join(ROOT, "test/fixtures/images");
@@ -37,10 +39,14 @@ export const CONFIG =
 export async function startServer(config = CONFIG) {
   const dir = mkdtempSync(join(tmpdir(), "wani-browser-"));
   writeFileSync(join(dir, "config.toml"), config);
-  const child = spawn(BIN, ["--listen", "127.0.0.1:0", "--data", join(dir, "data"), "--config", join(dir, "config.toml")], {
-    stdio: ["ignore", "ignore", "pipe"],
-    env: { ...process.env, WANI_CONFIG: "" },
-  });
+  const child = spawn(
+    BIN,
+    ["--listen", "127.0.0.1:0", "--data", join(dir, "data"), "--config", join(dir, "config.toml")],
+    {
+      stdio: ["ignore", "ignore", "pipe"],
+      env: { ...process.env, WANI_CONFIG: "" },
+    },
+  );
   let log = "";
   const base = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`wani did not start:\n${log}`)), 20000);
@@ -77,9 +83,43 @@ export const CHROMIUM_ARGS = [
   "--autoplay-policy=no-user-gesture-required",
 ];
 
+/**
+ * What a test file shares: a wani started before its tests and a browser launched beside it,
+ * both stopped after them. The fields are set once the `before` hook has run.
+ * @param {{config?: string, browser?: () => Promise<any>, seed?: (base: string) => Promise<any>}} [options]
+ *   `browser` launches another browser than Chromium (see `launchFirefox`); `seed` fills the
+ *   server before the tests, its answer is `env.seeded`
+ * @returns {{server: any, browser: any, base: string, seeded: any}}
+ */
+export function serve({ config = CONFIG, browser = launch, seed = async () => ({}) } = {}) {
+  const env = { server: null, browser: null, base: "", seeded: /** @type {any} */ ({}) };
+  // One hook: the test runner does not promise to finish one `before` before the next starts.
+  before(async () => {
+    env.server = await startServer(config);
+    env.base = env.server.base;
+    env.seeded = await seed(env.base);
+    env.browser = await browser();
+  });
+  after(async () => {
+    await env.browser?.close();
+    await env.server?.stop();
+  });
+  return env;
+}
+
 export async function launch() {
   // playwright-core gives each launch a fresh profile directory (--user-data-dir).
   return chromium.launch({ executablePath: process.env.WANI_CHROMIUM || "/usr/bin/chromium", args: CHROMIUM_ARGS });
+}
+
+/** Debian's Firefox ESR, driven by puppeteer-core over WebDriver BiDi, in a fresh profile. */
+export async function launchFirefox() {
+  return puppeteer.launch({
+    browser: "firefox",
+    executablePath: process.env.WANI_FIREFOX || "/usr/bin/firefox-esr",
+    headless: true,
+    extraPrefsFirefox: { "media.autoplay.default": 0 },
+  });
 }
 
 /**
@@ -119,6 +159,60 @@ export async function api(base, path, body, files = []) {
 export async function getJson(base, path) {
   const r = await fetch(base + path);
   return r.json();
+}
+
+/**
+ * The threads the reading tests look at: on b, a thread with an image quoting within, across
+ * threads and across boards, a spoilered file and (with ffmpeg) a video; on c, a thread to
+ * quote. Returns their numbers.
+ * @param {string} base
+ * @returns {Promise<Record<string, number>>}
+ */
+export async function seed(base) {
+  /** @type {Record<string, number>} */
+  const seeded = {};
+  const jpg = readFileSync(join(FIXTURES, "autumn-2560x1600.jpg"));
+  // Board c: a thread to quote across boards.
+  const c = await api(base, "/api/boards/c/threads", { subject: "Soup", body: "Tomato soup tonight" });
+  // Board b: a thread with an image, quoting within, across threads and across boards.
+  const other = await api(base, "/api/boards/b/threads", { subject: "Other thread", body: "Elsewhere on b" });
+  const t = await api(
+    base,
+    "/api/boards/b/threads",
+    { subject: "Autumn", body: "Leaves falling", name: "Alice#secret" },
+    [{ bytes: jpg, type: "image/jpeg", name: "autumn.jpg" }],
+  );
+  const r1 = await api(base, `/api/boards/b/threads/${t.no}/posts`, { body: `>>${t.no}\nlovely ||hidden words||` });
+  const r2 = await api(base, `/api/boards/b/threads/${t.no}/posts`, {
+    body: `>>${r1.no} same thread\n>>${other.no} other thread\n>>>/c/${c.no} other board\n>>999999 dead`,
+  });
+  const spoiled = await api(base, `/api/boards/b/threads/${t.no}/posts`, { body: "behind a spoiler", spoiler: 0 }, [
+    { bytes: readFileSync(join(FIXTURES, "truchet.webp")), type: "image/webp", name: "truchet.webp" },
+  ]);
+  Object.assign(seeded, { c: c.no, other: other.no, t: t.no, r1: r1.no, r2: r2.no, spoiled: spoiled.no });
+  if (existsSync(FFMPEG)) {
+    const webm = join(tmpdir(), `wani-test-${process.pid}.webm`);
+    execFileSync(FFMPEG, [
+      "-loglevel",
+      "error",
+      "-y",
+      "-f",
+      "lavfi",
+      "-i",
+      "testsrc=size=160x120:rate=10",
+      "-t",
+      "1",
+      "-c:v",
+      "libvpx",
+      webm,
+    ]);
+    const v = await api(base, `/api/boards/b/threads/${t.no}/posts`, { body: "a video" }, [
+      { bytes: readFileSync(webm), type: "video/webm", name: "clip.webm" },
+    ]);
+    seeded.video = v.no;
+  }
+  // Archive: a thread pushed out needs thread_limit threads; the archive page is shown empty here.
+  return seeded;
 }
 
 /** Saves a screenshot where the run says, for a person to look at. */

@@ -1,22 +1,11 @@
 // Live: a reply made elsewhere appears once without reload and is counted in the title while
 // the tab is hidden; the watcher's unread count rises; filters and hiding; the theme persists.
 
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { startServer, launch, openPage, api } from "./harness.mjs";
+import { serve, openPage, api } from "./harness.mjs";
 
-let server, browser, base;
-
-before(async () => {
-  server = await startServer();
-  base = server.base;
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const env = serve();
 
 /** The tab goes to the background, as when a person switches tabs. */
 async function hide(page) {
@@ -34,14 +23,14 @@ async function show(page) {
 }
 
 test("a reply from a second browser appears live, once, counted in the title while hidden", async () => {
-  const t = await api(base, "/api/boards/b/threads", { subject: "Live", body: "follow me" });
-  const first = await openPage(browser);
-  const second = await openPage(browser);
-  await first.page.goto(`${base}/b/thread/${t.no}`);
+  const t = await api(env.base, "/api/boards/b/threads", { subject: "Live", body: "follow me" });
+  const first = await openPage(env.browser);
+  const second = await openPage(env.browser);
+  await first.page.goto(`${env.base}/b/thread/${t.no}`);
   await first.page.locator(`article#p${t.no}`).waitFor();
   await first.page.waitForFunction(() => document.title.includes("Live"));
   await hide(first.page);
-  await second.page.goto(`${base}/b/thread/${t.no}`);
+  await second.page.goto(`${env.base}/b/thread/${t.no}`);
   await second.page.getByLabel("Comment").fill("hello from elsewhere");
   await second.page.getByRole("button", { name: "Post reply" }).click();
   await second.page.locator("article.reply", { hasText: "hello from elsewhere" }).waitFor();
@@ -52,39 +41,70 @@ test("a reply from a second browser appears live, once, counted in the title whi
   await show(first.page);
   await first.page.waitForFunction(() => !document.title.startsWith("("));
   // A deletion elsewhere marks the post deleted.
-  const r = await api(base, `/api/boards/b/threads/${t.no}/posts`, { body: "short-lived", password: "pw" });
+  const r = await api(env.base, `/api/boards/b/threads/${t.no}/posts`, { body: "short-lived", password: "pw" });
   await first.page.locator(`article#p${r.no}`).waitFor();
-  await api(base, `/api/boards/b/posts/${r.no}/delete`, { password: "pw" });
+  await api(env.base, `/api/boards/b/posts/${r.no}/delete`, { password: "pw" });
   await first.page.locator(`article#p${r.no}`).getByText("(deleted)").waitFor();
   await first.context.close();
   await second.context.close();
 });
 
-test("the board index and catalog take new threads live", async () => {
-  const { page, context } = await openPage(browser);
-  await page.goto(`${base}/b/catalog`);
-  await page.locator("main#main:not(.loading)").waitFor();
-  await api(base, "/api/boards/b/threads", { subject: "Brand new", body: "fresh thread" });
+test("the board index and catalog offer new threads and bumps from elsewhere without reloading", async () => {
+  const old = await api(env.base, "/api/boards/b/threads", { subject: "Old news", body: "already here" });
+  const quiet = await api(env.base, "/api/boards/b/threads", { subject: "Quiet", body: "bump me" });
+  const { page, context, errors } = await openPage(env.browser);
+  await page.goto(`${env.base}/b/catalog`);
+  await page.locator(".card", { hasText: "Old news" }).waitFor();
+  await page.evaluate(() => {
+    /** @type {any} */ (window).marker = 1;
+  });
+  // A second browser starts a thread from the form.
+  const other = await openPage(env.browser);
+  await other.page.goto(`${env.base}/b/`);
+  await other.page.getByText("Start a new thread").click();
+  await other.page.getByLabel("Subject").fill("Brand new");
+  await other.page.getByLabel("Comment").fill("fresh thread");
+  await other.page.getByRole("button", { name: "Create thread" }).click();
+  await other.page.getByRole("heading", { name: "Brand new" }).waitFor();
+  // Offered, not shown, until asked for.
+  const bar = page.getByRole("button", { name: "1 new thread — show" });
+  await bar.waitFor();
+  assert.equal(await page.locator(".card", { hasText: "Brand new" }).count(), 0);
+  // A reply in the new thread quotes an old one (which changes the quoted post, not its thread),
+  // then a reply bumps another thread on the page.
+  await other.page.getByLabel("Comment").fill(`>>${old.no} quoting`);
+  await other.page.getByRole("button", { name: "Post reply" }).click();
+  await other.page.locator("article.reply", { hasText: "quoting" }).waitFor();
+  await api(env.base, `/api/boards/b/threads/${quiet.no}/posts`, { body: "bump" });
+  await page.getByRole("button", { name: "1 new thread, 1 updated — show" }).waitFor();
+  await page.getByRole("button", { name: /— show$/ }).click();
   await page.locator(".card", { hasText: "Brand new" }).waitFor();
-  await page.goto(`${base}/b/`);
-  await page.locator("main#main:not(.loading)").waitFor();
-  await api(base, "/api/boards/b/threads", { subject: "Newer still", body: "another" });
+  await page.locator(".card", { hasText: "Quiet" }).getByText("R: 1 / I: 0").waitFor();
+  assert.equal(await page.getByRole("button", { name: /— show$/ }).count(), 0);
+  // The board index does the same.
+  await page.getByRole("link", { name: "Index" }).click();
+  await page.locator(".index-thread", { hasText: "Brand new" }).waitFor();
+  await api(env.base, "/api/boards/b/threads", { subject: "Newer still", body: "another" });
+  await page.getByRole("button", { name: "1 new thread — show" }).click();
   await page.locator(".index-thread", { hasText: "Newer still" }).waitFor();
+  assert.equal(await page.evaluate(() => /** @type {any} */ (window).marker), 1, "no page reload");
+  assert.deepEqual(errors, []);
+  await other.context.close();
   await context.close();
 });
 
 test("watched threads count unread replies live and survive reloads", async () => {
-  const t = await api(base, "/api/boards/b/threads", { subject: "Watch me", body: "watched" });
-  const { page, context } = await openPage(browser);
-  await page.goto(`${base}/b/catalog`);
+  const t = await api(env.base, "/api/boards/b/threads", { subject: "Watch me", body: "watched" });
+  const { page, context } = await openPage(env.browser);
+  await page.goto(`${env.base}/b/catalog`);
   await page.getByRole("button", { name: `Watch thread ${t.no}` }).click();
   await page.reload();
   await page.getByRole("button", { name: /^Watched/ }).click();
   const panel = page.getByRole("region", { name: "Watched threads" });
   await panel.getByText("Watch me").waitFor();
   await panel.getByLabel("0 unread").waitFor();
-  await api(base, `/api/boards/b/threads/${t.no}/posts`, { body: "one" });
-  await api(base, `/api/boards/b/threads/${t.no}/posts`, { body: "two" });
+  await api(env.base, `/api/boards/b/threads/${t.no}/posts`, { body: "one" });
+  await api(env.base, `/api/boards/b/threads/${t.no}/posts`, { body: "two" });
   await panel.getByLabel("2 unread").waitFor();
   await page.getByRole("button", { name: "Watched (2)" }).waitFor();
   await panel.getByRole("link", { name: /Watch me/ }).click();
@@ -94,11 +114,11 @@ test("watched threads count unread replies live and survive reloads", async () =
 });
 
 test("filters and hiding hide matching posts; the theme persists across reloads", async () => {
-  const t = await api(base, "/api/boards/c/threads", { body: "filter test" });
-  await api(base, `/api/boards/c/threads/${t.no}/posts`, { body: "buy cheap pills", name: "spammer" });
-  await api(base, `/api/boards/c/threads/${t.no}/posts`, { body: "a good post", name: "Bob#trip" });
-  const { page, context } = await openPage(browser);
-  await page.goto(`${base}/c/thread/${t.no}`);
+  const t = await api(env.base, "/api/boards/c/threads", { body: "filter test" });
+  await api(env.base, `/api/boards/c/threads/${t.no}/posts`, { body: "buy cheap pills", name: "spammer" });
+  await api(env.base, `/api/boards/c/threads/${t.no}/posts`, { body: "a good post", name: "Bob#trip" });
+  const { page, context } = await openPage(env.browser);
+  await page.goto(`${env.base}/c/thread/${t.no}`);
   await page.getByText("buy cheap pills").waitFor();
   await page.getByRole("button", { name: "Settings" }).click();
   await page.getByLabel(/Filters, one per line/).fill("text:cheap\\s+pills");

@@ -1,28 +1,17 @@
 // Posting as a person does: the new-thread form with an image and its progress bar, replies
 // with text and with a pasted image, quick reply, field errors, (You), deleting one's post.
 
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { startServer, launch, openPage, api, getJson, shot, FIXTURES } from "./harness.mjs";
+import { serve, openPage, api, getJson, shot, FIXTURES } from "./harness.mjs";
 
-let server, browser, base;
-
-before(async () => {
-  server = await startServer();
-  base = server.base;
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const env = serve();
 
 test("a new thread with an image from the form: the progress bar shows, then ends on the thread", async () => {
-  const { page, context, errors } = await openPage(browser);
-  await page.goto(base + "/b/");
+  const { page, context, errors } = await openPage(env.browser);
+  await page.goto(env.base + "/b/");
   await page.getByText("Start a new thread").click();
   await page.getByLabel("Subject").fill("Photos");
   await page.getByLabel("Comment").fill("My holiday");
@@ -33,13 +22,21 @@ test("a new thread with an image from the form: the progress bar shows, then end
   const cdp = await context.newCDPSession(page);
   await cdp.send("Network.enable");
   await cdp.send("Network.emulateNetworkConditions", {
-    offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 2 * 1024 * 1024,
+    offline: false,
+    latency: 0,
+    downloadThroughput: -1,
+    uploadThroughput: 2 * 1024 * 1024,
   });
   await page.getByRole("button", { name: "Create thread" }).click();
   await page.getByLabel("Upload progress").waitFor();
   await shot(page, "posting-progress-desktop-light");
   await page.getByRole("heading", { name: "Photos" }).waitFor();
-  await cdp.send("Network.emulateNetworkConditions", { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+  await cdp.send("Network.emulateNetworkConditions", {
+    offline: false,
+    latency: 0,
+    downloadThroughput: -1,
+    uploadThroughput: -1,
+  });
   assert.match(new URL(page.url()).pathname, /^\/b\/thread\/\d+$/);
   assert.equal(await page.getByLabel("Upload progress").count(), 0);
   await page.locator("article.op img.thumb").waitFor();
@@ -49,9 +46,9 @@ test("a new thread with an image from the form: the progress bar shows, then end
 });
 
 test("replies with text and with a pasted image appear once and are marked (You)", async () => {
-  const t = await api(base, "/api/boards/b/threads", { body: "reply to me" });
-  const { page, context, errors } = await openPage(browser);
-  await page.goto(`${base}/b/thread/${t.no}`);
+  const t = await api(env.base, "/api/boards/b/threads", { body: "reply to me" });
+  const { page, context, errors } = await openPage(env.browser);
+  await page.goto(`${env.base}/b/thread/${t.no}`);
   await page.getByLabel("Comment").fill("first reply");
   await page.getByRole("button", { name: "Post reply" }).click();
   await page.locator("article.reply", { hasText: "first reply" }).waitFor();
@@ -74,7 +71,7 @@ test("replies with text and with a pasted image appear once and are marked (You)
   assert.equal(await pasted.count(), 1);
   // A reply to my post from elsewhere is marked as quoting me.
   const mine = await page.locator("article.reply", { hasText: "first reply" }).getAttribute("data-no");
-  await api(base, `/api/boards/b/threads/${t.no}/posts`, { body: `>>${mine} hello you` });
+  await api(env.base, `/api/boards/b/threads/${t.no}/posts`, { body: `>>${mine} hello you` });
   await page.locator("article.reply", { hasText: "hello you" }).locator(".quotes-you").waitFor();
   // (You) survives a reload.
   await page.reload();
@@ -84,9 +81,9 @@ test("replies with text and with a pasted image appear once and are marked (You)
 });
 
 test("quick reply inserts >>no; the server's field error shows beside the field and keeps the text", async () => {
-  const t = await api(base, "/api/boards/b/threads", { body: "quote me" });
-  const { page, context } = await openPage(browser);
-  await page.goto(`${base}/b/thread/${t.no}`);
+  const t = await api(env.base, "/api/boards/b/threads", { body: "quote me" });
+  const { page, context } = await openPage(env.browser);
+  await page.goto(`${env.base}/b/thread/${t.no}`);
   await page.getByRole("link", { name: `No.${t.no}` }).click();
   const qr = page.getByRole("dialog", { name: "Quick reply" });
   await qr.waitFor();
@@ -108,10 +105,10 @@ test("quick reply inserts >>no; the server's field error shows beside the field 
 
 test("deleting one's own post, and its file only", async () => {
   const jpg = readFileSync(join(FIXTURES, "cups-2560x1600.jpg"));
-  const t = await api(base, "/api/boards/b/threads", { body: "thread" });
-  const { page, context } = await openPage(browser);
+  const t = await api(env.base, "/api/boards/b/threads", { body: "thread" });
+  const { page, context } = await openPage(env.browser);
   page.on("dialog", (d) => d.accept());
-  await page.goto(`${base}/b/thread/${t.no}`);
+  await page.goto(`${env.base}/b/thread/${t.no}`);
   await page.getByLabel("Comment").fill("regret this");
   await page.getByRole("button", { name: "Post reply" }).click();
   const post = page.locator("article.reply", { hasText: "regret this" });
@@ -120,10 +117,10 @@ test("deleting one's own post, and its file only", async () => {
   await post.getByLabel(`Menu of post ${no}`).click();
   await post.getByRole("button", { name: "Delete", exact: true }).click();
   await post.getByText("(deleted)").waitFor();
-  const answer = await fetch(`${base}/api/boards/b/posts/${no}`);
+  const answer = await fetch(`${env.base}/api/boards/b/posts/${no}`);
   assert.equal(answer.status, 410);
   // Someone else's post offers no delete.
-  const other = await api(base, `/api/boards/b/threads/${t.no}/posts`, { body: "not mine" }, [
+  const other = await api(env.base, `/api/boards/b/threads/${t.no}/posts`, { body: "not mine" }, [
     { bytes: jpg, type: "image/jpeg", name: "cups.jpg" },
   ]);
   const theirs = page.locator(`article#p${other.no}`);
@@ -139,7 +136,7 @@ test("deleting one's own post, and its file only", async () => {
   await withFile.getByLabel(`Menu of post ${fno}`).click();
   await withFile.getByRole("button", { name: "Delete file only" }).click();
   await withFile.getByText("(file deleted)").waitFor();
-  const kept = await getJson(base, `/api/boards/b/posts/${fno}`);
+  const kept = await getJson(env.base, `/api/boards/b/posts/${fno}`);
   assert.equal(kept.post.files_deleted, true);
   await context.close();
 });

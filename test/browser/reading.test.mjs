@@ -1,61 +1,21 @@
 // Reading: every page type, the not-found page, previews, inline media, spoilers, phone
 // screens, themes, accessibility (axe-core) and the CSP, as a person sees them.
 
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync, existsSync } from "node:fs";
-import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { tmpdir } from "node:os";
 import { createRequire } from "node:module";
-import { startServer, launch, openPage, api, shot, FIXTURES } from "./harness.mjs";
+import { serve, seed, openPage, shot } from "./harness.mjs";
 
 const require = createRequire(join(process.env.WANI_NODE_MODULES || "", "..", "package.json"));
 const AXE = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
 
-let server, browser, base;
-const seeded = {};
-
-before(async () => {
-  server = await startServer();
-  base = server.base;
-  browser = await launch();
-  const jpg = readFileSync(join(FIXTURES, "autumn-2560x1600.jpg"));
-  // Board c: a thread to quote across boards.
-  const c = await api(base, "/api/boards/c/threads", { subject: "Soup", body: "Tomato soup tonight" });
-  // Board b: a thread with an image, quoting within, across threads and across boards.
-  const other = await api(base, "/api/boards/b/threads", { subject: "Other thread", body: "Elsewhere on b" });
-  const t = await api(base, "/api/boards/b/threads", { subject: "Autumn", body: "Leaves falling", name: "Alice#secret" }, [
-    { bytes: jpg, type: "image/jpeg", name: "autumn.jpg" },
-  ]);
-  const r1 = await api(base, `/api/boards/b/threads/${t.no}/posts`, { body: `>>${t.no}\nlovely ||hidden words||` });
-  const r2 = await api(base, `/api/boards/b/threads/${t.no}/posts`, {
-    body: `>>${r1.no} same thread\n>>${other.no} other thread\n>>>/c/${c.no} other board\n>>999999 dead`,
-  });
-  const spoiled = await api(base, `/api/boards/b/threads/${t.no}/posts`, { body: "behind a spoiler", spoiler: 0 }, [
-    { bytes: readFileSync(join(FIXTURES, "truchet.webp")), type: "image/webp", name: "truchet.webp" },
-  ]);
-  Object.assign(seeded, { c: c.no, other: other.no, t: t.no, r1: r1.no, r2: r2.no, spoiled: spoiled.no });
-  if (existsSync("/usr/bin/ffmpeg")) {
-    const webm = join(tmpdir(), `wani-test-${process.pid}.webm`);
-    execFileSync("/usr/bin/ffmpeg", ["-loglevel", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=160x120:rate=10",
-      "-t", "1", "-c:v", "libvpx", webm]);
-    const v = await api(base, `/api/boards/b/threads/${t.no}/posts`, { body: "a video" }, [
-      { bytes: readFileSync(webm), type: "video/webm", name: "clip.webm" },
-    ]);
-    seeded.video = v.no;
-  }
-  // Archive: a thread pushed out needs thread_limit threads; the archive page is shown empty here.
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const env = serve({ seed });
 
 test("home lists the boards and the recent posts", async () => {
-  const { page, errors, context } = await openPage(browser);
-  await page.goto(base + "/");
+  const { page, errors, context } = await openPage(env.browser);
+  await page.goto(env.base + "/");
   await page.getByRole("link", { name: "/b/ – Random" }).waitFor();
   await page.getByText("The cooking board").waitFor();
   await page.getByRole("heading", { name: "Recent posts" }).waitFor();
@@ -65,9 +25,11 @@ test("home lists the boards and the recent posts", async () => {
 });
 
 test("board index, catalog, thread and archive open by clicking, without reloads", async () => {
-  const { page, errors, context } = await openPage(browser);
-  await page.goto(base + "/");
-  await page.evaluate(() => ((/** @type {any} */ (window)).marker = 1));
+  const { page, errors, context } = await openPage(env.browser);
+  await page.goto(env.base + "/");
+  await page.evaluate(() => {
+    /** @type {any} */ (window).marker = 1;
+  });
   await page.getByRole("link", { name: "/b/ – Random" }).click();
   await page.getByRole("heading", { name: "/b/ – Random" }).waitFor();
   await page.getByText("Leaves falling").waitFor();
@@ -75,20 +37,23 @@ test("board index, catalog, thread and archive open by clicking, without reloads
   await page.getByRole("link", { name: "Catalog" }).click();
   await page.locator(".catalog .card").first().waitFor();
   assert.equal(await page.locator(".catalog .card").count(), 2);
-  await page.locator(".card", { hasText: "Autumn" }).getByText(seeded.video ? "R: 4 / I: 2" : "R: 3 / I: 1").waitFor();
+  await page
+    .locator(".card", { hasText: "Autumn" })
+    .getByText(env.seeded.video ? "R: 4 / I: 2" : "R: 3 / I: 1")
+    .waitFor();
   // Filter box and sort.
   await page.getByLabel("Filter").fill("leaves");
   await page.waitForFunction(() => document.querySelectorAll(".catalog .card").length === 1);
   await page.getByLabel("Filter").fill("");
   await page.getByLabel("Sort by").selectOption("created");
   await page.getByRole("link", { name: /Autumn/ }).click();
-  await page.locator(`article#p${seeded.t}`).waitFor();
-  assert.equal(new URL(page.url()).pathname, `/b/thread/${seeded.t}`);
+  await page.locator(`article#p${env.seeded.t}`).waitFor();
+  assert.equal(new URL(page.url()).pathname, `/b/thread/${env.seeded.t}`);
   await page.locator(".trip").first().waitFor();
   await page.getByRole("link", { name: "Return" }).click();
   await page.getByRole("link", { name: "Archive" }).click();
   await page.getByText("No archived threads.").waitFor();
-  assert.equal(await page.evaluate(() => (/** @type {any} */ (window)).marker), 1, "no page reload");
+  assert.equal(await page.evaluate(() => /** @type {any} */ (window).marker), 1, "no page reload");
   await page.goBack();
   await page.getByText("Leaves falling").waitFor();
   assert.deepEqual(errors, []);
@@ -96,27 +61,27 @@ test("board index, catalog, thread and archive open by clicking, without reloads
 });
 
 test("unknown boards and threads show the not-found page", async () => {
-  const { page, context } = await openPage(browser);
-  await page.goto(base + "/zz/");
+  const { page, context } = await openPage(env.browser);
+  await page.goto(env.base + "/zz/");
   await page.getByRole("heading", { name: "Not found" }).waitFor();
-  await page.goto(base + "/b/thread/424242");
+  await page.goto(env.base + "/b/thread/424242");
   await page.getByRole("heading", { name: "Not found" }).waitFor();
   await page.getByRole("link", { name: "Back to /b/" }).waitFor();
   await shot(page, "not-found-desktop-light");
-  const r = await page.goto(base + "/nope/nothing/here");
+  const r = await page.goto(env.base + "/nope/nothing/here");
   assert.equal(r?.status(), 404);
   assert.match(await page.content(), /route_not_found/);
   await context.close();
 });
 
 test("hover previews: same thread, another thread, another board; dead links stay dead", async () => {
-  const { page, errors, context } = await openPage(browser);
-  await page.goto(`${base}/b/thread/${seeded.t}`);
-  const body = page.locator(`article#p${seeded.r2} .body`);
+  const { page, errors, context } = await openPage(env.browser);
+  await page.goto(`${env.base}/b/thread/${env.seeded.t}`);
+  const body = page.locator(`article#p${env.seeded.r2} .body`);
   await body.waitFor();
-  await body.locator(`a.quotelink[data-no="${seeded.r1}"]`).hover();
+  await body.locator(`a.quotelink[data-no="${env.seeded.r1}"]`).hover();
   await page.locator(".preview").getByText("lovely").waitFor();
-  await body.locator(`a.quotelink[data-board="b"][data-no="${seeded.other}"]`).hover();
+  await body.locator(`a.quotelink[data-board="b"][data-no="${env.seeded.other}"]`).hover();
   await page.locator(".preview").getByText("Elsewhere on b").waitFor();
   await body.locator(`a.quotelink[data-board="c"]`).hover();
   await page.locator(".preview").getByText("Tomato soup tonight").waitFor();
@@ -125,59 +90,207 @@ test("hover previews: same thread, another thread, another board; dead links sta
   assert.equal(await body.locator(".deadlink").count(), 1);
   assert.equal(await body.locator(".deadlink a").count(), 0);
   // Backlinks: the OP lists the first reply.
-  await page.locator(`article#p${seeded.t} .backlinks a[data-no="${seeded.r1}"]`).waitFor();
+  await page.locator(`article#p${env.seeded.t} .backlinks a[data-no="${env.seeded.r1}"]`).waitFor();
   assert.deepEqual(errors, []);
   await context.close();
 });
 
 test("touch screens: a tap on a quote expands it inline", async () => {
-  const { page, context } = await openPage(browser, { hasTouch: true, isMobile: true, viewport: { width: 360, height: 740 } });
-  await page.goto(`${base}/b/thread/${seeded.t}`);
-  await page.locator(`article#p${seeded.r2} a.quotelink[data-board="b"][data-no="${seeded.other}"]`).tap();
-  await page.locator(`article#p${seeded.r2} .inline-quote`).getByText("Elsewhere on b").waitFor();
+  const { page, context } = await openPage(env.browser, {
+    hasTouch: true,
+    isMobile: true,
+    viewport: { width: 360, height: 740 },
+  });
+  await page.goto(`${env.base}/b/thread/${env.seeded.t}`);
+  await page.locator(`article#p${env.seeded.r2} a.quotelink[data-board="b"][data-no="${env.seeded.other}"]`).tap();
+  await page.locator(`article#p${env.seeded.r2} .inline-quote`).getByText("Elsewhere on b").waitFor();
   await context.close();
 });
 
 test("images expand inline, videos play inline, spoilers reveal", async () => {
-  const { page, errors, context } = await openPage(browser);
-  await page.goto(`${base}/b/thread/${seeded.t}`);
-  const op = page.locator(`article#p${seeded.t}`);
+  const { page, errors, context } = await openPage(env.browser);
+  await page.goto(`${env.base}/b/thread/${env.seeded.t}`);
+  const op = page.locator(`article#p${env.seeded.t}`);
   await op.locator("img.thumb").click();
   const full = op.locator("img.full");
   await full.waitFor();
   await page.waitForFunction((no) => {
     const img = /** @type {HTMLImageElement|null} */ (document.querySelector(`#p${no} img.full`));
     return img && img.complete && img.naturalWidth === 2560;
-  }, seeded.t);
+  }, env.seeded.t);
   await full.click();
   await op.locator("img.thumb").waitFor();
   // A spoilered file hides until clicked.
-  const sp = page.locator(`article#p${seeded.spoiled}`);
+  const sp = page.locator(`article#p${env.seeded.spoiled}`);
   await sp.getByText("Spoiler: click to show").click();
   await sp.locator("img.thumb").waitFor();
   // Text spoilers: hidden colour until hovered.
-  const words = page.locator(`article#p${seeded.r1} .spoiler`);
+  const words = page.locator(`article#p${env.seeded.r1} .spoiler`);
   const hiddenColor = await words.evaluate((e) => getComputedStyle(e).color === getComputedStyle(e).backgroundColor);
   assert.ok(hiddenColor, "spoiler text starts hidden");
   await words.click();
   const shown = await words.evaluate((e) => getComputedStyle(e).color !== getComputedStyle(e).backgroundColor);
   assert.ok(shown, "spoiler text shows once tapped");
-  if (seeded.video) {
-    const v = page.locator(`article#p${seeded.video}`);
+  if (env.seeded.video) {
+    const v = page.locator(`article#p${env.seeded.video}`);
     await v.locator("img.thumb").click();
     await page.waitForFunction((no) => {
       const video = /** @type {HTMLVideoElement|null} */ (document.querySelector(`#p${no} video.full`));
       return video && video.readyState >= 2 && video.videoWidth === 160;
-    }, seeded.video);
+    }, env.seeded.video);
   }
   assert.deepEqual(errors, []);
   await context.close();
 });
 
+test("the gallery loads on demand and shows the thread's files full screen: keys, swipes, Escape", async () => {
+  const { page, errors, context } = await openPage(env.browser, { hasTouch: true });
+  /** @type {string[]} */
+  const scripts = [];
+  page.on("request", (r) => scripts.push(new URL(r.url()).pathname));
+  await page.goto(`${env.base}/b/thread/${env.seeded.t}`);
+  await page.locator(`article#p${env.seeded.t} img.thumb`).waitFor();
+  const isGallery = (/** @type {string} */ p) => p.startsWith("/app/gallery.");
+  assert.equal(scripts.filter(isGallery).length, 0, "the gallery is not part of the first paint");
+  const files = env.seeded.video ? 3 : 2;
+  const open = page.getByRole("button", { name: "Gallery" });
+  await open.click();
+  const gallery = page.getByRole("dialog", { name: "Gallery" });
+  await gallery.getByText(`1 / ${files}`).waitFor();
+  assert.equal(scripts.filter(isGallery).length, 1, "loaded when opened");
+  await gallery.getByRole("img", { name: "Image autumn.jpg" }).waitFor();
+  assert.ok(await gallery.getByRole("button", { name: "Close gallery" }).evaluate((b) => b === document.activeElement));
+  // The next file is spoilered: hidden until asked for.
+  await page.keyboard.press("ArrowRight");
+  await gallery.getByText(`2 / ${files}`).waitFor();
+  await gallery.getByRole("button", { name: "Spoiler: show" }).click();
+  await gallery.getByRole("img", { name: "Image truchet.webp" }).waitFor();
+  // j is the page's shortcut, not the gallery's: nothing moves behind it.
+  const scrolled = await page.evaluate(() => scrollY);
+  await page.keyboard.press("j");
+  assert.equal(await page.evaluate(() => scrollY), scrolled);
+  await page.keyboard.press("ArrowLeft");
+  await gallery.getByText(`1 / ${files}`).waitFor();
+  await page.keyboard.press("ArrowLeft");
+  await gallery.getByText(`${files} / ${files}`).waitFor();
+  // A swipe to the left shows the next file, one to the right the previous.
+  const box = /** @type {{x: number, y: number, width: number, height: number}} */ (
+    await gallery.locator(".gallery-stage").boundingBox()
+  );
+  const cdp = await context.newCDPSession(page);
+  const swipe = async (/** @type {number} */ dx) => {
+    // Beside the middle, where a small video's own controls would take the touch.
+    const x = box.x + box.width * 0.75;
+    const y = box.y + box.height / 2;
+    await cdp.send("Input.dispatchTouchEvent", { type: "touchStart", touchPoints: [{ x, y }] });
+    for (let i = 1; i <= 5; i++) {
+      await cdp.send("Input.dispatchTouchEvent", { type: "touchMove", touchPoints: [{ x: x + (dx * i) / 5, y }] });
+    }
+    await cdp.send("Input.dispatchTouchEvent", { type: "touchEnd", touchPoints: [] });
+  };
+  await swipe(-200);
+  await gallery.getByText(`1 / ${files}`).waitFor();
+  await swipe(200);
+  await gallery.getByText(`${files} / ${files}`).waitFor();
+  await gallery.getByRole("button", { name: "Next file" }).click();
+  await gallery.getByText(`1 / ${files}`).waitFor();
+  await shot(page, "gallery-desktop-light");
+  // Escape closes it and gives the focus back.
+  await page.keyboard.press("Escape");
+  await gallery.waitFor({ state: "detached" });
+  assert.ok(await open.evaluate((b) => b === document.activeElement));
+  // The g key opens it too.
+  await page.keyboard.press("g");
+  await gallery.getByText(`1 / ${files}`).waitFor();
+  await gallery.getByRole("button", { name: "Close gallery" }).click();
+  await gallery.waitFor({ state: "detached" });
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test("thumbnails of a board marked nsfw are blurred until pointed at, unless the setting is off", async () => {
+  const { page, errors, context } = await openPage(env.browser);
+  // The board's JSON gains `"nsfw": true`, as for a board configured so.
+  await page.route(
+    (url) => url.pathname === "/api/boards/b",
+    async (route) => {
+      const response = await route.fetch();
+      const json = await response.json();
+      await route.fulfill({ response, json: { board: { ...json.board, nsfw: true } } });
+    },
+  );
+  const filter = (/** @type {import("playwright-core").Locator} */ img) =>
+    img.evaluate((e) => getComputedStyle(e).filter);
+  await page.goto(`${env.base}/b/catalog`);
+  const card = page.locator(".card", { hasText: "Autumn" }).locator("img");
+  await card.waitFor();
+  assert.match(await filter(card), /blur/);
+  await card.hover();
+  assert.equal(await filter(card), "none");
+  await page.goto(`${env.base}/b/thread/${env.seeded.t}`);
+  const thumb = page.locator(`article#p${env.seeded.t} img.thumb`);
+  await thumb.waitFor();
+  await page.mouse.move(0, 0);
+  assert.match(await filter(thumb), /blur/);
+  // Turned off in the settings: shown as on any board.
+  await page.getByRole("button", { name: "Settings" }).click();
+  await page.getByLabel("Blur thumbnails on NSFW boards").uncheck();
+  await page.getByRole("button", { name: "Close" }).click();
+  assert.equal(await filter(thumb), "none");
+  // A board without the mark is never blurred.
+  await page.getByRole("button", { name: "Settings" }).click();
+  await page.getByLabel("Blur thumbnails on NSFW boards").check();
+  await page.getByRole("button", { name: "Close" }).click();
+  assert.match(await filter(thumb), /blur/);
+  await page.goto(`${env.base}/c/catalog`);
+  await page.locator(".card").first().waitFor();
+  assert.equal(await page.locator("main.blur-nsfw").count(), 0);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test("posts from JSON that leaves out null, empty and false fields show the same", async () => {
+  const { page, errors, context } = await openPage(env.browser);
+  /** @param {any} v @returns {any} */
+  const lean = (v) => {
+    if (Array.isArray(v)) return v.map(lean);
+    if (v === null || typeof v !== "object") return v;
+    const out = {};
+    for (const [k, x] of Object.entries(v)) {
+      if (x === null || x === false || x === "" || (Array.isArray(x) && x.length === 0)) continue;
+      out[k] = lean(x);
+    }
+    return out;
+  };
+  await page.route(
+    // Not the live stream, which never ends.
+    (url) => url.pathname.startsWith("/api/") && url.pathname !== "/api/live",
+    async (route) => {
+      const response = await route.fetch();
+      if (!(response.headers()["content-type"] || "").includes("application/json")) return route.fulfill({ response });
+      await route.fulfill({ response, json: lean(await response.json()) });
+    },
+  );
+  await page.goto(`${env.base}/b/thread/${env.seeded.t}`);
+  await page.locator(`article#p${env.seeded.t} img.thumb`).waitFor();
+  await page.locator(`article#p${env.seeded.r2} .body a.quotelink[data-no="${env.seeded.r1}"]`).waitFor();
+  await page.locator(`article#p${env.seeded.t} .backlinks a[data-no="${env.seeded.r1}"]`).waitFor();
+  await page.getByRole("button", { name: "Gallery" }).waitFor();
+  await page.getByRole("link", { name: "Catalog" }).click();
+  await page.locator(".card", { hasText: "Autumn" }).locator("img").waitFor();
+  await page.getByRole("link", { name: "Index" }).click();
+  await page.locator(".index-thread", { hasText: "Leaves falling" }).waitFor();
+  await page.getByRole("link", { name: "Home" }).click();
+  await page.getByRole("heading", { name: "Recent posts" }).waitFor();
+  assert.doesNotMatch(await page.locator("#app").innerText(), /undefined|NaN/);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 test("keyboard: j and k move between posts, e expands every image, r opens the quick reply, Escape closes it", async () => {
-  const { page, errors, context } = await openPage(browser);
-  await page.goto(`${base}/b/thread/${seeded.t}`);
-  await page.locator(`article#p${seeded.r2}`).waitFor();
+  const { page, errors, context } = await openPage(env.browser);
+  await page.goto(`${env.base}/b/thread/${env.seeded.t}`);
+  await page.locator(`article#p${env.seeded.r2}`).waitFor();
   await page.keyboard.press("j");
   await page.waitForFunction(() => document.activeElement?.matches("article.post"));
   const first = await page.evaluate(() => document.activeElement?.getAttribute("data-no"));
@@ -186,7 +299,7 @@ test("keyboard: j and k move between posts, e expands every image, r opens the q
   await page.keyboard.press("k");
   await page.waitForFunction((no) => document.activeElement?.getAttribute("data-no") === no, first);
   await page.keyboard.press("e");
-  await page.locator(`article#p${seeded.t} img.full`).waitFor();
+  await page.locator(`article#p${env.seeded.t} img.full`).waitFor();
   await page.keyboard.press("r");
   const qr = page.getByRole("dialog", { name: "Quick reply" });
   await qr.waitFor();
@@ -198,11 +311,11 @@ test("keyboard: j and k move between posts, e expands every image, r opens the q
 });
 
 test("the CSP with Trusted Types holds and the page runs under it", async () => {
-  const { page, errors, context } = await openPage(browser);
-  const r = await page.goto(`${base}/b/thread/${seeded.t}`);
+  const { page, errors, context } = await openPage(env.browser);
+  const r = await page.goto(`${env.base}/b/thread/${env.seeded.t}`);
   const csp = r?.headers()["content-security-policy"] || "";
   assert.match(csp, /require-trusted-types-for 'script'/);
-  await page.locator(`article#p${seeded.r2} .body a.quotelink`).first().waitFor();
+  await page.locator(`article#p${env.seeded.r2} .body a.quotelink`).first().waitFor();
   assert.deepEqual(errors, []);
   const blocked = await page.evaluate(() => {
     try {
@@ -220,7 +333,7 @@ const PAGES = () => [
   ["home", "/"],
   ["index", "/b/"],
   ["catalog", "/b/catalog"],
-  ["thread", `/b/thread/${seeded.t}`],
+  ["thread", `/b/thread/${env.seeded.t}`],
   ["archive", "/b/archive"],
 ];
 
@@ -229,35 +342,53 @@ async function ready(page) {
   await page.locator("main#main:not(.loading)").waitFor();
 }
 
+/** axe-core's serious and critical violations on the page as it is. @param {import("playwright-core").Page} page */
+async function violations(page) {
+  await page.addScriptTag({ content: AXE });
+  return page.evaluate(async () => {
+    // @ts-ignore
+    const r = await axe.run(document, { resultTypes: ["violations"] });
+    return r.violations
+      .filter((/** @type {any} */ v) => v.impact === "serious" || v.impact === "critical")
+      .map(
+        (/** @type {any} */ v) =>
+          `${v.id}: ${v.nodes
+            .map((/** @type {any} */ n) => n.target.join(" "))
+            .slice(0, 3)
+            .join(", ")}`,
+      );
+  });
+}
+
 test("axe-core finds no serious or critical violation on any page, in any theme", async () => {
   for (const theme of ["light", "dark", "classic"]) {
     // bypassCSP lets axe-core be injected; the app itself is tested under the CSP above.
-    const { page, context } = await openPage(browser, { bypassCSP: true });
-    await page.goto(base + "/");
+    const { page, context } = await openPage(env.browser, { bypassCSP: true });
+    await page.goto(env.base + "/");
     await page.evaluate((t) => localStorage.setItem("wani.settings", JSON.stringify({ theme: t })), theme);
     for (const [name, path] of PAGES()) {
-      await page.goto(base + path);
+      await page.goto(env.base + path);
       await ready(page);
-      await page.addScriptTag({ content: AXE });
-      const result = await page.evaluate(async () => {
-        // @ts-ignore
-        const r = await axe.run(document, { resultTypes: ["violations"] });
-        return r.violations
-          .filter((/** @type {any} */ v) => v.impact === "serious" || v.impact === "critical")
-          .map((/** @type {any} */ v) => `${v.id}: ${v.nodes.map((/** @type {any} */ n) => n.target.join(" ")).slice(0, 3).join(", ")}`);
-      });
-      assert.deepEqual(result, [], `${name} in ${theme}`);
+      assert.deepEqual(await violations(page), [], `${name} in ${theme}`);
     }
+    // The gallery, over a thread.
+    await page.goto(`${env.base}/b/thread/${env.seeded.t}`);
+    await page.getByRole("button", { name: "Gallery" }).click();
+    await page.getByRole("dialog", { name: "Gallery" }).getByRole("img").waitFor();
+    assert.deepEqual(await violations(page), [], `gallery in ${theme}`);
     await context.close();
   }
 });
 
 test("screenshots of every page type, desktop and phone, light and dark; the phone layout fits", async () => {
-  for (const [device, viewport] of [["desktop", { width: 1280, height: 900 }], ["phone", { width: 360, height: 740 }]]) {
+  for (const [device, viewport] of [
+    ["desktop", { width: 1280, height: 900 }],
+    ["phone", { width: 360, height: 740 }],
+  ]) {
     for (const scheme of ["light", "dark"]) {
-      const { page, context } = await openPage(browser, { viewport, colorScheme: scheme });
+      const { page, context } = await openPage(env.browser, { viewport, colorScheme: scheme });
       for (const [name, path] of PAGES()) {
-        await page.goto(base + path);
+        await page.goto(env.base + path);
         await ready(page);
         if (device === "phone") {
           const overflow = await page.evaluate(() => document.documentElement.scrollWidth - innerWidth);

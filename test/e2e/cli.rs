@@ -380,3 +380,85 @@ fn thumbnail_failures_name_the_file_and_the_side() {
         assert!(!good_out.exists() && !missing_out.exists());
     }
 }
+
+/// `wani check-config`: what the config sets on stdout, or its error on one line and exit 2;
+/// never a secret, and the data directory is not touched.
+#[test]
+fn check_config_prints_what_the_config_sets_or_its_error_on_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let valid = r#"
+listen = "127.0.0.1:9999"
+data_dir = "never-created"
+trusted_proxies = ["127.0.0.1", "10.0.0.0/8"]
+[[boards]]
+slug = "a"
+title = "A"
+max_post_bytes = 1000
+max_file_bytes = 1000
+[[boards]]
+slug = "big"
+title = "Big"
+max_post_bytes = 104857600
+[s3]
+endpoint = "http://127.0.0.1:3900"
+bucket = "wani-backup"
+access_key_id = "GKkeyid"
+secret_access_key = "do-not-print-me"
+"#;
+    std::fs::write(dir.path().join("ok.toml"), valid).unwrap();
+    let out = Command::new(BIN)
+        .args(["check-config", "--config", "ok.toml"])
+        .current_dir(dir.path())
+        .env_remove("WANI_CONFIG")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    for line in [
+        "config: ok.toml: valid",
+        "listen: 127.0.0.1:9999",
+        "data_dir: never-created",
+        "trusted_proxies: 127.0.0.1, 10.0.0.0/8",
+        "boards: /a/ /big/",
+        "max_post_bytes: 104857600",
+        "ffmpeg: none",
+        "backup: bucket wani-backup at http://127.0.0.1:3900",
+    ] {
+        assert!(
+            stdout.lines().any(|l| l.starts_with(line)),
+            "{line}: {stdout}"
+        );
+    }
+    assert!(!stdout.contains("do-not-print-me") && !stdout.contains("GKkeyid"));
+    assert!(!dir.path().join("never-created").exists());
+
+    let refused = [
+        ("listen = \"nowhere\"\n", "invalid socket address"),
+        ("data_dri = \"x\"\n", "data_dri"),
+        (
+            "[[boards]]\nslug = \"a\"\ntitle = \"A\"\nmax_post_bytes = 10\n",
+            "max_file_bytes must be from 1 to max_post_bytes",
+        ),
+        (
+            "listen = \"127.0.0.1:1\"\nlisten = \"127.0.0.1:2\"\n",
+            "duplicate key",
+        ),
+    ];
+    for (config, needle) in refused {
+        std::fs::write(dir.path().join("bad.toml"), config).unwrap();
+        let (code, stderr) = run_wani(&["check-config", "--config", "bad.toml"], dir.path());
+        assert_eq!(code, Some(2), "{config}: {stderr}");
+        assert!(stderr.contains(needle), "{config}: {stderr}");
+        assert!(
+            stderr.starts_with("wani check-config: config file bad.toml"),
+            "{stderr}"
+        );
+        assert_eq!(stderr.trim_end().lines().count(), 1, "one line: {stderr}");
+    }
+    let (code, stderr) = run_wani(&["check-config", "--config", "missing.toml"], dir.path());
+    assert_eq!(code, Some(2));
+    assert!(
+        stderr.contains("cannot read config file missing.toml"),
+        "{stderr}"
+    );
+}

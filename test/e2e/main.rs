@@ -6,12 +6,15 @@ mod harness;
 mod session;
 
 mod abuse;
+mod admin_boards;
 mod auth;
 mod backup;
 mod board_life;
 mod boards;
 mod caching;
 mod cli;
+mod compression;
+mod deploy;
 mod durability;
 mod fourchan;
 mod live;

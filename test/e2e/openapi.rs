@@ -3,6 +3,7 @@
 //! the schema given there; generated bad input (`robustness`) must never get a 5xx nor an
 //! answer the document does not describe.
 
+mod admin_boards;
 mod robustness;
 mod session;
 

@@ -46,7 +46,7 @@ pub enum AccountWrite {
         hash: String,
         keep: Option<[u8; 32]>,
     },
-    /// Removes the account and every session of it.
+    /// Removes the account and every session and API token of it.
     Delete {
         username: String,
     },
@@ -55,12 +55,13 @@ pub enum AccountWrite {
         role: Role,
         boards: Vec<String>,
     },
-    /// Disabling ends every session of the user.
+    /// Disabling ends every session and API token of the user.
     SetDisabled {
         username: String,
         disabled: bool,
     },
-    /// Removes sessions that expired before `now_ms`, at most [`SWEEP_CHUNK`].
+    /// Removes sessions, then API tokens, that expired before `now_ms`, at most
+    /// [`SWEEP_CHUNK`] together.
     Sweep {
         now_ms: u64,
     },
@@ -143,6 +144,7 @@ pub(super) fn apply(txn: &WriteTransaction, write: &AccountWrite) -> Applied {
             }
             end_sessions_of(txn, username, None)?;
             txn.open_table(TOTP)?.remove(username.as_str())?;
+            super::tokens::end_tokens_of(txn, username)?;
             Ok(Ok(Written::Account(None)))
         }
         AccountWrite::SetRole {
@@ -166,6 +168,7 @@ pub(super) fn apply(txn: &WriteTransaction, write: &AccountWrite) -> Applied {
             save(txn, &account)?;
             if *disabled {
                 end_sessions_of(txn, username, None)?;
+                super::tokens::end_tokens_of(txn, username)?;
             }
             Ok(Ok(Written::Account(Some(account))))
         }
@@ -187,8 +190,9 @@ pub(super) fn apply(txn: &WriteTransaction, write: &AccountWrite) -> Applied {
             for key in &expired {
                 end_session(txn, key)?;
             }
+            let tokens = super::tokens::sweep(txn, *now_ms, SWEEP_CHUNK - expired.len())?;
             Ok(Ok(Written::Swept {
-                sessions: expired.len(),
+                sessions: expired.len() + tokens,
             }))
         }
     }
@@ -264,4 +268,157 @@ pub(super) fn end_sessions_of(
         end_session(txn, key)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use redb::{ReadableDatabase, ReadableTableMetadata};
+
+    use super::*;
+    use crate::storage::{Store, Write, Writer};
+
+    fn account(name: &str) -> Account {
+        Account {
+            username: name.into(),
+            role: Role::User,
+            boards: Vec::new(),
+            hash: "$argon2id$...".into(),
+            disabled: false,
+            created_at: 1,
+        }
+    }
+
+    fn opening(n: u8, expires_ms: u64) -> Opening {
+        Opening {
+            key: [n; 32],
+            expires_ms,
+        }
+    }
+
+    /// Rows in the three session tables, which must always agree.
+    fn session_rows(store: &Store) -> [u64; 3] {
+        let txn = store.db.begin_read().unwrap();
+        [
+            txn.open_table(SESSIONS).unwrap().len().unwrap(),
+            txn.open_table(SESSION_EXPIRY).unwrap().len().unwrap(),
+            txn.open_table(USER_SESSIONS).unwrap().len().unwrap(),
+        ]
+    }
+
+    async fn write(writer: &Writer, w: AccountWrite) -> crate::error::ApiResult<Written> {
+        writer.submit(Write::Account(w)).await
+    }
+
+    #[tokio::test]
+    async fn sessions_stay_consistent_across_every_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let writer = Writer::start(&store, Box::new(|_| {}));
+        let create = |name: &str, session| AccountWrite::Create {
+            account: account(name),
+            session,
+        };
+        write(&writer, create("ann", Some(opening(1, 100))))
+            .await
+            .unwrap();
+        write(&writer, create("bob", Some(opening(2, 300))))
+            .await
+            .unwrap();
+        let taken = write(&writer, create("ann", Some(opening(9, 100)))).await;
+        assert_eq!(taken.unwrap_err().kind, ErrorKind::UsernameTaken);
+        assert_eq!(
+            session_rows(&store),
+            [2, 2, 2],
+            "a refused signup opens nothing"
+        );
+        let login = |n, expires| AccountWrite::Login {
+            username: "ann".into(),
+            session: opening(n, expires),
+            make_admin: false,
+            rehash: Some("$argon2id$new".into()),
+        };
+        write(&writer, login(3, 200)).await.unwrap();
+        write(&writer, login(4, 400)).await.unwrap();
+        assert_eq!(
+            store.read().unwrap().account("ann").unwrap().unwrap().hash,
+            "$argon2id$new"
+        );
+        assert_eq!(session_rows(&store), [4, 4, 4]);
+
+        // Renewing moves the expiry row; a sweep at 250 takes ann's first session only.
+        write(
+            &writer,
+            AccountWrite::Renew {
+                key: [1; 32],
+                expires_ms: 500,
+            },
+        )
+        .await
+        .unwrap();
+        let swept = write(&writer, AccountWrite::Sweep { now_ms: 250 })
+            .await
+            .unwrap();
+        assert_eq!(
+            swept,
+            Written::Swept { sessions: 1 },
+            "session 3 expired at 200"
+        );
+        assert_eq!(session_rows(&store), [3, 3, 3]);
+        let r = store.read().unwrap();
+        assert_eq!(r.session(&[1; 32]).unwrap().unwrap().expires_ms, 500);
+        assert_eq!(r.session(&[3; 32]).unwrap(), None);
+        drop(r);
+
+        // A new password ends ann's other sessions, not bob's.
+        let set = AccountWrite::SetPassword {
+            username: "ann".into(),
+            hash: "$argon2id$newer".into(),
+            keep: Some([4; 32]),
+        };
+        write(&writer, set).await.unwrap();
+        let r = store.read().unwrap();
+        assert_eq!(r.session(&[1; 32]).unwrap(), None);
+        assert!(r.session(&[4; 32]).unwrap().is_some());
+        assert!(r.session(&[2; 32]).unwrap().is_some());
+        drop(r);
+        assert_eq!(session_rows(&store), [2, 2, 2]);
+
+        // Disabling ends every session and refuses logins; deleting removes the account.
+        let disable = AccountWrite::SetDisabled {
+            username: "ann".into(),
+            disabled: true,
+        };
+        write(&writer, disable).await.unwrap();
+        assert_eq!(session_rows(&store), [1, 1, 1]);
+        let refused = write(&writer, login(5, 900)).await.unwrap_err();
+        assert_eq!(refused.kind, ErrorKind::AccountDisabled);
+        assert_eq!(session_rows(&store), [1, 1, 1]);
+        write(
+            &writer,
+            AccountWrite::Delete {
+                username: "bob".into(),
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(session_rows(&store), [0, 0, 0]);
+        let gone = write(
+            &writer,
+            AccountWrite::Delete {
+                username: "bob".into(),
+            },
+        )
+        .await;
+        assert_eq!(gone.unwrap_err().kind, ErrorKind::UserNotFound);
+        let role = AccountWrite::SetRole {
+            username: "zed".into(),
+            role: Role::Admin,
+            boards: Vec::new(),
+        };
+        assert_eq!(
+            write(&writer, role).await.unwrap_err().kind,
+            ErrorKind::UserNotFound
+        );
+        writer.stop().await;
+    }
 }

@@ -173,7 +173,7 @@ pub(super) fn purge_step(
 
 /// Removes up to `budget` posts of a thread queued in `purge`, newest first; unqueues it once
 /// the last (the OP) is gone. Returns how many it removed.
-fn purge_thread(
+pub(super) fn purge_thread(
     txn: &WriteTransaction,
     slug: &str,
     thread: u64,
@@ -210,23 +210,29 @@ fn remove_post(
     changes: &mut Vec<Change>,
 ) -> Result<(), redb::Error> {
     let slug = post.board.as_str();
+    // A deleted board's posts leave nothing behind, and its one `board` event told the clients.
+    let board_gone = load_board(txn, slug)?.is_none();
     txn.open_table(POSTS)?.remove((slug, post.no))?;
     txn.open_table(THREAD_POSTS)?
         .remove((slug, post.thread, post.no))?;
     txn.open_table(PASSWORDS)?.remove((slug, post.no))?;
-    txn.open_table(TOMBSTONES)?
-        .insert((slug, post.no), post.thread)?;
+    if !board_gone {
+        txn.open_table(TOMBSTONES)?
+            .insert((slug, post.no), post.thread)?;
+    }
     release_files(txn, &post.files, changes)?;
     changes.push(Change::PostDeleted {
         board: slug.to_owned(),
         thread: post.thread,
     });
-    let deleted = Event::Delete {
-        board: slug.to_owned(),
-        thread: post.thread,
-        no: post.no,
-    };
-    super::emit(txn, deleted, changes)?;
+    if !board_gone {
+        let deleted = Event::Delete {
+            board: slug.to_owned(),
+            thread: post.thread,
+            no: post.no,
+        };
+        super::emit(txn, deleted, changes)?;
+    }
 
     let quoted = links(txn, QUOTES, slug, post.no)?;
     let quoting = links(txn, BACKLINKS, slug, post.no)?;

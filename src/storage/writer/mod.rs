@@ -25,6 +25,7 @@ use crate::notify::{notify, Severity};
 
 pub use accounts::{AccountWrite, Opening, SWEEP_CHUNK};
 pub use recovery::{invalid as reset_invalid, ResetWrite};
+pub use tokens::{TokenWrite, MAX_TOKENS};
 pub use totp::TotpWrite;
 
 /// The most writes committed in one transaction; bounds the latency of the first in a group.
@@ -35,8 +36,30 @@ const QUEUE: usize = 4096;
 /// A change to the data.
 #[derive(Debug, Clone)]
 pub enum Write {
-    /// Creates the board or replaces its settings.
+    /// Creates the board or replaces its settings, unlogged (for tests and measurements).
     PutBoard(Board),
+    /// Creates the config's boards that the database never held (see the `seeded` table).
+    SeedBoards(Vec<Board>),
+    /// A board made through the admin API; refused when the slug is taken or still being
+    /// deleted.
+    CreateBoard {
+        board: Board,
+        actor: String,
+    },
+    /// Applies a partial change of settings (checked again here against the stored board, so
+    /// two concurrent changes cannot together break a rule between settings).
+    UpdateBoard {
+        board: String,
+        patch: serde_json::Map<String, serde_json::Value>,
+        /// Whether the server takes video.
+        video: bool,
+        actor: String,
+    },
+    /// Deletes a board at once for readers; its threads, posts and files follow in chunks.
+    DeleteBoard {
+        board: String,
+        actor: String,
+    },
     CreateThread {
         board: String,
         draft: PostDraft,
@@ -66,12 +89,18 @@ pub enum Write {
     Totp(TotpWrite),
     /// Password reset tokens.
     Reset(ResetWrite),
+    /// API tokens.
+    Token(TokenWrite),
 }
 
 /// What a successful write produced.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Written {
     Board,
+    /// A board created or changed, as now stored.
+    BoardSaved(Box<Board>),
+    /// The slugs of the boards seeded.
+    Seeded(Vec<String>),
     Post {
         board: String,
         thread: u64,
@@ -87,6 +116,9 @@ pub enum Written {
     OutboxDone,
     /// An account write; the account as it now is, when one was written.
     Account(Option<crate::auth::Account>),
+    /// A token write; the token as created, for a creation.
+    Token(Option<crate::auth::token::StoredToken>),
+    /// Expired sessions and API tokens removed.
     Swept {
         sessions: usize,
     },
@@ -100,6 +132,10 @@ pub enum Written {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
     Board {
+        board: String,
+    },
+    /// The board is gone for readers; its contents are being purged.
+    BoardDeleted {
         board: String,
     },
     ThreadCreated {
@@ -246,14 +282,15 @@ fn writer_loop(db: &redb::Database, mut rx: mpsc::Receiver<Msg>, listener: Commi
     }
 }
 
-/// Whether `purge` lists a thread; on a storage error, false (the next deletion or start
+/// Whether `purge` lists a thread or `board_purge` a board; on a storage error, false (the next deletion or start
 /// tries again).
 fn purge_pending(db: &redb::Database) -> bool {
     use redb::{ReadableDatabase, ReadableTableMetadata};
     (|| -> Result<bool, redb::Error> {
         let txn = db.begin_read()?;
         let purge = txn.open_table(super::PURGE)?;
-        Ok(!purge.is_empty()?)
+        let boards = txn.open_table(super::BOARD_PURGE)?;
+        Ok(!purge.is_empty()? || !boards.is_empty()?)
     })()
     .unwrap_or(false)
 }
@@ -264,7 +301,12 @@ fn purge_chunk(db: &redb::Database, listener: &CommitListener) -> bool {
     let mut changes = Vec::new();
     let result = (|| -> Result<bool, redb::Error> {
         let txn = db.begin_write()?;
-        let more = delete::purge_step(&txn, delete::PURGE_CHUNK, &mut changes)?;
+        // A deleted board's threads are all unlisted before any of its posts go, so removing a
+        // post never re-renders another post of that board.
+        let more = match boards::purge_step(&txn, &mut changes)? {
+            Some(more) => more,
+            None => delete::purge_step(&txn, delete::PURGE_CHUNK, &mut changes)?,
+        };
         txn.commit()?;
         Ok(more)
     })();
@@ -311,9 +353,12 @@ fn commit_group(
             for ((_, reply), outcome) in group.into_iter().zip(outcomes) {
                 let _ = reply.send(outcome);
             }
-            changes
-                .iter()
-                .any(|c| matches!(c, Change::ThreadDeleted { .. }))
+            changes.iter().any(|c| {
+                matches!(
+                    c,
+                    Change::ThreadDeleted { .. } | Change::BoardDeleted { .. }
+                )
+            })
         }
         Err(e) => {
             let error =
@@ -340,6 +385,15 @@ type Applied = Result<ApiResult<Written>, redb::Error>;
 fn apply(txn: &WriteTransaction, write: &Write, now: u64, changes: &mut Vec<Change>) -> Applied {
     match write {
         Write::PutBoard(board) => put_board(txn, board, changes),
+        Write::SeedBoards(wanted) => boards::seed(txn, wanted, now, changes),
+        Write::CreateBoard { board, actor } => boards::create(txn, board, actor, now, changes),
+        Write::UpdateBoard {
+            board,
+            patch,
+            video,
+            actor,
+        } => boards::update(txn, board, patch, *video, actor, now, changes),
+        Write::DeleteBoard { board, actor } => boards::delete(txn, board, actor, now, changes),
         Write::CreateThread { board, draft } => {
             posts::create_thread(txn, board, draft, now, changes)
         }
@@ -360,6 +414,7 @@ fn apply(txn: &WriteTransaction, write: &Write, now: u64, changes: &mut Vec<Chan
         Write::Account(write) => accounts::apply(txn, write),
         Write::Totp(write) => totp::apply(txn, write),
         Write::Reset(write) => recovery::apply(txn, write),
+        Write::Token(write) => tokens::apply(txn, write),
     }
 }
 
@@ -376,7 +431,7 @@ pub(super) fn stored<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, 
 
 /// Appends a live event to the `events` table (dropping the oldest beyond what is kept) and
 /// queues it for publishing after the commit.
-fn emit(
+pub(super) fn emit(
     txn: &WriteTransaction,
     event: crate::live::Event,
     changes: &mut Vec<Change>,
@@ -418,6 +473,17 @@ fn post_changed(
 }
 
 fn put_board(txn: &WriteTransaction, board: &Board, changes: &mut Vec<Change>) -> Applied {
+    store_board(txn, board, changes)?;
+    Ok(Ok(Written::Board))
+}
+
+/// Writes a board's row, and its counters when it has none yet (a board created again after a
+/// deletion goes on numbering where it stopped).
+pub(super) fn store_board(
+    txn: &WriteTransaction,
+    board: &Board,
+    changes: &mut Vec<Change>,
+) -> Result<(), redb::Error> {
     txn.open_table(BOARDS)?
         .insert(board.slug.as_str(), encode(board).as_slice())?;
     let mut counters = txn.open_table(BOARD_COUNTERS)?;
@@ -427,7 +493,7 @@ fn put_board(txn: &WriteTransaction, board: &Board, changes: &mut Vec<Change>) -
     changes.push(Change::Board {
         board: board.slug.clone(),
     });
-    Ok(Ok(Written::Board))
+    Ok(())
 }
 
 fn load_board(txn: &WriteTransaction, slug: &str) -> Result<Option<Board>, redb::Error> {
@@ -437,6 +503,9 @@ fn load_board(txn: &WriteTransaction, slug: &str) -> Result<Option<Board>, redb:
 }
 
 mod accounts;
+mod boards;
+#[cfg(test)]
+mod boards_tests;
 mod delete;
 mod outbox;
 mod posts;
@@ -445,4 +514,5 @@ mod purge_tests;
 mod recovery;
 #[cfg(test)]
 mod tests;
+mod tokens;
 mod totp;

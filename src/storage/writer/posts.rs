@@ -351,12 +351,15 @@ fn push_out_overflow(
     changes: &mut Vec<Change>,
 ) -> Result<(), redb::Error> {
     let slug = board.slug.as_str();
+    // Staff may lower `thread_limit` at any time, so many threads can leave at once: only one
+    // chunk of their posts goes in this transaction, the rest waits for the purge.
+    let mut inline = super::delete::PURGE_CHUNK;
     while counters(txn, slug)?.1 > u64::from(board.thread_limit) {
         let Some(mut meta) = oldest_pushable(txn, slug, keep)? else {
             break;
         };
         if board.archive_days == 0 {
-            super::delete::delete_thread(txn, slug, meta.no, super::delete::PURGE_CHUNK, changes)?;
+            inline -= super::delete::delete_thread(txn, slug, meta.no, inline, changes)?;
             continue;
         }
         txn.open_table(BUMP_ORDER)?.remove((slug, meta.bump_key))?;

@@ -95,9 +95,7 @@ export class PostForm extends Component {
       if (f.spoiler) form.append("spoiler", String(i));
     });
     store.setName(s.name);
-    const path = thread
-      ? `/api/boards/${board.slug}/threads/${thread}/posts`
-      : `/api/boards/${board.slug}/threads`;
+    const path = thread ? `/api/boards/${board.slug}/threads/${thread}/posts` : `/api/boards/${board.slug}/threads`;
     const total = s.files.reduce((/** @type {number} */ n, /** @type {Picked} */ f) => n + f.file.size, 0);
     const sending = upload(path, form, (sent, all) => {
       if (total > 0) this.setState({ progress: { sent, total: all } });
@@ -118,7 +116,9 @@ export class PostForm extends Component {
         // Sending disabled the button, which took the focus: give it to the field at fault.
         this.setState({ progress: null, errors: { [field]: err.message } }, () => {
           const form = /** @type {HTMLTextAreaElement|null} */ (this.bodyRef.current)?.form;
-          const input = /** @type {HTMLElement|null} */ (form?.querySelector(`[name="${field}"]`) || form?.querySelector("textarea"));
+          const input = /** @type {HTMLElement|null} */ (
+            form?.querySelector(`[name="${field}"]`) || form?.querySelector("textarea")
+          );
           input?.focus();
         });
       },
@@ -128,9 +128,7 @@ export class PostForm extends Component {
   /** @param {string} field */
   error(field) {
     const message = this.state.errors[field];
-    return message
-      ? html`<p class="field-error" id=${this.errorId(field)} role="alert">${message}</p>`
-      : null;
+    return message ? html`<p class="field-error" id=${this.errorId(field)} role="alert">${message}</p>` : null;
   }
 
   /** @param {string} field */
@@ -177,17 +175,25 @@ export class PostForm extends Component {
       <h2 class="form-title">${thread ? (floating ? "Quick reply" : "Reply") : "New thread"}
         ${floating ? html`<button type="button" class="close" aria-label="Close quick reply" onClick=${props.onClose}>×</button>` : null}
       </h2>
-      ${board.forced_anon ? null : html`<label for=${prefix + "-name"}>Name</label>
+      ${
+        board.forced_anon
+          ? null
+          : html`<label for=${prefix + "-name"}>Name</label>
         <input id=${prefix + "-name"} name="name" autocomplete="nickname" maxlength=${board.max_name_chars + 130}
           placeholder="Anonymous" value=${s.name} aria-invalid=${s.errors.name ? "true" : undefined}
           aria-describedby=${described("name")}
           onInput=${(/** @type {any} */ e) => this.setState({ name: e.target.value })} />
-        ${this.error("name")}`}
-      ${thread ? null : html`<label for=${prefix + "-subject"}>Subject</label>
+        ${this.error("name")}`
+      }
+      ${
+        thread
+          ? null
+          : html`<label for=${prefix + "-subject"}>Subject</label>
         <input id=${prefix + "-subject"} name="subject" value=${s.subject}
           aria-invalid=${s.errors.subject ? "true" : undefined} aria-describedby=${described("subject")}
           onInput=${(/** @type {any} */ e) => this.setState({ subject: e.target.value })} />
-        ${this.error("subject")}`}
+        ${this.error("subject")}`
+      }
       <label for=${prefix + "-body"}>Comment</label>
       <textarea id=${prefix + "-body"} name="body" rows="5" ref=${this.bodyRef} value=${s.body}
         aria-invalid=${s.errors.body ? "true" : undefined} aria-describedby=${described("body") || prefix + "-count"}
@@ -205,12 +211,15 @@ export class PostForm extends Component {
             }} /></label>
         <span class="hint">or drop or paste up to ${board.max_files}</span>
       </div>
-      ${s.files.length
-        ? html`<ul class="picked">${s.files.map(
-            (/** @type {Picked} */ f, /** @type {number} */ i) => html`<li key=${f.url}>
-            ${f.file.type.startsWith("video/")
-              ? html`<video src=${f.url} muted aria-label=${"Preview of " + f.file.name}></video>`
-              : html`<img src=${f.url} alt=${"Preview of " + f.file.name} />`}
+      ${
+        s.files.length
+          ? html`<ul class="picked">${s.files.map(
+              (/** @type {Picked} */ f, /** @type {number} */ i) => html`<li key=${f.url}>
+            ${
+              f.file.type.startsWith("video/")
+                ? html`<video src=${f.url} muted aria-label=${"Preview of " + f.file.name}></video>`
+                : html`<img src=${f.url} alt=${"Preview of " + f.file.name} />`
+            }
             <span class="picked-name">${f.file.name}</span> <span>${size(f.file.size)}</span>
             <label class="check"><input type="checkbox" checked=${f.spoiler}
               onChange=${(/** @type {any} */ e) => {
@@ -220,15 +229,18 @@ export class PostForm extends Component {
               }} /> Spoiler</label>
             <button type="button" aria-label=${"Remove " + f.file.name} onClick=${() => this.removeFile(i)}>Remove</button>
           </li>`,
-          )}</ul>`
-        : null}
+            )}</ul>`
+          : null
+      }
       ${this.error("file")}
-      ${s.progress
-        ? html`<div class="progress"><progress value=${s.progress.sent} max=${s.progress.total}
+      ${
+        s.progress
+          ? html`<div class="progress"><progress value=${s.progress.sent} max=${s.progress.total}
               aria-label="Upload progress"></progress>
             <span>${size(s.progress.sent)} of ${size(s.progress.total)}</span>
             <button type="button" onClick=${() => this.cancel && this.cancel()}>Cancel</button></div>`
-        : null}
+          : null
+      }
       ${this.error("_")}
       <button type="submit" class="primary" disabled=${!!this.cancel}>${thread ? "Post reply" : "Create thread"}</button>
     </form></section>`;

@@ -96,8 +96,12 @@ class App extends Component {
       e.preventDefault();
       if (button) button.click();
       else area?.focus();
+    } else if (e.key === "g") {
+      /** @type {HTMLElement|null} */ (document.querySelector(".gallery-open"))?.click();
     } else if (e.key === "e") {
-      document.querySelectorAll("#main figure.file:not(.open) a.expand").forEach((a) => /** @type {HTMLElement} */ (a).click());
+      document
+        .querySelectorAll("#main figure.file:not(.open) a.expand")
+        .forEach((a) => /** @type {HTMLElement} */ (a).click());
     }
   }
 
@@ -121,7 +125,8 @@ class App extends Component {
     else if (route.page === "board") page = html`<${BoardIndex} key=${key} board=${route.board} search=${s.search} />`;
     else if (route.page === "catalog") page = html`<${Catalog} key=${key} board=${route.board} />`;
     else if (route.page === "archive") page = html`<${Archive} key=${key} board=${route.board} />`;
-    else if (route.page === "thread") page = html`<${ThreadPage} key=${key} board=${route.board} thread=${route.thread} hash=${s.hash} />`;
+    else if (route.page === "thread")
+      page = html`<${ThreadPage} key=${key} board=${route.board} thread=${route.thread} hash=${s.hash} />`;
     const unread = Object.values(store.watched).reduce((n, w) => n + w.unread, 0);
     return html`<a class="skip" href="#main">Skip to content</a>
       <nav class="top" aria-label="Site">

@@ -7,6 +7,7 @@ import { store, subscribe } from "./store.js";
 import { filtered, threadPath, relative, afterPaint } from "./util.js";
 import { Post } from "./post.js";
 import { PostForm } from "./form.js";
+import { rulesHtml } from "./trusted.js";
 
 export function Loading() {
   return html`<main id="main" class="loading" aria-busy="true"><p>Loading…</p></main>`;
@@ -28,8 +29,9 @@ export function NotFound({ error, board }) {
 /** @param {{board: any}} props */
 export function BoardHeader({ board }) {
   return html`<header class="board-header">
-    <h1><a href=${`/${board.slug}/`}>/${board.slug}/ – ${board.title}</a></h1>
+    <h1><a href=${`/${board.slug}/`}>/${board.slug}/ – ${board.title}</a>${board.nsfw ? html` <span class="nsfw">NSFW</span>` : null}</h1>
     ${board.description ? html`<p class="description">${board.description}</p>` : null}
+    ${board.rules_html ? html`<details class="rules"><summary>Rules</summary><div dangerouslySetInnerHTML=${rulesHtml(board)}></div></details>` : null}
   </header>`;
 }
 
@@ -46,18 +48,26 @@ function BoardNav({ board, page }) {
 }
 
 /**
- * A page that loads JSON, shows it, and reloads it when the board's stream says it changed.
+ * A page that loads JSON and shows it. On a live page (board index, catalog) the board's
+ * stream is followed and what changed since is offered in a bar ("2 new threads, 1 updated —
+ * show") rather than moving the page under the reader; showing it loads the page's JSON again.
  * Subclasses give `paths()` and `view()`.
  */
 class BoardPage extends Component {
   /** @param {any} props */
   constructor(props) {
     super(props);
-    this.state = { /** @type {any[]|null} */ data: null, /** @type {any} */ error: null, version: 0, fresh: 0 };
+    this.state = {
+      /** @type {any[]|null} */ data: null,
+      /** @type {any} */ error: null,
+      version: 0,
+      /** Threads that started, and threads shown here that changed, since the page loaded. */
+      fresh: { added: /** @type {Set<number>} */ (new Set()), changed: /** @type {Set<number>} */ (new Set()) },
+    };
     /** @type {(() => void)[]} */
     this.cleanup = [];
-    /** @type {any} */
-    this.timer = null;
+    /** What the page shows: its threads, its highest post number and its newest time. */
+    this.shown = { threads: /** @type {Set<number>} */ (new Set()), high: 0, since: 0 };
   }
   /** @returns {string[]} */
   paths() {
@@ -66,24 +76,27 @@ class BoardPage extends Component {
   componentDidMount() {
     this.load();
     this.cleanup.push(subscribe(() => this.setState({ version: this.state.version + 1 })));
-    if (this.live()) {
-      this.cleanup.push(
-        follow(this.props.board, null, (e) => {
-          if (e.event === "resync") return this.load();
-          this.setState({ fresh: this.state.fresh + (e.event === "thread" ? 1 : 0) });
-          // Bursts of posts become one reload.
-          clearTimeout(this.timer);
-          this.timer = setTimeout(() => this.load(), 500);
-        }),
-      );
-    }
+    if (this.live()) this.cleanup.push(follow(this.props.board, null, (e) => this.onEvent(e)));
   }
   live() {
     return true;
   }
+  /** @param {any} e an event of the board's stream */
+  onEvent(e) {
+    if (e.event === "resync") return this.load();
+    const { threads, high, since } = this.shown;
+    const { added, changed } = this.state.fresh;
+    const before = added.size + changed.size;
+    if (e.event === "thread" && !threads.has(e.thread)) added.add(e.thread);
+    // A `post` event is a new reply or a changed post (a backlink, a file deleted): a reply is
+    // newer than everything the page was loaded with.
+    const reply = e.event === "post" && e.post && e.post.no > high && e.post.created_at >= since;
+    if (reply && !added.has(e.thread)) changed.add(e.thread);
+    if ((e.event === "delete" || e.event === "update") && threads.has(e.thread)) changed.add(e.thread);
+    if (added.size + changed.size !== before) this.setState({ fresh: { added, changed } });
+  }
   componentWillUnmount() {
     for (const fn of this.cleanup) fn();
-    clearTimeout(this.timer);
   }
   /** @param {any} prev */
   componentDidUpdate(prev) {
@@ -92,12 +105,35 @@ class BoardPage extends Component {
   async load() {
     try {
       const data = await Promise.all(this.paths().map(get));
-      this.setState({ data, error: null }, () =>
+      const shown = { threads: new Set(), high: 0, since: 0 };
+      for (const t of data[1]?.threads ?? []) {
+        shown.threads.add(t.no);
+        for (const p of [t, ...(t.posts ?? [])]) {
+          shown.high = Math.max(shown.high, p.no);
+          shown.since = Math.max(shown.since, p.created_at ?? 0, t.bumped_at ?? 0);
+        }
+      }
+      this.shown = shown;
+      this.setState({ data, error: null, fresh: { added: new Set(), changed: new Set() } }, () =>
         afterPaint(() => performance.mark(`wani:${this.constructor.name.toLowerCase()}-painted`)),
       );
     } catch (e) {
       this.setState({ error: e });
     }
+  }
+  /** The bar offering what changed since the page loaded; an empty live region otherwise. */
+  freshBar() {
+    const { added, changed } = this.state.fresh;
+    const parts = [];
+    if (added.size) parts.push(`${added.size} new thread${added.size === 1 ? "" : "s"}`);
+    if (changed.size) parts.push(`${changed.size} updated`);
+    return html`<div class="fresh" role="status">
+      ${
+        parts.length
+          ? html`<button type="button" class="fresh-bar" onClick=${() => this.load()}>${parts.join(", ")} — show</button>`
+          : null
+      }
+    </div>`;
   }
   /** @param {any[]} _data @returns {any} */
   view(_data) {
@@ -130,7 +166,8 @@ export class BoardIndex extends BoardPage {
     document.title = `/${board.slug}/ – ${board.title}`;
     return html`<${BoardHeader} board=${board} />
       <${BoardNav} board=${board.slug} page="board" />
-      <main id="main">
+      <main id="main" class=${store.blurs(board) ? "blur-nsfw" : undefined}>
+        ${this.freshBar()}
         <details class="new-thread"><summary>Start a new thread</summary>
           <${PostForm} board=${board} onPosted=${this.posted} />
         </details>
@@ -142,17 +179,21 @@ export class BoardIndex extends BoardPage {
                 onClick=${() => store.hide(board.slug, t.no, false)}>Show</button></section>`;
           }
           return html`<section class="index-thread" key=${t.no} aria-label=${`Thread ${t.no}`}>
-            ${t.posts.map((/** @type {any} */ p, /** @type {number} */ i) => html`<${Post} key=${p.no} post=${p}
+            ${t.posts.map(
+              (/** @type {any} */ p, /** @type {number} */ i) => html`<${Post} key=${p.no} post=${p}
               op=${i === 0} link=${i === 0} version=${this.state.version}
               hidden=${i > 0 && (store.hidden.has(`${p.board}/${p.no}`) || filtered(store.filters, p))}
               onQuote=${(/** @type {number} */ no) => {
                 history.pushState(null, "", `/${board.slug}/thread/${t.no}#q${no}`);
                 dispatchEvent(new PopStateEvent("popstate"));
-              }} />`)}
-            ${t.omitted_posts
-              ? html`<p class="omitted">${t.omitted_posts} replies and ${t.omitted_images} images omitted.
+              }} />`,
+            )}
+            ${
+              t.omitted_posts
+                ? html`<p class="omitted">${t.omitted_posts} replies and ${t.omitted_images} images omitted.
                   <a href=${threadPath(board.slug, t.no)}>View thread</a></p>`
-              : null}
+                : null
+            }
           </section>`;
         })}
         <nav class="pages" aria-label="Pages">
@@ -169,7 +210,7 @@ export class BoardIndex extends BoardPage {
 const SORTS = /** @type {const} */ ({
   bump: ["Bump order", null],
   created: ["Creation date", (/** @type {any} */ a, /** @type {any} */ b) => b.no - a.no],
-  replies: ["Reply count", (/** @type {any} */ a, /** @type {any} */ b) => b.replies - a.replies],
+  replies: ["Reply count", (/** @type {any} */ a, /** @type {any} */ b) => (b.replies ?? 0) - (a.replies ?? 0)],
 });
 
 export class Catalog extends BoardPage {
@@ -186,13 +227,14 @@ export class Catalog extends BoardPage {
       (/** @type {any} */ t) =>
         !store.hidden.has(`${board.slug}/${t.no}`) &&
         !filtered(store.filters, t) &&
-        (!query || `${t.subject || ""} ${t.excerpt}`.toLowerCase().includes(query)),
+        (!query || `${t.subject || ""} ${t.excerpt ?? ""}`.toLowerCase().includes(query)),
     );
     const compare = SORTS[sort][1];
     if (compare) threads = threads.slice().sort(compare);
     return html`<${BoardHeader} board=${board} />
       <${BoardNav} board=${board.slug} page="catalog" />
-      <main id="main">
+      <main id="main" class=${store.blurs(board) ? "blur-nsfw" : undefined}>
+        ${this.freshBar()}
         <div class="catalog-tools">
           <label>Sort by <select value=${sort}
             onChange=${(/** @type {any} */ e) => this.setState({ sort: e.target.value })}>
@@ -204,25 +246,35 @@ export class Catalog extends BoardPage {
         </div>
         <ul class="catalog">
           ${threads.map((/** @type {any} */ t) => {
-            const file = t.files[0];
+            const file = t.files?.[0];
             const watched = store.isWatched(board.slug, t.no);
             return html`<li class="card" key=${t.no}>
               <a href=${threadPath(board.slug, t.no)} class="card-link">
-                ${file && !file.spoiler
-                  ? html`<img src=${file.thumb_url} width=${file.thumb_width} height=${file.thumb_height}
+                ${
+                  file && !file.spoiler
+                    ? html`<img src=${file.thumb_url} width=${file.thumb_width} height=${file.thumb_height}
                       loading="lazy" decoding="async" alt="" />`
-                  : file ? html`<span class="spoiler-file">Spoiler</span>` : null}
-                <span class="card-counts">R: ${t.replies} / I: ${t.images}
+                    : file
+                      ? html`<span class="spoiler-file">Spoiler</span>`
+                      : null
+                }
+                <span class="card-counts">R: ${t.replies ?? 0} / I: ${t.images ?? 0}
                   ${t.sticky ? html` <span class="mark">Sticky</span>` : null}
                   ${t.locked ? html` <span class="mark">Locked</span>` : null}</span>
                 ${t.subject ? html`<strong class="card-subject">${t.subject}</strong>` : null}
-                <span class="card-excerpt">${t.excerpt}</span>
+                <span class="card-excerpt">${t.excerpt ?? ""}</span>
               </a>
               <button type="button" class="link watch" aria-pressed=${watched ? "true" : "false"}
                 aria-label=${`${watched ? "Unwatch" : "Watch"} thread ${t.no}`}
-                onClick=${() => watched
-                  ? store.unwatch(board.slug, t.no)
-                  : store.watch(board.slug, t.no, `/${board.slug}/ – ${t.subject || t.excerpt.slice(0, 50)}`, t.no)}>
+                onClick=${() =>
+                  watched
+                    ? store.unwatch(board.slug, t.no)
+                    : store.watch(
+                        board.slug,
+                        t.no,
+                        `/${board.slug}/ – ${t.subject || (t.excerpt ?? "").slice(0, 50)}`,
+                        t.no,
+                      )}>
                 ${watched ? "Unwatch" : "Watch"}</button>
             </li>`;
           })}
@@ -246,15 +298,17 @@ export class Archive extends BoardPage {
       <${BoardNav} board=${board.slug} page="archive" />
       <main id="main">
         <h2>Archived threads</h2>
-        ${archive.threads.length
-          ? html`<ul class="archive">${archive.threads.map(
-              (/** @type {any} */ t) => html`<li key=${t.no}>
+        ${
+          archive.threads.length
+            ? html`<ul class="archive">${archive.threads.map(
+                (/** @type {any} */ t) => html`<li key=${t.no}>
                 <a href=${threadPath(board.slug, t.no)}>No.${t.no}</a>
-                ${" "}<strong>${t.subject || ""}</strong> ${t.excerpt}
-                <span class="counts"> (${t.replies} replies, archived ${relative(t.archived_at)})</span>
+                ${" "}<strong>${t.subject || ""}</strong> ${t.excerpt ?? ""}
+                <span class="counts"> (${t.replies ?? 0} replies, archived ${relative(t.archived_at)})</span>
               </li>`,
-            )}</ul>`
-          : html`<p>No archived threads.</p>`}
+              )}</ul>`
+            : html`<p>No archived threads.</p>`
+        }
       </main>`;
   }
 }
@@ -268,6 +322,7 @@ export class Home extends BoardPage {
   }
   /** @param {any[]} data */
   view([{ boards }, { posts }]) {
+    const nsfw = new Map(boards.map((/** @type {any} */ b) => [b.slug, b]));
     document.title = "wani";
     return html`<main id="main" class="home">
       <h1>wani</h1>
@@ -283,10 +338,15 @@ export class Home extends BoardPage {
         ${posts.length ? null : html`<p>Nothing yet.</p>`}
         <div class="recent">${posts
           .filter((/** @type {any} */ p) => !filtered(store.filters, p))
-          .map((/** @type {any} */ p) => html`<div class="recent-post" key=${p.board + p.no}>
+          .map(
+            (
+              /** @type {any} */ p,
+            ) => html`<div class=${"recent-post" + (store.blurs(nsfw.get(p.board)) ? " blur-nsfw" : "")}
+              key=${p.board + p.no}>
             <p class="where"><a href=${threadPath(p.board, p.thread, p.no)}>/${p.board}/ thread ${p.thread}</a></p>
             <${Post} post=${p} op=${p.no === p.thread} version=${this.state.version} />
-          </div>`)}</div>
+          </div>`,
+          )}</div>
       </section>
     </main>`;
   }

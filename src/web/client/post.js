@@ -7,11 +7,13 @@ import { store } from "./store.js";
 import { size, relative, exact, threadPath } from "./util.js";
 
 /**
- * @typedef {{url: string, thumb_url: string, name: string|null, mime: string, size: number,
- *   width: number, height: number, thumb_width: number, thumb_height: number, spoiler: boolean}} File
+ * The server leaves out fields holding their empty value: absent means null, [] or false, and
+ * an absent `html` means the body has no markup and shows as its own text.
+ * @typedef {{url: string, thumb_url: string, name?: string|null, mime: string, size: number,
+ *   width: number, height: number, thumb_width: number, thumb_height: number, spoiler?: boolean}} File
  * @typedef {{no: number, thread: number, board: string, created_at: number, name: string,
- *   subject: string|null, body: string, html: string, sage: boolean, files: File[],
- *   trip: string|null, id: string|null, backlinks: any[], cross_backlinks?: any[], files_deleted: boolean,
+ *   subject?: string|null, body: string, html?: string, sage?: boolean, files?: File[],
+ *   trip?: string|null, id?: string|null, backlinks?: any[], cross_backlinks?: any[], files_deleted?: boolean,
  *   deleted?: boolean, isNew?: boolean}} PostData
  */
 
@@ -43,9 +45,11 @@ function FileView({ file }) {
   return html`<figure class=${"file" + (open ? " open" : "")}>
     <figcaption><a href=${file.url} target="_blank" rel="noopener">${file.name || "file"}</a>
       <span class="file-info"> (${info})</span></figcaption>
-    ${open && video
-      ? html`<div>${media}<button type="button" class="link" onClick=${setOpen}>Close video</button></div>`
-      : html`<a class="expand" href=${file.url} onClick=${toggle} aria-expanded=${open ? "true" : "false"}>${media}</a>`}
+    ${
+      open && video
+        ? html`<div>${media}<button type="button" class="link" onClick=${setOpen}>Close video</button></div>`
+        : html`<a class="expand" href=${file.url} onClick=${toggle} aria-expanded=${open ? "true" : "false"}>${media}</a>`
+    }
   </figure>`;
 }
 
@@ -63,7 +67,7 @@ function useToggle() {
 function quoted(post) {
   /** @type {[string, number][]} */
   const out = [];
-  for (const m of post.body.matchAll(/>>(?:>\/([a-z0-9]{1,16})\/)?(\d{1,15})/g)) {
+  for (const m of (post.body ?? "").matchAll(/>>(?:>\/([a-z0-9]{1,16})\/)?(\d{1,15})/g)) {
     out.push([m[1] || post.board, Number(m[2])]);
   }
   return out;
@@ -78,7 +82,11 @@ function PostView({ post, onQuote, onDelete, hidden, op, link }) {
   const quotesYou = !you && quoted(post).some(([b, n]) => store.isYou(b, n));
   const times = store.settings.times;
   const cls =
-    "post" + (op ? " op" : " reply") + (you ? " you" : "") + (quotesYou ? " quotes-you-post" : "") + (post.isNew ? " new" : "") +
+    "post" +
+    (op ? " op" : " reply") +
+    (you ? " you" : "") +
+    (quotesYou ? " quotes-you-post" : "") +
+    (post.isNew ? " new" : "") +
     (post.deleted ? " deleted" : "");
   const id = `p${post.no}`;
   const number = html`<a class="no" href=${threadPath(post.board, post.thread, post.no)}
@@ -112,13 +120,28 @@ function PostView({ post, onQuote, onDelete, hidden, op, link }) {
       ${post.deleted ? html` <strong class="deleted-mark">(deleted)</strong>` : null}
       ${post.deleted ? null : html`<${Menu} post=${post} you=${you} onDelete=${onDelete} />`}
     </header>
-    ${post.files.length
-      ? html`<div class="files">${post.files.map((f) => html`<${FileView} key=${f.url} file=${f} />`)}</div>`
-      : null}
+    ${
+      post.files?.length
+        ? html`<div class="files">${post.files.map((f) => html`<${FileView} key=${f.url} file=${f} />`)}</div>`
+        : null
+    }
     ${post.files_deleted ? html`<p class="files-deleted">(file deleted)</p>` : null}
-    <div class="body" dangerouslySetInnerHTML=${postHtml(post)}></div>
+    ${
+      post.html === undefined
+        ? html`<div class="body">${plainBody(post.body)}</div>`
+        : html`<div class="body" dangerouslySetInnerHTML=${postHtml(post)}></div>`
+    }
     ${post.backlinks?.length || post.cross_backlinks?.length ? html`<${Backlinks} post=${post} />` : null}
   </article>`;
+}
+
+/**
+ * A body without markup, as text: one text node per line with a `<br>` between, the same DOM
+ * that its html would make.
+ * @param {string} body
+ */
+function plainBody(body) {
+  return body.split("\n").flatMap((line, i) => (i ? [html`<br />`, line] : [line]));
 }
 
 /** @param {{post: PostData}} props */
@@ -141,10 +164,12 @@ function Menu({ post, you, onDelete }) {
     <summary aria-label=${`Menu of post ${post.no}`}>▾</summary>
     <ul>
       <li><button type="button" onClick=${() => store.hide(post.board, post.no, true)}>${hideLabel}</button></li>
-      ${you && onDelete
-        ? html`<li><button type="button" onClick=${() => onDelete(post, false)}>Delete</button></li>
-          ${post.files.length ? html`<li><button type="button" onClick=${() => onDelete(post, true)}>Delete file only</button></li>` : null}`
-        : null}
+      ${
+        you && onDelete
+          ? html`<li><button type="button" onClick=${() => onDelete(post, false)}>Delete</button></li>
+          ${post.files?.length ? html`<li><button type="button" onClick=${() => onDelete(post, true)}>Delete file only</button></li>` : null}`
+          : null
+      }
     </ul>
   </details>`;
 }
@@ -155,8 +180,7 @@ export class Post extends Component {
   shouldComponentUpdate(next) {
     const p = this.props;
     return (
-      next.post !== p.post || next.hidden !== p.hidden || next.version !== p.version ||
-      next.onDelete !== p.onDelete
+      next.post !== p.post || next.hidden !== p.hidden || next.version !== p.version || next.onDelete !== p.onDelete
     );
   }
   render() {

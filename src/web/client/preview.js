@@ -50,6 +50,8 @@ async function fill(box, board, no) {
   box.textContent = "Loading…";
   try {
     const post = await fetchPost(board, no);
+    // Preact keeps nodes it did not make: the "Loading…" text goes first.
+    box.replaceChildren();
     render(html`<${Post} post=${post} op=${post.no === post.thread} />`, box);
   } catch (e) {
     box.textContent = /** @type {Error} */ (e).message;
@@ -83,18 +85,27 @@ function show(e, link) {
   fill(box, t.board, t.no);
 }
 
-const touch = matchMedia("(hover: none)");
+/**
+ * The pointer last used: a mouse hovers, a finger or pen taps. Taken from pointer events rather
+ * than from `(hover: none)`, which is wrong on touch-screen laptops and in headless browsers;
+ * it also tells a tap's compatibility mouse events from a mouse's. Mouse events still do the
+ * hovering: browsers send them (not pointer events) when the page moves under a still mouse.
+ */
+let pointer = matchMedia("(hover: none)").matches ? "touch" : "mouse";
 
 /** Installs the document-wide listeners once. */
 export function installPreviews() {
+  for (const name of ["pointerdown", "pointermove", "pointerover"]) {
+    document.addEventListener(name, (e) => (pointer = /** @type {PointerEvent} */ (e).pointerType), true);
+  }
   document.addEventListener("mouseover", (e) => {
     const link = /** @type {HTMLElement|null} */ (/** @type {Element} */ (e.target).closest?.("a.quotelink"));
-    if (link && !touch.matches) show(e, link);
+    if (link && pointer === "mouse") show(e, link);
   });
   document.addEventListener("mouseover", (e) => {
     const thumb = /** @type {Element} */ (e.target).closest?.("figure.file img.thumb");
     const link = thumb?.closest("a.expand");
-    if (!thumb || !link || !store.settings.hoverExpand || touch.matches) return;
+    if (!thumb || !link || !store.settings.hoverExpand || pointer !== "mouse") return;
     close();
     const box = document.createElement("div");
     box.className = "preview image-preview";
@@ -116,7 +127,7 @@ export function installPreviews() {
     "click",
     (e) => {
       const link = /** @type {HTMLElement|null} */ (/** @type {Element} */ (e.target).closest?.("a.quotelink"));
-      if (!link || !touch.matches) return;
+      if (!link || pointer === "mouse") return;
       const t = target(link);
       if (!t) return;
       e.preventDefault();

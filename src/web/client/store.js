@@ -89,6 +89,15 @@ export const store = {
     changed("settings");
   },
 
+  /**
+   * Whether thumbnails of this board are blurred: boards marked `nsfw` (absent means not),
+   * unless the setting is off.
+   * @param {{nsfw?: boolean} | undefined} board
+   */
+  blurs(board) {
+    return !!board?.nsfw && this.settings.blurNsfw;
+  },
+
   /** @param {string} board @param {number} no */
   isYou(board, no) {
     return this.yous.has(`${board}/${no}`);

@@ -66,7 +66,7 @@ export class ThreadPage extends Component {
       performance.mark("wani:thread-json");
       this.setPosts(threadAnswer.thread.posts);
       const t = threadAnswer.thread;
-      this.title = `/${board}/ – ${t.subject || t.posts[0].body.slice(0, 50) || `No.${thread}`}`;
+      this.title = `/${board}/ – ${t.subject || (t.posts[0].body ?? "").slice(0, 50) || `No.${thread}`}`;
       document.title = this.title;
       this.setState({ thread: t, boardInfo: boardAnswer.board, error: null }, () => {
         afterPaint(() => performance.mark("wani:thread-painted"));
@@ -223,6 +223,15 @@ export class ThreadPage extends Component {
     }
   };
 
+  /** Opens the gallery at the thread's first file; its module loads now, not with the page. */
+  gallery = async () => {
+    const items = this.state.posts
+      .filter((p) => !p.deleted && !store.hidden.has(`${p.board}/${p.no}`) && !filtered(store.filters, p))
+      .flatMap((p) => (p.files ?? []).map((f) => ({ ...f, board: p.board, thread: p.thread, post: p.no })));
+    const { openGallery } = await import("./gallery.js");
+    openGallery(items);
+  };
+
   closedReason() {
     const t = this.state.thread;
     if (!t) return null;
@@ -240,35 +249,47 @@ export class ThreadPage extends Component {
     const watched = store.isWatched(props.board, props.thread);
     const closed = this.closedReason();
     return html`<${BoardHeader} board=${s.boardInfo} />
-      <main id="main" class="thread-page">
+      <main id="main" class=${"thread-page" + (store.blurs(s.boardInfo) ? " blur-nsfw" : "")}>
         <nav class="thread-nav" aria-label="Thread">
           <a href=${`/${props.board}/`}>Return</a>
           <a href=${`/${props.board}/catalog`}>Catalog</a>
           <button type="button" class="link" aria-pressed=${watched ? "true" : "false"}
-            onClick=${() => watched
-              ? store.unwatch(props.board, props.thread)
-              : store.watch(props.board, props.thread, this.title, s.posts[s.posts.length - 1].no)}>
+            onClick=${() =>
+              watched
+                ? store.unwatch(props.board, props.thread)
+                : store.watch(props.board, props.thread, this.title, s.posts[s.posts.length - 1].no)}>
             ${watched ? "Unwatch" : "Watch"} thread</button>
-          <span class="counts">${t.replies} replies, ${t.images} images</span>
+          ${
+            s.posts.some((p) => p.files?.length && !p.deleted)
+              ? html`<button type="button" class="link gallery-open" onClick=${this.gallery}>Gallery</button>`
+              : null
+          }
+          <span class="counts">${t.replies ?? 0} replies, ${t.images ?? 0} images</span>
           ${t.sticky ? html`<span class="mark">Sticky</span>` : null}
           ${t.locked ? html`<span class="mark">Locked</span>` : null}
           ${t.archived ? html`<span class="mark">Archived</span>` : null}
         </nav>
         <div class="thread">
-          ${s.posts.map((p, i) => html`<${Post} key=${p.no} post=${p} op=${i === 0} version=${s.version}
+          ${s.posts.map(
+            (p, i) => html`<${Post} key=${p.no} post=${p} op=${i === 0} version=${s.version}
             hidden=${store.hidden.has(`${p.board}/${p.no}`) || filtered(store.filters, p)}
-            onQuote=${this.quote} onDelete=${this.remove} />`)}
+            onQuote=${this.quote} onDelete=${this.remove} />`,
+          )}
         </div>
         <div class="sr-only" aria-live="polite">${s.announce}</div>
         ${closed ? html`<p class="closed-note" role="status">${closed}</p>` : null}
-        ${closed
-          ? null
-          : html`<${PostForm} ref=${this.form} board=${s.boardInfo} thread=${props.thread}
-              floating=${s.quick} onClose=${() => this.setState({ quick: false })} onPosted=${this.posted} />`}
-        ${closed || s.quick
-          ? null
-          : html`<button type="button" class="quick-open" onClick=${() => this.setState({ quick: true }, () => this.form.current?.focus())}>
-              Quick reply</button>`}
+        ${
+          closed
+            ? null
+            : html`<${PostForm} ref=${this.form} board=${s.boardInfo} thread=${props.thread}
+              floating=${s.quick} onClose=${() => this.setState({ quick: false })} onPosted=${this.posted} />`
+        }
+        ${
+          closed || s.quick
+            ? null
+            : html`<button type="button" class="quick-open" onClick=${() => this.setState({ quick: true }, () => this.form.current?.focus())}>
+              Quick reply</button>`
+        }
       </main>`;
   }
 }

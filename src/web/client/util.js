@@ -80,13 +80,13 @@ export function parseFilters(source) {
 
 /**
  * @param {Filter[]} filters
- * @param {{body: string, name: string, trip: string|null, id: string|null, subject?: string|null}} post
+ * @param {{body?: string, name?: string, trip?: string|null, id?: string|null, subject?: string|null}} post
  */
 export function filtered(filters, post) {
   return filters.some(({ field, re }) => {
     const value =
       field === "text"
-        ? `${post.subject || ""}\n${post.body}`
+        ? `${post.subject || ""}\n${post.body ?? ""}`
         : field === "name"
           ? post.name
           : field === "trip"

@@ -40,15 +40,17 @@ export function WatcherPanel() {
   const list = Object.values(store.watched);
   return html`<section class="watcher" aria-label="Watched threads">
     <h2>Watched threads</h2>
-    ${list.length
-      ? html`<ul>${list.map(
-          (w) => html`<li key=${w.board + w.thread}>
+    ${
+      list.length
+        ? html`<ul>${list.map(
+            (w) => html`<li key=${w.board + w.thread}>
             <a href=${threadPath(w.board, w.thread)}>${w.title || `/${w.board}/ No.${w.thread}`}</a>
             ${" "}<span class=${"unread" + (w.unread ? " some" : "")} aria-label=${`${w.unread} unread`}>(${w.unread})</span>
             ${" "}<button type="button" class="link" aria-label=${`Stop watching ${w.title}`}
               onClick=${() => store.unwatch(w.board, w.thread)}>×</button>
           </li>`,
-        )}</ul>`
-      : html`<p>No watched threads. Use “Watch thread” on a thread or in the catalog.</p>`}
+          )}</ul>`
+        : html`<p>No watched threads. Use “Watch thread” on a thread or in the catalog.</p>`
+    }
   </section>`;
 }

@@ -89,7 +89,7 @@ async fn links_beyond_the_board_limit_are_plain_text() {
     assert!(html.ends_with(" &gt;&gt;6 &gt;&gt;7 &gt;&gt;8"), "{html}");
     // Only the linked posts list the quote.
     assert_eq!(post(&s, "q", 5).await["backlinks"], json!([q]));
-    assert_eq!(post(&s, "q", 6).await["backlinks"], json!([]));
+    assert_eq!(post(&s, "q", 6).await.get("backlinks"), None);
     // The 4chan-compatible thread draws the same five links.
     let four = s.get(&format!("/q/thread/{t}.json")).await;
     assert_eq!(four.status, 200);

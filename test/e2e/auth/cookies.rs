@@ -75,6 +75,10 @@ async fn forged_and_tampered_cookies_are_refused_and_reported() {
 async fn an_ended_session_is_refused_without_a_forgery_report() {
     let server = session::server("").await;
     let ann = Session::signup(&server, "ann", PASSWORD).await;
+    let r = ann.post(&server, "/auth/logout?now=1", json!({})).await;
+    r.assert_error(400, "invalid_query");
+    let bare = ann.request(&server, reqwest::Method::POST, "/auth/logout?now=1");
+    server.send(bare).await.assert_error(400, "invalid_query");
     let r = ann.post(&server, "/auth/logout", json!({})).await;
     assert_eq!(r.status, 200, "{}", r.json);
     assert_eq!(r.json, json!({ "logged_out": true }));

@@ -8,10 +8,12 @@ mod cookies;
 mod csrf;
 mod flows;
 mod login;
+mod malformed;
 mod recovery;
 mod signup;
 mod throttle;
-mod totp;
+mod tokens;
+pub mod totp;
 
 // Last: every secret the auth tests use, searched for in a server's whole log.
 mod secrets;

@@ -1,5 +1,6 @@
 //! Nothing secret reaches the log: a server goes through every account route, right and
-//! wrong, then its whole log output is searched for each password, cookie and CSRF token used.
+//! wrong, then its whole log output is searched for each password, cookie, CSRF token and API
+//! token used.
 
 use std::process::Command;
 
@@ -146,6 +147,21 @@ async fn no_secret_appears_in_the_log() {
     }
     secrets.push(token);
     secrets.push(reset_password.into());
+    // An API token: created, used by a script with no cookie, refused once revoked.
+    let new = json!({ "name": "script", "expires_days": 1, "scope": "admin" });
+    let r = root.post(&server, "/api/me/tokens", new).await;
+    assert_eq!(r.status, 201, "{}", r.json);
+    let token = r.json["secret"].as_str().unwrap().to_owned();
+    let id = r.json["token"]["id"].as_str().unwrap().to_owned();
+    let script = reqwest::Client::new();
+    let users = server.url("/api/admin/users");
+    let r = server.send(script.get(&users).bearer_auth(&token)).await;
+    assert_eq!(r.status, 200, "{}", r.json);
+    let r = root.delete(&server, &format!("/api/me/tokens/{id}")).await;
+    assert_eq!(r.status, 200, "{}", r.json);
+    let r = server.send(script.get(&users).bearer_auth(&token)).await;
+    r.assert_error(403, "token_invalid");
+    secrets.push(token.trim_start_matches("wani_").to_owned());
 
     for s in [&root, &ann, &ann2, &cli] {
         secrets.push(s.cookie.split_once('=').unwrap().1.to_owned());

@@ -416,7 +416,23 @@ async fn staff_act_as_users_until_they_enrol_when_config_requires_it() {
         .post(&server, &path, json!({ "body": "x", "capcode": "mod" }))
         .await;
     assert_eq!(r.status, 201, "{}", r.json);
-    // Turning it off takes the rights away again.
+    // An API token stands for its owner as the session does, second factor included; and it
+    // cannot manage the second factor itself.
+    let new = json!({ "name": "script", "expires_days": 1, "scope": "admin" });
+    let r = root.post(&server, "/api/me/tokens", new).await;
+    assert_eq!(r.status, 201, "{}", r.json);
+    let token = r.json["secret"].as_str().unwrap().to_owned();
+    let script = reqwest::Client::new();
+    let users = server.url("/api/admin/users");
+    let r = server.send(script.get(&users).bearer_auth(&token)).await;
+    assert_eq!(r.status, 200, "{}", r.json);
+    let disable = server.url("/api/me/totp/disable");
+    let body = json!({ "password": PASSWORD });
+    let r = server
+        .send(script.post(&disable).bearer_auth(&token).json(&body))
+        .await;
+    r.assert_error(403, "forbidden");
+    // Turning it off takes the rights away again, from the session and the token alike.
     let r = root
         .post(
             &server,
@@ -428,4 +444,6 @@ async fn staff_act_as_users_until_they_enrol_when_config_requires_it() {
     root.get(&server, "/api/admin/users")
         .await
         .assert_error(403, "totp_enrolment_required");
+    let r = server.send(script.get(&users).bearer_auth(&token)).await;
+    r.assert_error(403, "totp_enrolment_required");
 }

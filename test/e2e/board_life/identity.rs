@@ -251,13 +251,9 @@ async fn poster_ids_are_per_thread_and_per_client() {
     assert_eq!(r.status, 201, "{}", r.json);
     let plain = post(&s, "a", r.json["no"].as_u64().unwrap()).await;
     let fields = plain.as_object().unwrap();
-    for (key, value) in [
-        ("id", Value::Null),
-        ("trip", Value::Null),
-        ("backlinks", json!([])),
-        ("files_deleted", json!(false)),
-    ] {
-        assert_eq!(fields.get(key), Some(&value), "{key} in {plain}");
+    // Empty fields are left out, the id among them.
+    for key in ["id", "trip", "backlinks", "files_deleted"] {
+        assert_eq!(fields.get(key), None, "{key} in {plain}");
     }
 }
 
@@ -290,7 +286,8 @@ async fn email_sage_does_not_bump_and_email_is_never_shown() {
         }
         let no = r.json["no"].as_u64().unwrap();
         let p = post(&s, "b", no).await;
-        if p["sage"] != *sage {
+        // A post without sage leaves the field out.
+        if p.get("sage") != sage.then_some(&json!(true)) {
             failures.push(format!("email {email}: sage {}", p["sage"]));
         }
         if p.get("email").is_some() {

@@ -26,6 +26,12 @@ threads_per_page = 1
 require_file = true
 poster_ids = true
 delete_window_secs = 0
+
+[accounts]
+signup = "open"
+admins = ["root"]
+argon2_memory_kib = 1024
+argon2_iterations = 1
 "#;
 
 fn file(bytes: Vec<u8>, name: &str) -> Part {
@@ -214,6 +220,167 @@ async fn every_answer_of_a_session_matches_the_document() {
     json_post(&del(1), json!({"password": "pw"}), 200).await;
     call(&get, "/api/boards/b/threads/1", 410).await;
     json_post("/api/boards/b/threads/1/posts", json!({"body": "x"}), 410).await;
+
+    // Accounts: signup, login, the staff routes, capcodes, then the account's end.
+    let password = "violet staple 42 orbit";
+    let creds = |name: &str| json!({"username": name, "password": password});
+    let root = json_post("/auth/signup", creds("root"), 201).await;
+    let cookie = root
+        .header("set-cookie")
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let csrf = root.json()["csrf"].as_str().unwrap().to_owned();
+    json_post("/auth/signup", creds("ann"), 201).await;
+    json_post("/auth/signup", creds("ann"), 409).await;
+    json_post(
+        "/auth/signup",
+        json!({"username": "a b", "password": password}),
+        400,
+    )
+    .await;
+    json_post(
+        "/auth/login",
+        json!({"username": "ann", "password": "not it at all"}),
+        403,
+    )
+    .await;
+    let ann = json_post("/auth/login", creds("ann"), 200).await;
+    let ann_cookie = ann
+        .header("set-cookie")
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let ann_csrf = ann.json()["csrf"].as_str().unwrap().to_owned();
+    let staff = |method: &Method, path: &str, who: (&str, &str)| {
+        request(&s, method, path)
+            .header("cookie", who.0)
+            .header("x-csrf-token", who.1)
+    };
+    let as_root = (cookie.as_str(), csrf.as_str());
+    let as_ann = (ann_cookie.as_str(), ann_csrf.as_str());
+    call(&get, "/auth/csrf", 403).await;
+    let path = "/auth/csrf";
+    send(&get, path, staff(&get, path, as_root), 200).await;
+    let path = "/api/admin/users";
+    send(&get, path, staff(&get, path, as_root), 200).await;
+    send(&get, path, staff(&get, path, as_ann), 403).await;
+    let path = "/api/admin/users?limit=1001";
+    send(&get, path, staff(&get, path, as_root), 400).await;
+    let path = "/api/admin/users/ann/role";
+    let role = json!({"role": "board_mod", "boards": ["b"]});
+    send(&post, path, staff(&post, path, as_root).json(&role), 200).await;
+    send(&post, path, staff(&post, path, as_ann).json(&role), 403).await;
+    let path = "/api/admin/users/nobody/role";
+    send(&post, path, staff(&post, path, as_root).json(&role), 404).await;
+    let path = "/api/admin/users/ann/disabled";
+    let off = json!({"disabled": false});
+    send(&post, path, staff(&post, path, as_root).json(&off), 200).await;
+    let path = "/api/boards/b/threads";
+    let capcode = json!({"body": "staff", "capcode": "mod"});
+    send(&post, path, staff(&post, path, as_ann).json(&capcode), 201).await;
+    json_post(path, capcode.clone(), 403).await;
+    let req = request(&s, &post, path)
+        .header("cookie", &ann_cookie)
+        .json(&capcode);
+    send(&post, path, req, 403).await;
+    // API tokens: created with a session, used by a script with no cookie, revoked.
+    let path = "/api/me/tokens";
+    let new = json!({"name": "script", "expires_days": 1, "scope": "admin"});
+    let created = send(&post, path, staff(&post, path, as_root).json(&new), 201).await;
+    send(&post, path, staff(&post, path, as_ann).json(&new), 403).await;
+    let nameless = json!({"expires_days": 1, "scope": "read"});
+    send(
+        &post,
+        path,
+        staff(&post, path, as_root).json(&nameless),
+        400,
+    )
+    .await;
+    send(&get, path, staff(&get, path, as_root), 200).await;
+    let secret = created.json()["secret"].as_str().unwrap().to_owned();
+    let id = created.json()["token"]["id"].as_str().unwrap().to_owned();
+    let bearer = |method: &Method, path: &str, token: &str| {
+        request(&s, method, path).header("authorization", format!("Bearer {token}"))
+    };
+    let path = "/api/admin/users";
+    send(&get, path, bearer(&get, path, &secret), 200).await;
+    send(&get, path, bearer(&get, path, "wani_short"), 403).await;
+    let path = "/api/admin/users/ann/disabled";
+    send(&post, path, bearer(&post, path, &secret).json(&off), 200).await;
+    let delete = Method::DELETE;
+    let path = format!("/api/me/tokens/{id}");
+    send(&delete, &path, staff(&delete, &path, as_root), 200).await;
+    send(&delete, &path, staff(&delete, &path, as_root), 403).await;
+    send(
+        &delete,
+        "/api/me/tokens/x",
+        staff(&delete, "/api/me/tokens/x", as_root),
+        400,
+    )
+    .await;
+    let path = "/api/admin/users";
+    send(&get, path, bearer(&get, path, &secret), 403).await;
+    // A second factor: enrolled, confirmed, needed at login, turned off.
+    let path = "/api/me/totp";
+    let enrolled = send(
+        &post,
+        path,
+        staff(&post, path, as_root).json(&json!({})),
+        201,
+    )
+    .await;
+    let totp_secret = enrolled.json()["secret"].as_str().unwrap().to_owned();
+    let path = "/api/me/totp/confirm";
+    let first = json!({"code": crate::auth::totp::code(&totp_secret, 0)});
+    send(&post, path, staff(&post, path, as_root).json(&first), 200).await;
+    send(&post, path, staff(&post, path, as_root).json(&first), 409).await;
+    let a = json_post("/auth/login", creds("root"), 403).await;
+    assert_eq!(a.code(), "totp_required");
+    let mut second = creds("root");
+    second["totp"] = json!(crate::auth::totp::code(&totp_secret, 1));
+    json_post("/auth/login", second, 200).await;
+    let path = "/api/me/totp/disable";
+    let proof = json!({"password": password});
+    send(&post, path, staff(&post, path, as_root).json(&proof), 200).await;
+    send(&post, path, staff(&post, path, as_root).json(&proof), 409).await;
+    // A password reset: issued by an admin, spent once.
+    json_post("/auth/signup", creds("bea"), 201).await;
+    let path = "/api/admin/users/bea/reset";
+    let issued = send(
+        &post,
+        path,
+        staff(&post, path, as_root).json(&json!({})),
+        201,
+    )
+    .await;
+    send(
+        &post,
+        path,
+        staff(&post, path, as_ann).json(&json!({})),
+        403,
+    )
+    .await;
+    let token = issued.json()["token"].as_str().unwrap().to_owned();
+    let reset = json!({"token": token, "password": "copper kettle 19 dune"});
+    json_post("/auth/reset", reset.clone(), 200).await;
+    let a = json_post("/auth/reset", reset, 403).await;
+    assert_eq!(a.code(), "reset_token_invalid");
+    let path = "/auth/changePassword";
+    let change = json!({"password": password, "new_password": "amber lantern 77 quay"});
+    send(&post, path, staff(&post, path, as_ann).json(&change), 200).await;
+    let path = "/auth/logout";
+    send(&post, path, staff(&post, path, as_root), 200).await;
+    send(&post, path, staff(&post, path, as_root), 403).await;
+    let path = "/auth/destroy";
+    let wrong = json!({"password": "not it at all"});
+    send(&post, path, staff(&post, path, as_ann).json(&wrong), 403).await;
+    let destroy = json!({"password": "amber lantern 77 quay"});
+    send(&post, path, staff(&post, path, as_ann).json(&destroy), 200).await;
+
+    super::admin_boards::exercise(&spec, &s).await;
 
     let missed: Vec<_> = spec
         .operations()

@@ -1,0 +1,3 @@
+//! The staff API under `/api/admin/`: what the route table lets only staff call.
+
+pub mod boards;
