@@ -39,23 +39,52 @@ export async function get(path) {
 }
 
 /**
+ * The CSRF token of a staff session, which every state-changing request made with its cookie
+ * must carry. The cookie is HttpOnly, so the client cannot tell whether there is one: a request
+ * goes without a token until the server answers `csrf_failed`, which only a session cookie
+ * brings; then the token is fetched from `GET /auth/csrf`, kept for the page's life, and the
+ * request sent once more. Anonymous readers and posters never pay for this.
+ * @type {string}
+ */
+let csrf = "";
+
+/** @returns {Promise<string>} */
+async function freshCsrf() {
+  try {
+    const r = await fetch("/auth/csrf");
+    const body = r.ok ? await r.json() : {};
+    csrf = typeof body.csrf === "string" ? body.csrf : "";
+  } catch {
+    csrf = "";
+  }
+  return csrf;
+}
+
+/** @param {string} token @returns {Record<string, string>} */
+const csrfHeader = (token) => (token ? { "X-CSRF-Token": token } : {});
+
+/**
  * @param {string} path
  * @param {object} body
  */
 export async function postJson(path, body) {
-  let r;
-  try {
-    r = await fetch(path, {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify(body),
-    });
-  } catch {
-    throw new ApiError(0, "network", "The server cannot be reached; try again.", null);
+  for (let attempt = 0; ; attempt++) {
+    const token = attempt > 0 ? await freshCsrf() : csrf;
+    let r;
+    try {
+      r = await fetch(path, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", ...csrfHeader(token) },
+        body: JSON.stringify(body),
+      });
+    } catch {
+      throw new ApiError(0, "network", "The server cannot be reached; try again.", null);
+    }
+    const text = await r.text();
+    if (r.ok) return JSON.parse(text);
+    const error = toError(r.status, text);
+    if (error.code !== "csrf_failed" || attempt > 0) throw error;
   }
-  const text = await r.text();
-  if (!r.ok) throw toError(r.status, text);
-  return JSON.parse(text);
 }
 
 /**
@@ -66,18 +95,41 @@ export async function postJson(path, body) {
  * @returns {{done: Promise<any>, cancel: () => void}}
  */
 export function upload(path, form, progress) {
-  const xhr = new XMLHttpRequest();
-  const done = new Promise((resolve, reject) => {
-    xhr.open("POST", path);
-    xhr.upload.onprogress = (e) => progress(e.loaded, e.total);
-    xhr.onload = () => {
-      if (xhr.status >= 200 && xhr.status < 300) resolve(JSON.parse(xhr.responseText));
-      else reject(toError(xhr.status, xhr.responseText));
-    };
-    xhr.onerror = () =>
-      reject(new ApiError(0, "network", "The post could not be sent; nothing was lost, try again.", null));
-    xhr.onabort = () => reject(new ApiError(0, "cancelled", "Sending was cancelled.", null));
-    xhr.send(form);
-  });
-  return { done, cancel: () => xhr.abort() };
+  /** @type {XMLHttpRequest|null} */
+  let xhr = null;
+  let cancelled = false;
+  /** @param {string} token @returns {Promise<any>} */
+  const send = (token) =>
+    new Promise((resolve, reject) => {
+      const request = new XMLHttpRequest();
+      xhr = request;
+      request.open("POST", path);
+      for (const [name, value] of Object.entries(csrfHeader(token))) request.setRequestHeader(name, value);
+      request.upload.onprogress = (e) => progress(e.loaded, e.total);
+      request.onload = () => {
+        if (request.status >= 200 && request.status < 300) resolve(JSON.parse(request.responseText));
+        else reject(toError(request.status, request.responseText));
+      };
+      request.onerror = () =>
+        reject(new ApiError(0, "network", "The post could not be sent; nothing was lost, try again.", null));
+      request.onabort = () => reject(new ApiError(0, "cancelled", "Sending was cancelled.", null));
+      request.send(form);
+    });
+  const done = (async () => {
+    try {
+      return await send(csrf);
+    } catch (e) {
+      if (!(e instanceof ApiError) || e.code !== "csrf_failed" || cancelled) throw e;
+      const token = await freshCsrf();
+      if (cancelled) throw new ApiError(0, "cancelled", "Sending was cancelled.", null);
+      return await send(token);
+    }
+  })();
+  return {
+    done,
+    cancel: () => {
+      cancelled = true;
+      xhr?.abort();
+    },
+  };
 }
