@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/usr/bin/env bash
 # Browser tests of the web client: real Chromium driven by playwright-core and a Firefox smoke
 # run driven by puppeteer-core (WebDriver BiDi), against a real wani (debug build) on a free
 # loopback port with a fresh data directory. Before them: ESLint, Prettier's check and
@@ -27,22 +27,27 @@ deps="$root/target/browser-node"
 packages="playwright-core@1.65.1 puppeteer-core@24.43.1 axe-core@4.14.1 typescript@5.9.3
     eslint@10.15.0 @eslint/js@10.0.1 globals@17.14.0 prettier@3.10.1"
 stamp="$deps/installed"
-if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$(echo $packages)" ]; then
-    echo "installing $(echo $packages) (npm) into $deps"
+# The list on one line, as the stamp holds it.
+read -r -d '' -a package_list <<<"$packages" || true
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "${package_list[*]}" ]; then
+    echo "installing ${package_list[*]} (npm) into $deps"
     mkdir -p "$deps"
     [ -f "$deps/package.json" ] || echo '{"private": true}' > "$deps/package.json"
     # No browser download: the tests drive Debian's chromium and firefox-esr.
     PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 PUPPETEER_SKIP_DOWNLOAD=1 npm install --prefix "$deps" \
-        --no-audit --no-fund --save-exact $packages >/dev/null
-    echo $packages > "$stamp"
+        --no-audit --no-fund --save-exact "${package_list[@]}" >/dev/null
+    echo "${package_list[*]}" >"$stamp"
 fi
 export WANI_NODE_MODULES="$deps/node_modules"
 
 # Lint, formatting and the JSDoc types of the client and the tests (not the vendored library).
-sources="$(ls src/web/client/*.js | grep -v preact-htm.js) test/browser/*.mjs test/bench/web.mjs"
-node "$deps/node_modules/eslint/bin/eslint.js" -c test/browser/eslint.config.mjs $sources
+sources=()
+for file in src/web/client/*.js test/browser/*.mjs test/bench/web.mjs; do
+    [ "$file" = src/web/client/preact-htm.js ] || sources+=("$file")
+done
+node "$deps/node_modules/eslint/bin/eslint.js" -c test/browser/eslint.config.mjs "${sources[@]}"
 node "$deps/node_modules/prettier/bin/prettier.cjs" --config test/browser/prettier.json \
-    --check $sources
+    --check "${sources[@]}"
 node "$deps/node_modules/typescript/bin/tsc" -p test/browser/tsconfig.json
 
 cargo build --quiet

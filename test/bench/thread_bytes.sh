@@ -28,6 +28,7 @@
 # skipped without it).
 
 set -euo pipefail
+# shellcheck source=test/bench/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 bench_init thread_bytes
 need curl curl

@@ -437,7 +437,7 @@ secret_access_key = "do-not-print-me"
         ("data_dri = \"x\"\n", "data_dri"),
         (
             "[[boards]]\nslug = \"a\"\ntitle = \"A\"\nmax_post_bytes = 10\n",
-            "max_file_bytes must be from 1 to max_post_bytes",
+            "`max_file_bytes` (8388608) is over `max_post_bytes` (10)",
         ),
         (
             "listen = \"127.0.0.1:1\"\nlisten = \"127.0.0.1:2\"\n",
