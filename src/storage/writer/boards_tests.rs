@@ -5,7 +5,7 @@ use redb::{ReadableDatabase, ReadableTable, ReadableTableMetadata};
 use serde_json::json;
 
 use super::*;
-use crate::model::{LogAction, PostFile, StoredFile};
+use crate::model::LogAction;
 use crate::storage::{
     BACKLINKS, BOARD_PURGE, FILES, MOD_LOG, PASSWORDS, POSTS, PURGE, QUOTES, SEEDED, THREADS,
     THREAD_POSTS, TOMBSTONES,
@@ -26,31 +26,7 @@ fn draft(body: &str) -> PostDraft {
 }
 
 fn with_file(body: &str, sha256: &str) -> PostDraft {
-    let file = PostFile {
-        url: format!("/files/{sha256}.png"),
-        thumb_url: format!("/thumbs/{sha256}.webp"),
-        name: None,
-        mime: "image/png".into(),
-        size: 3,
-        width: 1,
-        height: 1,
-        thumb_width: 1,
-        thumb_height: 1,
-        sha256: sha256.into(),
-        md5: String::new(),
-        spoiler: false,
-    };
-    let stored = StoredFile {
-        sha256: sha256.into(),
-        ext: "png".into(),
-        thumb_ext: "webp".into(),
-        size: 3,
-        refs: 0,
-    };
-    PostDraft {
-        files: vec![(file, stored)],
-        ..draft(body)
-    }
+    super::tests::attach(draft(body), sha256)
 }
 
 fn board(slug: &str, title: &str) -> Board {

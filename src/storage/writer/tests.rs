@@ -152,7 +152,8 @@ async fn refused_write_in_a_group_leaves_the_others() {
     writer.stop().await;
 }
 
-fn with_file(body: &str, sha256: &str) -> PostDraft {
+/// `draft` with one 3-byte PNG whose content hash is `sha256` (shared with the board tests).
+pub(super) fn attach(draft: PostDraft, sha256: &str) -> PostDraft {
     let file = crate::model::PostFile {
         url: format!("/files/{sha256}.png"),
         thumb_url: format!("/thumbs/{sha256}.webp"),
@@ -176,8 +177,12 @@ fn with_file(body: &str, sha256: &str) -> PostDraft {
     };
     PostDraft {
         files: vec![(file, stored)],
-        ..draft(body, false)
+        ..draft
     }
+}
+
+fn with_file(body: &str, sha256: &str) -> PostDraft {
+    attach(draft(body, false), sha256)
 }
 
 /// A file's reference count moves with the posts that commit, in their transaction; a
