@@ -365,6 +365,12 @@ pub struct LogEntry {
     pub board: Option<String>,
     /// What changed: a new board's settings, or each changed setting's `old` and `new` value.
     pub change: serde_json::Value,
+    /// The reason given to the public, which a board's public log shows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// A note for staff only, never in a public view.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

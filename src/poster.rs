@@ -77,6 +77,17 @@ impl Keys {
         self.mac("id", &[board.as_bytes(), &address])
     }
 
+    /// The poster's cloak on a board: what staff other than admins see instead of an address,
+    /// and what survives the address's erasure. Stable for one [`network`] on one board,
+    /// unrelated across boards, and the address cannot be recovered from it.
+    pub fn cloak(&self, board: &str, client: IpAddr) -> String {
+        let address = match network(client) {
+            IpAddr::V4(v4) => v4.to_ipv6_mapped().octets(),
+            IpAddr::V6(v6) => v6.octets(),
+        };
+        display(&self.mac("cloak", &[board.as_bytes(), &address]))[..12].to_owned()
+    }
+
     /// What is stored for a deletion password: a keyed hash, so a copy of the database alone
     /// reveals no password.
     pub fn password(&self, password: &str) -> [u8; 32] {
@@ -170,6 +181,36 @@ mod tests {
             keys.id_key("b", "203.0.113.7".parse().unwrap()),
             keys.id_key("b", "::ffff:203.0.113.7".parse().unwrap()),
             "an IPv4 client is one poster however it is written"
+        );
+    }
+
+    #[test]
+    fn cloaks_are_stable_per_board_and_unrelated_across_boards() {
+        let dir = tempfile::tempdir().unwrap();
+        let keys = Keys::load_or_create(dir.path()).unwrap();
+        let client: IpAddr = "203.0.113.7".parse().unwrap();
+        let cloak = keys.cloak("b", client);
+        assert_eq!(cloak.len(), 12);
+        assert_eq!(
+            cloak,
+            keys.cloak("b", "::ffff:203.0.113.7".parse().unwrap())
+        );
+        assert_ne!(
+            cloak,
+            keys.cloak("g", client),
+            "another board, another cloak"
+        );
+        assert_ne!(cloak, keys.cloak("b", "203.0.113.8".parse().unwrap()));
+        let v6 = keys.cloak("b", "2001:db8::1".parse().unwrap());
+        assert_eq!(
+            v6,
+            keys.cloak("b", "2001:db8::ffff".parse().unwrap()),
+            "one /64, one cloak"
+        );
+        assert_ne!(
+            display(&keys.id_key("b", client))[..12],
+            cloak,
+            "a cloak is not a poster id key"
         );
     }
 

@@ -4,16 +4,16 @@
 use redb::{ReadableTable, ReadableTableMetadata, WriteTransaction};
 use serde_json::{Map, Value};
 
+use super::modlog::{self, Note};
 use super::posts::TxnResolver;
 use super::{delete, emit, load_board, store_board, stored, Applied, Change, Written};
 use crate::error::{ApiError, ErrorKind};
 use crate::live::Event;
 use crate::markup::{self, Resolve};
-use crate::model::{Board, LogAction, LogEntry, ThreadMeta};
+use crate::model::{Board, LogAction, ThreadMeta};
 use crate::settings;
 use crate::storage::{
-    encode, ARCHIVE, BOARDS, BOARD_COUNTERS, BOARD_PURGE, BUMP_ORDER, META, MOD_LOG,
-    MOD_LOG_BOARDS, PURGE, SEEDED, THREADS, TOMBSTONES,
+    ARCHIVE, BOARDS, BOARD_COUNTERS, BOARD_PURGE, BUMP_ORDER, PURGE, SEEDED, THREADS, TOMBSTONES,
 };
 
 /// Threads of a deleted board unlisted per transaction: each is a few row removals.
@@ -43,35 +43,6 @@ impl Resolve for RulesResolver<'_> {
 fn render_rules(txn: &WriteTransaction, board: &mut Board) {
     let resolver = RulesResolver(TxnResolver::new(txn));
     board.rules_html = markup::render(&board.rules, &board.slug, &resolver).html;
-}
-
-/// Appends an entry to the staff log.
-fn log(
-    txn: &WriteTransaction,
-    actor: Option<&str>,
-    action: LogAction,
-    board: &str,
-    change: Value,
-    now: u64,
-) -> Result<(), redb::Error> {
-    let id = {
-        let mut meta = txn.open_table(META)?;
-        let id = meta.get("mod_log_seq")?.map_or(0, |v| v.value()) + 1;
-        meta.insert("mod_log_seq", id)?;
-        id
-    };
-    let entry = LogEntry {
-        id,
-        at: now,
-        actor: actor.map(str::to_owned),
-        action,
-        board: Some(board.to_owned()),
-        change,
-    };
-    txn.open_table(MOD_LOG)?
-        .insert(id, encode(&entry).as_slice())?;
-    txn.open_table(MOD_LOG_BOARDS)?.insert((board, id), ())?;
-    Ok(())
 }
 
 fn being_deleted(txn: &WriteTransaction, slug: &str) -> Result<bool, redb::Error> {
@@ -125,7 +96,8 @@ pub(super) fn seed(
         }
         let board = insert(txn, board, changes)?;
         let change = Value::Object(settings::snapshot(&board));
-        log(txn, None, LogAction::BoardCreate, slug, change, now)?;
+        let note = Note::new(None, LogAction::BoardCreate, Some(slug), change);
+        modlog::append(txn, note, now)?;
         created.push(board.slug);
     }
     Ok(Ok(Written::Seeded(created)))
@@ -154,7 +126,8 @@ pub(super) fn create(
     }
     let board = insert(txn, board, changes)?;
     let change = Value::Object(settings::snapshot(&board));
-    log(txn, Some(actor), LogAction::BoardCreate, slug, change, now)?;
+    let note = Note::new(Some(actor), LogAction::BoardCreate, Some(slug), change);
+    modlog::append(txn, note, now)?;
     Ok(Ok(Written::BoardSaved(Box::new(board))))
 }
 
@@ -182,14 +155,13 @@ pub(super) fn update(
     }
     store_board(txn, &board, changes)?;
     announce(txn, slug, false, changes)?;
-    log(
-        txn,
+    let note = Note::new(
         Some(actor),
         LogAction::BoardUpdate,
-        slug,
+        Some(slug),
         Value::Object(diff),
-        now,
-    )?;
+    );
+    modlog::append(txn, note, now)?;
     Ok(Ok(Written::BoardSaved(Box::new(board))))
 }
 
@@ -220,7 +192,8 @@ pub(super) fn delete(
         "last_no": last_no,
         "live_threads": live,
     });
-    log(txn, Some(actor), LogAction::BoardDelete, slug, change, now)?;
+    let note = Note::new(Some(actor), LogAction::BoardDelete, Some(slug), change);
+    modlog::append(txn, note, now)?;
     Ok(Ok(Written::Deleted))
 }
 

@@ -507,6 +507,7 @@ mod boards;
 #[cfg(test)]
 mod boards_tests;
 mod delete;
+mod modlog;
 mod outbox;
 mod posts;
 #[cfg(test)]
