@@ -32,6 +32,8 @@ pub struct App {
     pub live_streams: Arc<Slots>,
     /// Limits deletion-password guesses per client network and per post.
     pub delete_guard: DeleteGuard,
+    /// The request budget, flood control and the DNSBL lookup.
+    pub antispam: crate::antispam::Antispam,
     /// The S3 backup, when the config has an `[s3]` section.
     pub backup: Option<Arc<Backup>>,
     /// Image work in flight at once: one per core, so uploads never starve each other or the
@@ -101,6 +103,7 @@ impl App {
         let config_budget = config.media_memory_bytes;
         let live_streams = Slots::new(config.max_streams_per_client);
         let delete_guard = DeleteGuard::new(config.delete_limits());
+        let antispam = crate::antispam::Antispam::new(&config)?;
         let app = Arc::new(App {
             config,
             store,
@@ -111,6 +114,7 @@ impl App {
             live,
             live_streams,
             delete_guard,
+            antispam,
             backup,
             media_slots: Arc::new(Semaphore::new(cores)),
             media_budget: Arc::new(Semaphore::new(crate::uploads::budget_permits(

@@ -44,6 +44,23 @@ pub struct Config {
     pub delete_attempts_per_post: u32,
     /// The window in which those attempts are counted; buckets refill evenly over it.
     pub delete_attempts_window_secs: u64,
+    /// The boards' cooldowns, duplicate-text window and threads-per-minute cap; false turns
+    /// them off on every board at once.
+    pub flood_control: bool,
+    /// Expensive requests (posting, uploads, deleting, login, signup, password reset) one
+    /// client network may make per minute, on average; 0 turns the budget off.
+    pub request_budget_per_minute: u32,
+    /// Of those, how many it may make at once after being quiet.
+    pub request_budget_burst: u32,
+    /// DNS blocklist zones a poster's address is looked up in; empty: no lookup.
+    pub dnsbl_zones: Vec<String>,
+    /// The DNS server asked, as `address` or `address:port`; None: the first `nameserver` of
+    /// /etc/resolv.conf.
+    pub dnsbl_server: Option<String>,
+    /// Milliseconds a lookup may take before the post goes ahead unchecked.
+    pub dnsbl_timeout_ms: u64,
+    /// Seconds an answer is remembered.
+    pub dnsbl_cache_secs: u64,
     /// Longest side, in pixels, of the thumbnails made for uploaded images.
     pub thumbnail_size: u32,
     /// An `ffmpeg` binary for video uploads (WebM, MP4). None: video is refused.
@@ -217,6 +234,18 @@ pub struct BoardConfig {
     pub rules: String,
     /// Not safe for work.
     pub nsfw: bool,
+    /// Seconds one client network (an IPv4 address, an IPv6 /64) waits between new threads
+    /// on this board; 0 turns the cooldown off.
+    pub cooldown_threads_secs: u32,
+    /// Seconds between replies from one client network.
+    pub cooldown_replies_secs: u32,
+    /// Seconds between replies with files from one client network.
+    pub cooldown_images_secs: u32,
+    /// Seconds during which a body already posted on the board, by anyone, is refused; 0
+    /// turns the check off.
+    pub duplicate_window_secs: u32,
+    /// New threads the board takes per minute from everyone together; 0 for no cap.
+    pub max_threads_per_minute: u32,
 }
 
 /// The file types a board may allow, by their config names. Video needs `ffmpeg_path` too.
@@ -284,6 +313,13 @@ impl Default for Config {
             delete_attempts_per_address: 10,
             delete_attempts_per_post: 30,
             delete_attempts_window_secs: 600,
+            flood_control: true,
+            request_budget_per_minute: 30,
+            request_budget_burst: 20,
+            dnsbl_zones: Vec::new(),
+            dnsbl_server: None,
+            dnsbl_timeout_ms: 500,
+            dnsbl_cache_secs: 600,
             thumbnail_size: 250,
             ffmpeg_path: None,
             media_memory_bytes: 256 << 20,
@@ -330,6 +366,13 @@ impl Default for BoardConfig {
             max_replies: 1000,
             rules: String::new(),
             nsfw: false,
+            // 4chan's cooldowns on most boards.
+            cooldown_threads_secs: 600,
+            cooldown_replies_secs: 60,
+            cooldown_images_secs: 60,
+            duplicate_window_secs: 600,
+            // Well past a real board's pace, well below a flood that empties the catalog.
+            max_threads_per_minute: 10,
         }
     }
 }
@@ -359,6 +402,40 @@ impl Config {
             per_post: self.delete_attempts_per_post,
             window: std::time::Duration::from_secs(self.delete_attempts_window_secs),
         }
+    }
+
+    /// Where DNSBL lookups go: `dnsbl_server`, port 53 unless it names one.
+    pub fn dnsbl_resolver(&self) -> Option<Result<SocketAddr, String>> {
+        let text = self.dnsbl_server.as_deref()?;
+        let parsed = text
+            .parse::<SocketAddr>()
+            .or_else(|_| text.parse::<IpAddr>().map(|ip| SocketAddr::new(ip, 53)))
+            .map_err(|_| format!("dnsbl_server `{text}` is not an address or address:port"));
+        Some(parsed)
+    }
+
+    fn check_dnsbl(&self) -> Result<(), String> {
+        if let Some(Err(e)) = self.dnsbl_resolver() {
+            return Err(e);
+        }
+        if !(10..=5000).contains(&self.dnsbl_timeout_ms) {
+            return Err("dnsbl_timeout_ms must be from 10 to 5000".into());
+        }
+        if self.dnsbl_cache_secs > 86_400 {
+            return Err("dnsbl_cache_secs must be at most 86400".into());
+        }
+        if self.dnsbl_zones.len() > 8 {
+            return Err("dnsbl_zones lists at most 8 zones".into());
+        }
+        for zone in &self.dnsbl_zones {
+            if !crate::antispam::dnsbl::valid_zone(zone) {
+                return Err(format!(
+                    "dnsbl_zones: `{}` is not a DNS name like dnsbl.example.org",
+                    zone.escape_debug()
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// Reads and checks a config file; the error names the file, and the key when one is at fault.
@@ -407,6 +484,19 @@ impl Config {
         if !(1..=86_400).contains(&self.delete_attempts_window_secs) {
             return Err("delete_attempts_window_secs must be from 1 to 86400".into());
         }
+        if self.request_budget_per_minute > 100_000 || self.request_budget_burst > 100_000 {
+            return Err(
+                "request_budget_per_minute and request_budget_burst must be at most 100000".into(),
+            );
+        }
+        if (self.request_budget_per_minute == 0) != (self.request_budget_burst == 0) {
+            return Err(
+                "request_budget_per_minute and request_budget_burst are both 0 (no budget) or \
+                 both at least 1"
+                    .into(),
+            );
+        }
+        self.check_dnsbl()?;
         if !(16..=1024).contains(&self.thumbnail_size) {
             return Err("thumbnail_size must be from 16 to 1024 pixels".into());
         }
@@ -502,6 +592,23 @@ mod tests {
         assert_eq!(config.shutdown_grace_secs, default.shutdown_grace_secs);
         assert_eq!(config.cache_bytes, default.cache_bytes);
         assert_eq!(config.delete_limits(), default.delete_limits());
+        assert_eq!(config.flood_control, default.flood_control);
+        assert_eq!(
+            (
+                config.request_budget_per_minute,
+                config.request_budget_burst
+            ),
+            (
+                default.request_budget_per_minute,
+                default.request_budget_burst
+            )
+        );
+        assert_eq!(config.dnsbl_zones, default.dnsbl_zones);
+        assert_eq!(config.dnsbl_server, default.dnsbl_server);
+        assert_eq!(
+            (config.dnsbl_timeout_ms, config.dnsbl_cache_secs),
+            (default.dnsbl_timeout_ms, default.dnsbl_cache_secs)
+        );
         assert_eq!(config.thumbnail_size, default.thumbnail_size);
         assert_eq!(config.ffmpeg_path, default.ffmpeg_path);
         assert_eq!(config.boards, default.boards);
@@ -589,6 +696,16 @@ mod tests {
             ("body_timeout_secs = 0", "body_timeout_secs"),
             ("write_timeout_secs = 100000", "write_timeout_secs"),
             ("stream_max_secs = 0", "stream_max_secs"),
+            ("request_budget_burst = 0", "request_budget"),
+            ("request_budget_per_minute = 200000", "request_budget"),
+            ("dnsbl_zones = [\"bad zone\"]", "bad zone"),
+            ("dnsbl_zones = [\"a..b\"]", "a..b"),
+            ("dnsbl_server = \"resolver\"", "dnsbl_server"),
+            ("dnsbl_timeout_ms = 0", "dnsbl_timeout_ms"),
+            (
+                "[[boards]]\nslug = \"a\"\ntitle = \"x\"\ncooldown_replies_secs = 90000",
+                "cooldown_replies_secs",
+            ),
         ];
         for (text, needle) in cases {
             let err = Config::parse(text).unwrap_err();

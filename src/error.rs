@@ -80,6 +80,10 @@ pub enum ErrorKind {
     TokenInvalid,
     BadAuthorization,
     ScopeTooWide,
+    Cooldown,
+    DuplicateText,
+    TooManyThreads,
+    DnsblListed,
 }
 
 impl ErrorKind {
@@ -156,6 +160,10 @@ impl ErrorKind {
         ErrorKind::TokenInvalid,
         ErrorKind::BadAuthorization,
         ErrorKind::ScopeTooWide,
+        ErrorKind::Cooldown,
+        ErrorKind::DuplicateText,
+        ErrorKind::TooManyThreads,
+        ErrorKind::DnsblListed,
     ];
 
     pub fn status(self) -> StatusCode {
@@ -191,6 +199,8 @@ impl ErrorKind {
                 StatusCode::FORBIDDEN
             }
             TotpConflict => StatusCode::CONFLICT,
+            Cooldown | DuplicateText | TooManyThreads => StatusCode::TOO_MANY_REQUESTS,
+            DnsblListed => StatusCode::FORBIDDEN,
         }
     }
 
@@ -267,6 +277,10 @@ impl ErrorKind {
             TokenInvalid => "token_invalid",
             BadAuthorization => "bad_authorization",
             ScopeTooWide => "scope_too_wide",
+            Cooldown => "cooldown",
+            DuplicateText => "duplicate_text",
+            TooManyThreads => "too_many_threads",
+            DnsblListed => "dnsbl_listed",
         }
     }
 }
@@ -385,7 +399,8 @@ mod tests {
         let declared_last = |kind: ErrorKind| {
             use ErrorKind::*;
             match kind {
-                ScopeTooWide => true,
+                DnsblListed => true,
+                Cooldown | DuplicateText | TooManyThreads | ScopeTooWide => false,
                 ResetTokenInvalid | BoardExists => false,
                 RouteNotFound
                 | MethodNotAllowed

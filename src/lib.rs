@@ -2,6 +2,7 @@
 //!
 //! `main.rs` parses the command line; [`run`] serves a bound listener until shutdown.
 
+pub mod antispam;
 pub mod api;
 pub mod app;
 pub mod auth;

@@ -43,6 +43,11 @@ pub struct Board {
     pub rules_html: String,
     /// Not safe for work: shown by clients, and 4chan's `ws_board` is 0.
     pub nsfw: bool,
+    pub cooldown_threads_secs: u32,
+    pub cooldown_replies_secs: u32,
+    pub cooldown_images_secs: u32,
+    pub duplicate_window_secs: u32,
+    pub max_threads_per_minute: u32,
 }
 
 impl Default for Board {
@@ -82,6 +87,11 @@ impl From<&BoardConfig> for Board {
             // Rendered when the board is written (the writer knows which links are live).
             rules_html: String::new(),
             nsfw: c.nsfw,
+            cooldown_threads_secs: c.cooldown_threads_secs,
+            cooldown_replies_secs: c.cooldown_replies_secs,
+            cooldown_images_secs: c.cooldown_images_secs,
+            duplicate_window_secs: c.duplicate_window_secs,
+            max_threads_per_minute: c.max_threads_per_minute,
         }
     }
 }

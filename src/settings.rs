@@ -106,6 +106,13 @@ pub const SETTINGS: &[Setting] = &[
     number("max_replies", 1, 100_000),
     text("rules", MAX_RULES_CHARS, Lines::Many, false),
     flag("nsfw"),
+    // A day at most: longer waits are a ban's business.
+    number("cooldown_threads_secs", 0, 86_400),
+    number("cooldown_replies_secs", 0, 86_400),
+    number("cooldown_images_secs", 0, 86_400),
+    number("duplicate_window_secs", 0, 86_400),
+    // The per-board window holds one instant per thread allowed: bounded by this.
+    number("max_threads_per_minute", 0, 10_000),
 ];
 
 fn setting(name: &str) -> Option<&'static Setting> {

@@ -6,6 +6,7 @@ use hyper::body::Incoming;
 use hyper::{HeaderMap, Request};
 use serde_json::{json, Map, Value};
 
+use crate::antispam::{self, Ticket};
 use crate::app::App;
 use crate::auth::Caller;
 use crate::cache::{Group, Key};
@@ -30,9 +31,10 @@ pub enum Kind {
 }
 
 /// Reads a new post in either form: JSON for text, `multipart/form-data` for text with files.
-/// The text is validated before any image work (and a reply's thread was checked before the
-/// body was read); the files come back already placed on disk, held by the [`Placement`] until
-/// the post is committed.
+/// Flood control and the DNSBL come first, before the body is read; the text is validated
+/// before any image work (and a reply's thread was checked before the body was read); the files
+/// come back already placed on disk, held by the [`Placement`] until the post is committed, as
+/// the flood-control claims are by the [`Ticket`].
 pub async fn receive(
     app: &App,
     req: Request<Incoming>,
@@ -40,7 +42,11 @@ pub async fn receive(
     board: &Board,
     kind: Kind,
     caller: Option<&Caller>,
-) -> ApiResult<(PostDraft, Placement)> {
+) -> ApiResult<(PostDraft, Placement, Ticket)> {
+    let mut ticket = match antispam::admit(app, client, board, kind, caller).await {
+        Ok(ticket) => ticket,
+        Err(e) => return Err(refuse_unread(req, e).await),
+    };
     let poster = Poster {
         keys: &app.keys,
         client,
@@ -54,13 +60,15 @@ pub async fn receive(
             e
         })?;
         let draft = draft(map, board, kind, 0, &poster)?;
-        return Ok((draft, Placement::default()));
+        ticket.check_text(kind, &draft.body, 0)?;
+        return Ok((draft, Placement::default(), ticket));
     }
     let form = uploads::read_form(app, req, board, kind).await?;
     let mut draft = draft(form.text, board, kind, form.files.len(), &poster)?;
+    ticket.check_text(kind, &draft.body, form.files.len())?;
     let (files, placement) = uploads::store(app, board, form.files).await?;
     draft.files = files;
-    Ok((draft, placement))
+    Ok((draft, placement, ticket))
 }
 
 /// Who is posting: the server's keys and the client's address, for tripcodes, poster ids and
@@ -198,8 +206,13 @@ fn check_capcode(capcode: Option<&str>, caller: Option<&Caller>, board: &str) ->
 }
 
 /// Submits a post to the writer and answers 201 once it is durably committed; only then are
-/// its files kept.
-pub async fn submit(app: &App, write: Write, placement: Placement) -> ApiResult<Response> {
+/// its files and its flood-control claims kept.
+pub async fn submit(
+    app: &App,
+    write: Write,
+    placement: Placement,
+    ticket: Ticket,
+) -> ApiResult<Response> {
     let written = match app.writer.submit(write).await {
         Ok(written) => written,
         Err(e) => {
@@ -210,6 +223,7 @@ pub async fn submit(app: &App, write: Write, placement: Placement) -> ApiResult<
     match written {
         Written::Post { board, thread, no } => {
             placement.commit();
+            ticket.keep();
             Ok(response::created(
                 &format!("/api/boards/{board}/posts/{no}"),
                 &json!({ "board": board, "thread": thread, "no": no }),
@@ -241,13 +255,14 @@ pub async fn create_reply(
             return Err(refuse_unread(req, e).await);
         }
     }
-    let (draft, placement) = receive(app, req, client, &settings, Kind::Reply, caller).await?;
+    let (draft, placement, ticket) =
+        receive(app, req, client, &settings, Kind::Reply, caller).await?;
     let write = Write::CreateReply {
         board,
         thread,
         draft,
     };
-    submit(app, write, placement).await
+    submit(app, write, placement, ticket).await
 }
 
 /// `GET /api/boards/{board}/posts/{no}` → `{"post":Post}`.

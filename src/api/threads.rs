@@ -34,9 +34,9 @@ pub async fn create(
         Ok(settings) => settings,
         Err(e) => return Err(refuse_unread(req, e).await),
     };
-    let (draft, placement) =
+    let (draft, placement, ticket) =
         posts::receive(app, req, client, &settings, Kind::Thread, caller).await?;
-    posts::submit(app, Write::CreateThread { board, draft }, placement).await
+    posts::submit(app, Write::CreateThread { board, draft }, placement, ticket).await
 }
 
 /// A thread's fields; its `posts` follow them in the serialized body.

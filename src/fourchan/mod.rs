@@ -101,9 +101,9 @@ impl From<&Board> for BoardEntry {
             bump_limit: b.bump_limit,
             image_limit: NO_LIMIT,
             cooldowns: Cooldowns {
-                threads: 0,
-                replies: 0,
-                images: 0,
+                threads: b.cooldown_threads_secs,
+                replies: b.cooldown_replies_secs,
+                images: b.cooldown_images_secs,
             },
             meta_description: markup::escape(&b.description, Dialect::FourChan { thread: 0 }),
             spoilers: flag(b.max_files > 0),

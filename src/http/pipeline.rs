@@ -150,6 +150,11 @@ async fn guarded(
     if let Some(csrf) = csrf {
         req.extensions_mut().insert(csrf);
     }
+    if route.is_expensive() {
+        if let Err(e) = app.antispam.spend(client) {
+            return Err(refuse_unread(req, e).await);
+        }
+    }
     // Routes past the gate that need a caller have one.
     let user = || {
         caller.clone().ok_or_else(|| {

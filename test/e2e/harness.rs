@@ -27,6 +27,22 @@ max_subject_chars = 10
 max_name_chars = 8
 "#;
 
+/// The config a test server runs with: the test's own (or the embedded defaults) with flood
+/// control and the request budget off, unless the test sets them. Most tests post many times
+/// a second from one address; the flood tests (`flood::`) turn the limits on to test them.
+fn test_config(config: Option<&str>) -> String {
+    let config = config.unwrap_or("");
+    let mut off = String::new();
+    if !config.contains("flood_control") {
+        off.push_str("flood_control = false\n");
+    }
+    if !config.contains("request_budget") {
+        off.push_str("request_budget_per_minute = 0\nrequest_budget_burst = 0\n");
+    }
+    // Top-level keys go before the first table.
+    format!("{off}{config}")
+}
+
 /// A running server. Dropping it kills the process; the data directory goes with the `TempDir`.
 pub struct Server {
     child: Option<Child>,
@@ -78,7 +94,8 @@ impl Reply {
 }
 
 impl Server {
-    /// The embedded defaults (board /b/), on a free port and a fresh data directory.
+    /// The embedded defaults (board /b/; flood control off, see [`test_config`]), on a free
+    /// port and a fresh data directory.
     pub async fn start() -> Server {
         Server::launch(None, &[]).await
     }
@@ -125,11 +142,9 @@ impl Server {
             .arg("127.0.0.1:0")
             .arg("--data")
             .arg(self.data_dir());
-        if let Some(config) = &self.config {
-            let path = self.dir.path().join("config.toml");
-            std::fs::write(&path, config).unwrap();
-            cmd.arg("--config").arg(path);
-        }
+        let path = self.dir.path().join("config.toml");
+        std::fs::write(&path, test_config(self.config.as_deref())).unwrap();
+        cmd.arg("--config").arg(path);
         cmd.envs(env.iter().copied()).env_remove("WANI_CONFIG");
         cmd.stdin(Stdio::null())
             .stdout(Stdio::null())

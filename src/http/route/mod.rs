@@ -201,6 +201,20 @@ impl Route {
         }
     }
 
+    /// Whether the route spends the caller's request budget (`request_budget_*`): it costs
+    /// the server a write, image work or a password hash.
+    pub fn is_expensive(&self) -> bool {
+        matches!(
+            self,
+            Route::CreateThread { .. }
+                | Route::CreateReply { .. }
+                | Route::DeletePost { .. }
+                | Route::Signup
+                | Route::Login
+                | Route::ResetPassword
+        )
+    }
+
     /// The board a route acts on, for [`Access::BoardMod`].
     pub fn board(&self) -> Option<&str> {
         match self {
