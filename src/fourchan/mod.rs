@@ -39,9 +39,25 @@ use post::{four_post, FourPost, Links, OpState};
 const NO_LIMIT: u32 = i32::MAX as u32;
 
 /// `GET /boards.json` → `{"boards":[...]}`: every board with its limits in 4chan's terms.
+/// With `flood_control` off no cooldown applies, and the cooldowns say 0.
 pub async fn boards(app: &App, headers: &HeaderMap) -> ApiResult<Response> {
-    answer(app, headers, Key::FourBoards, Group::Boards, |r| {
-        let boards: Vec<BoardEntry> = r.boards()?.iter().map(BoardEntry::from).collect();
+    let flood_control = app.config.flood_control;
+    answer(app, headers, Key::FourBoards, Group::Boards, move |r| {
+        let boards: Vec<BoardEntry> = r
+            .boards()?
+            .iter()
+            .map(|b| {
+                let mut entry = BoardEntry::from(b);
+                if !flood_control {
+                    entry.cooldowns = Cooldowns {
+                        threads: 0,
+                        replies: 0,
+                        images: 0,
+                    };
+                }
+                entry
+            })
+            .collect();
         Ok(response::envelope("boards", &boards))
     })
     .await

@@ -16,6 +16,7 @@ mod cli;
 mod compression;
 mod deploy;
 mod durability;
+mod flood;
 mod fourchan;
 mod live;
 mod openapi;
