@@ -278,7 +278,9 @@ mod tests {
             a.extend_from_slice(&[0, 0, 0, 0]);
             a
         };
-        let cases: [(Vec<u8>, Option<Result<bool, ()>>); 6] = [
+        // What the reader makes of an answer: None (not ours), listed or not, or a failure.
+        type Read = Option<Result<bool, ()>>;
+        let cases: [(Vec<u8>, Read); 6] = [
             (header(7, [0x81, 0x80], 1), Some(Ok(true))),
             (header(7, [0x81, 0x80], 0), Some(Ok(false))),
             (header(7, [0x81, 0x83], 0), Some(Ok(false))),
