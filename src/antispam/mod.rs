@@ -172,3 +172,46 @@ impl Drop for Ticket {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_budget_is_per_client_network_and_off_at_zero() {
+        let config = Config {
+            request_budget_per_minute: 60,
+            request_budget_burst: 2,
+            ..Config::default()
+        };
+        let antispam = Antispam::new(&config).unwrap();
+        let ip = |text: &str| text.parse::<IpAddr>().unwrap();
+        // (client, expected Retry-After: 0 for taken)
+        let steps = [
+            ("2001:db8:1:2::1", 0),
+            ("2001:db8:1:2::2", 0),
+            ("2001:db8:1:2:ffff::3", 1), // the same /64 has spent its two
+            ("2001:db8:1:3::1", 0),
+            ("198.51.100.1", 0),
+        ];
+        for (client, wait) in steps {
+            let got = antispam.spend(ip(client));
+            match got {
+                Ok(()) => assert_eq!(wait, 0, "{client} was taken"),
+                Err(e) => {
+                    assert_eq!(e.kind, ErrorKind::RateLimited);
+                    assert_eq!(e.retry_after, Some(wait), "{client}");
+                }
+            }
+        }
+        let off = Config {
+            request_budget_per_minute: 0,
+            request_budget_burst: 0,
+            ..Config::default()
+        };
+        let antispam = Antispam::new(&off).unwrap();
+        for _ in 0..1000 {
+            antispam.spend(ip("198.51.100.1")).unwrap();
+        }
+    }
+}

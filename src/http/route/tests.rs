@@ -465,3 +465,25 @@ fn bad_paths() {
         assert_eq!(err.kind, ErrorKind::FileNotFound, "{path}");
     }
 }
+
+#[test]
+fn expensive_routes_spend_the_request_budget() {
+    let cases = [
+        (Method::POST, "/api/boards/b/threads", true),
+        (Method::POST, "/api/boards/b/threads/1/posts", true),
+        (Method::POST, "/api/boards/b/posts/1/delete", true),
+        (Method::POST, "/auth/login", true),
+        (Method::POST, "/auth/signup", true),
+        (Method::POST, "/auth/reset", true),
+        (Method::GET, "/api/boards/b/threads/1", false),
+        (Method::GET, "/api/boards/b/catalog", false),
+        (Method::POST, "/auth/logout", false),
+        (Method::GET, "/healthz", false),
+    ];
+    for (method, path, expensive) in cases {
+        let Resolved::Route(route) = resolve(&method, path).unwrap() else {
+            panic!("{method} {path} is no route");
+        };
+        assert_eq!(route.is_expensive(), expensive, "{method} {path}");
+    }
+}
