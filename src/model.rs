@@ -311,6 +311,29 @@ pub struct PostDraft {
     pub password: Option<[u8; 32]>,
     /// `admin` or `mod`, already checked against the poster's role.
     pub capcode: Option<String>,
+    /// Where the post came from, kept for staff (see [`PosterRecord`]); `None` for posts the
+    /// server makes itself (tests, measurements).
+    pub origin: Option<Origin>,
+}
+
+/// The client a post or report came from, as the writer records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    pub address: std::net::IpAddr,
+    /// `Keys::cloak` of the address on the post's board.
+    pub cloak: String,
+}
+
+/// What is stored about the poster of one post, for staff only: the address until the
+/// retention time erases it (`ip_retention_days`), the cloak for as long as the post exists.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PosterRecord {
+    /// `None` once erased.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<std::net::IpAddr>,
+    pub cloak: String,
+    /// Unix seconds when the post was written.
+    pub at: u64,
 }
 
 /// The state of a thread apart from its posts.

@@ -37,6 +37,9 @@
 //! | `tokens` | SHA-256 of the API token's secret (32 bytes) | JSON [`crate::auth::token::StoredToken`] | API tokens: owner, name, scope, expiry, last use; the secret itself was shown once and is stored nowhere |
 //! | `token_expiry` | `(expires_ms, token key)` | `()` | the same tokens by expiry, oldest first, swept with the sessions |
 //! | `user_tokens` | `(username, token id)` | token key | a user's tokens in id order, to list and revoke them by their public id and to end them all (disabling, deletion) |
+//! | `posters` | `(slug, no)` | JSON [`crate::model::PosterRecord`] | who wrote each post, for staff: the client address (until erased) and its cloak, with the post's time |
+//! | `poster_cloaks` | `(slug, cloak, no)` | `()` | the same posts by cloak: a range scan from `(slug, cloak)` lists every post of one poster on a board, in number order, whether or not the address was erased |
+//! | `address_age` | `(at, slug, no)` | `()` | the `posters` rows that still hold an address, oldest first: the erasure removes a range from the start |
 //!
 //! A new post changes `board_counters`, `posts`, `thread_posts` and `threads` together, and
 //! `bump_order` when it bumps, and `files` when it carries files (a reference counted in the same
@@ -52,7 +55,9 @@
 //! keeps its `board_counters` row, so a board created later under the same slug never reuses a
 //! number that old links, the event log or `recent` may still name. A session is a row in
 //! `sessions`, `session_expiry` and `user_sessions` at once, written and removed together;
-//! renewing it moves its `session_expiry` row. An API token is a row in `tokens`,
+//! renewing it moves its `session_expiry` row. A post's `posters` row, its `poster_cloaks` row and (while the
+//! address is kept) its `address_age` row are written with the post and removed with it; erasing an
+//! address rewrites the `posters` row without it and drops the `address_age` row. An API token is a row in `tokens`,
 //! `token_expiry` and `user_tokens` at once, likewise. Integers in keys are redb's native `u64`, compared numerically, so
 //! ranges come out in number order.
 
@@ -62,6 +67,7 @@ mod events;
 #[cfg(test)]
 mod measure;
 mod migrate;
+mod posters;
 mod tokens;
 pub mod writer;
 
@@ -76,6 +82,7 @@ use crate::model::{Board, BoardPost, LogEntry, Post, StoredFile, ThreadMeta};
 pub use accounts::StoredSession;
 pub use backup::Counts;
 pub use events::StoredEvent;
+pub use posters::CloakPost;
 pub use writer::{
     AccountWrite, Change, Opening, ResetWrite, TokenWrite, TotpWrite, Write, Writer, Written,
 };
@@ -110,6 +117,9 @@ const MOD_LOG_BOARDS: TableDefinition<(&str, u64), ()> = TableDefinition::new("m
 const TOKENS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("tokens");
 const TOKEN_EXPIRY: TableDefinition<(u64, &[u8]), ()> = TableDefinition::new("token_expiry");
 const USER_TOKENS: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("user_tokens");
+const POSTERS: TableDefinition<(&str, u64), &[u8]> = TableDefinition::new("posters");
+const POSTER_CLOAKS: TableDefinition<(&str, &str, u64), ()> = TableDefinition::new("poster_cloaks");
+const ADDRESS_AGE: TableDefinition<(u64, &str, u64), ()> = TableDefinition::new("address_age");
 
 /// Something done to every table alike: creating them, copying them into a snapshot, counting
 /// their rows.
@@ -151,7 +161,10 @@ fn each_table(visit: &mut impl EachTable) -> Result<(), redb::Error> {
     visit.table(MOD_LOG_BOARDS)?;
     visit.table(TOKENS)?;
     visit.table(TOKEN_EXPIRY)?;
-    visit.table(USER_TOKENS)
+    visit.table(USER_TOKENS)?;
+    visit.table(POSTERS)?;
+    visit.table(POSTER_CLOAKS)?;
+    visit.table(ADDRESS_AGE)
 }
 
 /// Opening a table in a write transaction creates it, so readers never meet a missing one.
@@ -178,7 +191,7 @@ pub const RECENT_KEPT: u64 = 10_000;
 pub const BACKLINKS_SHOWN: usize = 1000;
 
 /// The schema this build writes. Bump it with a new rung in [`MIGRATIONS`].
-pub const SCHEMA_VERSION: u64 = 4;
+pub const SCHEMA_VERSION: u64 = 5;
 
 /// The database file's name inside the data directory.
 pub const DB_FILE: &str = "wani.redb";
@@ -186,7 +199,12 @@ pub const DB_FILE: &str = "wani.redb";
 type Migration = fn(&redb::WriteTransaction) -> Result<(), redb::Error>;
 
 /// The ladder: `MIGRATIONS[i]` takes a database from version `i + 1` to `i + 2`.
-const MIGRATIONS: &[Migration] = &[migrate::v1_to_v2, migrate::v2_to_v3, migrate::v3_to_v4];
+const MIGRATIONS: &[Migration] = &[
+    migrate::v1_to_v2,
+    migrate::v2_to_v3,
+    migrate::v3_to_v4,
+    migrate::v4_to_v5,
+];
 
 /// Shared handle to the database. Cloning is cheap.
 #[derive(Clone)]
@@ -688,6 +706,8 @@ mod tests {
         assert_eq!(r.session(&[0; 32]).unwrap(), None);
         assert!(r.board_log("t", 10).unwrap().is_empty());
         assert_eq!(r.deleting_boards().unwrap(), Vec::<String>::new());
+        assert_eq!(r.poster("t", 1).unwrap(), None, "nothing was stored then");
+        assert!(r.posters_in_thread("t", 1, 10).unwrap().is_empty());
     }
 
     #[test]

@@ -216,6 +216,7 @@ fn remove_post(
     txn.open_table(THREAD_POSTS)?
         .remove((slug, post.thread, post.no))?;
     txn.open_table(PASSWORDS)?.remove((slug, post.no))?;
+    super::posters::forget(txn, slug, post.no)?;
     if !board_gone {
         txn.open_table(TOMBSTONES)?
             .insert((slug, post.no), post.thread)?;

@@ -24,6 +24,7 @@ use crate::model::{Board, PostDraft};
 use crate::notify::{notify, Severity};
 
 pub use accounts::{AccountWrite, Opening, SWEEP_CHUNK};
+pub use posters::ERASE_CHUNK;
 pub use recovery::{invalid as reset_invalid, ResetWrite};
 pub use tokens::{TokenWrite, MAX_TOKENS};
 pub use totp::TotpWrite;
@@ -79,6 +80,11 @@ pub enum Write {
     },
     /// Deletes archived threads older than their board's `archive_days`.
     PruneArchive,
+    /// Erases the client addresses of up to [`ERASE_CHUNK`] posts older than this many
+    /// seconds, keeping their cloaks.
+    EraseAddresses {
+        retention_secs: u64,
+    },
     /// Turns the S3 mirror on (queueing every stored file) or off (dropping the queue).
     SetMirror(bool),
     /// Backup jobs the S3 worker finished.
@@ -109,6 +115,10 @@ pub enum Written {
     Deleted,
     Pruned {
         threads: usize,
+    },
+    /// Addresses erased; [`ERASE_CHUNK`] means more may be due.
+    Erased {
+        count: usize,
     },
     Mirror {
         queued: usize,
@@ -409,6 +419,7 @@ fn apply(txn: &WriteTransaction, write: &Write, now: u64, changes: &mut Vec<Chan
             file_only,
         } => delete::delete_post(txn, board, *no, password, *file_only, now, changes),
         Write::PruneArchive => delete::prune_archive(txn, now, changes),
+        Write::EraseAddresses { retention_secs } => posters::erase(txn, *retention_secs, now),
         Write::SetMirror(on) => outbox::set_mirror(txn, *on, changes),
         Write::OutboxDone(ids) => outbox::done(txn, ids),
         Write::Account(write) => accounts::apply(txn, write),
@@ -509,6 +520,9 @@ mod boards_tests;
 mod delete;
 mod modlog;
 mod outbox;
+mod posters;
+#[cfg(test)]
+mod posters_tests;
 mod posts;
 #[cfg(test)]
 mod purge_tests;
