@@ -13,7 +13,7 @@ use crate::error::{ApiError, ApiResult, ErrorKind};
 use crate::files::FileStore;
 use crate::http::slots::Slots;
 use crate::http::{response, Response};
-use crate::limit::DeleteGuard;
+use crate::limit::{DeleteGuard, ReportGuard};
 use crate::live::Hub;
 use crate::model::Board;
 use crate::notify::{notify, Severity};
@@ -32,6 +32,8 @@ pub struct App {
     pub live_streams: Arc<Slots>,
     /// Limits deletion-password guesses per client network and per post.
     pub delete_guard: DeleteGuard,
+    /// Limits reports per client network.
+    pub report_guard: ReportGuard,
     /// The S3 backup, when the config has an `[s3]` section.
     pub backup: Option<Arc<Backup>>,
     /// Image work in flight at once: one per core, so uploads never starve each other or the
@@ -111,6 +113,7 @@ impl App {
             live,
             live_streams,
             delete_guard,
+            report_guard: ReportGuard::default(),
             backup,
             media_slots: Arc::new(Semaphore::new(cores)),
             media_budget: Arc::new(Semaphore::new(crate::uploads::budget_permits(

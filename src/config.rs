@@ -220,6 +220,8 @@ pub struct BoardConfig {
     pub rules: String,
     /// Not safe for work.
     pub nsfw: bool,
+    /// Whether the board's public log names the staff account behind each action.
+    pub public_log_names: bool,
 }
 
 /// The file types a board may allow, by their config names. Video needs `ffmpeg_path` too.
@@ -334,6 +336,7 @@ impl Default for BoardConfig {
             max_replies: 1000,
             rules: String::new(),
             nsfw: false,
+            public_log_names: false,
         }
     }
 }

@@ -80,6 +80,9 @@ pub enum ErrorKind {
     TokenInvalid,
     BadAuthorization,
     ScopeTooWide,
+    AlreadyReported,
+    ReportNotFound,
+    PosterUnknown,
 }
 
 impl ErrorKind {
@@ -156,6 +159,9 @@ impl ErrorKind {
         ErrorKind::TokenInvalid,
         ErrorKind::BadAuthorization,
         ErrorKind::ScopeTooWide,
+        ErrorKind::AlreadyReported,
+        ErrorKind::ReportNotFound,
+        ErrorKind::PosterUnknown,
     ];
 
     pub fn status(self) -> StatusCode {
@@ -191,6 +197,8 @@ impl ErrorKind {
                 StatusCode::FORBIDDEN
             }
             TotpConflict => StatusCode::CONFLICT,
+            AlreadyReported | PosterUnknown => StatusCode::CONFLICT,
+            ReportNotFound => StatusCode::NOT_FOUND,
         }
     }
 
@@ -267,6 +275,9 @@ impl ErrorKind {
             TokenInvalid => "token_invalid",
             BadAuthorization => "bad_authorization",
             ScopeTooWide => "scope_too_wide",
+            AlreadyReported => "already_reported",
+            ReportNotFound => "report_not_found",
+            PosterUnknown => "poster_unknown",
         }
     }
 }
@@ -385,8 +396,9 @@ mod tests {
         let declared_last = |kind: ErrorKind| {
             use ErrorKind::*;
             match kind {
-                ScopeTooWide => true,
-                ResetTokenInvalid | BoardExists => false,
+                PosterUnknown => true,
+                ResetTokenInvalid | BoardExists | ScopeTooWide | AlreadyReported
+                | ReportNotFound => false,
                 RouteNotFound
                 | MethodNotAllowed
                 | BoardNotFound

@@ -43,6 +43,9 @@ pub struct Board {
     pub rules_html: String,
     /// Not safe for work: shown by clients, and 4chan's `ws_board` is 0.
     pub nsfw: bool,
+    /// Whether the board's public log (`GET /api/boards/{board}/modlog`) names the staff
+    /// account behind each action; off, it says only what was done.
+    pub public_log_names: bool,
 }
 
 impl Default for Board {
@@ -82,6 +85,7 @@ impl From<&BoardConfig> for Board {
             // Rendered when the board is written (the writer knows which links are live).
             rules_html: String::new(),
             nsfw: c.nsfw,
+            public_log_names: c.public_log_names,
         }
     }
 }
@@ -402,6 +406,60 @@ pub enum LogAction {
     BoardCreate,
     BoardUpdate,
     BoardDelete,
+    /// Staff deleted a post (an OP: its thread); `change` is `{"no", "thread"}`.
+    PostDelete,
+    /// Staff deleted a post's files and kept the post; `change` is `{"no", "thread", "files"}`.
+    FilesDelete,
+    /// Staff deleted the posts of one poster, in a thread or on a board; `change` is
+    /// `{"no", "cloak", "scope", "nos", "more"}` (`no` the post chosen, `nos` those deleted).
+    PosterDelete,
+    /// Staff dismissed the reports on a post; `change` is `{"no", "reports"}`.
+    ReportDismiss,
+}
+
+/// Why a post is reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReportCategory {
+    /// Breaks the board's rules.
+    Rule,
+    /// Illegal content.
+    Illegal,
+    Spam,
+    Other,
+}
+
+impl ReportCategory {
+    pub const ALL: [ReportCategory; 4] = [
+        ReportCategory::Rule,
+        ReportCategory::Illegal,
+        ReportCategory::Spam,
+        ReportCategory::Other,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ReportCategory::Rule => "rule",
+            ReportCategory::Illegal => "illegal",
+            ReportCategory::Spam => "spam",
+            ReportCategory::Other => "other",
+        }
+    }
+}
+
+/// One report of a post, as stored and as staff see it (admins only see `address`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Report {
+    pub category: ReportCategory,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// The reporter's cloak on the post's board: one report per post per cloak.
+    pub cloak: String,
+    /// The reporter's address, until `ip_retention_days` erases it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<std::net::IpAddr>,
+    /// Unix seconds.
+    pub at: u64,
 }
 
 #[cfg(test)]

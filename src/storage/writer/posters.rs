@@ -51,8 +51,8 @@ pub(super) fn forget(txn: &WriteTransaction, slug: &str, no: u64) -> Result<(), 
     Ok(())
 }
 
-/// Erases the addresses of up to [`ERASE_CHUNK`] posts written more than `retention_secs`
-/// before `now`, oldest first, keeping their cloaks. Answers how many it erased: a full
+/// Erases the addresses of up to [`ERASE_CHUNK`] posts and reports made more than
+/// `retention_secs` before `now`, oldest first, keeping their cloaks. Answers how many it erased: a full
 /// chunk means more may be waiting.
 pub(super) fn erase(txn: &WriteTransaction, retention_secs: u64, now: u64) -> Applied {
     let cutoff = now.saturating_sub(retention_secs);
@@ -85,5 +85,8 @@ pub(super) fn erase(txn: &WriteTransaction, retention_secs: u64, now: u64) -> Ap
             posters.insert((slug.as_str(), *no), encode(&erased).as_slice())?;
         }
     }
-    Ok(Ok(Written::Erased { count: due.len() }))
+    let reports = super::reports::erase(txn, cutoff, ERASE_CHUNK - due.len())?;
+    Ok(Ok(Written::Erased {
+        count: due.len() + reports,
+    }))
 }

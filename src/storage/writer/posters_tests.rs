@@ -7,7 +7,7 @@ use super::*;
 use crate::model::{Origin, PosterRecord};
 use crate::storage::{ADDRESS_AGE, POSTERS, POSTER_CLOAKS};
 
-fn draft(body: &str, address: &str, cloak: &str) -> PostDraft {
+pub(super) fn draft(body: &str, address: &str, cloak: &str) -> PostDraft {
     PostDraft {
         name: "Anonymous".into(),
         subject: None,
@@ -25,7 +25,7 @@ fn draft(body: &str, address: &str, cloak: &str) -> PostDraft {
     }
 }
 
-fn board() -> Board {
+pub(super) fn board() -> Board {
     Board {
         slug: "t".into(),
         title: "Test".into(),
@@ -34,7 +34,7 @@ fn board() -> Board {
 }
 
 /// Applies one write at time `now` in its own transaction and returns its answer.
-fn apply_at(store: &Store, write: Write, now: u64) -> ApiResult<Written> {
+pub(super) fn apply_at(store: &Store, write: Write, now: u64) -> ApiResult<Written> {
     let txn = store.db.begin_write().unwrap();
     let mut changes = Vec::new();
     let answer = apply(&txn, &write, now, &mut changes).unwrap();
@@ -42,7 +42,7 @@ fn apply_at(store: &Store, write: Write, now: u64) -> ApiResult<Written> {
     answer
 }
 
-fn rows<K: redb::Key + 'static, V: redb::Value + 'static>(
+pub(super) fn rows<K: redb::Key + 'static, V: redb::Value + 'static>(
     store: &Store,
     def: redb::TableDefinition<'static, K, V>,
 ) -> u64 {
@@ -51,7 +51,13 @@ fn rows<K: redb::Key + 'static, V: redb::Value + 'static>(
     table.len().unwrap()
 }
 
-fn post(store: &Store, thread: Option<u64>, address: &str, cloak: &str, now: u64) -> u64 {
+pub(super) fn post(
+    store: &Store,
+    thread: Option<u64>,
+    address: &str,
+    cloak: &str,
+    now: u64,
+) -> u64 {
     let write = match thread {
         None => Write::CreateThread {
             board: "t".into(),
@@ -107,7 +113,11 @@ fn each_post_records_its_poster_and_is_found_by_cloak() {
         (second, 10, vec![]),
     ];
     for (after, limit, want) in cases {
-        assert_eq!(numbers(&store, "aaaa", after, limit), want, "{after} {limit}");
+        assert_eq!(
+            numbers(&store, "aaaa", after, limit),
+            want,
+            "{after} {limit}"
+        );
     }
     assert_eq!(numbers(&store, "bbbb", 0, 10), vec![(other, op)]);
     assert_eq!(numbers(&store, "cccc", 0, 10), vec![]);
@@ -219,9 +229,7 @@ fn erasure_goes_a_chunk_at_a_time() {
     assert_eq!(
         counts,
         vec![
-            Written::Erased {
-                count: ERASE_CHUNK
-            },
+            Written::Erased { count: ERASE_CHUNK },
             Written::Erased { count: 1 },
             Written::Erased { count: 0 },
         ]
