@@ -294,3 +294,23 @@ fn reporters_addresses_are_erased_with_the_posters() {
     assert_eq!(reports[0].cloak, "r1");
     assert_eq!(rows(&store, REPORT_ADDRESS_AGE), 0);
 }
+
+/// What handling reports hands to an action on the reporters: every stored report, with its
+/// reporter's cloak and address.
+#[test]
+fn clearing_a_posts_reports_returns_its_reporters() {
+    let (_dir, store) = fresh();
+    let op = post(&store, None, "203.0.113.7", "aaaa", 100);
+    apply_at(&store, report(op, "r1", 110), 110).unwrap();
+    apply_at(&store, report(op, "r2", 111), 111).unwrap();
+    let txn = store.db.begin_write().unwrap();
+    let cleared = reports::clear(&txn, "t", op).unwrap();
+    let again = reports::clear(&txn, "t", op).unwrap();
+    txn.commit().unwrap();
+    assert_eq!(cleared.count, 2);
+    let cloaks: Vec<&str> = cleared.reports.iter().map(|r| r.cloak.as_str()).collect();
+    assert_eq!(cloaks, ["r1", "r2"]);
+    assert!(cleared.reports.iter().all(|r| r.address.is_some()));
+    assert_eq!((again.count, again.reports.len()), (0, 0));
+    assert_eq!(rows(&store, REPORTS), 0);
+}

@@ -94,15 +94,24 @@ pub(super) fn file(txn: &WriteTransaction, slug: &str, no: u64, report: &Report)
     Ok(Ok(Written::Reported))
 }
 
-/// Removes every open report of post `no` (at most [`REPORTS_KEPT`] rows); returns how many
-/// reports it had, 0 when none.
-pub(super) fn clear(txn: &WriteTransaction, slug: &str, no: u64) -> Result<u64, redb::Error> {
+/// The open reports of a post, as [`clear`] removed them.
+#[derive(Debug, Default)]
+pub(super) struct Cleared {
+    /// Reports received, including those beyond [`REPORTS_KEPT`].
+    pub count: u64,
+    /// The reports stored (reporters' cloaks and addresses), for an action on the reporters.
+    #[allow(dead_code)]
+    pub reports: Vec<Report>,
+}
+
+/// Removes every open report of post `no` (at most [`REPORTS_KEPT`] rows) and returns them.
+pub(super) fn clear(txn: &WriteTransaction, slug: &str, no: u64) -> Result<Cleared, redb::Error> {
     let Some((count, latest)) = txn
         .open_table(OPEN_REPORTS)?
         .remove((slug, no))?
         .map(|v| v.value())
     else {
-        return Ok(0);
+        return Ok(Cleared::default());
     };
     txn.open_table(REPORT_ORDER)?.remove((slug, latest, no))?;
     {
@@ -129,13 +138,18 @@ pub(super) fn clear(txn: &WriteTransaction, slug: &str, no: u64) -> Result<u64, 
     };
     let mut reports = txn.open_table(REPORTS)?;
     let mut age = txn.open_table(REPORT_ADDRESS_AGE)?;
+    let mut removed = Vec::with_capacity(rows.len());
     for (cloak, report) in rows {
         reports.remove((slug, no, cloak.as_str()))?;
         if report.address.is_some() {
             age.remove((report.at, slug, no, cloak.as_str()))?;
         }
+        removed.push(report);
     }
-    Ok(count)
+    Ok(Cleared {
+        count,
+        reports: removed,
+    })
 }
 
 /// Handles the open reports of post `no`: clears them and does `action`, logged as `actor`'s.
@@ -170,13 +184,16 @@ pub(super) fn handle(
     if action == ReportAction::DeleteFiles && post.files.is_empty() {
         return Ok(Err(moderate::no_files(slug, no)));
     }
+    // The one place that says what each action does. A ban of the poster reads the post's
+    // `posters` row; a ban of the reporters reads `cleared.reports` (their cloaks and addresses).
     let scope = match action {
         ReportAction::Dismiss => None,
         ReportAction::Delete => Some(Scope::Post),
         ReportAction::DeleteFiles => Some(Scope::Files),
     };
+    let cleared = clear(txn, slug, no)?;
+    let reports = cleared.count;
     let Some(scope) = scope else {
-        let reports = clear(txn, slug, no)?;
         let change = serde_json::json!({ "no": no, "reports": reports });
         let entry = Note {
             reason,
@@ -197,7 +214,6 @@ pub(super) fn handle(
         reason,
         note,
     };
-    let reports = clear(txn, slug, no)?;
     match moderate::delete(txn, &request, Some(reports), now, changes)? {
         Ok(Written::StaffDeleted { nos, .. }) => Ok(Ok(Written::Handled {
             reports,
