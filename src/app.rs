@@ -13,7 +13,7 @@ use crate::error::{ApiError, ApiResult, ErrorKind};
 use crate::files::FileStore;
 use crate::http::slots::Slots;
 use crate::http::{response, Response};
-use crate::limit::DeleteGuard;
+use crate::limit::{DeleteGuard, ReportGuard};
 use crate::live::Hub;
 use crate::model::Board;
 use crate::notify::{notify, Severity};
@@ -34,6 +34,8 @@ pub struct App {
     pub delete_guard: DeleteGuard,
     /// The request budget, flood control and the DNSBL lookup.
     pub antispam: crate::antispam::Antispam,
+    /// Limits reports per client network.
+    pub report_guard: ReportGuard,
     /// The S3 backup, when the config has an `[s3]` section.
     pub backup: Option<Arc<Backup>>,
     /// Image work in flight at once: one per core, so uploads never starve each other or the
@@ -115,6 +117,7 @@ impl App {
             live_streams,
             delete_guard,
             antispam,
+            report_guard: ReportGuard::default(),
             backup,
             media_slots: Arc::new(Semaphore::new(cores)),
             media_budget: Arc::new(Semaphore::new(crate::uploads::budget_permits(
@@ -137,6 +140,7 @@ impl App {
         });
         tokio::spawn(prune_archives(app.clone()));
         tokio::spawn(sweep_sessions(app.clone()));
+        tokio::spawn(erase_addresses(app.clone()));
         crate::backup::start(&app).await?;
         Ok(app)
     }
@@ -264,5 +268,31 @@ async fn sweep_sessions(app: Arc<App>) {
             Err(e) => notify(Severity::Warning, "session_sweep_failed", e.message),
         }
         tokio::time::sleep(SWEEP_EVERY).await;
+    }
+}
+
+/// How often the address eraser looks for addresses past `ip_retention_days`: a tenth of the
+/// retention, between one second and an hour, so an address outlives its retention by at most
+/// a tenth of it (or an hour).
+fn erase_every(retention_secs: u64) -> Duration {
+    Duration::from_secs((retention_secs / 10).clamp(1, 3600))
+}
+
+/// The address eraser: erases the client addresses stored with posts once they are older than
+/// `ip_retention_days`, a chunk per transaction through the writer, keeping the cloaks. Ends
+/// when the writer stops.
+async fn erase_addresses(app: Arc<App>) {
+    let retention_secs = app.config.ip_retention_secs();
+    loop {
+        let write = Write::EraseAddresses { retention_secs };
+        match app.writer.submit(write).await {
+            Ok(Written::Erased { count }) if count == crate::storage::writer::ERASE_CHUNK => {
+                continue;
+            }
+            Ok(_) => {}
+            Err(e) if e.kind == ErrorKind::Unavailable => return,
+            Err(e) => notify(Severity::Warning, "address_erase_failed", e.message),
+        }
+        tokio::time::sleep(erase_every(retention_secs)).await;
     }
 }

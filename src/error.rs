@@ -84,6 +84,9 @@ pub enum ErrorKind {
     DuplicateText,
     TooManyThreads,
     DnsblListed,
+    AlreadyReported,
+    ReportNotFound,
+    PosterUnknown,
 }
 
 impl ErrorKind {
@@ -164,6 +167,9 @@ impl ErrorKind {
         ErrorKind::DuplicateText,
         ErrorKind::TooManyThreads,
         ErrorKind::DnsblListed,
+        ErrorKind::AlreadyReported,
+        ErrorKind::ReportNotFound,
+        ErrorKind::PosterUnknown,
     ];
 
     pub fn status(self) -> StatusCode {
@@ -201,6 +207,8 @@ impl ErrorKind {
             TotpConflict => StatusCode::CONFLICT,
             Cooldown | DuplicateText | TooManyThreads => StatusCode::TOO_MANY_REQUESTS,
             DnsblListed => StatusCode::FORBIDDEN,
+            AlreadyReported | PosterUnknown => StatusCode::CONFLICT,
+            ReportNotFound => StatusCode::NOT_FOUND,
         }
     }
 
@@ -281,6 +289,9 @@ impl ErrorKind {
             DuplicateText => "duplicate_text",
             TooManyThreads => "too_many_threads",
             DnsblListed => "dnsbl_listed",
+            AlreadyReported => "already_reported",
+            ReportNotFound => "report_not_found",
+            PosterUnknown => "poster_unknown",
         }
     }
 }
@@ -399,9 +410,9 @@ mod tests {
         let declared_last = |kind: ErrorKind| {
             use ErrorKind::*;
             match kind {
-                DnsblListed => true,
-                Cooldown | DuplicateText | TooManyThreads | ScopeTooWide => false,
-                ResetTokenInvalid | BoardExists => false,
+                PosterUnknown => true,
+                Cooldown | DuplicateText | TooManyThreads | ScopeTooWide | DnsblListed => false,
+                ResetTokenInvalid | BoardExists | AlreadyReported | ReportNotFound => false,
                 RouteNotFound
                 | MethodNotAllowed
                 | BoardNotFound

@@ -113,6 +113,7 @@ pub const SETTINGS: &[Setting] = &[
     number("duplicate_window_secs", 0, 86_400),
     // The per-board window holds one instant per thread allowed: bounded by this.
     number("max_threads_per_minute", 0, 10_000),
+    flag("public_log_names"),
 ];
 
 fn setting(name: &str) -> Option<&'static Setting> {

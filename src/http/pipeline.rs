@@ -13,7 +13,10 @@ use hyper::header::{
 };
 use hyper::Request;
 
-use crate::api::{admin, auth, boards, health, posts, recovery, threads, tokens, totp, users};
+use crate::api::{
+    admin, auth, boards, health, moderation, modlog, posts, recovery, reports, threads, tokens,
+    totp, users,
+};
 use crate::app::App;
 use crate::auth::{gate, Caller};
 use crate::error::{ApiError, ApiResult, ErrorKind};
@@ -234,5 +237,18 @@ async fn guarded(
         Route::ListTokens => tokens::list(&app, &user()?).await,
         Route::CreateToken => tokens::create(&app, &user()?, req).await,
         Route::RevokeToken { id } => tokens::revoke(&app, &user()?, id).await,
+        Route::ReportPost { board, no } => reports::report(&app, board, no, req, client).await,
+        Route::StaffDelete { board, no } => {
+            moderation::staff_delete(&app, board, no, req, &user()?).await
+        }
+        Route::BoardReports { board } => reports::board_queue(&app, query, board, &user()?).await,
+        Route::HandleReports { board, no } => reports::handle(&app, board, no, req, &user()?).await,
+        Route::ListReports => reports::queue(&app, query, &user()?).await,
+        Route::ReportCounts => reports::counts_route(&app, query, &user()?).await,
+        Route::ThreadPosters { board, thread } => {
+            moderation::thread_posters(&app, query, board, thread, &user()?).await
+        }
+        Route::ModLog => modlog::staff(&app, query, &user()?).await,
+        Route::PublicModLog { board } => modlog::public(&app, headers, query, board).await,
     }
 }

@@ -19,6 +19,7 @@ mod durability;
 mod flood;
 mod fourchan;
 mod live;
+mod moderation;
 mod openapi;
 mod posting;
 mod reading;
