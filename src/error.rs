@@ -80,6 +80,7 @@ pub enum ErrorKind {
     TokenInvalid,
     BadAuthorization,
     ScopeTooWide,
+    ThreadMoved,
 }
 
 impl ErrorKind {
@@ -156,6 +157,7 @@ impl ErrorKind {
         ErrorKind::TokenInvalid,
         ErrorKind::BadAuthorization,
         ErrorKind::ScopeTooWide,
+        ErrorKind::ThreadMoved,
     ];
 
     pub fn status(self) -> StatusCode {
@@ -191,6 +193,7 @@ impl ErrorKind {
                 StatusCode::FORBIDDEN
             }
             TotpConflict => StatusCode::CONFLICT,
+            ThreadMoved => StatusCode::MOVED_PERMANENTLY,
         }
     }
 
@@ -267,6 +270,7 @@ impl ErrorKind {
             TokenInvalid => "token_invalid",
             BadAuthorization => "bad_authorization",
             ScopeTooWide => "scope_too_wide",
+            ThreadMoved => "thread_moved",
         }
     }
 }
@@ -279,6 +283,9 @@ pub struct ApiError {
     pub field: Option<String>,
     /// Seconds after which trying again may succeed: sent as `Retry-After` with 429 and 503.
     pub retry_after: Option<u64>,
+    /// Where the thing asked for lives now: sent as `Location` (with 301 `thread_moved`) and
+    /// as `location` in the body.
+    pub location: Option<String>,
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
@@ -290,6 +297,7 @@ impl ApiError {
             message: message.into(),
             field: None,
             retry_after: None,
+            location: None,
         }
     }
 
@@ -301,6 +309,16 @@ impl ApiError {
     pub fn with_retry_after(mut self, secs: u64) -> Self {
         self.retry_after = Some(secs);
         self
+    }
+
+    /// A 301 `thread_moved`: what was asked for lives at `location` (a path) since staff moved
+    /// its thread to `board`, where it is thread `thread`.
+    pub fn moved(what: String, board: &str, thread: u64, location: String) -> Self {
+        let message = format!("{what} moved to /{board}/ in thread {thread}: see {location}.");
+        ApiError {
+            location: Some(location),
+            ..ApiError::new(ErrorKind::ThreadMoved, message)
+        }
     }
 
     /// A failure on the server's side: the details go to `notify`, the client gets none of them.
@@ -352,9 +370,12 @@ impl ApiError {
     }
 
     pub fn to_json(&self) -> Vec<u8> {
-        let body = serde_json::json!({
+        let mut body = serde_json::json!({
             "error": { "code": self.kind.code(), "message": self.message, "field": self.field }
         });
+        if let Some(location) = &self.location {
+            body["error"]["location"] = location.as_str().into();
+        }
         serde_json::to_vec(&body).expect("serializing a json! value cannot fail")
     }
 }
@@ -385,8 +406,8 @@ mod tests {
         let declared_last = |kind: ErrorKind| {
             use ErrorKind::*;
             match kind {
-                ScopeTooWide => true,
-                ResetTokenInvalid | BoardExists => false,
+                ThreadMoved => true,
+                ScopeTooWide | ResetTokenInvalid | BoardExists => false,
                 RouteNotFound
                 | MethodNotAllowed
                 | BoardNotFound

@@ -8,6 +8,7 @@ pub mod boards;
 pub mod health;
 pub mod posts;
 pub mod recovery;
+pub mod thread_actions;
 pub mod threads;
 pub mod tokens;
 pub mod totp;

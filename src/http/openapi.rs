@@ -39,7 +39,7 @@ mod tests {
     use super::*;
     use crate::error::ErrorKind;
     use crate::files::Tree;
-    use crate::http::route::{resolve, Resolved, Route};
+    use crate::http::route::{resolve, Resolved, Route, ThreadAct};
 
     /// An operation: lowercase method as the document spells it, and its path template.
     type Op = (&'static str, &'static str);
@@ -98,6 +98,15 @@ mod tests {
             Route::ListTokens => ("get", "/api/me/tokens"),
             Route::CreateToken => ("post", "/api/me/tokens"),
             Route::RevokeToken { .. } => ("delete", "/api/me/tokens/{id}"),
+            Route::ThreadAction { act, .. } => (
+                "post",
+                match act {
+                    ThreadAct::Sticky => "/api/boards/{board}/threads/{thread}/sticky",
+                    ThreadAct::Lock => "/api/boards/{board}/threads/{thread}/lock",
+                    ThreadAct::Cyclic => "/api/boards/{board}/threads/{thread}/cyclic",
+                    ThreadAct::Move => "/api/boards/{board}/threads/{thread}/move",
+                },
+            ),
             Route::FourBoards
             | Route::FourThreadList { .. }
             | Route::FourCatalog { .. }
@@ -164,6 +173,10 @@ mod tests {
             get("/api/me/tokens"),
             post("/api/me/tokens"),
             (Method::DELETE, "/api/me/tokens/0123456789abcdef".to_owned()),
+            post("/api/boards/b/threads/7/sticky"),
+            post("/api/boards/b/threads/7/lock"),
+            post("/api/boards/b/threads/7/cyclic"),
+            post("/api/boards/b/threads/7/move"),
         ]
     }
 

@@ -13,7 +13,9 @@ use hyper::header::{
 };
 use hyper::Request;
 
-use crate::api::{admin, auth, boards, health, posts, recovery, threads, tokens, totp, users};
+use crate::api::{
+    admin, auth, boards, health, posts, recovery, thread_actions, threads, tokens, totp, users,
+};
 use crate::app::App;
 use crate::auth::{gate, Caller};
 use crate::error::{ApiError, ApiResult, ErrorKind};
@@ -229,5 +231,8 @@ async fn guarded(
         Route::ListTokens => tokens::list(&app, &user()?).await,
         Route::CreateToken => tokens::create(&app, &user()?, req).await,
         Route::RevokeToken { id } => tokens::revoke(&app, &user()?, id).await,
+        Route::ThreadAction { board, thread, act } => {
+            thread_actions::act(&app, &user()?, board, thread, act, req).await
+        }
     }
 }

@@ -37,6 +37,7 @@
 //! | `tokens` | SHA-256 of the API token's secret (32 bytes) | JSON [`crate::auth::token::StoredToken`] | API tokens: owner, name, scope, expiry, last use; the secret itself was shown once and is stored nowhere |
 //! | `token_expiry` | `(expires_ms, token key)` | `()` | the same tokens by expiry, oldest first, swept with the sessions |
 //! | `user_tokens` | `(username, token id)` | token key | a user's tokens in id order, to list and revoke them by their public id and to end them all (disabling, deletion) |
+//! | `moved` | `(slug, no)` | `(new_slug, new_no, new_thread)` | posts of threads staff moved to another board: where each old number lives now, so old links, API paths and 4chan paths lead there |
 //!
 //! A new post changes `board_counters`, `posts`, `thread_posts` and `threads` together, and
 //! `bump_order` when it bumps, and `files` when it carries files (a reference counted in the same
@@ -53,7 +54,10 @@
 //! number that old links, the event log or `recent` may still name. A session is a row in
 //! `sessions`, `session_expiry` and `user_sessions` at once, written and removed together;
 //! renewing it moves its `session_expiry` row. An API token is a row in `tokens`,
-//! `token_expiry` and `user_tokens` at once, likewise. Integers in keys are redb's native `u64`, compared numerically, so
+//! `token_expiry` and `user_tokens` at once, likewise. Moving a thread rewrites, in one
+//! transaction, its posts under new numbers (`posts`, `thread_posts`, `passwords`, `quotes`,
+//! `backlinks`), its `threads` and `bump_order` rows, both boards' `board_counters`, and adds a
+//! `moved` row per post. Integers in keys are redb's native `u64`, compared numerically, so
 //! ranges come out in number order.
 
 mod accounts;
@@ -77,7 +81,8 @@ pub use accounts::StoredSession;
 pub use backup::Counts;
 pub use events::StoredEvent;
 pub use writer::{
-    AccountWrite, Change, Opening, ResetWrite, TokenWrite, TotpWrite, Write, Writer, Written,
+    AccountWrite, Acting, Change, Opening, ResetWrite, ThreadAction, ThreadState, TokenWrite,
+    TotpWrite, Write, Writer, Written,
 };
 
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
@@ -110,6 +115,7 @@ const MOD_LOG_BOARDS: TableDefinition<(&str, u64), ()> = TableDefinition::new("m
 const TOKENS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("tokens");
 const TOKEN_EXPIRY: TableDefinition<(u64, &[u8]), ()> = TableDefinition::new("token_expiry");
 const USER_TOKENS: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("user_tokens");
+const MOVED: TableDefinition<(&str, u64), (&str, u64, u64)> = TableDefinition::new("moved");
 
 /// Something done to every table alike: creating them, copying them into a snapshot, counting
 /// their rows.
@@ -151,7 +157,8 @@ fn each_table(visit: &mut impl EachTable) -> Result<(), redb::Error> {
     visit.table(MOD_LOG_BOARDS)?;
     visit.table(TOKENS)?;
     visit.table(TOKEN_EXPIRY)?;
-    visit.table(USER_TOKENS)
+    visit.table(USER_TOKENS)?;
+    visit.table(MOVED)
 }
 
 /// Opening a table in a write transaction creates it, so readers never meet a missing one.
@@ -475,6 +482,16 @@ impl Reader {
             Some(post) if self.thread_exists(board, post.thread)? => Ok(Some(post.thread)),
             _ => Ok(None),
         }
+    }
+
+    /// Where post `no` of `board` lives since staff moved its thread: `(board, no, thread)`.
+    pub fn moved(&self, board: &str, no: u64) -> ApiResult<Option<(String, u64, u64)>> {
+        let table = self.txn.open_table(MOVED).map_err(storage_error)?;
+        let row = table.get((board, no)).map_err(storage_error)?;
+        Ok(row.map(|v| {
+            let (to, new, thread) = v.value();
+            (to.to_owned(), new, thread)
+        }))
     }
 
     /// Archived threads of a board, most recently archived first.

@@ -21,6 +21,7 @@ mod live;
 mod openapi;
 mod posting;
 mod reading;
+mod thread_actions;
 mod uploads;
 mod validation;
 mod web;

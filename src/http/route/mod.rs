@@ -135,6 +135,34 @@ pub enum Route {
     RevokeToken {
         id: String,
     },
+    /// A staff action on a thread (`src/api/thread_actions.rs`):
+    /// `POST /api/boards/{board}/threads/{thread}/{sticky|lock|cyclic|move}`.
+    ThreadAction {
+        board: String,
+        thread: u64,
+        act: ThreadAct,
+    },
+}
+
+/// The staff actions on a thread, by the last segment of their path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ThreadAct {
+    Sticky,
+    Lock,
+    Cyclic,
+    Move,
+}
+
+impl ThreadAct {
+    fn parse(segment: &str) -> Option<ThreadAct> {
+        Some(match segment {
+            "sticky" => ThreadAct::Sticky,
+            "lock" => ThreadAct::Lock,
+            "cyclic" => ThreadAct::Cyclic,
+            "move" => ThreadAct::Move,
+            _ => return None,
+        })
+    }
 }
 
 /// Who may call a route. Checked in one place, the gatekeeper ([`crate::auth::gate::check`]),
@@ -197,7 +225,10 @@ impl Route {
             | Route::AdminListBoards
             | Route::AdminCreateBoard
             | Route::AdminDeleteBoard { .. } => Access::Admin,
-            Route::AdminGetBoard { .. } | Route::AdminUpdateBoard { .. } => Access::BoardMod,
+            // Janitors delete and handle reports; the state of threads is for moderators.
+            Route::AdminGetBoard { .. }
+            | Route::AdminUpdateBoard { .. }
+            | Route::ThreadAction { .. } => Access::BoardMod,
         }
     }
 
@@ -221,7 +252,8 @@ impl Route {
             | Route::FourFile { board, .. }
             | Route::AdminGetBoard { board }
             | Route::AdminUpdateBoard { board }
-            | Route::AdminDeleteBoard { board } => Some(board),
+            | Route::AdminDeleteBoard { board }
+            | Route::ThreadAction { board, .. } => Some(board),
             _ => None,
         }
     }
@@ -289,6 +321,17 @@ pub fn resolve(method: &Method, path: &str) -> ApiResult<Resolved> {
                 Some(Route::CreateReply {
                     board: slug(board),
                     thread,
+                }),
+            )
+        }
+        ["api", "boards", board, "threads", thread, act] if ThreadAct::parse(act).is_some() => {
+            let thread = number(thread, "thread")?;
+            (
+                None,
+                ThreadAct::parse(act).map(|act| Route::ThreadAction {
+                    board: slug(board),
+                    thread,
+                    act,
                 }),
             )
         }

@@ -25,6 +25,7 @@ use crate::notify::{notify, Severity};
 
 pub use accounts::{AccountWrite, Opening, SWEEP_CHUNK};
 pub use recovery::{invalid as reset_invalid, ResetWrite};
+pub use threads::{Acting, ThreadAction, ThreadState};
 pub use tokens::{TokenWrite, MAX_TOKENS};
 pub use totp::TotpWrite;
 
@@ -91,6 +92,13 @@ pub enum Write {
     Reset(ResetWrite),
     /// API tokens.
     Token(TokenWrite),
+    /// A staff action on a live thread (see [`ThreadAction`]), logged.
+    ThreadAction {
+        board: String,
+        thread: u64,
+        action: ThreadAction,
+        acting: Acting,
+    },
 }
 
 /// What a successful write produced.
@@ -126,6 +134,8 @@ pub enum Written {
     Totp,
     /// A reset token issued (None), or spent on the password of this user.
     Reset(Option<String>),
+    /// A thread's state after a staff action (on its new board, after a move).
+    Thread(Box<ThreadState>),
 }
 
 /// What a committed transaction changed, for whoever keeps derived state (caches, live feeds).
@@ -415,6 +425,12 @@ fn apply(txn: &WriteTransaction, write: &Write, now: u64, changes: &mut Vec<Chan
         Write::Totp(write) => totp::apply(txn, write),
         Write::Reset(write) => recovery::apply(txn, write),
         Write::Token(write) => tokens::apply(txn, write),
+        Write::ThreadAction {
+            board,
+            thread,
+            action,
+            acting,
+        } => threads::apply(txn, board, *thread, action, acting, now, changes),
     }
 }
 
@@ -508,6 +524,7 @@ mod boards;
 mod boards_tests;
 mod delete;
 mod modlog;
+mod moving;
 mod outbox;
 mod posts;
 #[cfg(test)]
@@ -515,5 +532,8 @@ mod purge_tests;
 mod recovery;
 #[cfg(test)]
 mod tests;
+mod threads;
+#[cfg(test)]
+mod threads_tests;
 mod tokens;
 mod totp;
