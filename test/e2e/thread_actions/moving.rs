@@ -167,6 +167,10 @@ async fn a_moved_thread_takes_its_links_and_leaves_redirects() {
             format!("/api/boards/u/posts/{new_r1}"),
         ),
         (
+            format!("/api/boards/t/posts/{r2}"),
+            format!("/api/boards/u/posts/{}", nos[2]),
+        ),
+        (
             format!("/api/boards/t/posts/{r3}"),
             format!("/api/boards/u/posts/{new_r3}"),
         ),
