@@ -6,6 +6,7 @@
 mod admin_boards;
 mod robustness;
 mod session;
+mod thread_actions;
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};

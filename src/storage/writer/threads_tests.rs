@@ -285,3 +285,37 @@ fn a_moved_thread_gets_new_numbers_and_its_links_follow() {
     let moved = txn.open_table(MOVED).unwrap();
     assert_eq!(moved.iter().unwrap().count(), 2);
 }
+
+/// The cost of moving a thread at the reply cap (1000 replies, each quoting the one before):
+/// `cargo test --lib measure_move -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn measure_move() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let capped = Board {
+        max_replies: 1000,
+        ..board("t", 300)
+    };
+    ok(&store, Write::PutBoard(capped));
+    ok(&store, Write::PutBoard(board("u", 300)));
+    ok(&store, thread("t", "op"));
+    let txn = store.db.begin_write().unwrap();
+    let mut changes = Vec::new();
+    for no in 1..=1000u64 {
+        let write = reply("t", 1, &format!(">>{no} reply"));
+        apply(&txn, &write, 1_000, &mut changes).unwrap().unwrap();
+    }
+    txn.commit().unwrap();
+    let started = std::time::Instant::now();
+    let changes = ok(&store, act("t", 1, ThreadAction::Move { to: "u".into() }));
+    let took = started.elapsed();
+    let posts = store.read().unwrap().thread_posts("u", 1, 0).unwrap();
+    assert_eq!(posts.len(), 1001);
+    println!(
+        "moving a thread of 1001 posts (each reply quoting the post before): {took:?}, \
+         {} changes, {} live events",
+        changes.len(),
+        events(&changes).len()
+    );
+}
