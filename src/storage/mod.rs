@@ -33,7 +33,7 @@
 //! | `board_purge` | slug | `()` | deleted boards whose threads, posts and files are still being removed, in chunks between other writes; resumed at start. A slug listed here cannot be created again until it is done |
 //! | `seeded` | slug | `()` | boards the database has held: a `[[boards]]` table of the config creates its board only when its slug is not here, so the config is only the first seed and a board deleted through the API stays deleted |
 //! | `mod_log` | id | JSON [`crate::model::LogEntry`] | the staff log, oldest first (`meta.mod_log_seq` is the last id): who created, changed or deleted what |
-//! | `mod_log_boards` | `(slug, id)` | `()` | the same entries by board: a backwards range scan lists a board's latest changes |
+//! | `mod_log_boards` | `(slug, id)` | `()` | the same entries by board: a backwards range scan lists a board's latest changes (a thread move is listed under both boards) |
 //! | `tokens` | SHA-256 of the API token's secret (32 bytes) | JSON [`crate::auth::token::StoredToken`] | API tokens: owner, name, scope, expiry, last use; the secret itself was shown once and is stored nowhere |
 //! | `token_expiry` | `(expires_ms, token key)` | `()` | the same tokens by expiry, oldest first, swept with the sessions |
 //! | `user_tokens` | `(username, token id)` | token key | a user's tokens in id order, to list and revoke them by their public id and to end them all (disabling, deletion) |

@@ -22,7 +22,8 @@ use crate::live::{Event, MovedTo};
 use crate::markup::{self, Resolve};
 use crate::model::{Board, LogAction, Post, ThreadMeta};
 use crate::storage::{
-    BACKLINKS, BOARD_COUNTERS, BUMP_ORDER, MOVED, PASSWORDS, POSTS, QUOTES, THREADS, THREAD_POSTS,
+    BACKLINKS, BOARD_COUNTERS, BUMP_ORDER, MOD_LOG_BOARDS, MOVED, PASSWORDS, POSTS, QUOTES,
+    THREADS, THREAD_POSTS,
 };
 
 /// The text a link in a moved post becomes: `>>new` for a post of the thread, `>>>/old/N` for
@@ -243,7 +244,9 @@ pub(super) fn move_thread(
             change,
         )
     };
-    modlog::append(txn, note, now)?;
+    let id = modlog::append(txn, note, now)?;
+    // The board it arrived on lists the entry too: both boards' staff see where it came from.
+    txn.open_table(MOD_LOG_BOARDS)?.insert((to, id), ())?;
     push_out_overflow(txn, &dest, new_thread, now, changes)?;
     Ok(Ok(Written::Thread(Box::new(ThreadState {
         board: to.to_owned(),

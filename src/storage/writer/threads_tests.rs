@@ -284,6 +284,13 @@ fn a_moved_thread_gets_new_numbers_and_its_links_follow() {
     };
     let moved = txn.open_table(MOVED).unwrap();
     assert_eq!(moved.iter().unwrap().count(), 2);
+    // One log entry, listed on both boards.
+    let (from_log, to_log) = (r.board_log("t", 10).unwrap(), r.board_log("u", 10).unwrap());
+    assert_eq!(from_log[0].action, crate::model::LogAction::ThreadMove);
+    assert_eq!(to_log.len(), 1);
+    assert_eq!(to_log[0], from_log[0]);
+    assert_eq!(to_log[0].board.as_deref(), Some("t"));
+    assert_eq!(to_log[0].change["to"]["thread"], 2);
 }
 
 /// The cost of moving a thread at the reply cap (1000 replies, each quoting the one before):
