@@ -87,6 +87,7 @@ pub enum ErrorKind {
     AlreadyReported,
     ReportNotFound,
     PosterUnknown,
+    ThreadMoved,
 }
 
 impl ErrorKind {
@@ -170,6 +171,7 @@ impl ErrorKind {
         ErrorKind::AlreadyReported,
         ErrorKind::ReportNotFound,
         ErrorKind::PosterUnknown,
+        ErrorKind::ThreadMoved,
     ];
 
     pub fn status(self) -> StatusCode {
@@ -209,6 +211,7 @@ impl ErrorKind {
             DnsblListed => StatusCode::FORBIDDEN,
             AlreadyReported | PosterUnknown => StatusCode::CONFLICT,
             ReportNotFound => StatusCode::NOT_FOUND,
+            ThreadMoved => StatusCode::MOVED_PERMANENTLY,
         }
     }
 
@@ -292,6 +295,7 @@ impl ErrorKind {
             AlreadyReported => "already_reported",
             ReportNotFound => "report_not_found",
             PosterUnknown => "poster_unknown",
+            ThreadMoved => "thread_moved",
         }
     }
 }
@@ -304,6 +308,9 @@ pub struct ApiError {
     pub field: Option<String>,
     /// Seconds after which trying again may succeed: sent as `Retry-After` with 429 and 503.
     pub retry_after: Option<u64>,
+    /// Where the thing asked for lives now: sent as `Location` (with 301 `thread_moved`) and
+    /// as `location` in the body.
+    pub location: Option<String>,
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
@@ -315,6 +322,7 @@ impl ApiError {
             message: message.into(),
             field: None,
             retry_after: None,
+            location: None,
         }
     }
 
@@ -326,6 +334,16 @@ impl ApiError {
     pub fn with_retry_after(mut self, secs: u64) -> Self {
         self.retry_after = Some(secs);
         self
+    }
+
+    /// A 301 `thread_moved`: what was asked for lives at `location` (a path) since staff moved
+    /// its thread to `board`, where it is thread `thread`.
+    pub fn moved(what: String, board: &str, thread: u64, location: String) -> Self {
+        let message = format!("{what} moved to /{board}/ in thread {thread}: see {location}.");
+        ApiError {
+            location: Some(location),
+            ..ApiError::new(ErrorKind::ThreadMoved, message)
+        }
     }
 
     /// A failure on the server's side: the details go to `notify`, the client gets none of them.
@@ -377,9 +395,12 @@ impl ApiError {
     }
 
     pub fn to_json(&self) -> Vec<u8> {
-        let body = serde_json::json!({
+        let mut body = serde_json::json!({
             "error": { "code": self.kind.code(), "message": self.message, "field": self.field }
         });
+        if let Some(location) = &self.location {
+            body["error"]["location"] = location.as_str().into();
+        }
         serde_json::to_vec(&body).expect("serializing a json! value cannot fail")
     }
 }
@@ -410,9 +431,10 @@ mod tests {
         let declared_last = |kind: ErrorKind| {
             use ErrorKind::*;
             match kind {
-                PosterUnknown => true,
-                Cooldown | DuplicateText | TooManyThreads | ScopeTooWide | DnsblListed => false,
+                ThreadMoved => true,
+                PosterUnknown | Cooldown | DuplicateText | TooManyThreads | ScopeTooWide => false,
                 ResetTokenInvalid | BoardExists | AlreadyReported | ReportNotFound => false,
+                DnsblListed => false,
                 RouteNotFound
                 | MethodNotAllowed
                 | BoardNotFound

@@ -367,6 +367,14 @@ pub struct ThreadMeta {
     /// Orders live threads: the number of the post that last bumped the thread. Numbers only
     /// grow, so a higher key is a more recent bump, and no two threads share one.
     pub bump_key: u64,
+    /// Where a sticky thread stands among the board's stickies: lower first, ties by bump.
+    /// Rows written before it existed read 0.
+    #[serde(default)]
+    pub sticky_order: u32,
+    /// Past the bump limit, each reply drops the oldest replies (never the OP), so the thread
+    /// keeps its length and stays live.
+    #[serde(default)]
+    pub cyclical: bool,
 }
 
 /// A durable job for the S3 backup, written in the same transaction as the change that caused
@@ -425,6 +433,10 @@ pub enum LogAction {
     PosterDelete,
     /// Staff dismissed the reports on a post; `change` is `{"no", "reports"}`.
     ReportDismiss,
+    ThreadSticky,
+    ThreadLock,
+    ThreadCyclic,
+    ThreadMove,
 }
 
 /// Why a post is reported.

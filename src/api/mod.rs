@@ -11,6 +11,7 @@ pub mod modlog;
 pub mod posts;
 pub mod recovery;
 pub mod reports;
+pub mod thread_actions;
 pub mod threads;
 pub mod tokens;
 pub mod totp;

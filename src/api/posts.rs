@@ -283,6 +283,11 @@ pub async fn get(
     app.cached_get(headers, key, move |r| {
         r.require_board(&board)?;
         let Some(post) = r.post(&board, no)? else {
+            if let Some((to, new, thread)) = r.moved(&board, no)? {
+                let what = format!("Post {no} on /{board}/");
+                let location = format!("/api/boards/{to}/posts/{new}");
+                return Err(ApiError::moved(what, &to, thread, location));
+            }
             return Err(match r.tombstone(&board, no)? {
                 Some(_) => ApiError::post_deleted(&board, no),
                 None => ApiError::post_not_found(&board, no),

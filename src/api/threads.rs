@@ -45,7 +45,9 @@ struct ThreadHead<'a> {
     no: u64,
     subject: Option<&'a str>,
     sticky: bool,
+    sticky_order: u32,
     locked: bool,
+    cyclical: bool,
     archived: bool,
     replies: u32,
     images: u32,
@@ -81,6 +83,15 @@ pub async fn get(
 
 /// The whole thread, with where each post starts so `?after=` can slice it.
 fn thread_json(r: &Reader, board: &str, thread: u64) -> ApiResult<Cached> {
+    if r.thread_meta(board, thread)?.is_none() {
+        if let Some((to, no, of)) = r.moved(board, thread)? {
+            if no == of {
+                let what = format!("Thread {thread} on /{board}/");
+                let location = format!("/api/boards/{to}/threads/{no}");
+                return Err(ApiError::moved(what, &to, no, location));
+            }
+        }
+    }
     let meta = r.require_thread(board, thread)?;
     let subject = r.post(board, thread)?.and_then(|op| op.subject);
     let posts = r.thread_posts(board, thread, 0)?;
@@ -88,7 +99,9 @@ fn thread_json(r: &Reader, board: &str, thread: u64) -> ApiResult<Cached> {
         no: meta.no,
         subject: subject.as_deref(),
         sticky: meta.sticky,
+        sticky_order: meta.sticky_order,
         locked: meta.locked,
+        cyclical: meta.cyclical,
         archived: meta.archived,
         replies: meta.replies,
         images: meta.images,
@@ -117,12 +130,19 @@ fn thread_json(r: &Reader, board: &str, thread: u64) -> ApiResult<Cached> {
     Ok(Cached::with_posts(out, index))
 }
 
-/// Live threads in listing order: sticky threads first, then by last bump, newest first.
+/// Live threads in listing order: sticky threads first, by `sticky_order` (lower first), then
+/// the rest; by last bump, newest first, within each.
 pub(crate) fn listing_order(r: &Reader, board: &str) -> ApiResult<Vec<ThreadMeta>> {
     r.require_board(board)?;
     let mut threads = r.live_threads(board)?;
-    threads.sort_by_key(|t| !t.sticky); // stable: bump order is kept within each group
+    sort_listing(&mut threads);
     Ok(threads)
+}
+
+/// Sorts threads given in bump order (newest first) into listing order.
+fn sort_listing(threads: &mut [ThreadMeta]) {
+    // Stable: bump order is kept within each place.
+    threads.sort_by_key(|t| (!t.sticky, if t.sticky { t.sticky_order } else { 0 }));
 }
 
 fn op(r: &Reader, board: &str, thread: u64) -> ApiResult<Post> {
@@ -139,7 +159,9 @@ struct CatalogEntry {
     #[serde(flatten)]
     op: Post,
     sticky: bool,
+    sticky_order: u32,
     locked: bool,
+    cyclical: bool,
     replies: u32,
     images: u32,
     bumped_at: u64,
@@ -163,7 +185,9 @@ pub async fn catalog(
                 excerpt: excerpt(&op.body),
                 op,
                 sticky: meta.sticky,
+                sticky_order: meta.sticky_order,
                 locked: meta.locked,
+                cyclical: meta.cyclical,
                 replies: meta.replies,
                 images: meta.images,
                 bumped_at: meta.bumped_at,
@@ -231,7 +255,9 @@ struct IndexThread {
     #[serde(flatten)]
     op: Post,
     sticky: bool,
+    sticky_order: u32,
     locked: bool,
+    cyclical: bool,
     replies: u32,
     images: u32,
     bumped_at: u64,
@@ -279,7 +305,9 @@ pub async fn index(
             threads.push(IndexThread {
                 op,
                 sticky: meta.sticky,
+                sticky_order: meta.sticky_order,
                 locked: meta.locked,
+                cyclical: meta.cyclical,
                 replies: meta.replies,
                 images: meta.images,
                 bumped_at: meta.bumped_at,
@@ -302,6 +330,50 @@ pub async fn index(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stickies_lead_by_their_order_then_bump() {
+        let meta = |no: u64, sticky: bool, sticky_order: u32| ThreadMeta {
+            no,
+            sticky,
+            locked: false,
+            archived: false,
+            archived_at: None,
+            replies: 0,
+            images: 0,
+            bumped_at: 0,
+            bump_key: no,
+            sticky_order,
+            cyclical: false,
+        };
+        let cases: [(Vec<ThreadMeta>, [u64; 5]); 2] = [
+            (
+                vec![
+                    meta(9, false, 0),
+                    meta(8, true, 2),
+                    meta(7, false, 0),
+                    meta(6, true, 1),
+                    meta(5, true, 2),
+                ],
+                [6, 8, 5, 9, 7],
+            ),
+            (
+                vec![
+                    meta(9, true, 0),
+                    meta(8, false, 0),
+                    meta(7, true, 0),
+                    meta(6, false, 0),
+                    meta(5, true, 0),
+                ],
+                [9, 7, 5, 8, 6],
+            ),
+        ];
+        for (mut threads, want) in cases {
+            sort_listing(&mut threads);
+            let got: Vec<u64> = threads.iter().map(|t| t.no).collect();
+            assert_eq!(got, want);
+        }
+    }
 
     #[test]
     fn excerpts() {

@@ -165,10 +165,17 @@ struct ListedThread {
     no: u64,
     last_modified: u64,
     replies: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sticky: Option<u8>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    closed: Option<u8>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cyclical: Option<u8>,
 }
 
 /// `GET /{board}/threads.json` → `[{"page":1,"threads":[{"no","last_modified","replies"}]}]`:
-/// the live threads in index order, by index page.
+/// the live threads in index order, by index page; `sticky`, `closed` and `cyclical` (1) where
+/// staff set them.
 pub async fn thread_list(app: &App, headers: &HeaderMap, board: String) -> ApiResult<Response> {
     let key = Key::FourThreadList(board.clone());
     let group = Group::Listing(board.clone());
@@ -183,6 +190,9 @@ pub async fn thread_list(app: &App, headers: &HeaderMap, board: String) -> ApiRe
                 no: meta.no,
                 last_modified: thread_modified(&meta, last.last(), changed),
                 replies: meta.replies,
+                sticky: meta.sticky.then_some(1),
+                closed: meta.locked.then_some(1),
+                cyclical: meta.cyclical.then_some(1),
             });
         }
         Ok(json(&pages(threads, settings.threads_per_page)))
@@ -313,6 +323,13 @@ pub async fn thread(
     answer(app, headers, key, group, move |r| {
         let settings = r.require_board(&board)?;
         let Some(meta) = r.thread_meta(&board, thread)? else {
+            if let Some((to, no, of)) = r.moved(&board, thread)? {
+                if no == of {
+                    let what = format!("Thread {thread} on /{board}/");
+                    let location = format!("/{to}/thread/{no}.json");
+                    return Err(ApiError::moved(what, &to, no, location));
+                }
+            }
             let message = match r.tombstone(&board, thread)? {
                 Some(of) if of == thread => format!("Thread {thread} on /{board}/ was deleted."),
                 _ => format!("There is no thread {thread} on /{board}/."),
@@ -511,6 +528,8 @@ mod tests {
             images: 0,
             bumped_at: 40,
             bump_key: 1,
+            sticky_order: 0,
+            cyclical: false,
         };
         assert_eq!(thread_modified(&meta, None, None), 50);
         assert_eq!(thread_modified(&meta, None, Some(60)), 60);

@@ -88,6 +88,9 @@ pub struct OpFields {
     pub sticky: Option<u8>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub closed: Option<u8>,
+    /// 1 for a thread that drops its oldest replies past the bump limit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cyclical: Option<u8>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub archived: Option<u8>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -160,6 +163,11 @@ impl Resolve for Links<'_> {
         self.keep(self.reader.board(board))
             .map_or(0, |b| b.max_quotes as usize)
     }
+
+    fn moved(&self, board: &str, no: u64) -> Option<(String, u64)> {
+        self.keep(self.reader.moved(board, no))
+            .map(|(to, new, _)| (to, new))
+    }
 }
 
 /// `post` as 4chan serves it; `op` for an opening post.
@@ -196,6 +204,7 @@ pub fn four_post(post: &Post, links: &Links<'_>, op: Option<OpState<'_>>) -> Fou
             sticky: state.meta.sticky.then_some(1),
             // An archived thread takes no replies either, and 4chan marks it closed too.
             closed: (state.meta.locked || state.meta.archived).then_some(1),
+            cyclical: state.meta.cyclical.then_some(1),
             archived: state.meta.archived.then_some(1),
             archived_on: state.meta.archived_at.filter(|_| state.meta.archived),
             replies: state.meta.replies,

@@ -39,7 +39,7 @@ mod tests {
     use super::*;
     use crate::error::ErrorKind;
     use crate::files::Tree;
-    use crate::http::route::{resolve, Resolved, Route};
+    use crate::http::route::{resolve, Resolved, Route, ThreadAct};
 
     /// An operation: lowercase method as the document spells it, and its path template.
     type Op = (&'static str, &'static str);
@@ -107,6 +107,15 @@ mod tests {
             Route::ThreadPosters { .. } => ("get", "/api/boards/{board}/threads/{thread}/posters"),
             Route::ModLog => ("get", "/api/modlog"),
             Route::PublicModLog { .. } => ("get", "/api/boards/{board}/modlog"),
+            Route::ThreadAction { act, .. } => (
+                "post",
+                match act {
+                    ThreadAct::Sticky => "/api/boards/{board}/threads/{thread}/sticky",
+                    ThreadAct::Lock => "/api/boards/{board}/threads/{thread}/lock",
+                    ThreadAct::Cyclic => "/api/boards/{board}/threads/{thread}/cyclic",
+                    ThreadAct::Move => "/api/boards/{board}/threads/{thread}/move",
+                },
+            ),
             Route::FourBoards
             | Route::FourThreadList { .. }
             | Route::FourCatalog { .. }
@@ -182,6 +191,10 @@ mod tests {
             get("/api/boards/b/threads/7/posters"),
             get("/api/modlog"),
             get("/api/boards/b/modlog"),
+            post("/api/boards/b/threads/7/sticky"),
+            post("/api/boards/b/threads/7/lock"),
+            post("/api/boards/b/threads/7/cyclic"),
+            post("/api/boards/b/threads/7/move"),
         ]
     }
 

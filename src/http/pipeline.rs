@@ -14,8 +14,8 @@ use hyper::header::{
 use hyper::Request;
 
 use crate::api::{
-    admin, auth, boards, health, moderation, modlog, posts, recovery, reports, threads, tokens,
-    totp, users,
+    admin, auth, boards, health, moderation, modlog, posts, recovery, reports, thread_actions,
+    threads, tokens, totp, users,
 };
 use crate::app::App;
 use crate::auth::{gate, Caller};
@@ -250,5 +250,8 @@ async fn guarded(
         }
         Route::ModLog => modlog::staff(&app, query, &user()?).await,
         Route::PublicModLog { board } => modlog::public(&app, headers, query, board).await,
+        Route::ThreadAction { board, thread, act } => {
+            thread_actions::act(&app, &user()?, board, thread, act, req).await
+        }
     }
 }

@@ -183,6 +183,11 @@ pub fn error(err: &ApiError) -> Response {
     if let Some(secs) = err.retry_after {
         headers.insert(RETRY_AFTER, HeaderValue::from(secs));
     }
+    if let Some(location) = err.location.as_deref() {
+        if let Ok(location) = HeaderValue::from_str(location) {
+            headers.insert(LOCATION, location);
+        }
+    }
     response
 }
 

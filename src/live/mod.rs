@@ -52,14 +52,28 @@ pub enum Event {
     /// A board's settings changed (read them again), or the board was deleted. Sent to every
     /// subscriber of the board, whatever thread it follows.
     Board { board: String, deleted: bool },
-    /// A thread's state changed.
+    /// A thread's state changed: staff made it sticky, locked or cyclical, it was archived, or
+    /// it moved to another board (`moved_to`: where it lives now; the old numbers answer with
+    /// a redirect from then on).
     Update {
         board: String,
         thread: u64,
         sticky: bool,
         locked: bool,
         archived: bool,
+        /// Events stored before the field existed read false.
+        #[serde(default)]
+        cyclical: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        moved_to: Option<MovedTo>,
     },
+}
+
+/// Where a moved thread lives now, in an [`Event::Update`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MovedTo {
+    pub board: String,
+    pub thread: u64,
 }
 
 /// The post that quoted, in a [`Event::Backlinks`].

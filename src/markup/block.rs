@@ -54,6 +54,32 @@ pub(super) fn render<R: Resolve>(body: &str, out: &mut Out<'_, R>) {
     }
 }
 
+/// Rewrites the post links of a body as stored (see [`inline::rewrite`]), leaving code blocks
+/// and everything else as typed.
+pub(super) fn rewrite(
+    body: &str,
+    board: &str,
+    map: &impl Fn(&str, u64) -> Option<String>,
+) -> String {
+    let mut out = String::with_capacity(body.len() + 16);
+    let mut in_code = false;
+    for (i, line) in body.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        if in_code {
+            in_code = !closes_fence(line);
+            out.push_str(line);
+        } else if opens_fence(line) {
+            in_code = true;
+            out.push_str(line);
+        } else {
+            inline::rewrite(line, board, map, &mut out);
+        }
+    }
+    out
+}
+
 /// ```` ``` ```` alone, or followed by one word naming a language, then optional spaces.
 fn opens_fence(line: &str) -> bool {
     let Some(rest) = line.strip_prefix("```") else {

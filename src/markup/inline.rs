@@ -117,23 +117,27 @@ pub(super) fn render<R: Resolve>(line: &str, out: &mut Out<'_, R>) {
                     continue;
                 };
                 match (thread, out.dialect) {
-                    (Some(thread), Dialect::Native) => {
+                    (Some(target), Dialect::Native) => {
                         out.html.push_str("<a class=\"quotelink\" href=\"/");
-                        out.text(board);
-                        let _ = write!(out.html, "/thread/{thread}#p{no}\" data-board=\"");
-                        out.text(board);
-                        let _ = write!(out.html, "\" data-no=\"{no}\">");
+                        out.text(&target.board);
+                        let _ = write!(
+                            out.html,
+                            "/thread/{}#p{}\" data-board=\"",
+                            target.thread, target.no
+                        );
+                        out.text(&target.board);
+                        let _ = write!(out.html, "\" data-no=\"{}\">", target.no);
                         out.text(text);
                         out.html.push_str("</a>");
                     }
-                    (Some(thread), Dialect::FourChan { thread: here }) => {
+                    (Some(target), Dialect::FourChan { thread: here }) => {
                         out.html.push_str("<a href=\"");
-                        if board != out.board || thread != here {
+                        if target.board != out.board || target.thread != here {
                             out.html.push('/');
-                            out.text(board);
-                            let _ = write!(out.html, "/thread/{thread}");
+                            out.text(&target.board);
+                            let _ = write!(out.html, "/thread/{}", target.thread);
                         }
-                        let _ = write!(out.html, "#p{no}\" class=\"quotelink\">");
+                        let _ = write!(out.html, "#p{}\" class=\"quotelink\">", target.no);
                         out.text(text);
                         out.html.push_str("</a>");
                     }
@@ -176,6 +180,37 @@ pub(super) fn render<R: Resolve>(line: &str, out: &mut Out<'_, R>) {
             }
         }
     }
+}
+
+/// Copies one line into `out`, each post link replaced by what `map` gives for its board and
+/// number (the line's own board for `>>N`), or kept as typed when it gives nothing. Code spans
+/// are copied as they are: what is not a link is never touched.
+pub(super) fn rewrite(
+    line: &str,
+    board: &str,
+    map: &impl Fn(&str, u64) -> Option<String>,
+    out: &mut String,
+) {
+    let base = line.as_ptr() as usize;
+    let mut copied = 0;
+    for token in tokenize(line) {
+        let Token::Post {
+            board: to,
+            no,
+            text,
+        } = token
+        else {
+            continue;
+        };
+        let Some(new) = map(to.unwrap_or(board), no) else {
+            continue;
+        };
+        let start = text.as_ptr() as usize - base;
+        out.push_str(&line[copied..start]);
+        out.push_str(&new);
+        copied = start + text.len();
+    }
+    out.push_str(&line[copied..]);
 }
 
 fn dead<R: Resolve>(text: &str, out: &mut Out<'_, R>) {

@@ -150,6 +150,37 @@ pub trait Resolve {
     /// How many distinct posts and boards a body posted on `board` may link; links to more
     /// stay text and are not quotes.
     fn max_links(&self, board: &str) -> usize;
+    /// Where post `no` of `board` lives since its thread moved to another board: a link to the
+    /// old number then points at the new place. `None` for a post that never moved.
+    fn moved(&self, _board: &str, _no: u64) -> Option<(String, u64)> {
+        None
+    }
+}
+
+/// A live post a link points at: where it lives now (a moved post's new board and number).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Target {
+    board: String,
+    no: u64,
+    thread: u64,
+}
+
+/// Moves followed from a linked number to where the post lives now: a thread moved on again
+/// is found through each of its old places, and a cycle costs no more than this.
+const MAX_MOVES: usize = 8;
+
+/// Where post `no` of `board` lives after its thread moved (maybe more than once), if it is
+/// still live there.
+fn moved_target(resolve: &impl Resolve, board: &str, no: u64) -> Option<Target> {
+    let mut at = (board.to_owned(), no);
+    for _ in 0..MAX_MOVES {
+        let (board, no) = resolve.moved(&at.0, at.1)?;
+        if let Some(thread) = resolve.post_thread(&board, no) {
+            return Some(Target { board, no, thread });
+        }
+        at = (board, no);
+    }
+    None
 }
 
 /// A rendered body.
@@ -158,13 +189,24 @@ pub struct Rendered {
     pub html: String,
     /// Every `(board, no)` the body links to with `>>` or `>>>`, live or dead, each once, in
     /// order of first appearance, never more than [`Resolve::max_links`]: what backlinks are
-    /// built from.
+    /// built from. A link to a moved post names the post where it lives now.
     pub quotes: Vec<(String, u64)>,
 }
 
 /// Renders what a poster typed on `board` as safe HTML; see the module docs for the rules.
 pub fn render(body: &str, board: &str, resolve: &impl Resolve) -> Rendered {
     render_dialect(body, board, resolve, Dialect::Native)
+}
+
+/// `body`, as typed on `board`, with each post link (`>>N`, `>>>/b/N`) replaced by the text
+/// `map` returns for its board and number, when it returns one: what moving a thread does to
+/// the links in its posts. Code is left alone; nothing else changes.
+pub fn rewrite_quotes(
+    body: &str,
+    board: &str,
+    map: impl Fn(&str, u64) -> Option<String>,
+) -> String {
+    block::rewrite(body, board, &map)
 }
 
 /// [`render`] in another HTML vocabulary: the same parse, other tags (see the module docs).
@@ -204,7 +246,7 @@ struct Out<'a, R> {
     resolve: &'a R,
     quotes: Vec<(String, u64)>,
     quoted: HashSet<(String, u64)>,
-    threads: HashMap<(String, u64), Option<u64>>,
+    threads: HashMap<(String, u64), Option<Target>>,
     boards: HashMap<String, bool>,
 }
 
@@ -218,24 +260,33 @@ impl<R: Resolve> Out<'_, R> {
         self.quoted.len() + self.boards.len() < self.max_links
     }
 
-    /// Records a link to `(board, no)` and returns the thread it lives in, if it does; `None`
+    /// Records a link to `(board, no)` and returns where the post lives, if it does; `None`
     /// outside when the body already links as many targets as it may (the link is then text).
-    fn post_thread(&mut self, board: &str, no: u64) -> Option<Option<u64>> {
+    fn post_thread(&mut self, board: &str, no: u64) -> Option<Option<Target>> {
         let key = (board.to_owned(), no);
         if !self.quoted.contains(&key) {
             if !self.room() {
                 return None;
             }
             self.quoted.insert(key.clone());
-            self.quotes.push(key.clone());
+            let resolve = self.resolve;
+            let target = match resolve.post_thread(board, no) {
+                Some(thread) => Some(Target {
+                    board: board.to_owned(),
+                    no,
+                    thread,
+                }),
+                None => moved_target(resolve, board, no),
+            };
+            let quote = target
+                .as_ref()
+                .map_or_else(|| key.clone(), |t| (t.board.clone(), t.no));
+            if !self.quotes.contains(&quote) {
+                self.quotes.push(quote);
+            }
+            self.threads.insert(key.clone(), target);
         }
-        let resolve = self.resolve;
-        Some(
-            *self
-                .threads
-                .entry(key)
-                .or_insert_with(|| resolve.post_thread(board, no)),
-        )
+        Some(self.threads.get(&key).cloned().flatten())
     }
 
     /// Whether `board` exists; `None` when the body already links as many targets as it may.

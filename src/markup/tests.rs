@@ -7,6 +7,7 @@ mod constructs;
 mod dialect;
 mod generated;
 mod links;
+mod moves;
 mod xss;
 
 /// Boards `a`, `b` and `g` exist. On `b`, thread 1 holds posts 1 and 2 and thread 10 holds 10

@@ -33,7 +33,7 @@
 //! | `board_purge` | slug | `()` | deleted boards whose threads, posts and files are still being removed, in chunks between other writes; resumed at start. A slug listed here cannot be created again until it is done |
 //! | `seeded` | slug | `()` | boards the database has held: a `[[boards]]` table of the config creates its board only when its slug is not here, so the config is only the first seed and a board deleted through the API stays deleted |
 //! | `mod_log` | id | JSON [`crate::model::LogEntry`] | the staff log, oldest first (`meta.mod_log_seq` is the last id): who created, changed or deleted what |
-//! | `mod_log_boards` | `(slug, id)` | `()` | the same entries by board: a backwards range scan lists a board's latest changes |
+//! | `mod_log_boards` | `(slug, id)` | `()` | the same entries by board: a backwards range scan lists a board's latest changes (a thread move is listed under both boards) |
 //! | `tokens` | SHA-256 of the API token's secret (32 bytes) | JSON [`crate::auth::token::StoredToken`] | API tokens: owner, name, scope, expiry, last use; the secret itself was shown once and is stored nowhere |
 //! | `token_expiry` | `(expires_ms, token key)` | `()` | the same tokens by expiry, oldest first, swept with the sessions |
 //! | `user_tokens` | `(username, token id)` | token key | a user's tokens in id order, to list and revoke them by their public id and to end them all (disabling, deletion) |
@@ -45,6 +45,7 @@
 //! | `report_order` | `(slug, latest_at, no)` | `()` | the same posts by their latest report: backwards it is a board's review queue |
 //! | `report_counts` | slug | `u64` | posts with open reports per board, for a badge |
 //! | `report_address_age` | `(at, slug, no, cloak)` | `()` | the `reports` rows that still hold an address, oldest first, erased with the posters' |
+//! | `moved` | `(slug, no)` | `(new_slug, new_no, new_thread)` | posts of threads staff moved to another board: where each old number lives now, so old links, API paths and 4chan paths lead there |
 //!
 //! A new post changes `board_counters`, `posts`, `thread_posts` and `threads` together, and
 //! `bump_order` when it bumps, and `files` when it carries files (a reference counted in the same
@@ -66,7 +67,10 @@
 //! writes its `reports` and `report_address_age` rows and sets the post's `open_reports`,
 //! `report_order` and `report_counts` rows together; handling the reports, or removing the post,
 //! removes them all together. An API token is a row in `tokens`,
-//! `token_expiry` and `user_tokens` at once, likewise. Integers in keys are redb's native `u64`, compared numerically, so
+//! `token_expiry` and `user_tokens` at once, likewise. Moving a thread rewrites, in one
+//! transaction, its posts under new numbers (`posts`, `thread_posts`, `passwords`, `quotes`,
+//! `backlinks`), its `threads` and `bump_order` rows, both boards' `board_counters`, and adds a
+//! `moved` row per post. Integers in keys are redb's native `u64`, compared numerically, so
 //! ranges come out in number order.
 
 mod accounts;
@@ -95,7 +99,8 @@ pub use events::StoredEvent;
 pub use posters::CloakPost;
 pub use reports::QueuedPost;
 pub use writer::{
-    AccountWrite, Change, Opening, ResetWrite, TokenWrite, TotpWrite, Write, Writer, Written,
+    AccountWrite, Acting, Change, Opening, ResetWrite, ThreadAction, ThreadState, TokenWrite,
+    TotpWrite, Write, Writer, Written,
 };
 
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
@@ -141,6 +146,7 @@ const REPORT_ADDRESS_AGE: TableDefinition<(u64, &str, u64, &str), ()> =
 /// Reports stored per post: later ones are counted without being kept, since the post is at
 /// the top of its queue already and removing it must stay bounded.
 pub const REPORTS_KEPT: u64 = 100;
+const MOVED: TableDefinition<(&str, u64), (&str, u64, u64)> = TableDefinition::new("moved");
 
 /// Something done to every table alike: creating them, copying them into a snapshot, counting
 /// their rows.
@@ -190,7 +196,8 @@ fn each_table(visit: &mut impl EachTable) -> Result<(), redb::Error> {
     visit.table(OPEN_REPORTS)?;
     visit.table(REPORT_ORDER)?;
     visit.table(REPORT_COUNTS)?;
-    visit.table(REPORT_ADDRESS_AGE)
+    visit.table(REPORT_ADDRESS_AGE)?;
+    visit.table(MOVED)
 }
 
 /// Opening a table in a write transaction creates it, so readers never meet a missing one.
@@ -500,6 +507,16 @@ impl Reader {
             Some(post) if self.thread_exists(board, post.thread)? => Ok(Some(post.thread)),
             _ => Ok(None),
         }
+    }
+
+    /// Where post `no` of `board` lives since staff moved its thread: `(board, no, thread)`.
+    pub fn moved(&self, board: &str, no: u64) -> ApiResult<Option<(String, u64, u64)>> {
+        let table = self.txn.open_table(MOVED).map_err(storage_error)?;
+        let row = table.get((board, no)).map_err(storage_error)?;
+        Ok(row.map(|v| {
+            let (to, new, thread) = v.value();
+            (to.to_owned(), new, thread)
+        }))
     }
 
     /// Archived threads of a board, most recently archived first.

@@ -23,6 +23,7 @@ mod moderation;
 mod openapi;
 mod posting;
 mod reading;
+mod thread_actions;
 mod uploads;
 mod validation;
 mod web;

@@ -7,6 +7,7 @@ mod admin_boards;
 mod moderation;
 mod robustness;
 mod session;
+mod thread_actions;
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};

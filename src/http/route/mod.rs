@@ -161,6 +161,34 @@ pub enum Route {
     PublicModLog {
         board: String,
     },
+    /// A staff action on a thread (`src/api/thread_actions.rs`):
+    /// `POST /api/boards/{board}/threads/{thread}/{sticky|lock|cyclic|move}`.
+    ThreadAction {
+        board: String,
+        thread: u64,
+        act: ThreadAct,
+    },
+}
+
+/// The staff actions on a thread, by the last segment of their path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ThreadAct {
+    Sticky,
+    Lock,
+    Cyclic,
+    Move,
+}
+
+impl ThreadAct {
+    fn parse(segment: &str) -> Option<ThreadAct> {
+        Some(match segment {
+            "sticky" => ThreadAct::Sticky,
+            "lock" => ThreadAct::Lock,
+            "cyclic" => ThreadAct::Cyclic,
+            "move" => ThreadAct::Move,
+            _ => return None,
+        })
+    }
 }
 
 /// Who may call a route. Checked in one place, the gatekeeper ([`crate::auth::gate::check`]),
@@ -235,7 +263,10 @@ impl Route {
             | Route::AdminListBoards
             | Route::AdminCreateBoard
             | Route::AdminDeleteBoard { .. } => Access::Admin,
-            Route::AdminGetBoard { .. } | Route::AdminUpdateBoard { .. } => Access::BoardMod,
+            // Janitors delete and handle reports; the state of threads is for moderators.
+            Route::AdminGetBoard { .. }
+            | Route::AdminUpdateBoard { .. }
+            | Route::ThreadAction { .. } => Access::BoardMod,
         }
     }
 
@@ -281,6 +312,7 @@ impl Route {
             | Route::HandleReports { board, .. }
             | Route::ThreadPosters { board, .. }
             | Route::PublicModLog { board } => Some(board),
+            Route::ThreadAction { board, .. } => Some(board),
             _ => None,
         }
     }
@@ -348,6 +380,17 @@ pub fn resolve(method: &Method, path: &str) -> ApiResult<Resolved> {
                 Some(Route::CreateReply {
                     board: slug(board),
                     thread,
+                }),
+            )
+        }
+        ["api", "boards", board, "threads", thread, act] if ThreadAct::parse(act).is_some() => {
+            let thread = number(thread, "thread")?;
+            (
+                None,
+                ThreadAct::parse(act).map(|act| Route::ThreadAction {
+                    board: slug(board),
+                    thread,
+                    act,
                 }),
             )
         }

@@ -127,246 +127,269 @@ fn table() {
         ext: b(ext),
         thumb,
     };
-    let cases = cases.into_iter().chain([
-        four("/boards.json", Route::FourBoards),
-        four("/b/threads.json", Route::FourThreadList { board: b("b") }),
-        four("/b/catalog.json", Route::FourCatalog { board: b("b") }),
-        four("/b/archive.json", Route::FourArchive { board: b("b") }),
-        four(
-            "/b/1.json",
-            Route::FourIndex {
-                board: b("b"),
-                page: 1,
-            },
-        ),
-        four(
-            "/b/0.json",
-            Route::FourIndex {
-                board: b("b"),
-                page: 0,
-            },
-        ),
-        four(
-            "/g2/15.json",
-            Route::FourIndex {
-                board: b("g2"),
-                page: 15,
-            },
-        ),
-        four(
-            "/b/thread/7.json",
-            Route::FourThread {
-                board: b("b"),
-                thread: 7,
-            },
-        ),
-        four(
-            "/b/res/7.json",
-            Route::FourThread {
-                board: b("b"),
-                thread: 7,
-            },
-        ),
-        four("/b/700.jpg", media("b", 700, "jpg", false)),
-        four("/b/701s.jpg", media("b", 701, "jpg", true)),
-        four("/b/src/702.webm", media("b", 702, "webm", false)),
-        four("/b/thumb/702.png", media("b", 702, "png", true)),
-        // A board may be named like a route word elsewhere: only the first segment counts.
-        four(
-            "/threads/thread/1.json",
-            Route::FourThread {
-                board: b("threads"),
-                thread: 1,
-            },
-        ),
-        (
-            Method::HEAD,
-            "/b/catalog.json",
-            R(Route::FourCatalog { board: b("b") }),
-            Access::Public,
-        ),
-        (Method::POST, "/auth/signup", R(Route::Signup), Access::Auth),
-        (Method::POST, "/auth/login", R(Route::Login), Access::Auth),
-        (Method::GET, "/auth/csrf", R(Route::Csrf), Access::Auth),
-        (Method::POST, "/auth/logout", R(Route::Logout), Access::User),
-        (
-            Method::POST,
-            "/auth/destroy",
-            R(Route::Destroy),
-            Access::User,
-        ),
-        (
-            Method::POST,
-            "/auth/changePassword",
-            R(Route::ChangePassword),
-            Access::User,
-        ),
-        (
-            Method::GET,
-            "/api/admin/users",
-            R(Route::ListUsers),
-            Access::Admin,
-        ),
-        (
-            Method::POST,
-            "/api/admin/users/%C3%A4rger/role",
-            R(Route::SetUserRole {
-                username: b("ärger"),
+    let cases = cases
+        .into_iter()
+        .chain([
+            four("/boards.json", Route::FourBoards),
+            four("/b/threads.json", Route::FourThreadList { board: b("b") }),
+            four("/b/catalog.json", Route::FourCatalog { board: b("b") }),
+            four("/b/archive.json", Route::FourArchive { board: b("b") }),
+            four(
+                "/b/1.json",
+                Route::FourIndex {
+                    board: b("b"),
+                    page: 1,
+                },
+            ),
+            four(
+                "/b/0.json",
+                Route::FourIndex {
+                    board: b("b"),
+                    page: 0,
+                },
+            ),
+            four(
+                "/g2/15.json",
+                Route::FourIndex {
+                    board: b("g2"),
+                    page: 15,
+                },
+            ),
+            four(
+                "/b/thread/7.json",
+                Route::FourThread {
+                    board: b("b"),
+                    thread: 7,
+                },
+            ),
+            four(
+                "/b/res/7.json",
+                Route::FourThread {
+                    board: b("b"),
+                    thread: 7,
+                },
+            ),
+            four("/b/700.jpg", media("b", 700, "jpg", false)),
+            four("/b/701s.jpg", media("b", 701, "jpg", true)),
+            four("/b/src/702.webm", media("b", 702, "webm", false)),
+            four("/b/thumb/702.png", media("b", 702, "png", true)),
+            // A board may be named like a route word elsewhere: only the first segment counts.
+            four(
+                "/threads/thread/1.json",
+                Route::FourThread {
+                    board: b("threads"),
+                    thread: 1,
+                },
+            ),
+            (
+                Method::HEAD,
+                "/b/catalog.json",
+                R(Route::FourCatalog { board: b("b") }),
+                Access::Public,
+            ),
+            (Method::POST, "/auth/signup", R(Route::Signup), Access::Auth),
+            (Method::POST, "/auth/login", R(Route::Login), Access::Auth),
+            (Method::GET, "/auth/csrf", R(Route::Csrf), Access::Auth),
+            (Method::POST, "/auth/logout", R(Route::Logout), Access::User),
+            (
+                Method::POST,
+                "/auth/destroy",
+                R(Route::Destroy),
+                Access::User,
+            ),
+            (
+                Method::POST,
+                "/auth/changePassword",
+                R(Route::ChangePassword),
+                Access::User,
+            ),
+            (
+                Method::GET,
+                "/api/admin/users",
+                R(Route::ListUsers),
+                Access::Admin,
+            ),
+            (
+                Method::POST,
+                "/api/admin/users/%C3%A4rger/role",
+                R(Route::SetUserRole {
+                    username: b("ärger"),
+                }),
+                Access::Admin,
+            ),
+            (
+                Method::POST,
+                "/api/admin/users/bob/disabled",
+                R(Route::SetUserDisabled { username: b("bob") }),
+                Access::Admin,
+            ),
+            (
+                Method::POST,
+                "/api/me/totp",
+                R(Route::TotpEnrol),
+                Access::User,
+            ),
+            (
+                Method::POST,
+                "/api/me/totp/confirm",
+                R(Route::TotpConfirm),
+                Access::User,
+            ),
+            (
+                Method::POST,
+                "/api/me/totp/disable",
+                R(Route::TotpDisable),
+                Access::User,
+            ),
+            (
+                Method::POST,
+                "/api/admin/users/bob/reset",
+                R(Route::IssueReset { username: b("bob") }),
+                Access::Admin,
+            ),
+            (
+                Method::POST,
+                "/auth/reset",
+                R(Route::ResetPassword),
+                Access::Auth,
+            ),
+            (
+                Method::GET,
+                "/api/admin/boards",
+                R(Route::AdminListBoards),
+                Access::Admin,
+            ),
+            (
+                Method::POST,
+                "/api/admin/boards",
+                R(Route::AdminCreateBoard),
+                Access::Admin,
+            ),
+            (
+                Method::GET,
+                "/api/admin/boards/g",
+                R(Route::AdminGetBoard { board: b("g") }),
+                Access::BoardMod,
+            ),
+            (
+                Method::POST,
+                "/api/admin/boards/g",
+                R(Route::AdminUpdateBoard { board: b("g") }),
+                Access::BoardMod,
+            ),
+            (
+                Method::DELETE,
+                "/api/admin/boards/g",
+                R(Route::AdminDeleteBoard { board: b("g") }),
+                Access::Admin,
+            ),
+            (
+                Method::GET,
+                "/api/me/tokens",
+                R(Route::ListTokens),
+                Access::User,
+            ),
+            (
+                Method::POST,
+                "/api/me/tokens",
+                R(Route::CreateToken),
+                Access::User,
+            ),
+            (
+                Method::DELETE,
+                "/api/me/tokens/0a1b",
+                R(Route::RevokeToken { id: b("0a1b") }),
+                Access::User,
+            ),
+            (
+                Method::POST,
+                "/api/boards/b/posts/9/report",
+                R(Route::ReportPost {
+                    board: b("b"),
+                    no: 9,
+                }),
+                Access::Public,
+            ),
+            (
+                Method::GET,
+                "/api/boards/b/posts/9/report",
+                Resolved::MethodNotAllowed { allow: "POST" },
+                Access::Public,
+            ),
+            (
+                Method::POST,
+                "/api/boards/b/posts/9/staff-delete",
+                R(Route::StaffDelete {
+                    board: b("b"),
+                    no: 9,
+                }),
+                Access::Janitor,
+            ),
+            (
+                Method::GET,
+                "/api/boards/b/reports",
+                R(Route::BoardReports { board: b("b") }),
+                Access::Janitor,
+            ),
+            (
+                Method::POST,
+                "/api/boards/b/reports/9",
+                R(Route::HandleReports {
+                    board: b("b"),
+                    no: 9,
+                }),
+                Access::Janitor,
+            ),
+            (
+                Method::GET,
+                "/api/boards/b/threads/7/posters",
+                R(Route::ThreadPosters {
+                    board: b("b"),
+                    thread: 7,
+                }),
+                Access::Janitor,
+            ),
+            (
+                Method::GET,
+                "/api/boards/b/modlog",
+                R(Route::PublicModLog { board: b("b") }),
+                Access::Public,
+            ),
+            (
+                Method::GET,
+                "/api/reports",
+                R(Route::ListReports),
+                Access::Staff,
+            ),
+            (
+                Method::GET,
+                "/api/reports/counts",
+                R(Route::ReportCounts),
+                Access::Staff,
+            ),
+            (Method::GET, "/api/modlog", R(Route::ModLog), Access::Staff),
+        ])
+        .chain(
+            [
+                ("sticky", ThreadAct::Sticky),
+                ("lock", ThreadAct::Lock),
+                ("cyclic", ThreadAct::Cyclic),
+                ("move", ThreadAct::Move),
+            ]
+            .map(|(name, act)| {
+                let path: &'static str = format!("/api/boards/g/threads/7/{name}").leak();
+                (
+                    Method::POST,
+                    path,
+                    R(Route::ThreadAction {
+                        board: b("g"),
+                        thread: 7,
+                        act,
+                    }),
+                    Access::BoardMod,
+                )
             }),
-            Access::Admin,
-        ),
-        (
-            Method::POST,
-            "/api/admin/users/bob/disabled",
-            R(Route::SetUserDisabled { username: b("bob") }),
-            Access::Admin,
-        ),
-        (
-            Method::POST,
-            "/api/me/totp",
-            R(Route::TotpEnrol),
-            Access::User,
-        ),
-        (
-            Method::POST,
-            "/api/me/totp/confirm",
-            R(Route::TotpConfirm),
-            Access::User,
-        ),
-        (
-            Method::POST,
-            "/api/me/totp/disable",
-            R(Route::TotpDisable),
-            Access::User,
-        ),
-        (
-            Method::POST,
-            "/api/admin/users/bob/reset",
-            R(Route::IssueReset { username: b("bob") }),
-            Access::Admin,
-        ),
-        (
-            Method::POST,
-            "/auth/reset",
-            R(Route::ResetPassword),
-            Access::Auth,
-        ),
-        (
-            Method::GET,
-            "/api/admin/boards",
-            R(Route::AdminListBoards),
-            Access::Admin,
-        ),
-        (
-            Method::POST,
-            "/api/admin/boards",
-            R(Route::AdminCreateBoard),
-            Access::Admin,
-        ),
-        (
-            Method::GET,
-            "/api/admin/boards/g",
-            R(Route::AdminGetBoard { board: b("g") }),
-            Access::BoardMod,
-        ),
-        (
-            Method::POST,
-            "/api/admin/boards/g",
-            R(Route::AdminUpdateBoard { board: b("g") }),
-            Access::BoardMod,
-        ),
-        (
-            Method::DELETE,
-            "/api/admin/boards/g",
-            R(Route::AdminDeleteBoard { board: b("g") }),
-            Access::Admin,
-        ),
-        (
-            Method::GET,
-            "/api/me/tokens",
-            R(Route::ListTokens),
-            Access::User,
-        ),
-        (
-            Method::POST,
-            "/api/me/tokens",
-            R(Route::CreateToken),
-            Access::User,
-        ),
-        (
-            Method::DELETE,
-            "/api/me/tokens/0a1b",
-            R(Route::RevokeToken { id: b("0a1b") }),
-            Access::User,
-        ),
-        (
-            Method::POST,
-            "/api/boards/b/posts/9/report",
-            R(Route::ReportPost {
-                board: b("b"),
-                no: 9,
-            }),
-            Access::Public,
-        ),
-        (
-            Method::GET,
-            "/api/boards/b/posts/9/report",
-            Resolved::MethodNotAllowed { allow: "POST" },
-            Access::Public,
-        ),
-        (
-            Method::POST,
-            "/api/boards/b/posts/9/staff-delete",
-            R(Route::StaffDelete {
-                board: b("b"),
-                no: 9,
-            }),
-            Access::Janitor,
-        ),
-        (
-            Method::GET,
-            "/api/boards/b/reports",
-            R(Route::BoardReports { board: b("b") }),
-            Access::Janitor,
-        ),
-        (
-            Method::POST,
-            "/api/boards/b/reports/9",
-            R(Route::HandleReports {
-                board: b("b"),
-                no: 9,
-            }),
-            Access::Janitor,
-        ),
-        (
-            Method::GET,
-            "/api/boards/b/threads/7/posters",
-            R(Route::ThreadPosters {
-                board: b("b"),
-                thread: 7,
-            }),
-            Access::Janitor,
-        ),
-        (
-            Method::GET,
-            "/api/boards/b/modlog",
-            R(Route::PublicModLog { board: b("b") }),
-            Access::Public,
-        ),
-        (
-            Method::GET,
-            "/api/reports",
-            R(Route::ListReports),
-            Access::Staff,
-        ),
-        (
-            Method::GET,
-            "/api/reports/counts",
-            R(Route::ReportCounts),
-            Access::Staff,
-        ),
-        (Method::GET, "/api/modlog", R(Route::ModLog), Access::Staff),
-    ]);
+        );
     for (method, path, expected, access) in cases {
         let got = resolve(&method, path).unwrap();
         if let Resolved::Route(route) = &got {
@@ -399,6 +422,8 @@ fn wrong_methods_name_the_right_ones() {
         (Method::DELETE, "/api/me/tokens", "GET, HEAD, POST"),
         (Method::GET, "/api/me/tokens/0a1b", "DELETE"),
         (Method::POST, "/api/me/tokens/0a1b", "DELETE"),
+        (Method::GET, "/api/boards/b/threads/1/sticky", "POST"),
+        (Method::DELETE, "/api/boards/b/threads/1/move", "POST"),
     ];
     for (method, path, allow) in cases {
         assert_eq!(

@@ -226,7 +226,7 @@ pub(super) fn purge_thread(
 /// it (those links are dead now) and sends again what it linked to (one backlink fewer). Posts
 /// of a thread being purged are not live, so they are neither re-rendered nor sent: only the
 /// links that cross into the thread from outside are.
-fn remove_post(
+pub(super) fn remove_post(
     txn: &WriteTransaction,
     post: &Post,
     changes: &mut Vec<Change>,
@@ -288,7 +288,7 @@ fn remove_post(
 }
 
 /// The `(board, no)` a `quotes` or `backlinks` row set lists for `(slug, no)`.
-fn links(
+pub(super) fn links(
     txn: &WriteTransaction,
     table: redb::TableDefinition<'static, (&'static str, u64, &'static str, u64), ()>,
     slug: &str,

@@ -28,6 +28,7 @@ pub use moderate::{Scope, POSTER_BATCH};
 pub use posters::ERASE_CHUNK;
 pub use recovery::{invalid as reset_invalid, ResetWrite};
 pub use reports::ReportAction;
+pub use threads::{Acting, ThreadAction, ThreadState};
 pub use tokens::{TokenWrite, MAX_TOKENS};
 pub use totp::TotpWrite;
 
@@ -123,6 +124,13 @@ pub enum Write {
     Reset(ResetWrite),
     /// API tokens.
     Token(TokenWrite),
+    /// A staff action on a live thread (see [`ThreadAction`]), logged.
+    ThreadAction {
+        board: String,
+        thread: u64,
+        action: ThreadAction,
+        acting: Acting,
+    },
 }
 
 /// What a successful write produced.
@@ -173,6 +181,8 @@ pub enum Written {
     Totp,
     /// A reset token issued (None), or spent on the password of this user.
     Reset(Option<String>),
+    /// A thread's state after a staff action (on its new board, after a move).
+    Thread(Box<ThreadState>),
 }
 
 /// What a committed transaction changed, for whoever keeps derived state (caches, live feeds).
@@ -500,6 +510,12 @@ fn apply(txn: &WriteTransaction, write: &Write, now: u64, changes: &mut Vec<Chan
         Write::Totp(write) => totp::apply(txn, write),
         Write::Reset(write) => recovery::apply(txn, write),
         Write::Token(write) => tokens::apply(txn, write),
+        Write::ThreadAction {
+            board,
+            thread,
+            action,
+            acting,
+        } => threads::apply(txn, board, *thread, action, acting, now, changes),
     }
 }
 
@@ -596,6 +612,7 @@ mod moderate;
 #[cfg(test)]
 mod moderate_tests;
 mod modlog;
+mod moving;
 mod outbox;
 mod posters;
 #[cfg(test)]
@@ -607,5 +624,8 @@ mod recovery;
 mod reports;
 #[cfg(test)]
 mod tests;
+mod threads;
+#[cfg(test)]
+mod threads_tests;
 mod tokens;
 mod totp;

@@ -13,8 +13,8 @@ use crate::markup::{self, Resolve};
 use crate::model::{Board, OutboxOp, Post, PostDraft, StoredFile, ThreadMeta};
 use crate::poster::poster_id;
 use crate::storage::{
-    encode, ARCHIVE, BACKLINKS, BOARDS, BOARD_COUNTERS, BUMP_ORDER, FILES, META, PASSWORDS, POSTS,
-    QUOTES, RECENT, RECENT_KEPT, THREADS, THREAD_POSTS, TOMBSTONES,
+    encode, ARCHIVE, BACKLINKS, BOARDS, BOARD_COUNTERS, BUMP_ORDER, FILES, META, MOVED, PASSWORDS,
+    POSTS, QUOTES, RECENT, RECENT_KEPT, THREADS, THREAD_POSTS, TOMBSTONES,
 };
 
 /// Resolves `>>N` links against the transaction being written, so a post can link to one
@@ -74,6 +74,13 @@ impl Resolve for TxnResolver<'_> {
             .ok()
             .flatten()
             .map_or(0, |b| b.max_quotes as usize)
+    }
+
+    fn moved(&self, board: &str, no: u64) -> Option<(String, u64)> {
+        let table = self.txn.open_table(MOVED).ok()?;
+        let row = table.get((board, no)).ok()??;
+        let (to, new, _) = row.value();
+        Some((to.to_owned(), new))
     }
 }
 
@@ -146,7 +153,7 @@ pub(super) fn tombstone(
     Ok(row.map(|v| v.value()))
 }
 
-fn counters(txn: &WriteTransaction, slug: &str) -> Result<(u64, u64), redb::Error> {
+pub(super) fn counters(txn: &WriteTransaction, slug: &str) -> Result<(u64, u64), redb::Error> {
     let table = txn.open_table(BOARD_COUNTERS)?;
     let row = table.get(slug)?;
     Ok(row.map(|v| v.value()).unwrap_or((0, 0)))
@@ -326,6 +333,8 @@ pub(super) fn create_thread(
         images: 0,
         bumped_at: now,
         bump_key: no,
+        sticky_order: 0,
+        cyclical: false,
     };
     put_thread(txn, slug, &meta)?;
     txn.open_table(BUMP_ORDER)?.insert((slug, no), no)?;
@@ -346,7 +355,7 @@ pub(super) fn create_thread(
 /// Pushes the least recently bumped non-sticky threads out of the live list until at most
 /// `thread_limit` are live: into the archive, or deleted when the board keeps no archive. The
 /// thread just created (`keep`) is never the one pushed out.
-fn push_out_overflow(
+pub(super) fn push_out_overflow(
     txn: &WriteTransaction,
     board: &Board,
     keep: u64,
@@ -383,6 +392,8 @@ fn push_out_overflow(
             sticky: meta.sticky,
             locked: meta.locked,
             archived: true,
+            cyclical: meta.cyclical,
+            moved_to: None,
         };
         super::emit(txn, update, changes)?;
     }
@@ -423,10 +434,7 @@ pub(super) fn create_reply(
         return Ok(Err(ApiError::board_not_found(slug)));
     };
     let Some(mut meta) = load_thread(txn, slug, thread)? else {
-        if tombstone(txn, slug, thread)? == Some(thread) {
-            return Ok(Err(ApiError::thread_deleted(slug, thread)));
-        }
-        return Ok(Err(ApiError::thread_not_found(slug, thread)));
+        return Ok(Err(super::threads::missing_thread(txn, slug, thread)?));
     };
     if meta.archived {
         let message = format!("Thread {thread} on /{slug}/ is archived; it takes no more replies.");
@@ -450,9 +458,13 @@ pub(super) fn create_reply(
         ..draft.clone()
     };
     write_post(txn, &board, no, thread, now, &reply, changes)?;
-    let bumped = board.reply_bumps(meta.replies, draft.sage);
+    // A cyclical thread lives on past the bump limit, so it keeps bumping.
+    let bumped = board.reply_bumps(meta.replies, draft.sage) || (meta.cyclical && !draft.sage);
     meta.replies += 1;
     meta.images += draft.files.len() as u32;
+    if meta.cyclical {
+        drop_oldest(txn, &board, &mut meta, changes)?;
+    }
     if bumped {
         let mut order = txn.open_table(BUMP_ORDER)?;
         order.remove((slug, meta.bump_key))?;
@@ -478,6 +490,8 @@ pub(super) fn create_reply(
             sticky: meta.sticky,
             locked: true,
             archived: false,
+            cyclical: meta.cyclical,
+            moved_to: None,
         };
         super::emit(txn, update, changes)?;
     }
@@ -486,4 +500,41 @@ pub(super) fn create_reply(
         thread,
         no,
     }))
+}
+
+/// Replies a cyclical thread drops per new reply at most: a thread made cyclical far past its
+/// limit shrinks over its next replies, each costing no more than a purge chunk.
+pub(super) const CYCLE_CHUNK: usize = super::delete::PURGE_CHUNK;
+
+/// Drops a cyclical thread's oldest replies (never the OP, never the newest reply) until it
+/// holds `bump_limit` replies, at most [`CYCLE_CHUNK`] at once. They go as a deletion does:
+/// tombstones, files released, `delete` events.
+fn drop_oldest(
+    txn: &WriteTransaction,
+    board: &Board,
+    meta: &mut ThreadMeta,
+    changes: &mut Vec<Change>,
+) -> Result<(), redb::Error> {
+    let slug = board.slug.as_str();
+    let keep = board.bump_limit.max(1);
+    let excess = (meta.replies.saturating_sub(keep) as usize).min(CYCLE_CHUNK);
+    if excess == 0 {
+        return Ok(());
+    }
+    let oldest: Vec<u64> = {
+        let index = txn.open_table(THREAD_POSTS)?;
+        let range = index.range((slug, meta.no, meta.no + 1)..=(slug, meta.no, u64::MAX))?;
+        range
+            .take(excess)
+            .map(|row| row.map(|(key, _)| key.value().2))
+            .collect::<Result<_, _>>()?
+    };
+    for no in oldest {
+        if let Some(post) = load_post(txn, slug, no)? {
+            super::delete::remove_post(txn, &post, changes)?;
+            meta.replies = meta.replies.saturating_sub(1);
+            meta.images = meta.images.saturating_sub(post.files.len() as u32);
+        }
+    }
+    Ok(())
 }

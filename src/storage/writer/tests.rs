@@ -1,4 +1,4 @@
-//! The writer's rules that have no route yet (sticky, locked) and its batching.
+//! The writer's rules for sticky and locked threads, file references, and its batching.
 
 use std::sync::Arc;
 
@@ -36,7 +36,8 @@ fn board(thread_limit: u32, bump_limit: u32) -> Board {
     }
 }
 
-/// Flags have no route yet (moderation comes later), so tests set them in the table.
+/// Sets a thread's flags in the table directly, to test the writer's rules apart from the staff
+/// actions that set them (see `threads_tests`).
 fn edit_thread(store: &Store, no: u64, edit: impl FnOnce(&mut ThreadMeta)) {
     let txn = store.db.begin_write().unwrap();
     {

@@ -260,7 +260,8 @@ export class Catalog extends BoardPage {
                 }
                 <span class="card-counts">R: ${t.replies ?? 0} / I: ${t.images ?? 0}
                   ${t.sticky ? html` <span class="mark">Sticky</span>` : null}
-                  ${t.locked ? html` <span class="mark">Locked</span>` : null}</span>
+                  ${t.locked ? html` <span class="mark">Locked</span>` : null}
+                  ${t.cyclical ? html` <span class="mark">Cyclical</span>` : null}</span>
                 ${t.subject ? html`<strong class="card-subject">${t.subject}</strong>` : null}
                 <span class="card-excerpt">${t.excerpt ?? ""}</span>
               </a>

@@ -64,8 +64,11 @@ export class ThreadPage extends Component {
         get(`/api/boards/${board}`),
       ]);
       performance.mark("wani:thread-json");
-      this.setPosts(threadAnswer.thread.posts);
       const t = threadAnswer.thread;
+      // The old numbers of a moved thread redirect to its new place: show that place's path.
+      const home = t.posts[0]?.board ?? board;
+      if (home !== board || t.no !== thread) return this.moved(home, t.no);
+      this.setPosts(threadAnswer.thread.posts);
       this.title = `/${board}/ – ${t.subject || (t.posts[0].body ?? "").slice(0, 50) || `No.${thread}`}`;
       document.title = this.title;
       this.setState({ thread: t, boardInfo: boardAnswer.board, error: null }, () => {
@@ -174,9 +177,16 @@ export class ThreadPage extends Component {
       if (e.no === this.props.thread) this.setState({ thread: { ...this.state.thread, deleted: true } });
     }
     if (e.event === "update") {
-      const { sticky, locked, archived } = e;
-      this.setState({ thread: { ...this.state.thread, sticky, locked, archived } });
+      if (e.moved_to) return this.moved(e.moved_to.board, e.moved_to.thread);
+      const { sticky, locked, archived, cyclical } = e;
+      this.setState({ thread: { ...this.state.thread, sticky, locked, archived, cyclical } });
     }
+  }
+
+  /** Staff moved the thread to another board: go to it there. @param {string} board @param {number} thread */
+  moved(board, thread) {
+    history.replaceState(null, "", `/${board}/thread/${thread}`);
+    dispatchEvent(new PopStateEvent("popstate"));
   }
 
   /** @param {number} no */
@@ -267,6 +277,7 @@ export class ThreadPage extends Component {
           <span class="counts">${t.replies ?? 0} replies, ${t.images ?? 0} images</span>
           ${t.sticky ? html`<span class="mark">Sticky</span>` : null}
           ${t.locked ? html`<span class="mark">Locked</span>` : null}
+          ${t.cyclical ? html`<span class="mark">Cyclical</span>` : null}
           ${t.archived ? html`<span class="mark">Archived</span>` : null}
         </nav>
         <div class="thread">

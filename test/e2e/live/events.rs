@@ -356,7 +356,7 @@ async fn a_thread_pushed_out_of_the_live_list_sends_an_update_or_deletes() {
     assert_post(&events[0], "thread", "t", third, third);
     let update = json!({
         "event": "update", "board": "t", "thread": first,
-        "sticky": false, "locked": false, "archived": true,
+        "sticky": false, "locked": false, "archived": true, "cyclical": false,
     });
     assert_eq!(
         (events[1].name.as_str(), &events[1].data),
