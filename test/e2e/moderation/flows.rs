@@ -41,9 +41,14 @@ async fn a_reported_post_is_deleted_from_the_queue_and_logged() {
     assert_eq!(posts[1]["count"], 2);
     assert_eq!(posts[1]["post"]["body"], "buy now");
     let reports = posts[1]["reports"].as_array().unwrap();
-    assert_eq!(reports[0]["category"], "spam");
-    assert_eq!(reports[0]["note"], "an advert");
-    let reporter_cloak = reports[0]["cloak"].as_str().unwrap().to_owned();
+    // A post's reports are listed by reporter cloak, which depends on the server's secret.
+    let advert = reports
+        .iter()
+        .find(|r| r["category"] == "spam")
+        .expect("the spam report is listed");
+    assert_eq!(advert["note"], "an advert");
+    assert!(reports.iter().any(|r| r["category"] == "rule"));
+    let reporter_cloak = advert["cloak"].as_str().unwrap().to_owned();
     assert_eq!(reporter_cloak.len(), 12);
     assert!(
         reports.iter().all(|r| r.get("address").is_none()),
@@ -51,9 +56,15 @@ async fn a_reported_post_is_deleted_from_the_queue_and_logged() {
     );
     let as_admin = root.get(&s, "/api/reports").await;
     assert_eq!(as_admin.json["counts"], json!({"t": 2, "u": 0}));
-    assert_eq!(
-        as_admin.json["reports"][1]["reports"][0]["address"], REPORTER,
-        "admins see the reporter's address"
+    let addresses: Vec<_> = as_admin.json["reports"][1]["reports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["address"].as_str().unwrap_or("none").to_owned())
+        .collect();
+    assert!(
+        addresses.iter().any(|a| a == REPORTER),
+        "admins see the reporter's address: {addresses:?}"
     );
     let badge = jan.get(&s, "/api/reports/counts").await;
     assert_eq!(badge.json, json!({"counts": {"t": 2}, "total": 2}));
