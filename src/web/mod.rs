@@ -37,6 +37,20 @@ const FILES: &[(&str, &[u8])] = &[
     ("watcher.js", include_bytes!("client/watcher.js")),
     ("settings.js", include_bytes!("client/settings.js")),
     ("gallery.js", include_bytes!("client/gallery.js")),
+    ("console.js", include_bytes!("client/console.js")),
+    (
+        "console-account.js",
+        include_bytes!("client/console-account.js"),
+    ),
+    (
+        "console-boards.js",
+        include_bytes!("client/console-boards.js"),
+    ),
+    (
+        "console-users.js",
+        include_bytes!("client/console-users.js"),
+    ),
+    ("qrcode.js", include_bytes!("client/qrcode.js")),
     ("app.css", include_bytes!("client/app.css")),
     ("favicon.svg", include_bytes!("client/favicon.svg")),
 ];
@@ -68,16 +82,28 @@ const POLICY: &str = "wani";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Page {
     Home,
-    Board { board: String },
-    Catalog { board: String },
-    Archive { board: String },
-    Thread { board: String, thread: u64 },
+    Board {
+        board: String,
+    },
+    Catalog {
+        board: String,
+    },
+    Archive {
+        board: String,
+    },
+    Thread {
+        board: String,
+        thread: u64,
+    },
+    /// `/login`, `/signup`, `/reset`, `/account`, `/admin` and its pages: the console, whose
+    /// modules load only once the client knows someone is logged in.
+    Console,
 }
 
 impl Page {
     fn preload(&self) -> Option<String> {
         Some(match self {
-            Page::Home => return None,
+            Page::Home | Page::Console => return None,
             Page::Board { board } => format!("/api/boards/{board}/index"),
             Page::Catalog { board } => format!("/api/boards/{board}/catalog"),
             Page::Archive { board } => format!("/api/boards/{board}/archive"),

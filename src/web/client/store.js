@@ -184,3 +184,16 @@ export const store = {
 addEventListener("storage", (e) => {
   if (e.key && e.key.startsWith(PREFIX)) store.reload();
 });
+
+/**
+ * Whether someone logged in from this browser: only then does a reading page ask the server who
+ * it is (`GET /auth/csrf`), so anonymous readers never send that request.
+ */
+export function remembersSession() {
+  return load("session", false) === true;
+}
+
+/** @param {boolean} on */
+export function rememberSession(on) {
+  save("session", on);
+}
