@@ -48,6 +48,25 @@ async function sessionOf(username) {
   return fetch(`${env.base}/auth/csrf`, { headers: { cookie } }).then((a) => a.json());
 }
 
+test("an anonymous reader loads no console module and does not ask who is logged in", async () => {
+  const { page, context, errors } = await openPage(env.browser);
+  /** @type {string[]} */
+  const requests = [];
+  page.on("request", (r) => requests.push(new URL(r.url()).pathname));
+  await page.goto(env.base + "/");
+  await page.getByRole("link", { name: "/b/ – Random" }).waitFor();
+  await page.goto(env.base + "/b/");
+  await page.getByRole("heading", { name: "/b/ – Random" }).waitFor();
+  await page.getByRole("navigation", { name: "Site" }).getByRole("link", { name: "Log in" }).waitFor();
+  assert.ok(requests.some((p) => p.startsWith("/app/main.")));
+  assert.deepEqual(
+    requests.filter((p) => /^\/app\/(console|qrcode)|^\/auth\//.test(p)),
+    [],
+  );
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 /** @type {{page: import("playwright-core").Page, context: import("playwright-core").BrowserContext, errors: string[]}} */
 let admin;
 
@@ -107,6 +126,10 @@ test("the config's admin signs up, turns on two-factor login, logs out and in wi
   await page.getByRole("button", { name: "Log in" }).click();
   await page.getByRole("heading", { name: "Console" }).waitFor();
   await shot(page, "console-overview");
+  // This browser has logged in: a reading page, loaded afresh, asks and links the console.
+  await page.goto(env.base + "/b/");
+  await page.getByRole("navigation", { name: "Site" }).getByRole("link", { name: "Console" }).click();
+  await page.getByRole("heading", { name: "Console" }).waitFor();
   assert.deepEqual(unexpected(admin.errors), []);
 });
 
