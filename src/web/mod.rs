@@ -51,6 +51,7 @@ const FILES: &[(&str, &[u8])] = &[
         include_bytes!("client/console-users.js"),
     ),
     ("qrcode.js", include_bytes!("client/qrcode.js")),
+    ("console.css", include_bytes!("client/console.css")),
     ("app.css", include_bytes!("client/app.css")),
     ("favicon.svg", include_bytes!("client/favicon.svg")),
 ];
@@ -71,6 +72,10 @@ const EAGER: &[&str] = &[
     "thread.js",
     "watcher.js",
 ];
+
+/// Stylesheets a module adds itself when it loads (`import.meta.resolve` finds their hashed URL
+/// in the import map), so that pages without that module do not load them.
+const LAZY_STYLES: &[&str] = &["console.css"];
 
 const INDEX: &str = include_str!("client/index.html");
 
@@ -155,7 +160,7 @@ impl Client {
         };
         let imports: Vec<String> = FILES
             .iter()
-            .filter(|(name, _)| name.ends_with(".js"))
+            .filter(|(name, _)| name.ends_with(".js") || LAZY_STYLES.contains(name))
             .map(|(name, _)| format!("\"/app/{name}\":\"{}\"", url(name)))
             .collect();
         let import_map = format!("{{\"imports\":{{{}}}}}", imports.join(","));
@@ -312,6 +317,7 @@ mod tests {
                 .split("from \"./")
                 .skip(1)
                 .chain(source.split("import(\"./").skip(1))
+                .chain(source.split("import.meta.resolve(\"./").skip(1))
             {
                 let target = spec.split('"').next().unwrap();
                 assert!(

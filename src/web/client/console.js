@@ -4,6 +4,18 @@
 import { html, useState, useEffect } from "./preact-htm.js";
 import { send, setCsrf, ApiError } from "./api.js";
 
+// The console's stylesheet, added when the console first loads; the module finishes loading
+// once it has (or failed), so no page of the console paints unstyled.
+{
+  const sheet = document.createElement("link");
+  sheet.rel = "stylesheet";
+  sheet.href = import.meta.resolve("./console.css");
+  await new Promise((done) => {
+    sheet.onload = sheet.onerror = done;
+    document.head.append(sheet);
+  });
+}
+
 /** Changes the page as a link would, through the app's history routing. @param {string} path */
 export function navigate(path) {
   history.pushState(null, "", path);

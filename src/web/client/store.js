@@ -1,5 +1,6 @@
 // What this browser remembers, in localStorage: the deletion password, the name, (You)s,
-// settings, watched threads, hidden posts and filters. Changes notify subscribers.
+// settings, watched threads, hidden posts and filters, and whether someone logged in here.
+// Changes notify subscribers.
 
 import { parseFilters } from "./util.js";
 
