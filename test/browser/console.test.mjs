@@ -15,6 +15,7 @@ const AXE = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
 
 const env = serve({ config: `${CONFIG}\n[accounts]\nsignup = "open"\nadmins = ["root"]\n` });
 const PASSWORD = "lantern orchard 7 quietly";
+const NEW_PASSWORD = "copper meadow 4 slowly";
 
 /** The 403 that tells the client nobody is logged in, and the server's refusals the tests provoke. */
 const unexpected = (/** @type {string[]} */ errors) => errors.filter((e) => !/status of 4\d\d/.test(e));
@@ -206,16 +207,55 @@ test("the admin appoints a moderator of a board on the staff page", async () => 
   assert.equal(mia.user.role, "board_mod");
   assert.deepEqual(mia.user.boards, ["g"]);
 
+  // Disabled, mia cannot log in; enabled again, she can.
+  await row.getByRole("button", { name: "Disable" }).click();
+  await row.getByText("disabled", { exact: true }).waitFor();
+  const login = (/** @type {string} */ password) =>
+    fetch(`${env.base}/auth/login`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ username: "mia", password }),
+    }).then((r) => r.json());
+  assert.equal((await login(PASSWORD)).error.code, "account_disabled");
+  await row.getByRole("button", { name: "Enable" }).click();
+  await row.getByRole("button", { name: "Disable" }).waitFor();
+
+  // A reset link, opened in another browser, sets a new password.
   await row.getByRole("button", { name: "Reset link" }).click();
   const link = await row.locator("code.secret").textContent();
   assert.match(link, new RegExp(`^${env.base}/reset#[0-9a-f]{64}$`));
   await shot(page, "console-users");
+  const other = await openPage(env.browser);
+  await other.page.goto(link);
+  await other.page.getByLabel("New password").fill(NEW_PASSWORD);
+  await other.page.getByRole("button", { name: "Set the password" }).click();
+  await other.page.getByText("The password of mia is changed.").waitFor();
+  await shot(other.page, "console-reset");
+  await other.context.close();
+  assert.equal((await login(PASSWORD)).error.code, "login_failed");
+  assert.equal((await login(NEW_PASSWORD)).user.role, "board_mod");
+  assert.deepEqual(unexpected(admin.errors), []);
+});
+
+test("the password is changed on the account page; a wrong current one is refused beside its field", async () => {
+  const { page } = admin;
+  await page.getByRole("navigation", { name: "Console" }).getByRole("link", { name: "Account" }).click();
+  await page.getByLabel("Current password").fill("not the password");
+  await page.getByLabel("New password").fill(NEW_PASSWORD);
+  await page.getByRole("button", { name: "Change the password" }).click();
+  await page.locator("#pw-password-error").waitFor();
+  assert.equal(await page.getByLabel("New password").inputValue(), NEW_PASSWORD);
+  await page.getByLabel("Current password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Change the password" }).click();
+  await page.getByText("The password is changed.").waitFor();
+  // This session goes on.
+  await page.reload();
+  await page.getByText("Logged in as root (admin)").waitFor();
   assert.deepEqual(unexpected(admin.errors), []);
 });
 
 test("an API token is created, shown once, works, and is revoked", async () => {
   const { page } = admin;
-  await page.getByRole("navigation", { name: "Console" }).getByRole("link", { name: "Account" }).click();
   await page.getByLabel("Name", { exact: true }).fill("backup script");
   await page.getByLabel("Scope").selectOption("read");
   await page.getByLabel("Expires after (days)").fill("7");
@@ -315,7 +355,7 @@ test("Firefox: a moderator logs in and changes a setting of their board", async 
     page.on("pageerror", (e) => errors.push(String(e)));
     await page.goto(env.base + "/login");
     await page.locator("#f-username").fill("mia");
-    await page.locator("#f-password").fill(PASSWORD);
+    await page.locator("#f-password").fill(NEW_PASSWORD);
     await page.locator("main button.primary").click();
     await page.waitForSelector("main h1 ::-p-text(Console)");
     await page.locator('nav.console-nav a[href="/admin/boards"]').click();
