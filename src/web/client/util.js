@@ -51,7 +51,7 @@ export function parsePath(path) {
   if (path === "/") return { page: "home" };
   if (CONSOLE.includes(path)) return { page: "console" };
   const m = /^\/([a-z0-9]{1,16})\/(?:(catalog|archive)|thread\/(\d{1,15}))?$/.exec(path);
-  if (!m || ["api", "app", "files", "thumbs"].includes(m[1])) return null;
+  if (!m || ["admin", "api", "app", "auth", "files", "healthz", "thumbs"].includes(m[1])) return null;
   if (m[3]) return { page: "thread", board: m[1], thread: Number(m[3]) };
   if (m[2] === "catalog" || m[2] === "archive") return { page: m[2], board: m[1] };
   if (path.endsWith("/")) return { page: "board", board: m[1] };
