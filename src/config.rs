@@ -557,7 +557,7 @@ pub const MAX_SLUG_LEN: usize = 16;
 
 /// Slugs no board may have: the first path segments of the server's own routes, which the
 /// 4chan-compatible paths `/{board}/...` would otherwise collide with.
-pub const RESERVED_SLUGS: &[&str] = &["api", "app", "auth", "files", "healthz", "thumbs"];
+pub const RESERVED_SLUGS: &[&str] = &["admin", "api", "app", "auth", "files", "healthz", "thumbs"];
 
 /// A slug is 1 to 16 characters of `a-z` and `0-9`.
 pub fn valid_slug(slug: &str) -> bool {

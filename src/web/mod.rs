@@ -37,6 +37,21 @@ const FILES: &[(&str, &[u8])] = &[
     ("watcher.js", include_bytes!("client/watcher.js")),
     ("settings.js", include_bytes!("client/settings.js")),
     ("gallery.js", include_bytes!("client/gallery.js")),
+    ("console.js", include_bytes!("client/console.js")),
+    (
+        "console-account.js",
+        include_bytes!("client/console-account.js"),
+    ),
+    (
+        "console-boards.js",
+        include_bytes!("client/console-boards.js"),
+    ),
+    (
+        "console-users.js",
+        include_bytes!("client/console-users.js"),
+    ),
+    ("qrcode.js", include_bytes!("client/qrcode.js")),
+    ("console.css", include_bytes!("client/console.css")),
     ("app.css", include_bytes!("client/app.css")),
     ("favicon.svg", include_bytes!("client/favicon.svg")),
 ];
@@ -58,6 +73,10 @@ const EAGER: &[&str] = &[
     "watcher.js",
 ];
 
+/// Stylesheets a module adds itself when it loads (`import.meta.resolve` finds their hashed URL
+/// in the import map), so that pages without that module do not load them.
+const LAZY_STYLES: &[&str] = &["console.css"];
+
 const INDEX: &str = include_str!("client/index.html");
 
 /// The one Trusted Types policy the client creates (in `trusted.js`).
@@ -68,16 +87,28 @@ const POLICY: &str = "wani";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Page {
     Home,
-    Board { board: String },
-    Catalog { board: String },
-    Archive { board: String },
-    Thread { board: String, thread: u64 },
+    Board {
+        board: String,
+    },
+    Catalog {
+        board: String,
+    },
+    Archive {
+        board: String,
+    },
+    Thread {
+        board: String,
+        thread: u64,
+    },
+    /// `/login`, `/signup`, `/reset`, `/account`, `/admin` and its pages: the console, whose
+    /// modules load only once the client knows someone is logged in.
+    Console,
 }
 
 impl Page {
     fn preload(&self) -> Option<String> {
         Some(match self {
-            Page::Home => return None,
+            Page::Home | Page::Console => return None,
             Page::Board { board } => format!("/api/boards/{board}/index"),
             Page::Catalog { board } => format!("/api/boards/{board}/catalog"),
             Page::Archive { board } => format!("/api/boards/{board}/archive"),
@@ -129,7 +160,7 @@ impl Client {
         };
         let imports: Vec<String> = FILES
             .iter()
-            .filter(|(name, _)| name.ends_with(".js"))
+            .filter(|(name, _)| name.ends_with(".js") || LAZY_STYLES.contains(name))
             .map(|(name, _)| format!("\"/app/{name}\":\"{}\"", url(name)))
             .collect();
         let import_map = format!("{{\"imports\":{{{}}}}}", imports.join(","));
@@ -286,6 +317,7 @@ mod tests {
                 .split("from \"./")
                 .skip(1)
                 .chain(source.split("import(\"./").skip(1))
+                .chain(source.split("import.meta.resolve(\"./").skip(1))
             {
                 let target = spec.split('"').next().unwrap();
                 assert!(

@@ -1,6 +1,6 @@
 // ESLint's flat config for the web client and its browser tests (run by test/browser.sh with
-// the packages it installs into target/browser-node/). The vendored Preact + htm file is not
-// ours to lint.
+// the packages it installs into target/browser-node/). The vendored Preact + htm and QR code
+// files are not ours to lint.
 
 import { createRequire } from "node:module";
 import { join } from "node:path";
@@ -10,7 +10,7 @@ const js = require("@eslint/js");
 const globals = require("globals");
 
 export default [
-  { ignores: ["src/web/client/preact-htm.js", "target/**"] },
+  { ignores: ["src/web/client/preact-htm.js", "src/web/client/qrcode.js", "target/**"] },
   js.configs.recommended,
   {
     files: ["src/web/client/**/*.js"],

@@ -53,6 +53,14 @@ async fn client_paths_answer_with_the_entry_page_and_its_security_headers() {
             "/b/thread/99999".to_owned(),
             Some("/api/boards/b/threads/99999".to_owned()),
         ),
+        // The console's pages: whoever asks, the client decides what to show.
+        ("/login".to_owned(), None),
+        ("/signup".to_owned(), None),
+        ("/reset".to_owned(), None),
+        ("/account".to_owned(), None),
+        ("/admin".to_owned(), None),
+        ("/admin/boards".to_owned(), None),
+        ("/admin/users".to_owned(), None),
     ];
     for (path, preload) in cases {
         let (status, headers, body) = s.get_bytes(&path, &[]).await;
@@ -82,6 +90,10 @@ async fn client_paths_answer_with_the_entry_page_and_its_security_headers() {
             "the no-script message links the API"
         );
         assert!(html.contains("rel=\"modulepreload\""));
+        // The console's modules load on its pages only, with import(): never preloaded.
+        for module in ["/app/console", "/app/qrcode"] {
+            assert!(!html.contains(&format!("href=\"{module}")), "{path}");
+        }
         match preload {
             Some(json) => assert!(
                 html.contains(&format!(
@@ -148,6 +160,10 @@ async fn other_paths_keep_their_json_404() {
         "/b/thread/1/",
         "/api/",
         "/index.html",
+        "/admin/",
+        "/admin/nope",
+        "/admin/boards/",
+        "/account/x",
     ] {
         s.get(path).await.assert_error(404, "route_not_found");
     }

@@ -449,6 +449,13 @@ fn web_client_paths() {
                 thread: 7,
             },
         ),
+        ("/login", Page::Console),
+        ("/signup", Page::Console),
+        ("/reset", Page::Console),
+        ("/account", Page::Console),
+        ("/admin", Page::Console),
+        ("/admin/boards", Page::Console),
+        ("/admin/users", Page::Console),
     ];
     for (path, page) in cases {
         assert_eq!(
@@ -490,6 +497,11 @@ fn bad_paths() {
         "/b/catalog/",
         "/b/thread/1/",
         "/b/thread/x",
+        // The console's paths are exact: `admin` is no board, and its other pages come later.
+        "/admin/",
+        "/admin/nope",
+        "/admin/boards/",
+        "/login/x",
         "/b/thread/1.json/",
         "/b/thread/x.json",
         "/b/thread/-1.json",

@@ -1,4 +1,5 @@
-// Talking to the server's JSON API: reads, posting with upload progress, deleting.
+// Talking to the server's JSON API: reads, posting with upload progress, deleting, and who is
+// logged in.
 
 export class ApiError extends Error {
   /** @param {number} status @param {string} code @param {string} message @param {string|null} field */
@@ -64,16 +65,40 @@ async function freshCsrf() {
 const csrfHeader = (token) => (token ? { "X-CSRF-Token": token } : {});
 
 /**
+ * Who is logged in, asked of `GET /auth/csrf`: the user, or null for an anonymous reader. The
+ * token of the answer is kept for the requests that follow.
+ * @returns {Promise<{username: string, role: string, boards: string[]} | null>}
+ */
+export async function whoami() {
+  try {
+    const r = await fetch("/auth/csrf");
+    const body = r.ok ? await r.json() : {};
+    csrf = typeof body.csrf === "string" ? body.csrf : "";
+    return csrf ? body.user : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Keeps the token of a session just opened (login, signup, a changed password). @param {string} token */
+export function setCsrf(token) {
+  csrf = token;
+}
+
+/**
+ * A state-changing JSON request (`POST` or `DELETE`).
+ * @param {string} method
  * @param {string} path
  * @param {object} body
+ * @returns {Promise<any>}
  */
-export async function postJson(path, body) {
+export async function send(method, path, body) {
   for (let attempt = 0; ; attempt++) {
     const token = attempt > 0 ? await freshCsrf() : csrf;
     let r;
     try {
       r = await fetch(path, {
-        method: "POST",
+        method,
         headers: { "Content-Type": "application/json", ...csrfHeader(token) },
         body: JSON.stringify(body),
       });
@@ -85,6 +110,14 @@ export async function postJson(path, body) {
     const error = toError(r.status, text);
     if (error.code !== "csrf_failed" || attempt > 0) throw error;
   }
+}
+
+/**
+ * @param {string} path
+ * @param {object} body
+ */
+export function postJson(path, body) {
+  return send("POST", path, body);
 }
 
 /**

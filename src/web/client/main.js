@@ -1,9 +1,9 @@
-// The app's entry: history routing, the top bar (boards, watcher, settings), the theme and the
-// keyboard shortcuts.
+// The app's entry: history routing, the top bar (boards, watcher, settings, log in or the
+// console), the theme and the keyboard shortcuts.
 
 import { html, render, Component } from "./preact-htm.js";
-import { get } from "./api.js";
-import { store, subscribe } from "./store.js";
+import { get, whoami } from "./api.js";
+import { store, subscribe, remembersSession, rememberSession } from "./store.js";
 import { parsePath } from "./util.js";
 import { installPreviews, closePreview } from "./preview.js";
 import { Home, BoardIndex, Catalog, Archive, NotFound } from "./pages.js";
@@ -24,6 +24,9 @@ class App extends Component {
       /** @type {any[]} */ boards: [],
       panel: /** @type {"" | "watcher" | "settings"} */ (""),
       /** @type {any} */ Settings: null,
+      /** @type {any} */ Console: null,
+      /** Who is logged in: null while not known or for anonymous readers. @type {any} */ user: null,
+      userKnown: false,
       version: 0,
     };
   }
@@ -40,12 +43,42 @@ class App extends Component {
       (r) => this.setState({ boards: r.boards }),
       () => {},
     );
+    if (remembersSession() || this.onConsole()) this.learnUser();
+    if (this.onConsole()) this.loadConsole();
+  }
+
+  onConsole() {
+    return parsePath(location.pathname)?.page === "console";
+  }
+
+  /** Asks the server who is logged in; remembered so that reading pages ask only when it may be someone. */
+  async learnUser() {
+    const user = await whoami();
+    rememberSession(user != null);
+    this.setState({ user, userKnown: true });
+  }
+
+  /** The console's entry module, loaded only on its pages. */
+  async loadConsole() {
+    if (this.state.Console) return;
+    const { ConsolePage } = await import("./console.js");
+    this.setState({ Console: ConsolePage });
+  }
+
+  /** Logged in, out, or the account changed (from the console). @param {any} user */
+  setUser(user) {
+    rememberSession(user != null);
+    this.setState({ user, userKnown: true });
   }
 
   go() {
     closePreview();
     this.setState({ path: location.pathname, search: location.search, hash: location.hash, panel: "" });
     if (!location.hash) scrollTo(0, 0);
+    if (this.onConsole()) {
+      this.loadConsole();
+      if (!this.state.userKnown) this.learnUser();
+    }
   }
 
   /** Same-origin links to client paths change the page without a reload. @param {MouseEvent} e */
@@ -127,12 +160,24 @@ class App extends Component {
     else if (route.page === "archive") page = html`<${Archive} key=${key} board=${route.board} />`;
     else if (route.page === "thread")
       page = html`<${ThreadPage} key=${key} board=${route.board} thread=${route.thread} hash=${s.hash} />`;
+    else if (route.page === "console")
+      page =
+        s.Console && s.userKnown
+          ? html`<${s.Console} path=${s.path} search=${s.search} user=${s.user} boards=${s.boards}
+              onUser=${(/** @type {any} */ u) => this.setUser(u)} />`
+          : html`<main id="main" class="loading" aria-busy="true"><p>Loading…</p></main>`;
+    const staff = s.user && s.user.role !== "user";
     const unread = Object.values(store.watched).reduce((n, w) => n + w.unread, 0);
     return html`<a class="skip" href="#main">Skip to content</a>
       <nav class="top" aria-label="Site">
         <a href="/">Home</a>
         ${s.boards.map((/** @type {any} */ b) => html` <a href=${`/${b.slug}/`} title=${b.title}>/${b.slug}/</a>`)}
         <span class="spacer"></span>
+        ${
+          s.user
+            ? html`${staff ? html`<a href="/admin">Console</a>` : null} <a href="/account">Account</a>`
+            : html`<a href="/login">Log in</a>`
+        }
         <button type="button" class="link" aria-expanded=${s.panel === "watcher" ? "true" : "false"}
           onClick=${() => this.toggle("watcher")}>Watched${unread ? ` (${unread})` : ""}</button>
         <button type="button" class="link" aria-expanded=${s.panel === "settings" ? "true" : "false"}

@@ -1,5 +1,6 @@
 // What this browser remembers, in localStorage: the deletion password, the name, (You)s,
-// settings, watched threads, hidden posts and filters. Changes notify subscribers.
+// settings, watched threads, hidden posts and filters, and whether someone logged in here.
+// Changes notify subscribers.
 
 import { parseFilters } from "./util.js";
 
@@ -184,3 +185,16 @@ export const store = {
 addEventListener("storage", (e) => {
   if (e.key && e.key.startsWith(PREFIX)) store.reload();
 });
+
+/**
+ * Whether someone logged in from this browser: only then does a reading page ask the server who
+ * it is (`GET /auth/csrf`), so anonymous readers never send that request.
+ */
+export function remembersSession() {
+  return load("session", false) === true;
+}
+
+/** @param {boolean} on */
+export function rememberSession(on) {
+  save("session", on);
+}

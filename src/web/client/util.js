@@ -38,16 +38,20 @@ export function threadPath(board, thread, no) {
   return `/${board}/thread/${thread}` + (no && no !== thread ? `#p${no}` : "");
 }
 
+/** The console's paths (its modules load only there, see `main.js`). */
+export const CONSOLE = ["/login", "/signup", "/reset", "/account", "/admin", "/admin/boards", "/admin/users"];
+
 /**
  * A client path, parsed; null for anything else.
  * @param {string} path
  * @returns {{page: "home"} | {page: "board"|"catalog"|"archive", board: string} |
- *   {page: "thread", board: string, thread: number} | null}
+ *   {page: "thread", board: string, thread: number} | {page: "console"} | null}
  */
 export function parsePath(path) {
   if (path === "/") return { page: "home" };
+  if (CONSOLE.includes(path)) return { page: "console" };
   const m = /^\/([a-z0-9]{1,16})\/(?:(catalog|archive)|thread\/(\d{1,15}))?$/.exec(path);
-  if (!m || ["api", "app", "files", "thumbs"].includes(m[1])) return null;
+  if (!m || ["admin", "api", "app", "auth", "files", "healthz", "thumbs"].includes(m[1])) return null;
   if (m[3]) return { page: "thread", board: m[1], thread: Number(m[3]) };
   if (m[2] === "catalog" || m[2] === "archive") return { page: m[2], board: m[1] };
   if (path.endsWith("/")) return { page: "board", board: m[1] };
