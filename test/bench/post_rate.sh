@@ -52,7 +52,7 @@ request_budget_burst = 0
 slug = "$BOARD"
 title = "Bench"
 bump_limit = 1000000
-max_replies = 1000000
+max_replies = 100000
 EOT
 start_wani "$TMP/wani.toml" "$TMP/data" "$TMP/wani.log"
 API=$WANI_URL/api/boards/$BOARD
