@@ -80,7 +80,8 @@ impl App {
             let (cache, files, live) = (cache.clone(), files.clone(), live.clone());
             let backup = backup.clone();
             // Runs on the writer thread after each commit, before any request is answered: a
-            // deletion's answer means its files are gone.
+            // deletion's answer means its files are gone. The live events come after the
+            // answers, and publishing only queues them for the hub's fan-out thread.
             move |changes: &[Change]| {
                 cache.apply(changes);
                 for change in changes {

@@ -21,7 +21,7 @@
 #      on the wire per request (status line, headers and body, as curl counts them) are
 #      reported for each form of the thread GET; each compressed form is checked to decode to
 #      the identity bytes.
-#   3. Durable post creation: replies POSTed by wrk (test/bench/post.lua) into the oldest of the
+#   3. Durable post creation (after an fsync-rate probe in the data directory): replies POSTed by wrk (test/bench/post.lua) into the oldest of the
 #      149 short threads (not the big one, which stays fixed for the comparison), first with 1
 #      connection (-t1 -c1), then with $CONNECTIONS connections (-t$WRK_THREADS). Each 201 means
 #      the post was committed to redb on disk; concurrent posts share one commit (one fsync).
@@ -38,7 +38,10 @@
 #   - wani's big-thread GET requests/s at least 0.8 times nginx's serving the same bytes;
 #   - wani's gzipped big-thread GET requests/s at least 1.0 times nginx's gzip_static;
 #   - wani's p99 for that GET no more than 1.5 times nginx's p99 in the same run;
-#   - $CONNECTIONS concurrent posters reach at least 10 times the posts/s of a single poster.
+#   - $CONNECTIONS concurrent posters reach at least 10 times the posts/s of a single poster;
+#   - a single poster reaches at least 0.8 times the disk's fsync rate, measured just before
+#     by test/bench/fsync_rate.py in the data directory (test/bench/post_rate.sh measures only
+#     this, with an optional perf profile).
 #
 # Fairness notes
 #   - Both servers log every request: wani writes one line per request to stderr (redirected to
@@ -61,7 +64,7 @@
 #   WANI_BIN=...     use this binary instead of building target/release/wani with cargo
 #   KEEP_TMP=1       keep the temp dir (data, config, logs, wrk outputs) and print its path
 #
-# Needs: wrk, nginx (/usr/sbin/nginx), curl, gzip, zstd (installed with apt-get when missing),
+# Needs: wrk, nginx (/usr/sbin/nginx), curl, gzip, zstd, python3 (installed with apt-get when missing),
 # and cargo unless WANI_BIN is given.
 
 set -euo pipefail
@@ -88,6 +91,7 @@ command -v wrk >/dev/null || (apt-get update && apt-get install -y wrk)
 [ -x "$NGINX" ] || command -v nginx >/dev/null || (apt-get update && apt-get install -y nginx)
 command -v curl >/dev/null || (apt-get update && apt-get install -y curl)
 command -v zstd >/dev/null || (apt-get update && apt-get install -y zstd)
+need_python # the fsync probe
 [ -x "$NGINX" ] || NGINX=$(command -v nginx)
 command -v wrk >/dev/null || die "wrk is not installed"
 [ -x "$NGINX" ] || die "nginx is not installed"
@@ -97,6 +101,10 @@ bench_tmp
 build_wani
 
 cat >"$TMP/wani.toml" <<EOF
+# One client posts far faster than any person: flood control and the request budget are off.
+flood_control = false
+request_budget_per_minute = 0
+request_budget_burst = 0
 [[boards]]
 slug = "$BOARD"
 title = "Bench"
@@ -337,6 +345,10 @@ replies_of() { # THREAD -> its reply count
     curl -sSf "$API/threads/$1" | sed -n 's/^{"thread":{[^[]*"replies":\([0-9]*\).*/\1/p'
 }
 BEFORE=$(replies_of "$POST_THREAD")
+# The disk's fsync rate as a commit sees it, right before the one-poster run (the ceiling of
+# one-connection posting: each post is one commit).
+say "fsync probe (test/bench/fsync_rate.py) in the data directory"
+FSYNC_RATE=$(python3 "$HERE/fsync_rate.py" "$TMP/data/fsync-probe" 2) || die "the fsync probe failed"
 say "post_1: wrk -t1 -c1 -d$DURATION --latency -s post.lua $API/threads/$POST_THREAD/posts"
 run_wrk post_1 1 1 "$DURATION" "$API/threads/$POST_THREAD/posts" "$HERE/post.lua"
 say "post_$CONNECTIONS: wrk -t$WRK_THREADS -c$CONNECTIONS -d$DURATION --latency -s post.lua $API/threads/$POST_THREAD/posts"
@@ -370,6 +382,7 @@ verdict() { awk -v v="$1" -v op="$2" -v t="$3" 'BEGIN {
 RPS_RATIO=$(ratio "${RPS[thread_wani]}" "${RPS[thread_nginx]}")
 P99_RATIO=$(ratio "${P99[thread_wani]}" "${P99[thread_nginx]}")
 POST_RATIO=$(ratio "${RPS[post_n]}" "${RPS[post_1]}")
+FSYNC_RATIO=$(ratio "${RPS[post_1]}" "$FSYNC_RATE")
 GZIP_RATIO=$(ratio "${RPS[thread_wani_gzip]}" "${RPS[thread_nginx_gzip]}")
 LOG_LINES=$(wc -l <"$TMP/wani.log")
 NGINX_LINES=$(wc -l <"$TMP/nginx/logs/access.log")
@@ -382,7 +395,7 @@ echo "wani HTTP benchmark ($(date -u '+%Y-%m-%d %H:%M UTC'))"
 echo "machine: $(machine)"
 echo "CPU busy in the second before the runs (other work): ${BUSY_BEFORE}%"
 echo "versions: $("$WANI_BIN" --version), $("$NGINX" -v 2>&1 | sed 's/^nginx version: //'), $(wrk -v 2>&1 | head -n1 | awk '{ print $1, $2 }')"
-echo "data dir: filesystem $fs_type, one 4 KiB O_DSYNC write (dd) takes $DSYNC_MS ms"
+echo "data dir: filesystem $fs_type, one 4 KiB O_DSYNC write (dd) takes $DSYNC_MS ms; fsync rate (4 KiB + fdatasync, before the 1-poster run) $FSYNC_RATE/s"
 echo "seed: $LIVE live threads on /$BOARD/ ($OTHER_THREADS short + 1 big); big thread No.$BIG has $((BIG_POSTS - 1)) posts; seeded in ${SEED_SECS}s"
 echo "bodies: big thread $THREAD_BYTES bytes, catalog $CATALOG_BYTES bytes, index page $INDEX_PAGE $INDEX_BYTES bytes"
 echo "wrk: GETs -t$WRK_THREADS -c$CONNECTIONS -d$DURATION (after a $WARMUP warm-up each); posts -t1 -c1 and -t$WRK_THREADS -c$CONNECTIONS -d$DURATION into thread No.$POST_THREAD"
@@ -417,3 +430,4 @@ printf '  %-58s %7s  %s\n' "thread GET requests/s, wani / nginx >= 0.80" "$RPS_R
 printf '  %-58s %7s  %s\n' "thread GET p99, wani / nginx <= 1.50" "$P99_RATIO" "$(verdict "$P99_RATIO" '<=' 1.5)"
 printf '  %-58s %7s  %s\n' "gzip thread GET requests/s, wani / nginx gzip_static >= 1.00" "$GZIP_RATIO" "$(verdict "$GZIP_RATIO" '>=' 1.0)"
 printf '  %-58s %7s  %s\n' "posts/s, $CONNECTIONS posters / 1 poster >= 10.00" "$POST_RATIO" "$(verdict "$POST_RATIO" '>=' 10)"
+printf '  %-58s %7s  %s\n' "posts/s, 1 poster / fsync rate >= 0.80" "$FSYNC_RATIO" "$(verdict "$FSYNC_RATIO" '>=' 0.8)"

@@ -2,9 +2,11 @@
 //!
 //! Requests queue on a channel. The writer takes every request waiting at that moment, applies
 //! them in order inside one durable transaction, commits once (one fsync for the whole group),
-//! runs the commit listener (cache invalidation, later live events), and only then answers each
-//! request. A request is therefore never acknowledged before its data is on disk, and a burst of
-//! concurrent posts costs one commit instead of one each.
+//! runs the commit listener (cache invalidation, files), and only then answers each request. A
+//! request is therefore never acknowledged before its data is on disk, and a burst of
+//! concurrent posts costs one commit instead of one each. The live events go to the listener
+//! after the answers: they are in the `events` table already, and whatever publishing them
+//! costs is no part of any answer.
 //!
 //! Each write checks its preconditions (board exists, thread open) before it changes anything,
 //! so a refused write is a value in the batch and leaves the transaction untouched for the
@@ -235,8 +237,27 @@ pub enum Change {
     OutboxQueued,
 }
 
-/// Runs after every successful commit, on the writer thread, before any request is answered.
+/// Runs after every successful commit, on the writer thread: with every change but the live
+/// events before any request is answered, then with the live events (when there are any) after.
 pub type CommitListener = Box<dyn Fn(&[Change]) + Send>;
+
+/// Calls the listener with `changes` but their live events, then returns those.
+fn before_answers(listener: &CommitListener, changes: Vec<Change>) -> Vec<Change> {
+    let (live, rest): (Vec<Change>, Vec<Change>) = changes
+        .into_iter()
+        .partition(|c| matches!(c, Change::Live(_)));
+    if !rest.is_empty() {
+        listener(&rest);
+    }
+    live
+}
+
+/// Calls the listener with the live events [`before_answers`] held back.
+fn after_answers(listener: &CommitListener, live: &[Change]) {
+    if !live.is_empty() {
+        listener(live);
+    }
+}
 
 enum Msg {
     Write(Box<Write>, oneshot::Sender<ApiResult<Written>>),
@@ -369,9 +390,8 @@ fn purge_chunk(db: &redb::Database, listener: &CommitListener) -> bool {
     })();
     match result {
         Ok(more) => {
-            if !changes.is_empty() {
-                listener(&changes);
-            }
+            let live = before_answers(listener, changes);
+            after_answers(listener, &live);
             more
         }
         Err(e) => {
@@ -404,18 +424,18 @@ fn commit_group(
     })();
     match result {
         Ok(outcomes) => {
-            if !changes.is_empty() {
-                listener(&changes);
-            }
-            for ((_, reply), outcome) in group.into_iter().zip(outcomes) {
-                let _ = reply.send(outcome);
-            }
-            changes.iter().any(|c| {
+            let deleted = changes.iter().any(|c| {
                 matches!(
                     c,
                     Change::ThreadDeleted { .. } | Change::BoardDeleted { .. }
                 )
-            })
+            });
+            let live = before_answers(listener, changes);
+            for ((_, reply), outcome) in group.into_iter().zip(outcomes) {
+                let _ = reply.send(outcome);
+            }
+            after_answers(listener, &live);
+            deleted
         }
         Err(e) => {
             let error =

@@ -1,6 +1,6 @@
 //! The writer's rules for sticky and locked threads, file references, and its batching.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use super::*;
 use crate::model::{StoredFile, ThreadMeta};
@@ -264,4 +264,72 @@ async fn archived_threads_past_their_days_are_pruned() {
     assert!(reader.archived_threads("t").unwrap().is_empty());
     assert_eq!(reader.live_threads("t").unwrap().len(), 1);
     writer.stop().await;
+}
+
+/// A post is answered once the caches know of it and before its live event is handed on: the
+/// listener, given the live event, holds the writer until the test has the answer in hand. Were
+/// the event handed on first, the listener would give up waiting and note it.
+#[tokio::test]
+async fn live_events_reach_the_listener_after_the_answers() {
+    use std::sync::mpsc;
+    use std::time::Duration;
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let (answered, wait_answer) = mpsc::channel::<()>();
+    let calls = Arc::new(Mutex::new(Vec::new()));
+    let listener = {
+        let (calls, wait_answer) = (calls.clone(), Mutex::new(wait_answer));
+        move |changes: &[Change]| {
+            let live = changes.iter().any(|c| matches!(c, Change::Live(_)));
+            let mut call = if live { "live" } else { "other" }.to_owned();
+            if changes.iter().any(|c| matches!(c, Change::Reply { .. })) {
+                call += " with the reply";
+            }
+            if live && changes.iter().any(|c| !matches!(c, Change::Live(_))) {
+                call += " mixed";
+            }
+            if live
+                && changes
+                    .iter()
+                    .any(|c| matches!(c, Change::Live(p) if p.thread == 1))
+            {
+                // Long enough for any machine to deliver the answer; only a broken order
+                // waits it out.
+                let waited = wait_answer
+                    .lock()
+                    .unwrap()
+                    .recv_timeout(Duration::from_secs(30));
+                if waited.is_err() {
+                    call += " before the answer";
+                }
+            }
+            calls.lock().unwrap().push(call);
+        }
+    };
+    let writer = Writer::start(&store, Box::new(listener));
+    writer.submit(Write::PutBoard(board(10, 10))).await.unwrap();
+    let thread = writer
+        .submit(Write::CreateThread {
+            board: "t".into(),
+            draft: draft("op", false),
+        })
+        .await
+        .unwrap();
+    answered.send(()).unwrap();
+    assert!(matches!(thread, Written::Post { no: 1, .. }));
+    let reply = writer
+        .submit(Write::CreateReply {
+            board: "t".into(),
+            thread: 1,
+            draft: draft("reply", false),
+        })
+        .await
+        .unwrap();
+    answered.send(()).unwrap();
+    assert!(matches!(reply, Written::Post { no: 2, .. }));
+    writer.stop().await;
+    assert_eq!(
+        *calls.lock().unwrap(),
+        ["other", "other", "live", "other with the reply", "live"]
+    );
 }
