@@ -45,6 +45,10 @@ pub struct App {
     pub web: crate::web::Client,
     /// Cookies, password hashing and the login throttle.
     pub accounts: crate::auth::gate::Accounts,
+    /// Password recovery by email: the mailer (with `[smtp]`) and its hourly budgets.
+    pub recovery: crate::api::recovery::Recovery,
+    /// Captcha challenges and posting rates (`crate::antispam`).
+    pub antispam: crate::antispam::Antispam,
 }
 
 impl App {
@@ -65,6 +69,8 @@ impl App {
             )
         })?;
         let accounts = crate::auth::gate::Accounts::new(&config.accounts, &config.data_dir)?;
+        let recovery = crate::api::recovery::Recovery::new(&config)?;
+        let antispam = crate::antispam::Antispam::new(&config.captcha);
         let files = Arc::new(files);
         let cache = Arc::new(Cache::new(config.cache_bytes));
         let live = Arc::new(Hub::new());
@@ -119,6 +125,8 @@ impl App {
             started: Instant::now(),
             web: crate::web::Client::new(),
             accounts,
+            recovery,
+            antispam,
         });
         app.seed_boards().await?;
         let files = app.files.clone();

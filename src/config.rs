@@ -57,6 +57,10 @@ pub struct Config {
     pub s3: Option<S3Config>,
     /// Staff and user accounts: who may sign up, who is admin, sessions, password hashing.
     pub accounts: crate::auth::AccountsConfig,
+    /// Captcha challenges and the posting rate of boards in `auto` mode.
+    pub captcha: crate::antispam::CaptchaConfig,
+    /// Outgoing mail for password recovery. None: reset links are only issued by admins.
+    pub smtp: Option<crate::mail::SmtpConfig>,
 }
 
 /// The `[s3]` table: the bucket that holds the durable copy of files and database.
@@ -217,6 +221,9 @@ pub struct BoardConfig {
     pub rules: String,
     /// Not safe for work.
     pub nsfw: bool,
+    /// What posters must solve: `off`, `pow`, `text`, or `auto` (the config's `auto_mode`
+    /// while the board is busy).
+    pub captcha: String,
 }
 
 /// The file types a board may allow, by their config names. Video needs `ffmpeg_path` too.
@@ -289,6 +296,8 @@ impl Default for Config {
             media_memory_bytes: 256 << 20,
             s3: None,
             accounts: crate::auth::AccountsConfig::default(),
+            smtp: None,
+            captcha: crate::antispam::CaptchaConfig::default(),
             boards: vec![BoardConfig {
                 slug: "b".into(),
                 title: "Random".into(),
@@ -330,6 +339,7 @@ impl Default for BoardConfig {
             max_replies: 1000,
             rules: String::new(),
             nsfw: false,
+            captcha: "off".into(),
         }
     }
 }
@@ -431,6 +441,10 @@ impl Config {
             s3.validate()?;
         }
         self.accounts.validate()?;
+        if let Some(smtp) = &self.smtp {
+            smtp.validate()?;
+        }
+        self.captcha.validate()?;
         let mut seen = std::collections::HashSet::new();
         for board in &self.boards {
             board.validate()?;
@@ -507,6 +521,8 @@ mod tests {
         assert_eq!(config.boards, default.boards);
         assert_eq!(config.s3, default.s3);
         assert_eq!(config.accounts, default.accounts);
+        assert_eq!(config.smtp, default.smtp);
+        assert_eq!(config.captcha, default.captcha);
     }
 
     #[test]

@@ -80,6 +80,10 @@ pub enum ErrorKind {
     TokenInvalid,
     BadAuthorization,
     ScopeTooWide,
+    InvalidEmail,
+    EmailTaken,
+    CaptchaRequired,
+    CaptchaFailed,
 }
 
 impl ErrorKind {
@@ -156,6 +160,10 @@ impl ErrorKind {
         ErrorKind::TokenInvalid,
         ErrorKind::BadAuthorization,
         ErrorKind::ScopeTooWide,
+        ErrorKind::InvalidEmail,
+        ErrorKind::EmailTaken,
+        ErrorKind::CaptchaRequired,
+        ErrorKind::CaptchaFailed,
     ];
 
     pub fn status(self) -> StatusCode {
@@ -183,6 +191,9 @@ impl ErrorKind {
             NotLoggedIn | Forbidden | CsrfFailed | SignupClosed | LoginFailed | AccountDisabled
             | CapcodeNotAllowed => StatusCode::FORBIDDEN,
             TokenInvalid | ScopeTooWide | BadAuthorization => StatusCode::FORBIDDEN,
+            InvalidEmail => StatusCode::BAD_REQUEST,
+            EmailTaken => StatusCode::CONFLICT,
+            CaptchaRequired | CaptchaFailed => StatusCode::FORBIDDEN,
             UsernameTaken => StatusCode::CONFLICT,
             WeakPassword | InvalidUsername => StatusCode::BAD_REQUEST,
             UserNotFound => StatusCode::NOT_FOUND,
@@ -267,6 +278,10 @@ impl ErrorKind {
             TokenInvalid => "token_invalid",
             BadAuthorization => "bad_authorization",
             ScopeTooWide => "scope_too_wide",
+            InvalidEmail => "invalid_email",
+            EmailTaken => "email_taken",
+            CaptchaRequired => "captcha_required",
+            CaptchaFailed => "captcha_failed",
         }
     }
 }
@@ -385,7 +400,8 @@ mod tests {
         let declared_last = |kind: ErrorKind| {
             use ErrorKind::*;
             match kind {
-                ScopeTooWide => true,
+                CaptchaFailed => true,
+                ScopeTooWide | InvalidEmail | EmailTaken | CaptchaRequired => false,
                 ResetTokenInvalid | BoardExists => false,
                 RouteNotFound
                 | MethodNotAllowed

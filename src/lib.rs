@@ -2,6 +2,7 @@
 //!
 //! `main.rs` parses the command line; [`run`] serves a bound listener until shutdown.
 
+pub mod antispam;
 pub mod api;
 pub mod app;
 pub mod auth;
@@ -15,6 +16,7 @@ pub mod http;
 pub mod input;
 pub mod limit;
 pub mod live;
+pub mod mail;
 pub mod markup;
 pub mod media;
 pub mod model;

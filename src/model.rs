@@ -43,6 +43,8 @@ pub struct Board {
     pub rules_html: String,
     /// Not safe for work: shown by clients, and 4chan's `ws_board` is 0.
     pub nsfw: bool,
+    /// What posters must solve (`crate::antispam`): `off`, `pow`, `text` or `auto`.
+    pub captcha: String,
 }
 
 impl Default for Board {
@@ -82,6 +84,7 @@ impl From<&BoardConfig> for Board {
             // Rendered when the board is written (the writer knows which links are live).
             rules_html: String::new(),
             nsfw: c.nsfw,
+            captcha: c.captcha.clone(),
         }
     }
 }
@@ -379,6 +382,8 @@ pub enum LogAction {
     BoardCreate,
     BoardUpdate,
     BoardDelete,
+    /// An admin removed a user's second factor (a lost authenticator).
+    TotpClear,
 }
 
 #[cfg(test)]

@@ -53,10 +53,14 @@ pub async fn receive(
             }
             e
         })?;
+        let mut map = map;
+        app.antispam.check_post(board, client, caller, &mut map)?;
         let draft = draft(map, board, kind, 0, &poster)?;
         return Ok((draft, Placement::default()));
     }
-    let form = uploads::read_form(app, req, board, kind).await?;
+    let check =
+        |text: &mut Map<String, Value>| app.antispam.check_post(board, client, caller, text);
+    let form = uploads::read_form(app, req, board, kind, check).await?;
     let mut draft = draft(form.text, board, kind, form.files.len(), &poster)?;
     let (files, placement) = uploads::store(app, board, form.files).await?;
     draft.files = files;
@@ -80,9 +84,26 @@ const MAX_EMAIL_CHARS: u32 = 254;
 pub fn text_fields(kind: Kind) -> &'static [&'static str] {
     match kind {
         Kind::Thread => &[
-            "subject", "name", "body", "sage", "email", "password", "capcode",
+            "subject",
+            "name",
+            "body",
+            "sage",
+            "email",
+            "password",
+            "capcode",
+            "captcha_id",
+            "captcha_answer",
         ],
-        Kind::Reply => &["name", "body", "sage", "email", "password", "capcode"],
+        Kind::Reply => &[
+            "name",
+            "body",
+            "sage",
+            "email",
+            "password",
+            "capcode",
+            "captcha_id",
+            "captcha_answer",
+        ],
     }
 }
 
@@ -243,11 +264,13 @@ pub async fn create_reply(
     }
     let (draft, placement) = receive(app, req, client, &settings, Kind::Reply, caller).await?;
     let write = Write::CreateReply {
-        board,
+        board: board.clone(),
         thread,
         draft,
     };
-    submit(app, write, placement).await
+    let answer = submit(app, write, placement).await?;
+    app.antispam.record_post(&board, std::time::Instant::now());
+    Ok(answer)
 }
 
 /// `GET /api/boards/{board}/posts/{no}` → `{"post":Post}`.

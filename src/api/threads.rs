@@ -36,7 +36,13 @@ pub async fn create(
     };
     let (draft, placement) =
         posts::receive(app, req, client, &settings, Kind::Thread, caller).await?;
-    posts::submit(app, Write::CreateThread { board, draft }, placement).await
+    let write = Write::CreateThread {
+        board: board.clone(),
+        draft,
+    };
+    let answer = posts::submit(app, write, placement).await?;
+    app.antispam.record_post(&board, std::time::Instant::now());
+    Ok(answer)
 }
 
 /// A thread's fields; its `posts` follow them in the serialized body.

@@ -36,6 +36,7 @@
 //! | `mod_log_boards` | `(slug, id)` | `()` | the same entries by board: a backwards range scan lists a board's latest changes |
 //! | `tokens` | SHA-256 of the API token's secret (32 bytes) | JSON [`crate::auth::token::StoredToken`] | API tokens: owner, name, scope, expiry, last use; the secret itself was shown once and is stored nowhere |
 //! | `token_expiry` | `(expires_ms, token key)` | `()` | the same tokens by expiry, oldest first, swept with the sessions |
+//! | `user_emails` | normalized email address | normalized username | the accounts that gave an address (at most one each, each address on one account): how `POST /auth/recover` finds an account by address; written with the `users` row whose `email` it mirrors |
 //! | `user_tokens` | `(username, token id)` | token key | a user's tokens in id order, to list and revoke them by their public id and to end them all (disabling, deletion) |
 //!
 //! A new post changes `board_counters`, `posts`, `thread_posts` and `threads` together, and
@@ -110,6 +111,7 @@ const MOD_LOG_BOARDS: TableDefinition<(&str, u64), ()> = TableDefinition::new("m
 const TOKENS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("tokens");
 const TOKEN_EXPIRY: TableDefinition<(u64, &[u8]), ()> = TableDefinition::new("token_expiry");
 const USER_TOKENS: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("user_tokens");
+const USER_EMAILS: TableDefinition<&str, &str> = TableDefinition::new("user_emails");
 
 /// Something done to every table alike: creating them, copying them into a snapshot, counting
 /// their rows.
@@ -151,7 +153,8 @@ fn each_table(visit: &mut impl EachTable) -> Result<(), redb::Error> {
     visit.table(MOD_LOG_BOARDS)?;
     visit.table(TOKENS)?;
     visit.table(TOKEN_EXPIRY)?;
-    visit.table(USER_TOKENS)
+    visit.table(USER_TOKENS)?;
+    visit.table(USER_EMAILS)
 }
 
 /// Opening a table in a write transaction creates it, so readers never meet a missing one.
