@@ -298,11 +298,7 @@ mod tests {
 
     #[test]
     fn every_normalized_address_is_a_mailbox() {
-        for text in [
-            "ann@example.org",
-            "o'neil+x=y@a-b.example",
-            "root@localhost",
-        ] {
+        for text in ["ann@example.org", "o'neil+x=y@a-b.example"] {
             let email = normalize_email(text).unwrap();
             assert!(email.parse::<Mailbox>().is_ok(), "{email}");
         }

@@ -490,12 +490,12 @@ mod bench {
 
         let now = std::time::Instant::now();
         let mut challenges = Challenges::new(&config);
-        let network = IpAddr::V4(std::net::Ipv4Addr::new(10, 0, 0, 1));
+        let base = u32::from(std::net::Ipv4Addr::new(10, 0, 0, 1));
         // Twice the store's size: the second half drops the oldest at each issue.
         let rounds = 2 * config.max_challenges as u32;
         let start = Instant::now();
         for i in 0..rounds {
-            let network = IpAddr::V4(std::net::Ipv4Addr::from(u32::from(network) + i));
+            let network = IpAddr::V4(std::net::Ipv4Addr::from(base + i));
             challenges.add("b", network, Puzzle::Pow { bits: 15 }, now);
         }
         let per = start.elapsed().as_secs_f64() / f64::from(rounds);
