@@ -49,6 +49,10 @@ pub struct App {
     pub web: crate::web::Client,
     /// Cookies, password hashing and the login throttle.
     pub accounts: crate::auth::gate::Accounts,
+    /// Password recovery by email: the mailer (with `[smtp]`) and its hourly budgets.
+    pub recovery: crate::api::recovery::Recovery,
+    /// Captcha challenges and posting rates (`crate::antispam::Captchas`).
+    pub captchas: crate::antispam::Captchas,
 }
 
 impl App {
@@ -69,6 +73,8 @@ impl App {
             )
         })?;
         let accounts = crate::auth::gate::Accounts::new(&config.accounts, &config.data_dir)?;
+        let recovery = crate::api::recovery::Recovery::new(&config)?;
+        let captchas = crate::antispam::Captchas::new(&config.captcha);
         let files = Arc::new(files);
         let cache = Arc::new(Cache::new(config.cache_bytes));
         let live = Arc::new(Hub::new());
@@ -127,6 +133,8 @@ impl App {
             started: Instant::now(),
             web: crate::web::Client::new(),
             accounts,
+            recovery,
+            captchas,
         });
         app.seed_boards().await?;
         let files = app.files.clone();

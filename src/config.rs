@@ -77,6 +77,10 @@ pub struct Config {
     pub s3: Option<S3Config>,
     /// Staff and user accounts: who may sign up, who is admin, sessions, password hashing.
     pub accounts: crate::auth::AccountsConfig,
+    /// Captcha challenges and the posting rate of boards in `auto` mode.
+    pub captcha: crate::antispam::CaptchaConfig,
+    /// Outgoing mail for password recovery. None: reset links are only issued by admins.
+    pub smtp: Option<crate::mail::SmtpConfig>,
 }
 
 /// The `[s3]` table: the bucket that holds the durable copy of files and database.
@@ -251,6 +255,9 @@ pub struct BoardConfig {
     pub max_threads_per_minute: u32,
     /// Whether the board's public log names the staff account behind each action.
     pub public_log_names: bool,
+    /// What posters must solve: `off`, `pow`, `text`, or `auto` (the config's `auto_mode`
+    /// while the board is busy).
+    pub captcha: String,
 }
 
 /// The file types a board may allow, by their config names. Video needs `ffmpeg_path` too.
@@ -331,6 +338,8 @@ impl Default for Config {
             ip_retention_days: 30.0,
             s3: None,
             accounts: crate::auth::AccountsConfig::default(),
+            smtp: None,
+            captcha: crate::antispam::CaptchaConfig::default(),
             boards: vec![BoardConfig {
                 slug: "b".into(),
                 title: "Random".into(),
@@ -380,6 +389,7 @@ impl Default for BoardConfig {
             // Well past a real board's pace, well below a flood that empties the catalog.
             max_threads_per_minute: 10,
             public_log_names: false,
+            captcha: "off".into(),
         }
     }
 }
@@ -538,6 +548,10 @@ impl Config {
             s3.validate()?;
         }
         self.accounts.validate()?;
+        if let Some(smtp) = &self.smtp {
+            smtp.validate()?;
+        }
+        self.captcha.validate()?;
         let mut seen = std::collections::HashSet::new();
         for board in &self.boards {
             board.validate()?;
@@ -634,6 +648,8 @@ mod tests {
         assert_eq!(config.boards, default.boards);
         assert_eq!(config.s3, default.s3);
         assert_eq!(config.accounts, default.accounts);
+        assert_eq!(config.smtp, default.smtp);
+        assert_eq!(config.captcha, default.captcha);
         assert_eq!(config.ip_retention_days, default.ip_retention_days);
     }
 

@@ -88,6 +88,10 @@ pub enum ErrorKind {
     ReportNotFound,
     PosterUnknown,
     ThreadMoved,
+    InvalidEmail,
+    EmailTaken,
+    CaptchaRequired,
+    CaptchaFailed,
 }
 
 impl ErrorKind {
@@ -172,6 +176,10 @@ impl ErrorKind {
         ErrorKind::ReportNotFound,
         ErrorKind::PosterUnknown,
         ErrorKind::ThreadMoved,
+        ErrorKind::InvalidEmail,
+        ErrorKind::EmailTaken,
+        ErrorKind::CaptchaRequired,
+        ErrorKind::CaptchaFailed,
     ];
 
     pub fn status(self) -> StatusCode {
@@ -199,6 +207,9 @@ impl ErrorKind {
             NotLoggedIn | Forbidden | CsrfFailed | SignupClosed | LoginFailed | AccountDisabled
             | CapcodeNotAllowed => StatusCode::FORBIDDEN,
             TokenInvalid | ScopeTooWide | BadAuthorization => StatusCode::FORBIDDEN,
+            InvalidEmail => StatusCode::BAD_REQUEST,
+            EmailTaken => StatusCode::CONFLICT,
+            CaptchaRequired | CaptchaFailed => StatusCode::FORBIDDEN,
             UsernameTaken => StatusCode::CONFLICT,
             WeakPassword | InvalidUsername => StatusCode::BAD_REQUEST,
             UserNotFound => StatusCode::NOT_FOUND,
@@ -296,6 +307,10 @@ impl ErrorKind {
             ReportNotFound => "report_not_found",
             PosterUnknown => "poster_unknown",
             ThreadMoved => "thread_moved",
+            InvalidEmail => "invalid_email",
+            EmailTaken => "email_taken",
+            CaptchaRequired => "captcha_required",
+            CaptchaFailed => "captcha_failed",
         }
     }
 }
@@ -431,7 +446,8 @@ mod tests {
         let declared_last = |kind: ErrorKind| {
             use ErrorKind::*;
             match kind {
-                ThreadMoved => true,
+                CaptchaFailed => true,
+                ThreadMoved | InvalidEmail | EmailTaken | CaptchaRequired => false,
                 PosterUnknown | Cooldown | DuplicateText | TooManyThreads | ScopeTooWide => false,
                 ResetTokenInvalid | BoardExists | AlreadyReported | ReportNotFound => false,
                 DnsblListed => false,

@@ -64,6 +64,11 @@ impl Fields {
         self.map.get(name).is_some_and(|v| !v.is_null())
     }
 
+    /// Whether the field is given at all, `null` included (`null` may mean "remove").
+    pub fn present(&self, name: &str) -> bool {
+        self.map.contains_key(name)
+    }
+
     /// A string that must be there.
     pub fn required_text(&mut self, name: &str) -> ApiResult<String> {
         self.text(name)?.ok_or_else(|| {

@@ -16,6 +16,7 @@ pub mod http;
 pub mod input;
 pub mod limit;
 pub mod live;
+pub mod mail;
 pub mod markup;
 pub mod media;
 pub mod model;

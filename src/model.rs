@@ -51,6 +51,8 @@ pub struct Board {
     /// Whether the board's public log (`GET /api/boards/{board}/modlog`) names the staff
     /// account behind each action; off, it says only what was done.
     pub public_log_names: bool,
+    /// What posters must solve (`crate::antispam`): `off`, `pow`, `text` or `auto`.
+    pub captcha: String,
 }
 
 impl Default for Board {
@@ -96,6 +98,7 @@ impl From<&BoardConfig> for Board {
             duplicate_window_secs: c.duplicate_window_secs,
             max_threads_per_minute: c.max_threads_per_minute,
             public_log_names: c.public_log_names,
+            captcha: c.captcha.clone(),
         }
     }
 }
@@ -437,6 +440,8 @@ pub enum LogAction {
     ThreadLock,
     ThreadCyclic,
     ThreadMove,
+    /// An admin removed a user's second factor (a lost authenticator).
+    TotpClear,
 }
 
 /// Why a post is reported.

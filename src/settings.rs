@@ -25,6 +25,8 @@ pub enum Kind {
     },
     /// A list of distinct names from [`FILE_TYPES`].
     FileTypes,
+    /// One of these names.
+    Choice(&'static [&'static str]),
 }
 
 /// One editable setting.
@@ -114,6 +116,10 @@ pub const SETTINGS: &[Setting] = &[
     // The per-board window holds one instant per thread allowed: bounded by this.
     number("max_threads_per_minute", 0, 10_000),
     flag("public_log_names"),
+    Setting {
+        name: "captcha",
+        kind: Kind::Choice(crate::antispam::CAPTCHA_MODES),
+    },
 ];
 
 fn setting(name: &str) -> Option<&'static Setting> {
@@ -168,6 +174,18 @@ pub fn check(setting: &Setting, value: &Value, video: bool) -> ApiResult<Value> 
             }
             Ok(Value::String(cleaned))
         }
+        Kind::Choice(names) => match value.as_str() {
+            Some(name) if names.contains(&name) => Ok(value.clone()),
+            Some(name) => {
+                let message = format!(
+                    "`{field}` is `{}`; it is one of {}.",
+                    name.escape_debug(),
+                    names.join(", ")
+                );
+                Err(error(ErrorKind::InvalidValue, field, message))
+            }
+            None => Err(wrong_type(field, &format!("one of {}", names.join(", ")))),
+        },
         Kind::FileTypes => {
             let Some(items) = value.as_array() else {
                 return Err(wrong_type(field, "an array of file type names"));

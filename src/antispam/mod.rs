@@ -1,12 +1,15 @@
-//! Anti-spam checks before a post is read: the request budget, the DNSBL lookup, and flood
-//! control (cooldowns, duplicate text, threads per minute).
+//! Anti-spam checks before a post is read: the request budget, the DNSBL lookup, flood
+//! control (cooldowns, duplicate text, threads per minute), and the captcha ([`captchas`]).
 //!
 //! The state lives in memory: every window here is minutes long, so a restart forgets little
 //! that matters, and every map is bounded ([`bounded::MAX_KEYS`]).
 
 mod bounded;
+pub mod captcha;
+mod captchas;
 pub mod dnsbl;
 mod flood;
+pub mod text;
 
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
@@ -21,6 +24,9 @@ use crate::model::Board;
 use crate::poster::network;
 use dnsbl::Dnsbl;
 use flood::{Flood, Lane, Undo};
+
+pub use captcha::{AutoMode, CaptchaConfig, MAX_ANSWER_BYTES};
+pub use captchas::{Captchas, Need, CAPTCHA_FIELDS, CAPTCHA_MODES};
 
 pub struct Antispam {
     /// None when `flood_control` is off.

@@ -23,11 +23,17 @@ use crate::input::Fields;
 use crate::notify::{notify, Severity};
 use crate::storage::{AccountWrite, Opening, Write, Written};
 
-/// `POST /auth/signup` with `{"username","password"}` → 201 `{"csrf","user":{"username","role",
-/// "boards"}}` and the session cookie. Who may sign up is the config's `signup` mode; usernames
-/// in `admins` always may, and become admins.
+/// `POST /auth/signup` with `{"username","password","email"?}` → 201 `{"csrf","user":{"username",
+/// "role","boards"}}` and the session cookie. Who may sign up is the config's `signup` mode;
+/// usernames in `admins` always may, and become admins. The optional `email` is where password
+/// reset links go (`POST /auth/recover`); an address another account gave is 409 `email_taken`.
 pub async fn signup(app: &App, req: Request<Incoming>, client: IpAddr) -> ApiResult<Response> {
-    let (username, password, _) = credentials(req, false).await?;
+    let Credentials {
+        username,
+        password,
+        email,
+        ..
+    } = credentials(req, false).await?;
     let accounts = &app.config.accounts;
     if !accounts.may_sign_up(&username) {
         notify(
@@ -53,6 +59,7 @@ pub async fn signup(app: &App, req: Request<Incoming>, client: IpAddr) -> ApiRes
         hash,
         disabled: false,
         created_at: crate::storage::writer::unix_now(),
+        email,
     };
     let session = NewSession::generate();
     let write = Write::Account(AccountWrite::Create {
@@ -83,7 +90,12 @@ pub async fn signup(app: &App, req: Request<Incoming>, client: IpAddr) -> ApiRes
 /// `Retry-After` after repeated failures from the client's network or against the account. An
 /// account with TOTP on also needs `totp`: a code or a recovery code (`crate::api::totp`).
 pub async fn login(app: &App, req: Request<Incoming>, client: IpAddr) -> ApiResult<Response> {
-    let (username, password, code) = credentials(req, true).await?;
+    let Credentials {
+        username,
+        password,
+        totp: code,
+        ..
+    } = credentials(req, true).await?;
     let throttle = &app.accounts.throttle;
     if let Err(e) = throttle.check(client, &username, Instant::now()) {
         notify(
@@ -264,28 +276,42 @@ fn wrong_password() -> ApiError {
     ApiError::new(ErrorKind::WrongPassword, "The password is wrong.").with_field("password")
 }
 
-/// The `{"username","password"}` of signup and login, the username normalized, and login's
-/// optional `totp` code.
-async fn credentials(
-    req: Request<Incoming>,
-    with_totp: bool,
-) -> ApiResult<(String, String, Option<String>)> {
-    let allowed: &[&str] = match with_totp {
+/// What signup and login send: the username (normalized), the password, login's optional
+/// `totp` code and signup's optional `email` (normalized).
+struct Credentials {
+    username: String,
+    password: String,
+    totp: Option<String>,
+    email: Option<String>,
+}
+
+/// Reads the `{"username","password"}` of login (with `totp`) or signup (with `email`).
+async fn credentials(req: Request<Incoming>, login: bool) -> ApiResult<Credentials> {
+    let allowed: &[&str] = match login {
         true => &["username", "password", "totp"],
-        false => &["username", "password"],
+        false => &["username", "password", "email"],
     };
     let mut fields = Fields::new(json_object(req).await?, allowed)?;
     let username = normalize_username(&fields.required_text("username")?)?;
     let password = fields.required_text("password")?;
-    let code = match fields.has("totp") {
+    let totp = match fields.has("totp") {
         true => Some(crate::api::totp::code_field(&mut fields, "totp")?),
         false => None,
     };
+    let email = fields
+        .text("email")?
+        .map(|e| crate::mail::normalize_email(&e))
+        .transpose()?;
     if password.chars().count() > MAX_PASSWORD_CHARS {
         let message = format!("The password is over {MAX_PASSWORD_CHARS} characters.");
         return Err(ApiError::new(ErrorKind::TooLong, message).with_field("password"));
     }
-    Ok((username, password, code))
+    Ok(Credentials {
+        username,
+        password,
+        totp,
+        email,
+    })
 }
 
 /// A route that takes no fields: its body is empty, or `{}` (with `csrf`, when the token

@@ -5,6 +5,8 @@
 pub mod admin;
 pub mod auth;
 pub mod boards;
+pub mod captcha;
+pub mod email;
 pub mod health;
 pub mod moderation;
 pub mod modlog;

@@ -59,11 +59,15 @@ pub async fn receive(
             }
             e
         })?;
+        let mut map = map;
+        app.captchas.check_post(board, client, caller, &mut map)?;
         let draft = draft(map, board, kind, 0, &poster)?;
         ticket.check_text(kind, &draft.body, 0)?;
         return Ok((draft, Placement::default(), ticket));
     }
-    let form = uploads::read_form(app, req, board, kind).await?;
+    let check =
+        |text: &mut Map<String, Value>| app.captchas.check_post(board, client, caller, text);
+    let form = uploads::read_form(app, req, board, kind, check).await?;
     let mut draft = draft(form.text, board, kind, form.files.len(), &poster)?;
     ticket.check_text(kind, &draft.body, form.files.len())?;
     let (files, placement) = uploads::store(app, board, form.files).await?;
@@ -89,9 +93,26 @@ const MAX_EMAIL_CHARS: u32 = 254;
 pub fn text_fields(kind: Kind) -> &'static [&'static str] {
     match kind {
         Kind::Thread => &[
-            "subject", "name", "body", "sage", "email", "password", "capcode",
+            "subject",
+            "name",
+            "body",
+            "sage",
+            "email",
+            "password",
+            "capcode",
+            "captcha_id",
+            "captcha_answer",
         ],
-        Kind::Reply => &["name", "body", "sage", "email", "password", "capcode"],
+        Kind::Reply => &[
+            "name",
+            "body",
+            "sage",
+            "email",
+            "password",
+            "capcode",
+            "captcha_id",
+            "captcha_answer",
+        ],
     }
 }
 
@@ -263,11 +284,13 @@ pub async fn create_reply(
     let (draft, placement, ticket) =
         receive(app, req, client, &settings, Kind::Reply, caller).await?;
     let write = Write::CreateReply {
-        board,
+        board: board.clone(),
         thread,
         draft,
     };
-    submit(app, write, placement, ticket).await
+    let answer = submit(app, write, placement, ticket).await?;
+    app.captchas.record_post(&board, std::time::Instant::now());
+    Ok(answer)
 }
 
 /// `GET /api/boards/{board}/posts/{no}` → `{"post":Post}`.

@@ -36,7 +36,13 @@ pub async fn create(
     };
     let (draft, placement, ticket) =
         posts::receive(app, req, client, &settings, Kind::Thread, caller).await?;
-    posts::submit(app, Write::CreateThread { board, draft }, placement, ticket).await
+    let write = Write::CreateThread {
+        board: board.clone(),
+        draft,
+    };
+    let answer = posts::submit(app, write, placement, ticket).await?;
+    app.captchas.record_post(&board, std::time::Instant::now());
+    Ok(answer)
 }
 
 /// A thread's fields; its `posts` follow them in the serialized body.

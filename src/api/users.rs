@@ -1,4 +1,5 @@
-//! Staff administration: listing accounts, setting a user's role and boards, disabling a user.
+//! Staff administration: listing accounts, setting a user's role and boards, disabling a user,
+//! clearing a lost second factor.
 
 use hyper::body::Incoming;
 use hyper::Request;
@@ -11,7 +12,7 @@ use crate::http::request::{json_object, query, query_number};
 use crate::http::{response, Response};
 use crate::input::Fields;
 use crate::notify::{notify, Severity};
-use crate::storage::{AccountWrite, Write, Written};
+use crate::storage::{AccountWrite, TotpWrite, Write, Written};
 
 /// Accounts listed per page, by default and at most.
 const PAGE_DEFAULT: u64 = 100;
@@ -137,4 +138,41 @@ pub async fn set_disabled(
         ),
     );
     Ok(response::ok_json(&json!({ "user": account.public_json() })))
+}
+
+/// Longest reason given for clearing a second factor, in characters.
+const MAX_REASON_CHARS: u32 = 500;
+
+/// `POST /api/admin/users/{username}/totp/clear` with `{"reason"?}` → 200
+/// `{"cleared":"<username>"}`: removes the user's second factor (pending or active, with its
+/// recovery codes), for a user who lost both; they log in with the password alone and may enrol
+/// again. Logged in the staff log with the reason. 409 `totp_conflict` when TOTP is not on.
+pub async fn clear_totp(
+    app: &App,
+    caller: &Caller,
+    username: String,
+    req: Request<Incoming>,
+) -> ApiResult<Response> {
+    let mut fields = Fields::new(json_object(req).await?, &["reason"])?;
+    let username = normalize_username(&username)?;
+    let reason = fields.text("reason")?;
+    if let Some(reason) = &reason {
+        crate::input::check_text("reason", reason, MAX_REASON_CHARS, crate::input::Lines::One)?;
+    }
+    let write = Write::Totp(TotpWrite::Clear {
+        actor: caller.username.clone(),
+        username: username.clone(),
+        reason,
+        now: crate::storage::writer::unix_now(),
+    });
+    app.writer.submit(write).await?;
+    notify(
+        Severity::Info,
+        "totp_cleared",
+        format_args!(
+            "`{}` cleared the second factor of `{username}`",
+            caller.username
+        ),
+    );
+    Ok(response::ok_json(&json!({ "cleared": username })))
 }

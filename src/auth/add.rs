@@ -93,6 +93,7 @@ pub async fn add(
         hash,
         disabled: false,
         created_at: crate::storage::writer::unix_now(),
+        email: None,
     };
     let write = Write::Account(AccountWrite::Create {
         account,

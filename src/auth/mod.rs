@@ -85,6 +85,10 @@ pub struct Account {
     pub disabled: bool,
     /// Unix seconds.
     pub created_at: u64,
+    /// Where password reset links go: normalized ([`crate::mail::normalize_email`]), unique
+    /// across accounts. Shown to the account and to admins only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
 }
 
 impl Account {
@@ -96,6 +100,7 @@ impl Account {
             "boards": self.boards,
             "disabled": self.disabled,
             "created_at": self.created_at,
+            "email": self.email,
         })
     }
 }

@@ -224,7 +224,8 @@ pub async fn resolve(app: &App, key: [u8; 32], client: IpAddr) -> ApiResult<(Cal
 }
 
 /// What a token may not do whatever its scope: open or end sessions, read the CSRF token,
-/// manage tokens (a leaked token must not mint others) or the second factor. A read token changes nothing.
+/// manage tokens (a leaked token must not mint others), the second factor or the recovery
+/// address (a leaked token must not redirect password resets). A read token changes nothing.
 pub fn admit(route: &Route, method: &Method, scope: Rights) -> ApiResult<()> {
     let session_only = route.access() == Access::Auth
         || matches!(
@@ -238,6 +239,8 @@ pub fn admit(route: &Route, method: &Method, scope: Rights) -> ApiResult<()> {
                 | Route::TotpEnrol
                 | Route::TotpConfirm
                 | Route::TotpDisable
+                | Route::GetEmail
+                | Route::SetEmail
         );
     if session_only {
         return Err(ApiError::new(

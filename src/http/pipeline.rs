@@ -14,8 +14,8 @@ use hyper::header::{
 use hyper::Request;
 
 use crate::api::{
-    admin, auth, boards, health, moderation, modlog, posts, recovery, reports, thread_actions,
-    threads, tokens, totp, users,
+    admin, auth, boards, captcha, email, health, moderation, modlog, posts, recovery, reports,
+    thread_actions, threads, tokens, totp, users,
 };
 use crate::app::App;
 use crate::auth::{gate, Caller};
@@ -186,6 +186,7 @@ async fn guarded(
         Route::Catalog { board } => threads::catalog(&app, headers, query, board).await,
         Route::Index { board } => threads::index(&app, headers, query, board).await,
         Route::Archive { board } => threads::archive(&app, headers, query, board).await,
+        Route::Captcha { board } => captcha::get(&app, query, board, client).await,
         Route::DeletePost { board, no } => posts::delete(&app, board, no, req, client).await,
         Route::Recent => posts::recent(&app, headers, query).await,
         Route::Live => live::subscribe(app.clone(), headers, query, client).await,
@@ -225,6 +226,10 @@ async fn guarded(
         Route::TotpDisable => totp::disable(&app, &user()?, req, client).await,
         Route::IssueReset { username } => recovery::issue(&app, &user()?, username, req).await,
         Route::ResetPassword => recovery::reset(&app, req).await,
+        Route::Recover => recovery::recover(&app, req, client).await,
+        Route::GetEmail => email::get(&app, &user()?, query).await,
+        Route::SetEmail => email::set(&app, &user()?, req, client).await,
+        Route::ClearTotp { username } => users::clear_totp(&app, &user()?, username, req).await,
         Route::AdminListBoards => admin::boards::list(&app, query).await,
         Route::AdminCreateBoard => admin::boards::create(&app, req, &user()?).await,
         Route::AdminGetBoard { board } => admin::boards::get(&app, query, board).await,

@@ -19,6 +19,16 @@ fn each_setting_is_checked_for_type_and_bounds() {
     // (patch, None when taken, or the error kind and the field it names)
     let cases: Vec<(Value, Option<(ErrorKind, &str)>)> = vec![
         (json!({"title": "New"}), None),
+        (json!({"captcha": "pow"}), None),
+        (json!({"captcha": "auto"}), None),
+        (
+            json!({"captcha": "POW"}),
+            Some((ErrorKind::InvalidValue, "captcha")),
+        ),
+        (
+            json!({"captcha": true}),
+            Some((ErrorKind::InvalidType, "captcha")),
+        ),
         (json!({"title": ""}), Some((ErrorKind::Empty, "title"))),
         (
             json!({"title": "\u{200b} "}),
@@ -294,6 +304,10 @@ fn the_openapi_board_schema_states_these_bounds() {
             Kind::FileTypes => {
                 assert_eq!(schema["type"], "array", "{name}");
                 assert_eq!(schema["items"]["enum"], json!(FILE_TYPES), "{name}");
+            }
+            Kind::Choice(names) => {
+                assert_eq!(schema["type"], "string", "{name}");
+                assert_eq!(schema["enum"], json!(names), "{name}");
             }
         }
     }

@@ -2,7 +2,7 @@
 
 use redb::ReadableTable;
 
-use super::{decode, storage_error, Reader, RESET_TOKENS, SESSIONS, TOTP, USERS};
+use super::{decode, storage_error, Reader, RESET_TOKENS, SESSIONS, TOTP, USERS, USER_EMAILS};
 use crate::auth::totp::TotpState;
 use crate::auth::Account;
 use crate::error::ApiResult;
@@ -20,6 +20,16 @@ impl Reader {
         let table = self.txn.open_table(USERS).map_err(storage_error)?;
         let row = table.get(username).map_err(storage_error)?;
         row.map(|v| decode(v.value())).transpose()
+    }
+
+    /// The account that gave a normalized email address.
+    pub fn account_by_email(&self, email: &str) -> ApiResult<Option<Account>> {
+        let emails = self.txn.open_table(USER_EMAILS).map_err(storage_error)?;
+        let username = emails.get(email).map_err(storage_error)?;
+        match username {
+            Some(name) => self.account(name.value()),
+            None => Ok(None),
+        }
     }
 
     /// Accounts in username order, after `after`, at most `limit`.

@@ -36,6 +36,7 @@
 //! | `mod_log_boards` | `(slug, id)` | `()` | the same entries by board: a backwards range scan lists a board's latest changes (a thread move is listed under both boards) |
 //! | `tokens` | SHA-256 of the API token's secret (32 bytes) | JSON [`crate::auth::token::StoredToken`] | API tokens: owner, name, scope, expiry, last use; the secret itself was shown once and is stored nowhere |
 //! | `token_expiry` | `(expires_ms, token key)` | `()` | the same tokens by expiry, oldest first, swept with the sessions |
+//! | `user_emails` | normalized email address | normalized username | the accounts that gave an address (at most one each, each address on one account): how `POST /auth/recover` finds an account by address; written with the `users` row whose `email` it mirrors |
 //! | `user_tokens` | `(username, token id)` | token key | a user's tokens in id order, to list and revoke them by their public id and to end them all (disabling, deletion) |
 //! | `posters` | `(slug, no)` | JSON [`crate::model::PosterRecord`] | who wrote each post, for staff: the client address (until erased) and its cloak, with the post's time |
 //! | `poster_cloaks` | `(slug, cloak, no)` | `()` | the same posts by cloak: a range scan from `(slug, cloak)` lists every post of one poster on a board, in number order, whether or not the address was erased |
@@ -147,6 +148,7 @@ const REPORT_ADDRESS_AGE: TableDefinition<(u64, &str, u64, &str), ()> =
 /// the top of its queue already and removing it must stay bounded.
 pub const REPORTS_KEPT: u64 = 100;
 const MOVED: TableDefinition<(&str, u64), (&str, u64, u64)> = TableDefinition::new("moved");
+const USER_EMAILS: TableDefinition<&str, &str> = TableDefinition::new("user_emails");
 
 /// Something done to every table alike: creating them, copying them into a snapshot, counting
 /// their rows.
@@ -197,7 +199,8 @@ fn each_table(visit: &mut impl EachTable) -> Result<(), redb::Error> {
     visit.table(REPORT_ORDER)?;
     visit.table(REPORT_COUNTS)?;
     visit.table(REPORT_ADDRESS_AGE)?;
-    visit.table(MOVED)
+    visit.table(MOVED)?;
+    visit.table(USER_EMAILS)
 }
 
 /// Opening a table in a write transaction creates it, so readers never meet a missing one.

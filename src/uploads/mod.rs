@@ -139,7 +139,9 @@ pub async fn read_form(
     req: Request<Incoming>,
     board: &Board,
     kind: PostKind,
+    before_files: impl FnOnce(&mut Map<String, Value>) -> ApiResult<()>,
 ) -> ApiResult<Form> {
+    let mut before_files = Some(before_files);
     let text_fields = crate::api::posts::text_fields(kind);
     query(req.uri().query(), &[])?;
     // One deadline for the whole body: a file part trickled a byte at a time still ends.
@@ -203,6 +205,10 @@ pub async fn read_form(
             return Err(ApiError::new(ErrorKind::UnknownField, message).with_field(&name));
         }
         if name == "file" {
+            // The text so far is checked (the captcha) before a byte of any file is read.
+            if let Some(check) = before_files.take() {
+                check(&mut text)?;
+            }
             let file_name = field.file_name().map(str::to_owned);
             let temp = NamedTempFile::new_in(app.files.tmp_dir())
                 .map_err(|e| ApiError::internal("upload_temp_failed", e))?;
@@ -276,6 +282,9 @@ pub async fn read_form(
             }
             _ => insert_once(&mut text, name, Value::String(value))?,
         }
+    }
+    if let Some(check) = before_files.take() {
+        check(&mut text)?;
     }
     for index in spoilers {
         let file = index

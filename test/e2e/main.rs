@@ -3,6 +3,7 @@
 
 mod garage;
 mod harness;
+mod mail;
 mod session;
 
 mod abuse;
@@ -12,6 +13,7 @@ mod backup;
 mod board_life;
 mod boards;
 mod caching;
+mod captcha;
 mod cli;
 mod compression;
 mod deploy;

@@ -39,6 +39,10 @@ pub enum Route {
     Archive {
         board: String,
     },
+    /// A captcha challenge for posting on the board (`src/api/captcha.rs`).
+    Captcha {
+        board: String,
+    },
     DeletePost {
         board: String,
         no: u64,
@@ -116,6 +120,15 @@ pub enum Route {
         username: String,
     },
     ResetPassword,
+    /// Asks for a reset token by email.
+    Recover,
+    /// One's own email address (`src/api/email.rs`).
+    GetEmail,
+    SetEmail,
+    /// An admin removes a user's lost second factor (`src/api/users.rs`).
+    ClearTotp {
+        username: String,
+    },
     /// Board administration (`src/api/admin/boards.rs`).
     AdminListBoards,
     AdminCreateBoard,
@@ -227,6 +240,7 @@ impl Route {
             | Route::Catalog { .. }
             | Route::Index { .. }
             | Route::Archive { .. }
+            | Route::Captcha { .. }
             | Route::DeletePost { .. }
             | Route::Recent
             | Route::Live
@@ -248,18 +262,23 @@ impl Route {
             | Route::HandleReports { .. }
             | Route::ThreadPosters { .. } => Access::Janitor,
             Route::ListReports | Route::ReportCounts | Route::ModLog => Access::Staff,
-            Route::Signup | Route::Login | Route::Csrf | Route::ResetPassword => Access::Auth,
+            Route::Signup | Route::Login | Route::Csrf | Route::ResetPassword | Route::Recover => {
+                Access::Auth
+            }
             Route::Logout
             | Route::Destroy
             | Route::ChangePassword
             | Route::TotpEnrol
             | Route::TotpConfirm
-            | Route::TotpDisable => Access::User,
+            | Route::TotpDisable
+            | Route::GetEmail
+            | Route::SetEmail => Access::User,
             Route::ListTokens | Route::CreateToken | Route::RevokeToken { .. } => Access::User,
             Route::ListUsers
             | Route::SetUserRole { .. }
             | Route::SetUserDisabled { .. }
             | Route::IssueReset { .. }
+            | Route::ClearTotp { .. }
             | Route::AdminListBoards
             | Route::AdminCreateBoard
             | Route::AdminDeleteBoard { .. } => Access::Admin,
@@ -296,6 +315,7 @@ impl Route {
             | Route::Catalog { board }
             | Route::Index { board }
             | Route::Archive { board }
+            | Route::Captcha { board }
             | Route::DeletePost { board, .. }
             | Route::FourThreadList { board }
             | Route::FourCatalog { board }
@@ -410,6 +430,7 @@ pub fn resolve(method: &Method, path: &str) -> ApiResult<Resolved> {
         ["api", "boards", board, "catalog"] => (Some(Route::Catalog { board: slug(board) }), None),
         ["api", "boards", board, "index"] => (Some(Route::Index { board: slug(board) }), None),
         ["api", "boards", board, "archive"] => (Some(Route::Archive { board: slug(board) }), None),
+        ["api", "boards", board, "captcha"] => (Some(Route::Captcha { board: slug(board) }), None),
         ["api", "boards", board, "posts", no, "delete"] => {
             let no = number(no, "no")?;
             (
@@ -466,6 +487,14 @@ pub fn resolve(method: &Method, path: &str) -> ApiResult<Resolved> {
             }),
         ),
         ["auth", "reset"] => (None, Some(Route::ResetPassword)),
+        ["auth", "recover"] => (None, Some(Route::Recover)),
+        ["api", "me", "email"] => (Some(Route::GetEmail), Some(Route::SetEmail)),
+        ["api", "admin", "users", name, "totp", "clear"] => (
+            None,
+            Some(Route::ClearTotp {
+                username: username(name)?,
+            }),
+        ),
         ["api", "me", "totp"] => (None, Some(Route::TotpEnrol)),
         ["api", "me", "totp", "confirm"] => (None, Some(Route::TotpConfirm)),
         ["api", "me", "totp", "disable"] => (None, Some(Route::TotpDisable)),

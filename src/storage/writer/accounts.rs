@@ -5,7 +5,7 @@ use redb::{ReadableTable, WriteTransaction};
 use super::{stored, Applied, Written};
 use crate::auth::{Account, Role};
 use crate::error::{ApiError, ErrorKind};
-use crate::storage::{encode, SESSIONS, SESSION_EXPIRY, TOTP, USERS, USER_SESSIONS};
+use crate::storage::{encode, SESSIONS, SESSION_EXPIRY, TOTP, USERS, USER_EMAILS, USER_SESSIONS};
 
 /// Sessions removed by one sweep transaction, so a sweep never holds the writer for long.
 pub const SWEEP_CHUNK: usize = 1000;
@@ -50,6 +50,12 @@ pub enum AccountWrite {
     Delete {
         username: String,
     },
+    /// Sets or removes (`None`) the account's email address; an address another account holds
+    /// is refused.
+    SetEmail {
+        username: String,
+        email: Option<String>,
+    },
     SetRole {
         username: String,
         role: Role,
@@ -77,6 +83,11 @@ pub(super) fn apply(txn: &WriteTransaction, write: &AccountWrite) -> Applied {
                     format!("The username `{}` is taken.", account.username),
                 )
                 .with_field("username")));
+            }
+            if let Some(email) = &account.email {
+                if let Err(e) = claim_email(txn, email, &account.username)? {
+                    return Ok(Err(e));
+                }
             }
             users.insert(account.username.as_str(), encode(account).as_slice())?;
             drop(users);
@@ -139,13 +150,36 @@ pub(super) fn apply(txn: &WriteTransaction, write: &AccountWrite) -> Applied {
             Ok(Ok(Written::Account(Some(account))))
         }
         AccountWrite::Delete { username } => {
-            if txn.open_table(USERS)?.remove(username.as_str())?.is_none() {
+            let Some(account) = load(txn, username)? else {
                 return Ok(Err(gone(username)));
+            };
+            txn.open_table(USERS)?.remove(username.as_str())?;
+            if let Some(email) = &account.email {
+                txn.open_table(USER_EMAILS)?.remove(email.as_str())?;
             }
             end_sessions_of(txn, username, None)?;
             txn.open_table(TOTP)?.remove(username.as_str())?;
             super::tokens::end_tokens_of(txn, username)?;
             Ok(Ok(Written::Account(None)))
+        }
+        AccountWrite::SetEmail { username, email } => {
+            let Some(mut account) = load(txn, username)? else {
+                return Ok(Err(gone(username)));
+            };
+            if account.email == *email {
+                return Ok(Ok(Written::Account(Some(account))));
+            }
+            if let Some(new) = email {
+                if let Err(e) = claim_email(txn, new, username)? {
+                    return Ok(Err(e));
+                }
+            }
+            if let Some(old) = &account.email {
+                txn.open_table(USER_EMAILS)?.remove(old.as_str())?;
+            }
+            account.email = email.clone();
+            save(txn, &account)?;
+            Ok(Ok(Written::Account(Some(account))))
         }
         AccountWrite::SetRole {
             username,
@@ -203,6 +237,25 @@ fn gone(username: &str) -> ApiError {
         ErrorKind::UserNotFound,
         format!("There is no user `{username}`."),
     )
+}
+
+/// Records that `username` gave `email`, unless another account holds it.
+fn claim_email(
+    txn: &WriteTransaction,
+    email: &str,
+    username: &str,
+) -> Result<Result<(), ApiError>, redb::Error> {
+    let mut emails = txn.open_table(USER_EMAILS)?;
+    let holder = emails.get(email)?.map(|v| v.value().to_owned());
+    if holder.is_some_and(|h| h != username) {
+        return Ok(Err(ApiError::new(
+            ErrorKind::EmailTaken,
+            "Another account gave this email address.",
+        )
+        .with_field("email")));
+    }
+    emails.insert(email, username)?;
+    Ok(Ok(()))
 }
 
 fn disabled() -> ApiError {
@@ -285,6 +338,7 @@ mod tests {
             hash: "$argon2id$...".into(),
             disabled: false,
             created_at: 1,
+            email: None,
         }
     }
 
@@ -419,6 +473,59 @@ mod tests {
             write(&writer, role).await.unwrap_err().kind,
             ErrorKind::UserNotFound
         );
+        writer.stop().await;
+    }
+
+    #[tokio::test]
+    async fn an_email_address_belongs_to_one_account_at_a_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let writer = Writer::start(&store, Box::new(|_| {}));
+        let with_email = |name: &str, email: &str| AccountWrite::Create {
+            account: Account {
+                email: Some(email.into()),
+                ..account(name)
+            },
+            session: None,
+        };
+        let set = |name: &str, email: Option<&str>| AccountWrite::SetEmail {
+            username: name.into(),
+            email: email.map(str::to_owned),
+        };
+        let owner = |email: &str| {
+            let r = store.read().unwrap();
+            r.account_by_email(email).unwrap().map(|a| a.username)
+        };
+        write(&writer, with_email("ann", "a@x.org")).await.unwrap();
+        let taken = write(&writer, with_email("bob", "a@x.org")).await;
+        assert_eq!(taken.unwrap_err().kind, ErrorKind::EmailTaken);
+        assert!(store.read().unwrap().account("bob").unwrap().is_none());
+        write(&writer, with_email("bob", "b@x.org")).await.unwrap();
+        let taken = write(&writer, set("bob", Some("a@x.org"))).await;
+        assert_eq!(taken.unwrap_err().kind, ErrorKind::EmailTaken);
+        assert_eq!(owner("b@x.org").as_deref(), Some("bob"));
+        // Setting one's own address again changes nothing; a new one frees the old.
+        write(&writer, set("ann", Some("a@x.org"))).await.unwrap();
+        write(&writer, set("ann", Some("c@x.org"))).await.unwrap();
+        assert_eq!(owner("a@x.org"), None);
+        assert_eq!(owner("c@x.org").as_deref(), Some("ann"));
+        write(&writer, set("bob", Some("a@x.org"))).await.unwrap();
+        assert_eq!(owner("b@x.org"), None);
+        write(&writer, set("bob", None)).await.unwrap();
+        assert_eq!(owner("a@x.org"), None);
+        let r = store.read().unwrap();
+        assert_eq!(r.account("bob").unwrap().unwrap().email, None);
+        drop(r);
+        let gone = write(&writer, set("zed", Some("z@x.org"))).await;
+        assert_eq!(gone.unwrap_err().kind, ErrorKind::UserNotFound);
+        assert_eq!(owner("z@x.org"), None);
+        // Deleting the account frees its address.
+        let delete = AccountWrite::Delete {
+            username: "ann".into(),
+        };
+        write(&writer, delete).await.unwrap();
+        assert_eq!(owner("c@x.org"), None);
+        write(&writer, with_email("cid", "c@x.org")).await.unwrap();
         writer.stop().await;
     }
 }

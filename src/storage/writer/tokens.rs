@@ -194,6 +194,7 @@ mod tests {
                 hash: "$argon2id$...".into(),
                 disabled: false,
                 created_at: 1,
+                email: None,
             };
             let create = AccountWrite::Create {
                 account,

@@ -2,9 +2,11 @@
 
 use redb::{ReadableTable, WriteTransaction};
 
+use super::modlog::Note;
 use super::{stored, Applied, Written};
 use crate::auth::totp::{Proof, TotpState};
 use crate::error::{ApiError, ErrorKind};
+use crate::model::LogAction;
 use crate::storage::{encode, TOTP, USERS};
 
 #[derive(Debug, Clone)]
@@ -22,6 +24,13 @@ pub enum TotpWrite {
     Use { username: String, proof: Proof },
     /// Removes the second factor, pending or active.
     Remove { username: String },
+    /// An admin removes a user's second factor, logged with the admin's reason.
+    Clear {
+        actor: String,
+        username: String,
+        reason: Option<String>,
+        now: u64,
+    },
 }
 
 pub(super) fn apply(txn: &WriteTransaction, write: &TotpWrite) -> Applied {
@@ -80,6 +89,26 @@ pub(super) fn apply(txn: &WriteTransaction, write: &TotpWrite) -> Applied {
             }
             Ok(Ok(Written::Totp))
         }
+        TotpWrite::Clear {
+            actor,
+            username,
+            reason,
+            now,
+        } => {
+            if txn.open_table(USERS)?.get(username.as_str())?.is_none() {
+                return Ok(Err(gone(username)));
+            }
+            if txn.open_table(TOTP)?.remove(username.as_str())?.is_none() {
+                return Ok(Err(conflict("TOTP is not on for this account.")));
+            }
+            let change = serde_json::json!({ "username": username });
+            let note = Note {
+                reason: reason.as_deref(),
+                ..Note::new(Some(actor), LogAction::TotpClear, None, change)
+            };
+            super::modlog::append(txn, note, *now)?;
+            Ok(Ok(Written::Totp))
+        }
     }
 }
 
@@ -109,4 +138,79 @@ fn save(txn: &WriteTransaction, username: &str, state: &TotpState) -> Result<(),
     txn.open_table(TOTP)?
         .insert(username, encode(state).as_slice())?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use redb::{ReadableDatabase, ReadableTableMetadata};
+
+    use super::*;
+    use crate::auth::{Account, Role};
+    use crate::model::LogEntry;
+    use crate::storage::{AccountWrite, Store, Write, Writer, MOD_LOG};
+
+    fn log(store: &Store) -> Vec<LogEntry> {
+        let txn = store.db.begin_read().unwrap();
+        let table = txn.open_table(MOD_LOG).unwrap();
+        table
+            .iter()
+            .unwrap()
+            .map(|row| crate::storage::decode(row.unwrap().1.value()).unwrap())
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn clearing_removes_the_factor_and_logs_only_what_happened() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let writer = Writer::start(&store, Box::new(|_| {}));
+        let account = Account {
+            username: "ann".into(),
+            role: Role::User,
+            boards: Vec::new(),
+            hash: "$argon2id$...".into(),
+            disabled: false,
+            created_at: 1,
+            email: None,
+        };
+        let create = AccountWrite::Create {
+            account,
+            session: None,
+        };
+        writer.submit(Write::Account(create)).await.unwrap();
+        let enrol = TotpWrite::Enrol {
+            username: "ann".into(),
+            secret: "S".into(),
+        };
+        writer.submit(Write::Totp(enrol)).await.unwrap();
+        let clear = |username: &str| {
+            Write::Totp(TotpWrite::Clear {
+                actor: "root".into(),
+                username: username.into(),
+                reason: Some("lost phone".into()),
+                now: 42,
+            })
+        };
+        let refused = [
+            ("nobody", ErrorKind::UserNotFound),
+            ("ann", ErrorKind::TotpConflict),
+        ];
+        writer.submit(clear("ann")).await.unwrap();
+        for (name, kind) in refused {
+            assert_eq!(writer.submit(clear(name)).await.unwrap_err().kind, kind);
+        }
+        let txn = store.db.begin_read().unwrap();
+        assert_eq!(txn.open_table(TOTP).unwrap().len().unwrap(), 0);
+        drop(txn);
+        let entries = log(&store);
+        assert_eq!(entries.len(), 1, "refused clears log nothing");
+        let entry = &entries[0];
+        assert_eq!(entry.action, LogAction::TotpClear);
+        assert_eq!(entry.actor.as_deref(), Some("root"));
+        assert_eq!(entry.board, None);
+        assert_eq!(entry.reason.as_deref(), Some("lost phone"));
+        assert_eq!(entry.change, serde_json::json!({ "username": "ann" }));
+        assert_eq!(entry.at, 42);
+        writer.stop().await;
+    }
 }

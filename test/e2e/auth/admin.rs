@@ -183,6 +183,7 @@ async fn users_are_listed_in_pages_without_their_hashes() {
             "boards": [],
             "disabled": false,
             "created_at": r.json["users"][1]["created_at"],
+            "email": null,
         })
     );
 }

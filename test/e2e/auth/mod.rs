@@ -6,6 +6,7 @@ mod capcodes;
 mod cli;
 mod cookies;
 mod csrf;
+mod email;
 mod flows;
 mod login;
 mod malformed;

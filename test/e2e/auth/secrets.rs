@@ -1,17 +1,19 @@
 //! Nothing secret reaches the log: a server goes through every account route, right and
-//! wrong, then its whole log output is searched for each password, cookie, CSRF token and API
-//! token used.
+//! wrong, then its whole log output is searched for each password, cookie, CSRF token, API
+//! token and reset token used, a mailed one included.
 
 use std::process::Command;
 
 use serde_json::json;
 
 use crate::harness::BIN;
+use crate::mail::MailSink;
 use crate::session::{self, Session, PASSWORD};
 
 #[tokio::test]
 async fn no_secret_appears_in_the_log() {
-    let server = session::server("").await;
+    let sink = MailSink::start();
+    let server = session::server(&sink.config("")).await;
     let new_password = "quartz meadow 19 ferry";
     let wrong = ["wrong horse battery", "another wrong guess"];
     let mut secrets: Vec<String> = vec![PASSWORD.into(), new_password.into()];
@@ -147,6 +149,22 @@ async fn no_secret_appears_in_the_log() {
     }
     secrets.push(token);
     secrets.push(reset_password.into());
+    // A reset token mailed through SMTP, spent, then presented again.
+    let ann3 = Session::login(&server, "ann", reset_password).await;
+    let body = json!({ "email": "ann@example.org", "password": reset_password });
+    assert_eq!(ann3.post(&server, "/api/me/email", body).await.status, 200);
+    let r = server
+        .post("/auth/recover", json!({ "email": "ann@example.org" }))
+        .await;
+    assert_eq!(r.status, 202, "{}", r.json);
+    let mailed = sink.wait_for(1).await[0].token();
+    let mailed_password = "amber harbor 63 thistle";
+    for status in [200, 403] {
+        let body = json!({ "token": mailed, "password": mailed_password });
+        assert_eq!(server.post("/auth/reset", body).await.status, status);
+    }
+    secrets.push(mailed);
+    secrets.push(mailed_password.into());
     // An API token: created, used by a script with no cookie, refused once revoked.
     let new = json!({ "name": "script", "expires_days": 1, "scope": "admin" });
     let r = root.post(&server, "/api/me/tokens", new).await;
@@ -163,7 +181,7 @@ async fn no_secret_appears_in_the_log() {
     r.assert_error(403, "token_invalid");
     secrets.push(token.trim_start_matches("wani_").to_owned());
 
-    for s in [&root, &ann, &ann2, &cli] {
+    for s in [&root, &ann, &ann2, &cli, &ann3] {
         secrets.push(s.cookie.split_once('=').unwrap().1.to_owned());
         secrets.push(s.csrf.clone());
     }

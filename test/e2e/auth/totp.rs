@@ -447,3 +447,67 @@ async fn staff_act_as_users_until_they_enrol_when_config_requires_it() {
     let r = server.send(script.get(&users).bearer_auth(&token)).await;
     r.assert_error(403, "totp_enrolment_required");
 }
+
+#[tokio::test]
+async fn an_admin_clears_a_lost_second_factor() {
+    let server = session::server("").await;
+    let root = Session::signup(&server, "root", PASSWORD).await;
+    let ann = Session::signup(&server, "ann", PASSWORD).await;
+    Session::signup(&server, "bob", PASSWORD).await;
+    turn_on(&server, &ann).await;
+    login(&server, "ann", None)
+        .await
+        .assert_error(403, "totp_required");
+    let path = "/api/admin/users/ann/totp/clear";
+    server
+        .post(path, json!({}))
+        .await
+        .assert_error(403, "not_logged_in");
+    ann.post(&server, path, json!({}))
+        .await
+        .assert_error(403, "forbidden");
+    root.post_csrf(&server, path, None, json!({}))
+        .await
+        .assert_error(403, "csrf_failed");
+    let cases: [(&str, Value, u16, &str); 5] = [
+        (path, json!({ "x": 1 }), 400, "unknown_field"),
+        (path, json!({ "reason": 5 }), 400, "invalid_type"),
+        (path, json!({ "reason": "a".repeat(501) }), 400, "too_long"),
+        (
+            path,
+            json!({ "reason": "a\u{7}b" }),
+            400,
+            "control_characters",
+        ),
+        (
+            "/api/admin/users/nobody/totp/clear",
+            json!({}),
+            404,
+            "user_not_found",
+        ),
+    ];
+    for (path, body, status, code) in cases {
+        let r = root.post(&server, path, body.clone()).await;
+        assert_eq!((r.status.as_u16(), r.code()), (status, code), "{body}");
+    }
+    // Nothing changed: ann still needs a code.
+    login(&server, "ann", None)
+        .await
+        .assert_error(403, "totp_required");
+    let body = json!({ "reason": "lost phone, identity checked in person" });
+    let r = root.post(&server, path, body).await;
+    assert_eq!(
+        (r.status.as_u16(), &r.json),
+        (200, &json!({ "cleared": "ann" }))
+    );
+    assert_eq!(login(&server, "ann", None).await.status, 200);
+    // Nothing left to clear, on ann or on bob, who never had one.
+    for name in ["ann", "bob"] {
+        let path = format!("/api/admin/users/{name}/totp/clear");
+        let r = root.post(&server, &path, json!({})).await;
+        r.assert_error(409, "totp_conflict");
+    }
+    // Ann may enrol again.
+    let ann = Session::login(&server, "ann", PASSWORD).await;
+    turn_on(&server, &ann).await;
+}

@@ -368,6 +368,31 @@ async fn every_answer_of_a_session_matches_the_document() {
     json_post("/auth/reset", reset.clone(), 200).await;
     let a = json_post("/auth/reset", reset, 403).await;
     assert_eq!(a.code(), "reset_token_invalid");
+    // An address for resets, and recovery requests (answered alike whoever they name).
+    let path = "/api/me/email";
+    send(&get, path, staff(&get, path, as_root), 200).await;
+    let email = json!({"email": "root@example.org", "password": password});
+    send(&post, path, staff(&post, path, as_root).json(&email), 200).await;
+    send(&post, path, staff(&post, path, as_ann).json(&email), 409).await;
+    json_post("/auth/recover", json!({"username": "root"}), 202).await;
+    json_post("/auth/recover", json!({"email": "nobody@example.org"}), 202).await;
+    json_post("/auth/recover", json!({"email": "nobody"}), 400).await;
+    // A lost second factor (here a pending one), cleared by an admin.
+    let path = "/api/me/totp";
+    send(
+        &post,
+        path,
+        staff(&post, path, as_root).json(&json!({})),
+        201,
+    )
+    .await;
+    let path = "/api/admin/users/root/totp/clear";
+    let why = json!({"reason": "lost phone"});
+    send(&post, path, staff(&post, path, as_root).json(&why), 200).await;
+    send(&post, path, staff(&post, path, as_root).json(&why), 409).await;
+    // A captcha challenge: /b/ asks for none.
+    call(&get, "/api/boards/b/captcha", 200).await;
+    call(&get, "/api/boards/nope/captcha", 404).await;
     let path = "/auth/changePassword";
     let change = json!({"password": password, "new_password": "amber lantern 77 quay"});
     send(&post, path, staff(&post, path, as_ann).json(&change), 200).await;
