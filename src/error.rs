@@ -80,6 +80,10 @@ pub enum ErrorKind {
     TokenInvalid,
     BadAuthorization,
     ScopeTooWide,
+    Banned,
+    BanNotFound,
+    AppealExists,
+    AppealNotOpen,
 }
 
 impl ErrorKind {
@@ -156,6 +160,10 @@ impl ErrorKind {
         ErrorKind::TokenInvalid,
         ErrorKind::BadAuthorization,
         ErrorKind::ScopeTooWide,
+        ErrorKind::Banned,
+        ErrorKind::BanNotFound,
+        ErrorKind::AppealExists,
+        ErrorKind::AppealNotOpen,
     ];
 
     pub fn status(self) -> StatusCode {
@@ -191,6 +199,9 @@ impl ErrorKind {
                 StatusCode::FORBIDDEN
             }
             TotpConflict => StatusCode::CONFLICT,
+            Banned => StatusCode::FORBIDDEN,
+            BanNotFound => StatusCode::NOT_FOUND,
+            AppealExists | AppealNotOpen => StatusCode::CONFLICT,
         }
     }
 
@@ -267,6 +278,10 @@ impl ErrorKind {
             TokenInvalid => "token_invalid",
             BadAuthorization => "bad_authorization",
             ScopeTooWide => "scope_too_wide",
+            Banned => "banned",
+            BanNotFound => "ban_not_found",
+            AppealExists => "appeal_exists",
+            AppealNotOpen => "appeal_not_open",
         }
     }
 }
@@ -279,6 +294,8 @@ pub struct ApiError {
     pub field: Option<String>,
     /// Seconds after which trying again may succeed: sent as `Retry-After` with 429 and 503.
     pub retry_after: Option<u64>,
+    /// For `banned`: the ban as its poster sees it, sent as the body's `error.ban`.
+    pub ban: Option<Box<serde_json::Value>>,
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
@@ -290,7 +307,14 @@ impl ApiError {
             message: message.into(),
             field: None,
             retry_after: None,
+            ban: None,
         }
+    }
+
+    /// Attaches the ban a `banned` refusal is about.
+    pub fn with_ban(mut self, ban: serde_json::Value) -> Self {
+        self.ban = Some(Box::new(ban));
+        self
     }
 
     pub fn with_field(mut self, field: impl Into<String>) -> Self {
@@ -352,9 +376,12 @@ impl ApiError {
     }
 
     pub fn to_json(&self) -> Vec<u8> {
-        let body = serde_json::json!({
+        let mut body = serde_json::json!({
             "error": { "code": self.kind.code(), "message": self.message, "field": self.field }
         });
+        if let Some(ban) = &self.ban {
+            body["error"]["ban"] = (**ban).clone();
+        }
         serde_json::to_vec(&body).expect("serializing a json! value cannot fail")
     }
 }
@@ -385,7 +412,8 @@ mod tests {
         let declared_last = |kind: ErrorKind| {
             use ErrorKind::*;
             match kind {
-                ScopeTooWide => true,
+                AppealNotOpen => true,
+                ScopeTooWide | Banned | BanNotFound | AppealExists => false,
                 ResetTokenInvalid | BoardExists => false,
                 RouteNotFound
                 | MethodNotAllowed

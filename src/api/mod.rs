@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod bans;
 pub mod boards;
 pub mod health;
 pub mod posts;

@@ -98,6 +98,14 @@ mod tests {
             Route::ListTokens => ("get", "/api/me/tokens"),
             Route::CreateToken => ("post", "/api/me/tokens"),
             Route::RevokeToken { .. } => ("delete", "/api/me/tokens/{id}"),
+            Route::ListBans => ("get", "/api/bans"),
+            Route::CreateBan => ("post", "/api/bans"),
+            Route::LiftBan { .. } => ("post", "/api/bans/{id}/lift"),
+            Route::MyBans => ("get", "/api/bans/mine"),
+            Route::AppealBan { .. } => ("post", "/api/bans/{id}/appeal"),
+            Route::ListAppeals => ("get", "/api/bans/appeals"),
+            Route::AnswerAppeal { accept: true, .. } => ("post", "/api/bans/{id}/appeal/accept"),
+            Route::AnswerAppeal { accept: false, .. } => ("post", "/api/bans/{id}/appeal/deny"),
             Route::FourBoards
             | Route::FourThreadList { .. }
             | Route::FourCatalog { .. }
@@ -164,6 +172,14 @@ mod tests {
             get("/api/me/tokens"),
             post("/api/me/tokens"),
             (Method::DELETE, "/api/me/tokens/0123456789abcdef".to_owned()),
+            get("/api/bans"),
+            post("/api/bans"),
+            post("/api/bans/3/lift"),
+            get("/api/bans/mine"),
+            post("/api/bans/3/appeal"),
+            get("/api/bans/appeals"),
+            post("/api/bans/3/appeal/accept"),
+            post("/api/bans/3/appeal/deny"),
         ]
     }
 

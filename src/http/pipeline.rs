@@ -13,7 +13,9 @@ use hyper::header::{
 };
 use hyper::Request;
 
-use crate::api::{admin, auth, boards, health, posts, recovery, threads, tokens, totp, users};
+use crate::api::{
+    admin, auth, bans, boards, health, posts, recovery, threads, tokens, totp, users,
+};
 use crate::app::App;
 use crate::auth::{gate, Caller};
 use crate::error::{ApiError, ApiResult, ErrorKind};
@@ -229,5 +231,14 @@ async fn guarded(
         Route::ListTokens => tokens::list(&app, &user()?).await,
         Route::CreateToken => tokens::create(&app, &user()?, req).await,
         Route::RevokeToken { id } => tokens::revoke(&app, &user()?, id).await,
+        Route::ListBans => bans::list(&app, &user()?, query).await,
+        Route::CreateBan => bans::create(&app, &user()?, req).await,
+        Route::LiftBan { id } => bans::lift(&app, &user()?, id, req).await,
+        Route::MyBans => bans::mine(&app, query, client).await,
+        Route::AppealBan { id } => bans::appeal(&app, id, req, client).await,
+        Route::ListAppeals => bans::appeals(&app, &user()?, query).await,
+        Route::AnswerAppeal { id, accept } => {
+            bans::answer(&app, &user()?, id, accept, req).await
+        }
     }
 }

@@ -37,6 +37,10 @@
 //! | `tokens` | SHA-256 of the API token's secret (32 bytes) | JSON [`crate::auth::token::StoredToken`] | API tokens: owner, name, scope, expiry, last use; the secret itself was shown once and is stored nowhere |
 //! | `token_expiry` | `(expires_ms, token key)` | `()` | the same tokens by expiry, oldest first, swept with the sessions |
 //! | `user_tokens` | `(username, token id)` | token key | a user's tokens in id order, to list and revoke them by their public id and to end them all (disabling, deletion) |
+//! | `bans` | ban id | JSON [`crate::bans::Ban`] | active bans (`meta.ban_seq` is the last id), each with its appeal; a lifted, expired or pardoned ban is removed (the staff log keeps it). The in-memory [`crate::bans::BanIndex`] is derived from this table |
+//! | `ban_expiry` | `(expires_at, id)` | `()` | bans that end, soonest first: the expiry worker removes a range from the start |
+//! | `ban_boards` | `(slug, id)` | `()` | bans by board (`""` for global ones), for listing a board's bans newest first |
+//! | `ban_appeals` | ban id | `()` | bans with an open appeal, for the staff's queue |
 //!
 //! A new post changes `board_counters`, `posts`, `thread_posts` and `threads` together, and
 //! `bump_order` when it bumps, and `files` when it carries files (a reference counted in the same
@@ -54,10 +58,13 @@
 //! `sessions`, `session_expiry` and `user_sessions` at once, written and removed together;
 //! renewing it moves its `session_expiry` row. An API token is a row in `tokens`,
 //! `token_expiry` and `user_tokens` at once, likewise. Integers in keys are redb's native `u64`, compared numerically, so
-//! ranges come out in number order.
+//! ranges come out in number order. A ban is a row in
+//! `bans`, `ban_boards` and (unless permanent) `ban_expiry` at once, and in `ban_appeals` while
+//! its appeal is open.
 
 mod accounts;
 mod backup;
+mod bans;
 mod events;
 #[cfg(test)]
 mod measure;
@@ -77,7 +84,8 @@ pub use accounts::StoredSession;
 pub use backup::Counts;
 pub use events::StoredEvent;
 pub use writer::{
-    AccountWrite, Change, Opening, ResetWrite, TokenWrite, TotpWrite, Write, Writer, Written,
+    AccountWrite, BanWrite, Change, Opening, ResetWrite, TokenWrite, TotpWrite, Write, Writer,
+    Written,
 };
 
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
@@ -110,6 +118,10 @@ const MOD_LOG_BOARDS: TableDefinition<(&str, u64), ()> = TableDefinition::new("m
 const TOKENS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("tokens");
 const TOKEN_EXPIRY: TableDefinition<(u64, &[u8]), ()> = TableDefinition::new("token_expiry");
 const USER_TOKENS: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("user_tokens");
+const BANS: TableDefinition<u64, &[u8]> = TableDefinition::new("bans");
+const BAN_EXPIRY: TableDefinition<(u64, u64), ()> = TableDefinition::new("ban_expiry");
+const BAN_BOARDS: TableDefinition<(&str, u64), ()> = TableDefinition::new("ban_boards");
+const BAN_APPEALS: TableDefinition<u64, ()> = TableDefinition::new("ban_appeals");
 
 /// Something done to every table alike: creating them, copying them into a snapshot, counting
 /// their rows.
@@ -151,7 +163,11 @@ fn each_table(visit: &mut impl EachTable) -> Result<(), redb::Error> {
     visit.table(MOD_LOG_BOARDS)?;
     visit.table(TOKENS)?;
     visit.table(TOKEN_EXPIRY)?;
-    visit.table(USER_TOKENS)
+    visit.table(USER_TOKENS)?;
+    visit.table(BANS)?;
+    visit.table(BAN_EXPIRY)?;
+    visit.table(BAN_BOARDS)?;
+    visit.table(BAN_APPEALS)
 }
 
 /// Opening a table in a write transaction creates it, so readers never meet a missing one.

@@ -24,6 +24,7 @@ use crate::model::{Board, PostDraft};
 use crate::notify::{notify, Severity};
 
 pub use accounts::{AccountWrite, Opening, SWEEP_CHUNK};
+pub use bans::{BanWrite, EXPIRE_CHUNK};
 pub use recovery::{invalid as reset_invalid, ResetWrite};
 pub use tokens::{TokenWrite, MAX_TOKENS};
 pub use totp::TotpWrite;
@@ -91,6 +92,8 @@ pub enum Write {
     Reset(ResetWrite),
     /// API tokens.
     Token(TokenWrite),
+    /// Bans and appeals.
+    Ban(BanWrite),
 }
 
 /// What a successful write produced.
@@ -126,6 +129,10 @@ pub enum Written {
     Totp,
     /// A reset token issued (None), or spent on the password of this user.
     Reset(Option<String>),
+    /// A ban as written (for a lift or an accepted appeal, as it was before it ended).
+    Ban(Box<crate::bans::Ban>),
+    /// Expired bans removed.
+    BansExpired(usize),
 }
 
 /// What a committed transaction changed, for whoever keeps derived state (caches, live feeds).
@@ -176,6 +183,10 @@ pub enum Change {
     Live(crate::live::Published),
     /// Backup jobs were queued in the outbox: wake the S3 worker.
     OutboxQueued,
+    /// A ban given or changed (its appeal), as now stored.
+    BanSaved(Box<crate::bans::Ban>),
+    /// A ban ended (lifted, expired, pardoned).
+    BanRemoved(u64),
 }
 
 /// Runs after every successful commit, on the writer thread, before any request is answered.
@@ -415,6 +426,7 @@ fn apply(txn: &WriteTransaction, write: &Write, now: u64, changes: &mut Vec<Chan
         Write::Totp(write) => totp::apply(txn, write),
         Write::Reset(write) => recovery::apply(txn, write),
         Write::Token(write) => tokens::apply(txn, write),
+        Write::Ban(write) => bans::apply(txn, write, now, changes),
     }
 }
 
@@ -503,6 +515,7 @@ fn load_board(txn: &WriteTransaction, slug: &str) -> Result<Option<Board>, redb:
 }
 
 mod accounts;
+mod bans;
 mod boards;
 #[cfg(test)]
 mod boards_tests;
