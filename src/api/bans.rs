@@ -15,6 +15,7 @@ use crate::error::{ApiError, ApiResult, ErrorKind};
 use crate::http::request::{json_object, query, query_number};
 use crate::http::{response, Response};
 use crate::input::{blank, check_text, Fields, Lines};
+use crate::model::BoardPost;
 use crate::storage::writer::unix_now;
 use crate::storage::{BanWrite, Write, Written};
 
@@ -103,9 +104,8 @@ fn terms(fields: &mut Fields, duration: Option<Value>, now: u64) -> ApiResult<Te
 /// `duration`: whole seconds from 1 to ten years, or `"permanent"` (→ `None`).
 fn duration_field(value: Option<Value>) -> ApiResult<Option<u64>> {
     let range = || {
-        let message = format!(
-            "`duration` is whole seconds from 1 to {MAX_DURATION_SECS}, or \"permanent\"."
-        );
+        let message =
+            format!("`duration` is whole seconds from 1 to {MAX_DURATION_SECS}, or \"permanent\".");
         ApiError::new(ErrorKind::OutOfRange, message).with_field("duration")
     };
     match value {
@@ -128,19 +128,30 @@ fn duration_field(value: Option<Value>) -> ApiResult<Option<u64>> {
 }
 
 /// `POST /api/bans` with `{"address"|"cloak", "board"?, "global"?, "duration", "reason",
-/// "note"?}` → 201 `{"ban":Ban}`. `address` is an address or a CIDR network; `cloak` is a
-/// poster's cloak on `board`. The ban applies on `board`, or everywhere with `"global": true`
-/// (global moderators and admins).
+/// "note"?, "post"?, "mark"?}` → 201 `{"ban":Ban}`. `address` is an address or a CIDR network;
+/// `cloak` is a poster's cloak on `board`. The ban applies on `board`, or everywhere with
+/// `"global": true` (global moderators and admins). `post` records the post it is for, and
+/// `mark` (true, or a text) puts the public mark on that post.
 pub async fn create(app: &App, caller: &Caller, req: Request<Incoming>) -> ApiResult<Response> {
     let mut map = json_object(req).await?;
     require_staff(caller)?;
     let duration = map.remove("duration");
-    let mut fields = Fields::new(
-        map,
-        &[
-            "address", "cloak", "board", "global", "duration", "reason", "note",
-        ],
-    )?;
+    let post = post_field(map.remove("post"))?;
+    let mark = mark_field(map.remove("mark"))?;
+    let allowed = [
+        "address", "cloak", "board", "global", "duration", "reason", "note", "post", "mark",
+    ];
+    let mut fields = Fields::new(map, &allowed)?;
+    if mark.is_some() && post.is_none() {
+        let message = "A `mark` goes on a `post`: name it.";
+        return Err(ApiError::new(ErrorKind::MissingField, message).with_field("post"));
+    }
+    if post
+        .as_ref()
+        .is_some_and(|p| !caller.may_manage_board(&p.board))
+    {
+        return Err(forbidden("You do not moderate the post's board."));
+    }
     let address = fields.text("address")?;
     let cloak = fields.text("cloak")?;
     let board = fields.text("board")?;
@@ -207,7 +218,7 @@ pub async fn create(app: &App, caller: &Caller, req: Request<Incoming>) -> ApiRe
         id: 0,
         board: scope,
         target,
-        post: None,
+        post,
         poster_cloak: None,
         reason: terms.reason,
         note: terms.note,
@@ -216,7 +227,33 @@ pub async fn create(app: &App, caller: &Caller, req: Request<Incoming>) -> ApiRe
         expires_at: terms.expires_at,
         appeal: None,
     };
-    give(app, caller, ban, None).await
+    give(app, caller, ban, mark).await
+}
+
+/// `post`: `{"board","no"}`, the post a ban is given for.
+fn post_field(value: Option<Value>) -> ApiResult<Option<BoardPost>> {
+    let bad = || {
+        ApiError::new(
+            ErrorKind::InvalidType,
+            "`post` is an object `{\"board\": slug, \"no\": number}`.",
+        )
+        .with_field("post")
+    };
+    let map = match value {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::Object(map)) => map,
+        Some(_) => return Err(bad()),
+    };
+    if map.len() != 2 {
+        return Err(bad());
+    }
+    match (map.get("board"), map.get("no").and_then(Value::as_u64)) {
+        (Some(Value::String(board)), Some(no)) if no >= 1 => Ok(Some(BoardPost {
+            board: board.clone(),
+            no,
+        })),
+        _ => Err(bad()),
+    }
 }
 
 /// Submits a new ban and answers 201 with it.
@@ -310,10 +347,7 @@ fn limit_param(params: &std::collections::HashMap<String, String>) -> ApiResult<
 /// address; `cloak` those given on a cloak or from a post of that cloak.
 pub async fn list(app: &App, caller: &Caller, raw_query: Option<&str>) -> ApiResult<Response> {
     require_staff(caller)?;
-    let params = query(
-        raw_query,
-        &["board", "cloak", "address", "before", "limit"],
-    )?;
+    let params = query(raw_query, &["board", "cloak", "address", "before", "limit"])?;
     let scope = scope_param(caller, params.get("board"))?;
     let limit = limit_param(&params)?;
     let before = query_number(&params, "before", 1)?.unwrap_or(u64::MAX);

@@ -101,7 +101,11 @@ impl BanIndex {
             }
         }
         if !inner.cloaks.is_empty() {
-            let mut boards: Vec<&str> = inner.global_cloak_boards.keys().map(|b| b.as_str()).collect();
+            let mut boards: Vec<&str> = inner
+                .global_cloak_boards
+                .keys()
+                .map(|b| b.as_str())
+                .collect();
             match board {
                 Some(board) => boards.push(board),
                 // Any board: every board a cloak ban names.
@@ -300,7 +304,11 @@ mod tests {
             (None, "10.0.0.1", 0, &[1]),
         ];
         for (board, client, now, want) in cases {
-            assert_eq!(ids(*board, client, *now), *want, "{board:?} {client} at {now}");
+            assert_eq!(
+                ids(*board, client, *now),
+                *want,
+                "{board:?} {client} at {now}"
+            );
         }
         index.remove(5);
         index.remove(1);

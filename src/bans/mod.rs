@@ -194,20 +194,25 @@ impl Net {
         let addr: IpAddr = addr
             .parse()
             .map_err(|_| format!("`{addr}` is not an IP address."))?;
-        let valid = !prefix.is_empty() && prefix.len() <= 3 && prefix.bytes().all(|b| b.is_ascii_digit());
+        let valid =
+            !prefix.is_empty() && prefix.len() <= 3 && prefix.bytes().all(|b| b.is_ascii_digit());
         let prefix: u8 = valid
             .then(|| prefix.parse().ok())
             .flatten()
             .ok_or_else(|| format!("`/{prefix}` is not a prefix length."))?;
         let (addr, prefix) = match addr {
-            IpAddr::V6(v6) if v6.to_ipv4_mapped().is_some() && prefix >= 96 => {
-                (IpAddr::V4(v6.to_ipv4_mapped().expect("checked")), prefix - 96)
-            }
+            IpAddr::V6(v6) if v6.to_ipv4_mapped().is_some() && prefix >= 96 => (
+                IpAddr::V4(v6.to_ipv4_mapped().expect("checked")),
+                prefix - 96,
+            ),
             other => (other, prefix),
         };
         let net = IpNet::new(addr, prefix).map_err(|_| {
             let max = if addr.is_ipv4() { 32 } else { 128 };
-            format!("`{text}`: the prefix of an {} network is at most /{max}.", family(addr))
+            format!(
+                "`{text}`: the prefix of an {} network is at most /{max}.",
+                family(addr)
+            )
         })?;
         Ok(Net(net.trunc()))
     }

@@ -237,8 +237,6 @@ async fn guarded(
         Route::MyBans => bans::mine(&app, query, client).await,
         Route::AppealBan { id } => bans::appeal(&app, id, req, client).await,
         Route::ListAppeals => bans::appeals(&app, &user()?, query).await,
-        Route::AnswerAppeal { id, accept } => {
-            bans::answer(&app, &user()?, id, accept, req).await
-        }
+        Route::AnswerAppeal { id, accept } => bans::answer(&app, &user()?, id, accept, req).await,
     }
 }

@@ -119,7 +119,10 @@ pub fn banned_mark(message: &str, dialect: Dialect) -> String {
         Dialect::Native => "class=\"banned\"",
         Dialect::FourChan { .. } => "style=\"color: red;\"",
     };
-    format!("<br><br><strong {style}>{}</strong>", escape(message, dialect))
+    format!(
+        "<br><br><strong {style}>{}</strong>",
+        escape(message, dialect)
+    )
 }
 
 /// What `html` is for a body with no markup at all: its text escaped, lines joined with `<br>`.

@@ -33,14 +33,21 @@ impl Reader {
         let Some(board) = board else {
             let table = self.txn.open_table(BANS).map_err(storage_error)?;
             let mut out = Vec::new();
-            for row in table.range(..before).map_err(storage_error)?.rev().take(limit) {
+            for row in table
+                .range(..before)
+                .map_err(storage_error)?
+                .rev()
+                .take(limit)
+            {
                 let (_, value) = row.map_err(storage_error)?;
                 out.push(decode(value.value())?);
             }
             return Ok(out);
         };
         let index = self.txn.open_table(BAN_BOARDS).map_err(storage_error)?;
-        let range = index.range((board, 0)..(board, before)).map_err(storage_error)?;
+        let range = index
+            .range((board, 0)..(board, before))
+            .map_err(storage_error)?;
         let mut out = Vec::new();
         for row in range.rev().take(limit) {
             let (key, _) = row.map_err(storage_error)?;
@@ -52,7 +59,11 @@ impl Reader {
     }
 
     /// Bans with an open appeal that `include` accepts, oldest appeal first by ban id.
-    pub fn open_appeals(&self, limit: usize, include: impl Fn(&Ban) -> bool) -> ApiResult<Vec<Ban>> {
+    pub fn open_appeals(
+        &self,
+        limit: usize,
+        include: impl Fn(&Ban) -> bool,
+    ) -> ApiResult<Vec<Ban>> {
         let index = self.txn.open_table(BAN_APPEALS).map_err(storage_error)?;
         let mut out = Vec::new();
         for row in index.iter().map_err(storage_error)?.take(APPEALS_SCANNED) {

@@ -60,7 +60,12 @@ pub(super) fn apply(
             let change = json!({ "ban": ban.id, "kind": ban.kind() });
             let entry = Note {
                 note: note.as_deref(),
-                ..Note::new(Some(actor), LogAction::BanLift, ban.board.as_deref(), change)
+                ..Note::new(
+                    Some(actor),
+                    LogAction::BanLift,
+                    ban.board.as_deref(),
+                    change,
+                )
             };
             modlog::append(txn, entry, now)?;
             Ok(Ok(Written::Ban(Box::new(ban))))
@@ -94,7 +99,10 @@ pub(super) fn apply(
             let Some(mut ban) = load(txn, *id)? else {
                 return Ok(Err(not_found(*id)));
             };
-            let Some(appeal) = ban.appeal.as_mut().filter(|a| a.status == AppealStatus::Open)
+            let Some(appeal) = ban
+                .appeal
+                .as_mut()
+                .filter(|a| a.status == AppealStatus::Open)
             else {
                 let message = format!("Ban {id} has no open appeal to answer.");
                 return Ok(Err(ApiError::new(ErrorKind::AppealNotOpen, message)));
@@ -211,7 +219,12 @@ pub(super) fn create(
     let entry = Note {
         reason: Some(&ban.reason),
         note: ban.note.as_deref(),
-        ..Note::new(ban.by.as_deref(), LogAction::Ban, ban.board.as_deref(), change)
+        ..Note::new(
+            ban.by.as_deref(),
+            LogAction::Ban,
+            ban.board.as_deref(),
+            change,
+        )
     };
     modlog::append(txn, entry, now)?;
     Ok(Ok(Written::Ban(Box::new(ban))))
