@@ -14,7 +14,7 @@ use crate::error::{ApiError, ApiResult, ErrorKind};
 use crate::files::FileStore;
 use crate::http::slots::Slots;
 use crate::http::{response, Response};
-use crate::limit::DeleteGuard;
+use crate::limit::{DeleteGuard, ReportGuard};
 use crate::live::Hub;
 use crate::model::Board;
 use crate::notify::{notify, Severity};
@@ -33,6 +33,8 @@ pub struct App {
     pub live_streams: Arc<Slots>,
     /// Limits deletion-password guesses per client network and per post.
     pub delete_guard: DeleteGuard,
+    /// Limits reports per client network.
+    pub report_guard: ReportGuard,
     /// The S3 backup, when the config has an `[s3]` section.
     pub backup: Option<Arc<Backup>>,
     /// Image work in flight at once: one per core, so uploads never starve each other or the
@@ -121,6 +123,7 @@ impl App {
             live,
             live_streams,
             delete_guard,
+            report_guard: ReportGuard::default(),
             backup,
             media_slots: Arc::new(Semaphore::new(cores)),
             media_budget: Arc::new(Semaphore::new(crate::uploads::budget_permits(
@@ -145,6 +148,7 @@ impl App {
         tokio::spawn(prune_archives(app.clone()));
         tokio::spawn(sweep_sessions(app.clone()));
         tokio::spawn(expire_bans(app.clone()));
+        tokio::spawn(erase_addresses(app.clone()));
         crate::backup::start(&app).await?;
         Ok(app)
     }
@@ -293,5 +297,31 @@ async fn expire_bans(app: Arc<App>) {
             Err(e) => notify(Severity::Warning, "ban_expiry_failed", e.message),
         }
         tokio::time::sleep(EXPIRE_EVERY).await;
+    }
+}
+
+/// How often the address eraser looks for addresses past `ip_retention_days`: a tenth of the
+/// retention, between one second and an hour, so an address outlives its retention by at most
+/// a tenth of it (or an hour).
+fn erase_every(retention_secs: u64) -> Duration {
+    Duration::from_secs((retention_secs / 10).clamp(1, 3600))
+}
+
+/// The address eraser: erases the client addresses stored with posts once they are older than
+/// `ip_retention_days`, a chunk per transaction through the writer, keeping the cloaks. Ends
+/// when the writer stops.
+async fn erase_addresses(app: Arc<App>) {
+    let retention_secs = app.config.ip_retention_secs();
+    loop {
+        let write = Write::EraseAddresses { retention_secs };
+        match app.writer.submit(write).await {
+            Ok(Written::Erased { count }) if count == crate::storage::writer::ERASE_CHUNK => {
+                continue;
+            }
+            Ok(_) => {}
+            Err(e) if e.kind == ErrorKind::Unavailable => return,
+            Err(e) => notify(Severity::Warning, "address_erase_failed", e.message),
+        }
+        tokio::time::sleep(erase_every(retention_secs)).await;
     }
 }

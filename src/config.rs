@@ -50,6 +50,9 @@ pub struct Config {
     pub ffmpeg_path: Option<PathBuf>,
     /// Bytes that image decoding and ffmpeg may hold at once, all uploads together.
     pub media_memory_bytes: u64,
+    /// Days a poster's (and a reporter's) client address is kept; then it is erased and only
+    /// its cloak stays. Fractional days are taken (`0.5` is twelve hours).
+    pub ip_retention_days: f64,
     /// The first boards: each is created at start unless the database has held it before.
     /// From then on the database holds its settings, which the admin API edits.
     pub boards: Vec<BoardConfig>,
@@ -217,6 +220,8 @@ pub struct BoardConfig {
     pub rules: String,
     /// Not safe for work.
     pub nsfw: bool,
+    /// Whether the board's public log names the staff account behind each action.
+    pub public_log_names: bool,
 }
 
 /// The file types a board may allow, by their config names. Video needs `ffmpeg_path` too.
@@ -287,6 +292,7 @@ impl Default for Config {
             thumbnail_size: 250,
             ffmpeg_path: None,
             media_memory_bytes: 256 << 20,
+            ip_retention_days: 30.0,
             s3: None,
             accounts: crate::auth::AccountsConfig::default(),
             boards: vec![BoardConfig {
@@ -330,6 +336,7 @@ impl Default for BoardConfig {
             max_replies: 1000,
             rules: String::new(),
             nsfw: false,
+            public_log_names: false,
         }
     }
 }
@@ -359,6 +366,11 @@ impl Config {
             per_post: self.delete_attempts_per_post,
             window: std::time::Duration::from_secs(self.delete_attempts_window_secs),
         }
+    }
+
+    /// `ip_retention_days` in whole seconds, at least one.
+    pub fn ip_retention_secs(&self) -> u64 {
+        ((self.ip_retention_days * 86_400.0).ceil() as u64).max(1)
     }
 
     /// Reads and checks a config file; the error names the file, and the key when one is at fault.
@@ -413,6 +425,11 @@ impl Config {
         if self.media_memory_bytes < 64 << 20 {
             return Err("media_memory_bytes must be at least 67108864 (64 MiB)".into());
         }
+        if !(self.ip_retention_days > 0.0 && self.ip_retention_days <= MAX_RETENTION_DAYS) {
+            return Err(format!(
+                "ip_retention_days must be more than 0 and at most {MAX_RETENTION_DAYS}"
+            ));
+        }
         if let Some(ffmpeg) = &self.ffmpeg_path {
             let runs = std::process::Command::new(ffmpeg)
                 .arg("-version")
@@ -441,6 +458,9 @@ impl Config {
         Ok(())
     }
 }
+
+/// The longest `ip_retention_days`: ten years.
+const MAX_RETENTION_DAYS: f64 = 3650.0;
 
 /// Longest board slug; slugs appear in every URL and key, so they stay short.
 pub const MAX_SLUG_LEN: usize = 16;
@@ -507,6 +527,35 @@ mod tests {
         assert_eq!(config.boards, default.boards);
         assert_eq!(config.s3, default.s3);
         assert_eq!(config.accounts, default.accounts);
+        assert_eq!(config.ip_retention_days, default.ip_retention_days);
+    }
+
+    #[test]
+    fn address_retention_takes_fractions_of_a_day() {
+        // (key's value, seconds kept; None: refused)
+        let cases = [
+            ("30", Some(30 * 86_400)),
+            ("0.5", Some(43_200)),
+            ("0.00002", Some(2)),
+            ("1e-9", Some(1)),
+            ("3650", Some(3650 * 86_400)),
+            ("0", None),
+            ("-1", None),
+            ("3651", None),
+            ("nan", None),
+            ("inf", None),
+        ];
+        for (value, want) in cases {
+            let parsed = Config::parse(&format!("ip_retention_days = {value}"));
+            assert_eq!(
+                parsed.as_ref().ok().map(Config::ip_retention_secs),
+                want,
+                "{value}: {parsed:?}"
+            );
+            if want.is_none() {
+                assert!(parsed.unwrap_err().contains("ip_retention_days"));
+            }
+        }
     }
 
     #[test]

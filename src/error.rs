@@ -80,6 +80,9 @@ pub enum ErrorKind {
     TokenInvalid,
     BadAuthorization,
     ScopeTooWide,
+    AlreadyReported,
+    ReportNotFound,
+    PosterUnknown,
     Banned,
     BanNotFound,
     AppealExists,
@@ -160,6 +163,9 @@ impl ErrorKind {
         ErrorKind::TokenInvalid,
         ErrorKind::BadAuthorization,
         ErrorKind::ScopeTooWide,
+        ErrorKind::AlreadyReported,
+        ErrorKind::ReportNotFound,
+        ErrorKind::PosterUnknown,
         ErrorKind::Banned,
         ErrorKind::BanNotFound,
         ErrorKind::AppealExists,
@@ -199,6 +205,8 @@ impl ErrorKind {
                 StatusCode::FORBIDDEN
             }
             TotpConflict => StatusCode::CONFLICT,
+            AlreadyReported | PosterUnknown => StatusCode::CONFLICT,
+            ReportNotFound => StatusCode::NOT_FOUND,
             Banned => StatusCode::FORBIDDEN,
             BanNotFound => StatusCode::NOT_FOUND,
             AppealExists | AppealNotOpen => StatusCode::CONFLICT,
@@ -278,6 +286,9 @@ impl ErrorKind {
             TokenInvalid => "token_invalid",
             BadAuthorization => "bad_authorization",
             ScopeTooWide => "scope_too_wide",
+            AlreadyReported => "already_reported",
+            ReportNotFound => "report_not_found",
+            PosterUnknown => "poster_unknown",
             Banned => "banned",
             BanNotFound => "ban_not_found",
             AppealExists => "appeal_exists",
@@ -413,8 +424,9 @@ mod tests {
             use ErrorKind::*;
             match kind {
                 AppealNotOpen => true,
-                ScopeTooWide | Banned | BanNotFound | AppealExists => false,
-                ResetTokenInvalid | BoardExists => false,
+                ResetTokenInvalid | BoardExists | ScopeTooWide | AlreadyReported
+                | ReportNotFound | PosterUnknown => false,
+                Banned | BanNotFound | AppealExists => false,
                 RouteNotFound
                 | MethodNotAllowed
                 | BoardNotFound

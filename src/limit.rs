@@ -191,6 +191,46 @@ impl DeleteGuard {
     }
 }
 
+/// Reports one client network may file per [`REPORT_WINDOW`]; the bucket refills evenly.
+pub const REPORTS_PER_CLIENT: u32 = 10;
+pub const REPORT_WINDOW: Duration = Duration::from_secs(600);
+
+/// Limits reports per client network (an IPv4 address or an IPv6 /64), in bounded memory, so
+/// nobody floods the review queue. The limits start afresh at restart.
+pub struct ReportGuard {
+    buckets: Mutex<Buckets<IpAddr>>,
+}
+
+impl Default for ReportGuard {
+    fn default() -> Self {
+        ReportGuard {
+            buckets: Mutex::new(Buckets::new(
+                REPORTS_PER_CLIENT,
+                REPORT_WINDOW,
+                MAX_TRACKED_KEYS,
+            )),
+        }
+    }
+}
+
+impl ReportGuard {
+    /// Takes a token for the client, or refuses with 429 `rate_limited` and the seconds until
+    /// it holds one again.
+    pub fn try_take(&self, client: IpAddr) -> Result<(), ApiError> {
+        let client = network(client);
+        let now = Instant::now();
+        let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
+        let wait = buckets.wait_secs(&client, now);
+        if wait > 0 {
+            let message =
+                format!("Too many reports from your address; try again in {wait} seconds.");
+            return Err(ApiError::new(ErrorKind::RateLimited, message).with_retry_after(wait));
+        }
+        buckets.take(&client, now);
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

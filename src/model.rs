@@ -43,6 +43,9 @@ pub struct Board {
     pub rules_html: String,
     /// Not safe for work: shown by clients, and 4chan's `ws_board` is 0.
     pub nsfw: bool,
+    /// Whether the board's public log (`GET /api/boards/{board}/modlog`) names the staff
+    /// account behind each action; off, it says only what was done.
+    pub public_log_names: bool,
 }
 
 impl Default for Board {
@@ -82,6 +85,7 @@ impl From<&BoardConfig> for Board {
             // Rendered when the board is written (the writer knows which links are live).
             rules_html: String::new(),
             nsfw: c.nsfw,
+            public_log_names: c.public_log_names,
         }
     }
 }
@@ -319,6 +323,29 @@ pub struct PostDraft {
     pub password: Option<[u8; 32]>,
     /// `admin` or `mod`, already checked against the poster's role.
     pub capcode: Option<String>,
+    /// Where the post came from, kept for staff (see [`PosterRecord`]); `None` for posts the
+    /// server makes itself (tests, measurements).
+    pub origin: Option<Origin>,
+}
+
+/// The client a post or report came from, as the writer records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    pub address: std::net::IpAddr,
+    /// `Keys::cloak` of the address on the post's board.
+    pub cloak: String,
+}
+
+/// What is stored about the poster of one post, for staff only: the address until the
+/// retention time erases it (`ip_retention_days`), the cloak for as long as the post exists.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PosterRecord {
+    /// `None` once erased.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<std::net::IpAddr>,
+    pub cloak: String,
+    /// Unix seconds when the post was written.
+    pub at: u64,
 }
 
 /// The state of a thread apart from its posts.
@@ -387,6 +414,15 @@ pub enum LogAction {
     BoardCreate,
     BoardUpdate,
     BoardDelete,
+    /// Staff deleted a post (an OP: its thread); `change` is `{"no", "thread"}`.
+    PostDelete,
+    /// Staff deleted a post's files and kept the post; `change` is `{"no", "thread", "files"}`.
+    FilesDelete,
+    /// Staff deleted the posts of one poster, in a thread or on a board; `change` is
+    /// `{"no", "cloak", "scope", "nos", "more"}` (`no` the post chosen, `nos` those deleted).
+    PosterDelete,
+    /// Staff dismissed the reports on a post; `change` is `{"no", "reports"}`.
+    ReportDismiss,
     /// A ban given (`reason` public, `note` private; the address never in `change`).
     Ban,
     /// A ban lifted before its time.
@@ -395,6 +431,51 @@ pub enum LogAction {
     AppealAccept,
     /// An appeal denied, with the answer the poster reads.
     AppealDeny,
+}
+
+/// Why a post is reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReportCategory {
+    /// Breaks the board's rules.
+    Rule,
+    /// Illegal content.
+    Illegal,
+    Spam,
+    Other,
+}
+
+impl ReportCategory {
+    pub const ALL: [ReportCategory; 4] = [
+        ReportCategory::Rule,
+        ReportCategory::Illegal,
+        ReportCategory::Spam,
+        ReportCategory::Other,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ReportCategory::Rule => "rule",
+            ReportCategory::Illegal => "illegal",
+            ReportCategory::Spam => "spam",
+            ReportCategory::Other => "other",
+        }
+    }
+}
+
+/// One report of a post, as stored and as staff see it (admins only see `address`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Report {
+    pub category: ReportCategory,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// The reporter's cloak on the post's board: one report per post per cloak.
+    pub cloak: String,
+    /// The reporter's address, until `ip_retention_days` erases it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<std::net::IpAddr>,
+    /// Unix seconds.
+    pub at: u64,
 }
 
 #[cfg(test)]

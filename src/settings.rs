@@ -106,6 +106,7 @@ pub const SETTINGS: &[Setting] = &[
     number("max_replies", 1, 100_000),
     text("rules", MAX_RULES_CHARS, Lines::Many, false),
     flag("nsfw"),
+    flag("public_log_names"),
 ];
 
 fn setting(name: &str) -> Option<&'static Setting> {

@@ -565,3 +565,80 @@ pub async fn answer(
         &json!({ "ban": ban.staff_json(caller.role == Role::Admin) }),
     ))
 }
+
+/// `POST /api/boards/{board}/posts/{no}/ban` with `{"duration", "reason", "note"?, "global"?,
+/// "mark"?, "by"?}` → 201 `{"ban":Ban}`: bans the poster of post `no`. `by` is `address` (the
+/// poster's network: an IPv4 address or an IPv6 /64; the default while the address is kept)
+/// or `cloak` (the poster's cloak on this board; the default once the address is erased), so
+/// staff ban without ever seeing the address. `mark` puts the public mark on the post.
+pub async fn ban_poster(
+    app: &App,
+    caller: &Caller,
+    board: String,
+    no: u64,
+    req: Request<Incoming>,
+) -> ApiResult<Response> {
+    let mut map = json_object(req).await?;
+    let duration = map.remove("duration");
+    let mark = mark_field(map.remove("mark"))?;
+    let allowed = ["duration", "reason", "note", "global", "mark", "by"];
+    let mut fields = Fields::new(map, &allowed)?;
+    let global = fields.flag("global")?;
+    let by = fields.text("by")?;
+    if by
+        .as_deref()
+        .is_some_and(|b| b != "address" && b != "cloak")
+    {
+        let message = "`by` is `address` or `cloak`.";
+        return Err(ApiError::new(ErrorKind::InvalidValue, message).with_field("by"));
+    }
+    let now = unix_now();
+    let terms = terms(&mut fields, duration, now)?;
+    if global && !may_ban(caller, None) {
+        return Err(forbidden(
+            "Global bans are for global moderators and admins.",
+        ));
+    }
+    let (slug, at) = (board.clone(), no);
+    let record = app
+        .read(move |r| {
+            r.require_board(&slug)?;
+            if r.post(&slug, at)?.is_none() {
+                return Err(match r.tombstone(&slug, at)? {
+                    Some(_) => ApiError::post_deleted(&slug, at),
+                    None => ApiError::post_not_found(&slug, at),
+                });
+            }
+            r.poster(&slug, at)
+        })
+        .await?;
+    let Some(record) = record else {
+        let message = format!("Post {no} on /{board}/ was written before posters were recorded.");
+        return Err(ApiError::new(ErrorKind::PosterUnknown, message));
+    };
+    let target = match (by.as_deref(), record.address) {
+        (Some("address"), None) => {
+            let message = "This poster's address is erased; ban `by` cloak.";
+            return Err(ApiError::new(ErrorKind::PosterUnknown, message).with_field("by"));
+        }
+        (_, None) | (Some("cloak"), _) => Target::Cloak {
+            board: board.clone(),
+            cloak: record.cloak.clone(),
+        },
+        (_, Some(address)) => Target::Network(Net::of_poster(address)),
+    };
+    let ban = Ban {
+        id: 0,
+        board: (!global).then(|| board.clone()),
+        target,
+        post: Some(BoardPost { board, no }),
+        poster_cloak: Some(record.cloak),
+        reason: terms.reason,
+        note: terms.note,
+        by: Some(caller.username.clone()),
+        created_at: now,
+        expires_at: terms.expires_at,
+        appeal: None,
+    };
+    give(app, caller, ban, mark).await
+}

@@ -14,7 +14,7 @@ use crate::files::Placement;
 use crate::http::request::{json_object, query, query_number, refuse_unread};
 use crate::http::{response, Response};
 use crate::input::{blank, check_name_trip, check_text, normalize, Fields, Lines};
-use crate::model::{Board, PostDraft};
+use crate::model::{Board, Origin, PostDraft};
 use crate::poster::{split_name, Keys};
 use crate::storage::{Write, Written};
 use crate::uploads;
@@ -63,8 +63,9 @@ pub async fn receive(
     Ok((draft, placement))
 }
 
-/// Who is posting: the server's keys and the client's address, for tripcodes, poster ids and
-/// deletion passwords. Neither the address nor a secret is stored.
+/// Who is posting: the server's keys and the client's address, for tripcodes, poster ids,
+/// deletion passwords and the record staff see (the address, until `ip_retention_days` erases
+/// it, and its cloak). No secret is stored.
 pub struct Poster<'a> {
     pub keys: &'a Keys,
     pub client: IpAddr,
@@ -172,6 +173,10 @@ pub fn draft(
         id_key: Some(poster.keys.id_key(&board.slug, poster.client)),
         password: password.map(|p| poster.keys.password(&p)),
         capcode,
+        origin: Some(Origin {
+            address: poster.client,
+            cloak: poster.keys.cloak(&board.slug, poster.client),
+        }),
     })
 }
 

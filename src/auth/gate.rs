@@ -200,7 +200,11 @@ pub fn check(
             ));
         };
         let allowed = permits(access, route.board(), caller);
-        if !allowed && caller.needs_totp && matches!(access, Access::BoardMod | Access::Admin) {
+        let staff_only = matches!(
+            access,
+            Access::BoardMod | Access::Admin | Access::Janitor | Access::Staff
+        );
+        if !allowed && caller.needs_totp && staff_only {
             return Err(ApiError::new(
                 ErrorKind::TotpEnrolmentRequired,
                 "Staff accounts need TOTP on this server: turn it on through /api/me/totp first.",
@@ -247,6 +251,8 @@ fn permits(access: Access, board: Option<&str>, caller: &Caller) -> bool {
     match access {
         Access::Public | Access::Auth | Access::User => true,
         Access::BoardMod => board.is_some_and(|b| caller.may_manage_board(b)),
+        Access::Janitor => board.is_some_and(|b| caller.may_clean_board(b)),
+        Access::Staff => caller.role != Role::User,
         Access::Admin => caller.role == Role::Admin,
     }
 }
@@ -303,6 +309,21 @@ mod tests {
             (BoardMod, None, Role::BoardMod, &["b"], false),
             (BoardMod, Some("b"), Role::Janitor, &["b"], false),
             (BoardMod, Some("b"), Role::User, &[], false),
+            (Janitor, Some("b"), Role::Admin, &[], true),
+            (Janitor, Some("b"), Role::GlobalMod, &[], true),
+            (Janitor, Some("b"), Role::BoardMod, &["b"], true),
+            (Janitor, Some("b"), Role::BoardMod, &["t"], false),
+            (Janitor, Some("b"), Role::Janitor, &["b"], true),
+            (Janitor, Some("b"), Role::Janitor, &["t", "b"], true),
+            (Janitor, Some("b"), Role::Janitor, &["t"], false),
+            (Janitor, None, Role::Janitor, &["b"], false),
+            (Janitor, Some("b"), Role::User, &[], false),
+            (Staff, None, Role::Admin, &[], true),
+            (Staff, None, Role::GlobalMod, &[], true),
+            (Staff, None, Role::BoardMod, &["b"], true),
+            (Staff, None, Role::Janitor, &["b"], true),
+            (Staff, None, Role::Janitor, &[], true),
+            (Staff, None, Role::User, &[], false),
         ];
         for (access, board, role, boards, expected) in cases {
             let got = permits(access, board, &caller(role, boards));

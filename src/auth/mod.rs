@@ -129,6 +129,21 @@ impl Caller {
         }
     }
 
+    /// [`Caller::may_manage_board`], and the janitors of `slug`: who deletes posts and files
+    /// and handles reports there.
+    pub fn may_clean_board(&self, slug: &str) -> bool {
+        match self.role {
+            Role::Admin | Role::GlobalMod => true,
+            Role::BoardMod | Role::Janitor => self.boards.iter().any(|b| b == slug),
+            Role::User => false,
+        }
+    }
+
+    /// Whether this caller sees every board's reports and log entries (else only its boards').
+    pub fn sees_all_boards(&self) -> bool {
+        matches!(self.role, Role::Admin | Role::GlobalMod)
+    }
+
     /// Whether this caller may post on `board` with `capcode`: `admin` for admins, `mod` for
     /// admins, global moderators and the board's moderators.
     pub fn may_use_capcode(&self, capcode: &str, board: &str) -> bool {

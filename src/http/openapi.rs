@@ -98,6 +98,15 @@ mod tests {
             Route::ListTokens => ("get", "/api/me/tokens"),
             Route::CreateToken => ("post", "/api/me/tokens"),
             Route::RevokeToken { .. } => ("delete", "/api/me/tokens/{id}"),
+            Route::ReportPost { .. } => ("post", "/api/boards/{board}/posts/{no}/report"),
+            Route::StaffDelete { .. } => ("post", "/api/boards/{board}/posts/{no}/staff-delete"),
+            Route::BoardReports { .. } => ("get", "/api/boards/{board}/reports"),
+            Route::HandleReports { .. } => ("post", "/api/boards/{board}/reports/{no}"),
+            Route::ListReports => ("get", "/api/reports"),
+            Route::ReportCounts => ("get", "/api/reports/counts"),
+            Route::ThreadPosters { .. } => ("get", "/api/boards/{board}/threads/{thread}/posters"),
+            Route::ModLog => ("get", "/api/modlog"),
+            Route::PublicModLog { .. } => ("get", "/api/boards/{board}/modlog"),
             Route::ListBans => ("get", "/api/bans"),
             Route::CreateBan => ("post", "/api/bans"),
             Route::LiftBan { .. } => ("post", "/api/bans/{id}/lift"),
@@ -106,6 +115,7 @@ mod tests {
             Route::ListAppeals => ("get", "/api/bans/appeals"),
             Route::AnswerAppeal { accept: true, .. } => ("post", "/api/bans/{id}/appeal/accept"),
             Route::AnswerAppeal { accept: false, .. } => ("post", "/api/bans/{id}/appeal/deny"),
+            Route::BanPoster { .. } => ("post", "/api/boards/{board}/posts/{no}/ban"),
             Route::FourBoards
             | Route::FourThreadList { .. }
             | Route::FourCatalog { .. }
@@ -172,6 +182,15 @@ mod tests {
             get("/api/me/tokens"),
             post("/api/me/tokens"),
             (Method::DELETE, "/api/me/tokens/0123456789abcdef".to_owned()),
+            post("/api/boards/b/posts/9/report"),
+            post("/api/boards/b/posts/9/staff-delete"),
+            get("/api/boards/b/reports"),
+            post("/api/boards/b/reports/9"),
+            get("/api/reports"),
+            get("/api/reports/counts"),
+            get("/api/boards/b/threads/7/posters"),
+            get("/api/modlog"),
+            get("/api/boards/b/modlog"),
             get("/api/bans"),
             post("/api/bans"),
             post("/api/bans/3/lift"),
@@ -180,6 +199,7 @@ mod tests {
             get("/api/bans/appeals"),
             post("/api/bans/3/appeal/accept"),
             post("/api/bans/3/appeal/deny"),
+            post("/api/boards/b/posts/9/ban"),
         ]
     }
 

@@ -14,7 +14,8 @@ use hyper::header::{
 use hyper::Request;
 
 use crate::api::{
-    admin, auth, bans, boards, health, posts, recovery, threads, tokens, totp, users,
+    admin, auth, bans, boards, health, moderation, modlog, posts, recovery, reports, threads,
+    tokens, totp, users,
 };
 use crate::app::App;
 use crate::auth::{gate, Caller};
@@ -231,6 +232,19 @@ async fn guarded(
         Route::ListTokens => tokens::list(&app, &user()?).await,
         Route::CreateToken => tokens::create(&app, &user()?, req).await,
         Route::RevokeToken { id } => tokens::revoke(&app, &user()?, id).await,
+        Route::ReportPost { board, no } => reports::report(&app, board, no, req, client).await,
+        Route::StaffDelete { board, no } => {
+            moderation::staff_delete(&app, board, no, req, &user()?).await
+        }
+        Route::BoardReports { board } => reports::board_queue(&app, query, board, &user()?).await,
+        Route::HandleReports { board, no } => reports::handle(&app, board, no, req, &user()?).await,
+        Route::ListReports => reports::queue(&app, query, &user()?).await,
+        Route::ReportCounts => reports::counts_route(&app, query, &user()?).await,
+        Route::ThreadPosters { board, thread } => {
+            moderation::thread_posters(&app, query, board, thread, &user()?).await
+        }
+        Route::ModLog => modlog::staff(&app, query, &user()?).await,
+        Route::PublicModLog { board } => modlog::public(&app, headers, query, board).await,
         Route::ListBans => bans::list(&app, &user()?, query).await,
         Route::CreateBan => bans::create(&app, &user()?, req).await,
         Route::LiftBan { id } => bans::lift(&app, &user()?, id, req).await,
@@ -238,5 +252,6 @@ async fn guarded(
         Route::AppealBan { id } => bans::appeal(&app, id, req, client).await,
         Route::ListAppeals => bans::appeals(&app, &user()?, query).await,
         Route::AnswerAppeal { id, accept } => bans::answer(&app, &user()?, id, accept, req).await,
+        Route::BanPoster { board, no } => bans::ban_poster(&app, &user()?, board, no, req).await,
     }
 }

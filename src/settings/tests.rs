@@ -159,6 +159,11 @@ fn each_setting_is_checked_for_type_and_bounds() {
         ),
         (json!({"nsfw": true}), None),
         (json!({"nsfw": 1}), Some((ErrorKind::InvalidType, "nsfw"))),
+        (json!({"public_log_names": true}), None),
+        (
+            json!({"public_log_names": "yes"}),
+            Some((ErrorKind::InvalidType, "public_log_names")),
+        ),
         (
             json!({"rules_html": "<script>"}),
             Some((ErrorKind::UnknownField, "rules_html")),

@@ -27,6 +27,7 @@ fn draft(body: String) -> PostDraft {
         id_key: None,
         password: None,
         capcode: None,
+        origin: None,
     }
 }
 

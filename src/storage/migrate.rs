@@ -101,3 +101,10 @@ pub(super) fn v3_to_v4(txn: &WriteTransaction) -> Result<(), redb::Error> {
     }
     Ok(())
 }
+
+/// Version 5: what is stored about posters (`posters`, `poster_cloaks`, `address_age`) and
+/// reports (`reports`, `open_reports`, `report_order`, `report_counts`, `report_address_age`).
+/// Posts written before have no record, so the new tables start empty.
+pub(super) fn v4_to_v5(_txn: &WriteTransaction) -> Result<(), redb::Error> {
+    Ok(())
+}

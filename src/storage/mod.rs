@@ -37,6 +37,14 @@
 //! | `tokens` | SHA-256 of the API token's secret (32 bytes) | JSON [`crate::auth::token::StoredToken`] | API tokens: owner, name, scope, expiry, last use; the secret itself was shown once and is stored nowhere |
 //! | `token_expiry` | `(expires_ms, token key)` | `()` | the same tokens by expiry, oldest first, swept with the sessions |
 //! | `user_tokens` | `(username, token id)` | token key | a user's tokens in id order, to list and revoke them by their public id and to end them all (disabling, deletion) |
+//! | `posters` | `(slug, no)` | JSON [`crate::model::PosterRecord`] | who wrote each post, for staff: the client address (until erased) and its cloak, with the post's time |
+//! | `poster_cloaks` | `(slug, cloak, no)` | `()` | the same posts by cloak: a range scan from `(slug, cloak)` lists every post of one poster on a board, in number order, whether or not the address was erased |
+//! | `address_age` | `(at, slug, no)` | `()` | the `posters` rows that still hold an address, oldest first: the erasure removes a range from the start |
+//! | `reports` | `(slug, no, cloak)` | JSON [`crate::model::Report`] | the open reports of a post, one per reporter cloak (at most [`REPORTS_KEPT`] per post) |
+//! | `open_reports` | `(slug, no)` | `(count, latest_at)` | posts with open reports: how many reports (stored or not) and when the latest came |
+//! | `report_order` | `(slug, latest_at, no)` | `()` | the same posts by their latest report: backwards it is a board's review queue |
+//! | `report_counts` | slug | `u64` | posts with open reports per board, for a badge |
+//! | `report_address_age` | `(at, slug, no, cloak)` | `()` | the `reports` rows that still hold an address, oldest first, erased with the posters' |
 //! | `bans` | ban id | JSON [`crate::bans::Ban`] | active bans (`meta.ban_seq` is the last id), each with its appeal; a lifted, expired or pardoned ban is removed (the staff log keeps it). The in-memory [`crate::bans::BanIndex`] is derived from this table |
 //! | `ban_expiry` | `(expires_at, id)` | `()` | bans that end, soonest first: the expiry worker removes a range from the start |
 //! | `ban_boards` | `(slug, id)` | `()` | bans by board (`""` for global ones), for listing a board's bans newest first |
@@ -56,7 +64,12 @@
 //! keeps its `board_counters` row, so a board created later under the same slug never reuses a
 //! number that old links, the event log or `recent` may still name. A session is a row in
 //! `sessions`, `session_expiry` and `user_sessions` at once, written and removed together;
-//! renewing it moves its `session_expiry` row. An API token is a row in `tokens`,
+//! renewing it moves its `session_expiry` row. A post's `posters` row, its `poster_cloaks` row and (while the
+//! address is kept) its `address_age` row are written with the post and removed with it; erasing an
+//! address rewrites the `posters` row without it and drops the `address_age` row. A report
+//! writes its `reports` and `report_address_age` rows and sets the post's `open_reports`,
+//! `report_order` and `report_counts` rows together; handling the reports, or removing the post,
+//! removes them all together. An API token is a row in `tokens`,
 //! `token_expiry` and `user_tokens` at once, likewise. Integers in keys are redb's native `u64`, compared numerically, so
 //! ranges come out in number order. A ban is a row in
 //! `bans`, `ban_boards` and (unless permanent) `ban_expiry` at once, and in `ban_appeals` while
@@ -69,6 +82,9 @@ mod events;
 #[cfg(test)]
 mod measure;
 mod migrate;
+mod modlog;
+mod posters;
+mod reports;
 mod tokens;
 pub mod writer;
 
@@ -83,6 +99,8 @@ use crate::model::{Board, BoardPost, LogEntry, Post, StoredFile, ThreadMeta};
 pub use accounts::StoredSession;
 pub use backup::Counts;
 pub use events::StoredEvent;
+pub use posters::CloakPost;
+pub use reports::QueuedPost;
 pub use writer::{
     AccountWrite, BanWrite, Change, Opening, ResetWrite, TokenWrite, TotpWrite, Write, Writer,
     Written,
@@ -122,6 +140,19 @@ const BANS: TableDefinition<u64, &[u8]> = TableDefinition::new("bans");
 const BAN_EXPIRY: TableDefinition<(u64, u64), ()> = TableDefinition::new("ban_expiry");
 const BAN_BOARDS: TableDefinition<(&str, u64), ()> = TableDefinition::new("ban_boards");
 const BAN_APPEALS: TableDefinition<u64, ()> = TableDefinition::new("ban_appeals");
+const POSTERS: TableDefinition<(&str, u64), &[u8]> = TableDefinition::new("posters");
+const POSTER_CLOAKS: TableDefinition<(&str, &str, u64), ()> = TableDefinition::new("poster_cloaks");
+const ADDRESS_AGE: TableDefinition<(u64, &str, u64), ()> = TableDefinition::new("address_age");
+const REPORTS: TableDefinition<(&str, u64, &str), &[u8]> = TableDefinition::new("reports");
+const OPEN_REPORTS: TableDefinition<(&str, u64), (u64, u64)> = TableDefinition::new("open_reports");
+const REPORT_ORDER: TableDefinition<(&str, u64, u64), ()> = TableDefinition::new("report_order");
+const REPORT_COUNTS: TableDefinition<&str, u64> = TableDefinition::new("report_counts");
+const REPORT_ADDRESS_AGE: TableDefinition<(u64, &str, u64, &str), ()> =
+    TableDefinition::new("report_address_age");
+
+/// Reports stored per post: later ones are counted without being kept, since the post is at
+/// the top of its queue already and removing it must stay bounded.
+pub const REPORTS_KEPT: u64 = 100;
 
 /// Something done to every table alike: creating them, copying them into a snapshot, counting
 /// their rows.
@@ -167,7 +198,15 @@ fn each_table(visit: &mut impl EachTable) -> Result<(), redb::Error> {
     visit.table(BANS)?;
     visit.table(BAN_EXPIRY)?;
     visit.table(BAN_BOARDS)?;
-    visit.table(BAN_APPEALS)
+    visit.table(BAN_APPEALS)?;
+    visit.table(POSTERS)?;
+    visit.table(POSTER_CLOAKS)?;
+    visit.table(ADDRESS_AGE)?;
+    visit.table(REPORTS)?;
+    visit.table(OPEN_REPORTS)?;
+    visit.table(REPORT_ORDER)?;
+    visit.table(REPORT_COUNTS)?;
+    visit.table(REPORT_ADDRESS_AGE)
 }
 
 /// Opening a table in a write transaction creates it, so readers never meet a missing one.
@@ -194,7 +233,7 @@ pub const RECENT_KEPT: u64 = 10_000;
 pub const BACKLINKS_SHOWN: usize = 1000;
 
 /// The schema this build writes. Bump it with a new rung in [`MIGRATIONS`].
-pub const SCHEMA_VERSION: u64 = 4;
+pub const SCHEMA_VERSION: u64 = 5;
 
 /// The database file's name inside the data directory.
 pub const DB_FILE: &str = "wani.redb";
@@ -202,7 +241,12 @@ pub const DB_FILE: &str = "wani.redb";
 type Migration = fn(&redb::WriteTransaction) -> Result<(), redb::Error>;
 
 /// The ladder: `MIGRATIONS[i]` takes a database from version `i + 1` to `i + 2`.
-const MIGRATIONS: &[Migration] = &[migrate::v1_to_v2, migrate::v2_to_v3, migrate::v3_to_v4];
+const MIGRATIONS: &[Migration] = &[
+    migrate::v1_to_v2,
+    migrate::v2_to_v3,
+    migrate::v3_to_v4,
+    migrate::v4_to_v5,
+];
 
 /// Shared handle to the database. Cloning is cheap.
 #[derive(Clone)]
@@ -365,26 +409,7 @@ impl Reader {
 
     /// The latest `limit` staff log entries about `board`, newest first.
     pub fn board_log(&self, board: &str, limit: usize) -> ApiResult<Vec<LogEntry>> {
-        let index = self.txn.open_table(MOD_LOG_BOARDS).map_err(storage_error)?;
-        let log = self.txn.open_table(MOD_LOG).map_err(storage_error)?;
-        let range = index
-            .range((board, 0)..=(board, u64::MAX))
-            .map_err(storage_error)?;
-        let mut out = Vec::new();
-        for row in range.rev().take(limit) {
-            let (key, _) = row.map_err(storage_error)?;
-            let id = key.value().1;
-            let entry = log.get(id).map_err(storage_error)?.ok_or_else(|| {
-                ApiError::internal(
-                    "storage_corrupt",
-                    format!("mod_log_boards lists missing entry {id}"),
-                )
-            })?;
-            let mut entry: LogEntry = decode(entry.value())?;
-            entry.id = id;
-            out.push(entry);
-        }
-        Ok(out)
+        self.board_log_page(board, u64::MAX, limit)
     }
 
     /// The id of the last live event committed (0 before the first).
@@ -704,6 +729,8 @@ mod tests {
         assert_eq!(r.session(&[0; 32]).unwrap(), None);
         assert!(r.board_log("t", 10).unwrap().is_empty());
         assert_eq!(r.deleting_boards().unwrap(), Vec::<String>::new());
+        assert_eq!(r.poster("t", 1).unwrap(), None, "nothing was stored then");
+        assert!(r.posters_in_thread("t", 1, 10).unwrap().is_empty());
     }
 
     #[test]

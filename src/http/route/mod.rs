@@ -135,6 +135,32 @@ pub enum Route {
     RevokeToken {
         id: String,
     },
+    /// Moderation (`src/api/moderation.rs`, `src/api/reports.rs`, `src/api/modlog.rs`).
+    ReportPost {
+        board: String,
+        no: u64,
+    },
+    StaffDelete {
+        board: String,
+        no: u64,
+    },
+    BoardReports {
+        board: String,
+    },
+    HandleReports {
+        board: String,
+        no: u64,
+    },
+    ListReports,
+    ReportCounts,
+    ThreadPosters {
+        board: String,
+        thread: u64,
+    },
+    ModLog,
+    PublicModLog {
+        board: String,
+    },
     /// Bans and appeals (`src/api/bans.rs`): staff routes check the role in the handler, as a
     /// ban's board is in its body or its stored row, not the path.
     ListBans,
@@ -152,6 +178,11 @@ pub enum Route {
         id: u64,
         accept: bool,
     },
+    /// Bans the poster of a post, by address or cloak, without showing either.
+    BanPoster {
+        board: String,
+        no: u64,
+    },
 }
 
 /// Who may call a route. Checked in one place, the gatekeeper ([`crate::auth::gate::check`]),
@@ -168,6 +199,11 @@ pub enum Access {
     /// Admins, global moderators, and the board moderators of the route's board
     /// ([`Route::board`]).
     BoardMod,
+    /// Everyone [`Access::BoardMod`] admits, and the janitors of the route's board.
+    Janitor,
+    /// Any staff role (admins, global moderators, board moderators, janitors); the handler
+    /// narrows what each sees to their boards.
+    Staff,
     /// Admins.
     Admin,
 }
@@ -200,7 +236,14 @@ impl Route {
             | Route::WebPage { .. }
             | Route::WebAsset { .. }
             | Route::MyBans
-            | Route::AppealBan { .. } => Access::Public,
+            | Route::AppealBan { .. }
+            | Route::ReportPost { .. }
+            | Route::PublicModLog { .. } => Access::Public,
+            Route::StaffDelete { .. }
+            | Route::BoardReports { .. }
+            | Route::HandleReports { .. }
+            | Route::ThreadPosters { .. } => Access::Janitor,
+            Route::ListReports | Route::ReportCounts | Route::ModLog => Access::Staff,
             Route::Signup | Route::Login | Route::Csrf | Route::ResetPassword => Access::Auth,
             Route::Logout
             | Route::Destroy
@@ -222,10 +265,11 @@ impl Route {
             | Route::AdminCreateBoard
             | Route::AdminDeleteBoard { .. } => Access::Admin,
             Route::AdminGetBoard { .. } | Route::AdminUpdateBoard { .. } => Access::BoardMod,
+            Route::BanPoster { .. } => Access::BoardMod,
         }
     }
 
-    /// The board a route acts on, for [`Access::BoardMod`].
+    /// The board a route acts on, for [`Access::BoardMod`] and [`Access::Janitor`].
     pub fn board(&self) -> Option<&str> {
         match self {
             Route::GetBoard { board }
@@ -245,7 +289,14 @@ impl Route {
             | Route::FourFile { board, .. }
             | Route::AdminGetBoard { board }
             | Route::AdminUpdateBoard { board }
-            | Route::AdminDeleteBoard { board } => Some(board),
+            | Route::AdminDeleteBoard { board }
+            | Route::ReportPost { board, .. }
+            | Route::StaffDelete { board, .. }
+            | Route::BoardReports { board }
+            | Route::HandleReports { board, .. }
+            | Route::ThreadPosters { board, .. }
+            | Route::PublicModLog { board }
+            | Route::BanPoster { board, .. } => Some(board),
             _ => None,
         }
     }
@@ -339,6 +390,40 @@ pub fn resolve(method: &Method, path: &str) -> ApiResult<Resolved> {
                 }),
             )
         }
+        ["api", "boards", board, "posts", no, "report"] => {
+            let no = number(no, "no")?;
+            let board = slug(board);
+            (None, Some(Route::ReportPost { board, no }))
+        }
+        ["api", "boards", board, "posts", no, "ban"] => {
+            let no = number(no, "no")?;
+            let board = slug(board);
+            (None, Some(Route::BanPoster { board, no }))
+        }
+        ["api", "boards", board, "posts", no, "staff-delete"] => {
+            let no = number(no, "no")?;
+            let board = slug(board);
+            (None, Some(Route::StaffDelete { board, no }))
+        }
+        ["api", "boards", board, "reports"] => {
+            (Some(Route::BoardReports { board: slug(board) }), None)
+        }
+        ["api", "boards", board, "reports", no] => {
+            let no = number(no, "no")?;
+            let board = slug(board);
+            (None, Some(Route::HandleReports { board, no }))
+        }
+        ["api", "boards", board, "threads", thread, "posters"] => {
+            let thread = number(thread, "thread")?;
+            let board = slug(board);
+            (Some(Route::ThreadPosters { board, thread }), None)
+        }
+        ["api", "boards", board, "modlog"] => {
+            (Some(Route::PublicModLog { board: slug(board) }), None)
+        }
+        ["api", "reports"] => (Some(Route::ListReports), None),
+        ["api", "reports", "counts"] => (Some(Route::ReportCounts), None),
+        ["api", "modlog"] => (Some(Route::ModLog), None),
         ["api", "recent"] => (Some(Route::Recent), None),
         ["api", "live"] => (Some(Route::Live), None),
         ["api", "openapi.json"] => (Some(Route::OpenApi), None),

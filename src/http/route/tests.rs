@@ -299,6 +299,73 @@ fn table() {
             R(Route::RevokeToken { id: b("0a1b") }),
             Access::User,
         ),
+        (
+            Method::POST,
+            "/api/boards/b/posts/9/report",
+            R(Route::ReportPost {
+                board: b("b"),
+                no: 9,
+            }),
+            Access::Public,
+        ),
+        (
+            Method::GET,
+            "/api/boards/b/posts/9/report",
+            Resolved::MethodNotAllowed { allow: "POST" },
+            Access::Public,
+        ),
+        (
+            Method::POST,
+            "/api/boards/b/posts/9/staff-delete",
+            R(Route::StaffDelete {
+                board: b("b"),
+                no: 9,
+            }),
+            Access::Janitor,
+        ),
+        (
+            Method::GET,
+            "/api/boards/b/reports",
+            R(Route::BoardReports { board: b("b") }),
+            Access::Janitor,
+        ),
+        (
+            Method::POST,
+            "/api/boards/b/reports/9",
+            R(Route::HandleReports {
+                board: b("b"),
+                no: 9,
+            }),
+            Access::Janitor,
+        ),
+        (
+            Method::GET,
+            "/api/boards/b/threads/7/posters",
+            R(Route::ThreadPosters {
+                board: b("b"),
+                thread: 7,
+            }),
+            Access::Janitor,
+        ),
+        (
+            Method::GET,
+            "/api/boards/b/modlog",
+            R(Route::PublicModLog { board: b("b") }),
+            Access::Public,
+        ),
+        (
+            Method::GET,
+            "/api/reports",
+            R(Route::ListReports),
+            Access::Staff,
+        ),
+        (
+            Method::GET,
+            "/api/reports/counts",
+            R(Route::ReportCounts),
+            Access::Staff,
+        ),
+        (Method::GET, "/api/modlog", R(Route::ModLog), Access::Staff),
     ]);
     for (method, path, expected, access) in cases {
         let got = resolve(&method, path).unwrap();

@@ -22,6 +22,7 @@ fn draft(body: &str) -> PostDraft {
         id_key: None,
         password: Some([7; 32]),
         capcode: None,
+        origin: None,
     }
 }
 

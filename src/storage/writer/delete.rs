@@ -81,28 +81,48 @@ pub(super) fn delete_post(
             let message = format!("Post {no} on /{slug}/ has no files to delete.");
             return Ok(Err(ApiError::new(ErrorKind::NoFiles, message)));
         }
-        let files = std::mem::take(&mut post.files);
-        release_files(txn, &files, changes)?;
-        post.files_deleted = true;
-        put_post(txn, &post)?;
-        if post.no != post.thread {
-            if let Some(mut meta) = load_thread(txn, slug, post.thread)? {
-                meta.images = meta.images.saturating_sub(files.len() as u32);
-                put_thread(txn, slug, &meta)?;
-            }
-        }
-        super::post_changed(txn, &post, changes)?;
+        strip_files(txn, &mut post, changes)?;
     } else if post.no == post.thread {
         delete_thread(txn, slug, no, PURGE_CHUNK, changes)?;
     } else {
-        remove_post(txn, &post, changes)?;
-        if let Some(mut meta) = load_thread(txn, slug, post.thread)? {
-            meta.replies = meta.replies.saturating_sub(1);
-            meta.images = meta.images.saturating_sub(post.files.len() as u32);
-            put_thread(txn, slug, &meta)?;
-        }
+        remove_reply(txn, &post, changes)?;
     }
     Ok(Ok(Written::Deleted))
+}
+
+/// Deletes a live post's files and keeps the post, marked `files_deleted`; the caller checked
+/// that it has files.
+pub(super) fn strip_files(
+    txn: &WriteTransaction,
+    post: &mut Post,
+    changes: &mut Vec<Change>,
+) -> Result<(), redb::Error> {
+    let files = std::mem::take(&mut post.files);
+    release_files(txn, &files, changes)?;
+    post.files_deleted = true;
+    put_post(txn, post)?;
+    if post.no != post.thread {
+        if let Some(mut meta) = load_thread(txn, &post.board, post.thread)? {
+            meta.images = meta.images.saturating_sub(files.len() as u32);
+            put_thread(txn, &post.board, &meta)?;
+        }
+    }
+    super::post_changed(txn, post, changes)
+}
+
+/// Deletes a live reply and counts it out of its thread.
+pub(super) fn remove_reply(
+    txn: &WriteTransaction,
+    post: &Post,
+    changes: &mut Vec<Change>,
+) -> Result<(), redb::Error> {
+    remove_post(txn, post, changes)?;
+    if let Some(mut meta) = load_thread(txn, &post.board, post.thread)? {
+        meta.replies = meta.replies.saturating_sub(1);
+        meta.images = meta.images.saturating_sub(post.files.len() as u32);
+        put_thread(txn, &post.board, &meta)?;
+    }
+    Ok(())
 }
 
 /// Deletes a thread, wherever it is (live or archived): takes it out of every list, queues its
@@ -136,8 +156,10 @@ pub(super) fn delete_thread(
                 .insert(slug, (last_no, live.saturating_sub(1)))?;
         }
     }
-    // The OP's tombstone now, so the thread answers `thread_deleted` before the purge is done.
+    // The OP's tombstone now, so the thread answers `thread_deleted` before the purge is done;
+    // its reports leave the queue now too (its replies' go as the purge reaches them).
     txn.open_table(TOMBSTONES)?.insert((slug, thread), thread)?;
+    super::reports::clear(txn, slug, thread)?;
     txn.open_table(PURGE)?.insert((slug, thread), ())?;
     changes.push(Change::ThreadDeleted {
         board: slug.to_owned(),
@@ -216,6 +238,8 @@ fn remove_post(
     txn.open_table(THREAD_POSTS)?
         .remove((slug, post.thread, post.no))?;
     txn.open_table(PASSWORDS)?.remove((slug, post.no))?;
+    super::posters::forget(txn, slug, post.no)?;
+    super::reports::clear(txn, slug, post.no)?;
     if !board_gone {
         txn.open_table(TOMBSTONES)?
             .insert((slug, post.no), post.thread)?;

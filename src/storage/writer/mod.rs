@@ -25,7 +25,10 @@ use crate::notify::{notify, Severity};
 
 pub use accounts::{AccountWrite, Opening, SWEEP_CHUNK};
 pub use bans::{BanWrite, EXPIRE_CHUNK};
+pub use moderate::{Scope, POSTER_BATCH};
+pub use posters::ERASE_CHUNK;
 pub use recovery::{invalid as reset_invalid, ResetWrite};
+pub use reports::ReportAction;
 pub use tokens::{TokenWrite, MAX_TOKENS};
 pub use totp::TotpWrite;
 
@@ -80,6 +83,35 @@ pub enum Write {
     },
     /// Deletes archived threads older than their board's `archive_days`.
     PruneArchive,
+    /// A staff deletion: a post, its files, or its poster's posts in its thread or on its board.
+    StaffDelete {
+        board: String,
+        no: u64,
+        scope: Scope,
+        actor: String,
+        reason: Option<String>,
+        note: Option<String>,
+    },
+    /// A report of a post.
+    Report {
+        board: String,
+        no: u64,
+        report: crate::model::Report,
+    },
+    /// Staff handle the open reports of a post.
+    HandleReports {
+        board: String,
+        no: u64,
+        action: ReportAction,
+        actor: String,
+        reason: Option<String>,
+        note: Option<String>,
+    },
+    /// Erases the client addresses of up to [`ERASE_CHUNK`] posts and reports older than this
+    /// many seconds, keeping their cloaks.
+    EraseAddresses {
+        retention_secs: u64,
+    },
     /// Turns the S3 mirror on (queueing every stored file) or off (dropping the queue).
     SetMirror(bool),
     /// Backup jobs the S3 worker finished.
@@ -112,6 +144,21 @@ pub enum Written {
     Deleted,
     Pruned {
         threads: usize,
+    },
+    /// A staff deletion: the posts deleted, and whether the poster has more left.
+    StaffDeleted {
+        nos: Vec<u64>,
+        more: bool,
+    },
+    Reported,
+    /// Reports handled: how many the post had, and the posts deleted.
+    Handled {
+        reports: u64,
+        deleted: Vec<u64>,
+    },
+    /// Addresses erased; [`ERASE_CHUNK`] means more may be due.
+    Erased {
+        count: usize,
     },
     Mirror {
         queued: usize,
@@ -420,6 +467,44 @@ fn apply(txn: &WriteTransaction, write: &Write, now: u64, changes: &mut Vec<Chan
             file_only,
         } => delete::delete_post(txn, board, *no, password, *file_only, now, changes),
         Write::PruneArchive => delete::prune_archive(txn, now, changes),
+        Write::StaffDelete {
+            board,
+            no,
+            scope,
+            actor,
+            reason,
+            note,
+        } => {
+            let request = moderate::Request {
+                board,
+                no: *no,
+                scope: *scope,
+                actor,
+                reason: reason.as_deref(),
+                note: note.as_deref(),
+            };
+            moderate::delete(txn, &request, None, now, changes)
+        }
+        Write::Report { board, no, report } => reports::file(txn, board, *no, report),
+        Write::HandleReports {
+            board,
+            no,
+            action,
+            actor,
+            reason,
+            note,
+        } => reports::handle(
+            txn,
+            board,
+            *no,
+            *action,
+            actor,
+            reason.as_deref(),
+            note.as_deref(),
+            now,
+            changes,
+        ),
+        Write::EraseAddresses { retention_secs } => posters::erase(txn, *retention_secs, now),
         Write::SetMirror(on) => outbox::set_mirror(txn, *on, changes),
         Write::OutboxDone(ids) => outbox::done(txn, ids),
         Write::Account(write) => accounts::apply(txn, write),
@@ -520,12 +605,19 @@ mod boards;
 #[cfg(test)]
 mod boards_tests;
 mod delete;
+mod moderate;
+#[cfg(test)]
+mod moderate_tests;
 mod modlog;
 mod outbox;
+mod posters;
+#[cfg(test)]
+mod posters_tests;
 mod posts;
 #[cfg(test)]
 mod purge_tests;
 mod recovery;
+mod reports;
 #[cfg(test)]
 mod tests;
 mod tokens;

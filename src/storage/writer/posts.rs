@@ -191,6 +191,9 @@ fn write_post(
     };
     reference_files(txn, draft, changes)?;
     put_post(txn, &post)?;
+    if let Some(origin) = &draft.origin {
+        super::posters::record(txn, slug, no, origin, now)?;
+    }
     let body = serde_json::to_value(&post).expect("posts serialize");
     let event = if thread == no {
         Event::Thread {

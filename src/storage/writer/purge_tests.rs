@@ -20,6 +20,7 @@ fn draft(body: &str) -> PostDraft {
         id_key: None,
         password: None,
         capcode: None,
+        origin: None,
     }
 }
 

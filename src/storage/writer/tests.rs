@@ -17,6 +17,7 @@ fn draft(body: &str, sage: bool) -> PostDraft {
         id_key: None,
         password: None,
         capcode: None,
+        origin: None,
     }
 }
 

@@ -320,3 +320,133 @@ async fn a_denied_appeal_answer_is_read_by_the_poster_and_survives_a_restart() {
         201
     );
 }
+
+#[tokio::test]
+async fn staff_ban_the_poster_of_a_post_without_seeing_the_address() {
+    let s = Server::with_config(&config()).await;
+    let staff = team(&s).await;
+    let spammer = "2001:db8:77:1::5";
+    let op = thread_from(&s, spammer, "t", "spam spam").await;
+    let no = op.json["no"].as_u64().unwrap();
+    let path = format!("/api/boards/t/posts/{no}/ban");
+    let terms = json!({"duration": 3600, "reason": "spam", "mark": true});
+
+    // Refusals first: nothing is banned by them.
+    s.post(&path, terms.clone())
+        .await
+        .assert_error(403, "not_logged_in");
+    staff
+        .t_janitor
+        .post(&s, &path, terms.clone())
+        .await
+        .assert_error(403, "forbidden");
+    staff
+        .u_mod
+        .post(&s, &path, terms.clone())
+        .await
+        .assert_error(403, "forbidden");
+    let global = json!({"duration": 3600, "reason": "spam", "global": true});
+    staff
+        .t_mod
+        .post(&s, &path, global)
+        .await
+        .assert_error(403, "forbidden");
+    let r = staff
+        .t_mod
+        .post(
+            &s,
+            &path,
+            json!({"duration": 60, "reason": "x", "by": "ip"}),
+        )
+        .await;
+    r.assert_error(400, "invalid_value");
+    let r = staff
+        .t_mod
+        .post(&s, "/api/boards/t/posts/999/ban", terms.clone())
+        .await;
+    r.assert_error(404, "post_not_found");
+    let r = staff
+        .t_mod
+        .post(&s, "/api/boards/zz/posts/1/ban", terms.clone())
+        .await;
+    assert_eq!(
+        r.status, 403,
+        "no such board is no board moderated: {}",
+        r.json
+    );
+    assert_eq!(
+        thread_from(&s, spammer, "t", "still posting").await.status,
+        201
+    );
+
+    // By address (the default while it is kept): the poster's /64, shown to the moderator
+    // only as a cloak.
+    let r = staff.t_mod.post(&s, &path, terms).await;
+    assert_eq!(r.status, 201, "{}", r.json);
+    let given = &r.json["ban"];
+    assert_eq!(given["kind"], "range");
+    assert_eq!(
+        given["address"],
+        Value::Null,
+        "a moderator never sees the address"
+    );
+    let cloak = given["poster_cloak"].as_str().unwrap().to_owned();
+    assert_eq!(cloak.len(), 12);
+    assert_eq!(given["post"], json!({"board": "t", "no": no}));
+    thread_from(&s, "2001:db8:77:1::ffff", "t", "same /64")
+        .await
+        .assert_error(403, "banned");
+    assert_eq!(
+        thread_from(&s, "2001:db8:77:2::5", "t", "next /64")
+            .await
+            .status,
+        201
+    );
+    assert_eq!(
+        thread_from(&s, spammer, "u", "other board").await.status,
+        201
+    );
+    let r = s.get(&format!("/api/boards/t/posts/{no}")).await;
+    assert_eq!(
+        r.json["post"]["banned_message"],
+        "(USER WAS BANNED FOR THIS POST)"
+    );
+    // The admin sees the network; the moderator finds the ban by the cloak.
+    let r = staff.root.get(&s, "/api/bans?board=t").await;
+    assert_eq!(
+        r.json["bans"][0]["address"], "2001:db8:77:1::/64",
+        "{}",
+        r.json
+    );
+    let r = staff
+        .t_mod
+        .get(&s, &format!("/api/bans?board=t&cloak={cloak}"))
+        .await;
+    assert_eq!(r.json["bans"][0]["id"], given["id"], "{}", r.json);
+
+    // By cloak, everywhere: a global moderator bans a poster of /u/ by its cloak there, which
+    // then refuses that poster on /t/ too.
+    let other = "198.51.100.44";
+    let on_u = thread_from(&s, other, "u", "more spam").await;
+    let path = format!("/api/boards/u/posts/{}/ban", on_u.json["no"]);
+    let body = json!({"duration": "permanent", "reason": "spam", "by": "cloak", "global": true});
+    let r = staff.global.post(&s, &path, body).await;
+    assert_eq!(r.status, 201, "{}", r.json);
+    assert_eq!(r.json["ban"]["kind"], "cloak");
+    assert_eq!(r.json["ban"]["cloak_board"], "u");
+    assert_eq!(r.json["ban"]["board"], Value::Null);
+    thread_from(&s, other, "t", "elsewhere")
+        .await
+        .assert_error(403, "banned");
+    thread_from(&s, other, "u", "here")
+        .await
+        .assert_error(403, "banned");
+    assert_eq!(
+        thread_from(&s, "198.51.100.45", "u", "neighbour")
+            .await
+            .status,
+        201
+    );
+    let me = mine(&s, other).await;
+    assert_eq!(me["bans"].as_array().unwrap().len(), 1, "{me}");
+}

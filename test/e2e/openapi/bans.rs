@@ -139,6 +139,41 @@ pub async fn exercise(spec: &Spec, s: &Server) {
     call(root, here, &post, &ban(third, "lift"), json!({}), 404).await;
     call(root, here, &post, &ban(first, "lift"), json!({}), 200).await;
 
+    // Banning the poster of a post, with its public mark.
+    let spam = json!({"body": "spam"});
+    let r = call(
+        None,
+        "192.0.2.150",
+        &post,
+        "/api/boards/b/threads",
+        spam,
+        201,
+    )
+    .await;
+    let no = r.json()["no"].as_u64().unwrap();
+    let terms = json!({"duration": 60, "reason": "spam", "mark": true});
+    let path = format!("/api/boards/b/posts/{no}/ban");
+    call(root, here, &post, &path, terms.clone(), 201).await;
+    call(Some(&plain), here, &post, &path, terms.clone(), 403).await;
+    call(
+        root,
+        here,
+        &post,
+        "/api/boards/b/posts/999999/ban",
+        terms,
+        404,
+    )
+    .await;
+    call(
+        root,
+        here,
+        &get,
+        &format!("/api/boards/b/posts/{no}"),
+        Value::Null,
+        200,
+    )
+    .await;
+
     // Refusals.
     call(None, here, &get, "/api/bans", Value::Null, 403).await;
     call(Some(&plain), here, &post, "/api/bans", body.clone(), 403).await;
