@@ -16,7 +16,7 @@ use crate::http::request::{json_object, query, query_number};
 use crate::http::{response, Response};
 use crate::input::{blank, check_text, Fields, Lines};
 use crate::model::BoardPost;
-use crate::storage::writer::unix_now;
+use crate::storage::writer::{unix_now, ReportAction};
 use crate::storage::{BanWrite, Write, Written};
 
 /// Longest public reason, private note, appeal and answer, in characters.
@@ -271,7 +271,7 @@ pub async fn give(
         return Err(ApiError::internal("ban_unwritten", "no ban came back"));
     };
     Ok(response::created(
-        &format!("/api/bans/{}", ban.id),
+        "/api/bans",
         &json!({ "ban": ban.staff_json(caller.role == Role::Admin) }),
     ))
 }
@@ -641,4 +641,66 @@ pub async fn ban_poster(
         appeal: None,
     };
     give(app, caller, ban, mark).await
+}
+
+/// The report actions that ban: `ban` bans the reported post's poster (by network while the
+/// address is kept, else by cloak; `mark` puts the public mark on the post), and
+/// `dismiss_and_ban_reporters` bans every reporter of the post for report abuse; both close
+/// the post's reports, in the bans' transaction. `duration` and `reason` (public) are needed,
+/// as for any ban; janitors, who handle reports, may not ban (403 `forbidden`).
+#[allow(clippy::too_many_arguments)]
+pub async fn for_reports(
+    app: &App,
+    caller: &Caller,
+    board: String,
+    no: u64,
+    action: ReportAction,
+    mut fields: Fields,
+    duration: Option<Value>,
+    mark: Option<Value>,
+) -> ApiResult<Response> {
+    let reporters = action == ReportAction::BanReporters;
+    let mark = mark_field(mark)?;
+    if reporters && mark.is_some() {
+        let message = "A `mark` goes on the reported post, with `ban`.";
+        return Err(ApiError::new(ErrorKind::InvalidValue, message).with_field("mark"));
+    }
+    let now = unix_now();
+    let terms = terms(&mut fields, duration, now)?;
+    if !may_ban(caller, Some(&board)) {
+        return Err(forbidden("Your account's role does not allow bans."));
+    }
+    let template = Ban {
+        id: 0,
+        board: Some(board.clone()),
+        target: Target::Cloak {
+            board: board.clone(),
+            cloak: String::new(),
+        },
+        post: None,
+        poster_cloak: None,
+        reason: terms.reason,
+        note: terms.note,
+        by: Some(caller.username.clone()),
+        created_at: now,
+        expires_at: terms.expires_at,
+        appeal: None,
+    };
+    let write = Write::Ban(BanWrite::Reports {
+        board: board.clone(),
+        no,
+        reporters,
+        terms: Box::new(template),
+        mark,
+    });
+    let Written::Handled { reports, deleted } = app.writer.submit(write).await? else {
+        return Err(ApiError::internal(
+            "unexpected_write_result",
+            "a report ban answered something else",
+        ));
+    };
+    let body = json!({ "handled": {
+        "board": board, "no": no, "action": action.name(), "reports": reports, "deleted": deleted,
+    }});
+    Ok(response::ok_json(&body))
 }

@@ -333,3 +333,75 @@ mod tests {
         assert_eq!(told.map(|b| b.id), Some(2));
     }
 }
+
+#[cfg(test)]
+mod measure {
+    use std::time::Instant;
+
+    use super::*;
+    use crate::bans::Net;
+
+    /// The cost of one check: `cargo test --release --lib bans::index::measure -- --ignored
+    /// --nocapture`. 1 000 bans mixed as test/bench/moderation.sh gives them, against none.
+    #[test]
+    #[ignore]
+    fn check_cost() {
+        let dir = tempfile::tempdir().unwrap();
+        let keys = Keys::load_or_create(dir.path()).unwrap();
+        let mut bans = Vec::new();
+        for i in 0..1000u64 {
+            let (a, b) = (i % 256, (i * 7) % 256);
+            let target = match i % 20 {
+                0..=7 => Target::Network(Net::parse(&format!("10.{a}.{b}.1")).unwrap()),
+                8..=11 => Target::Network(Net::parse(&format!("2001:db8:{a:x}:{b:x}::1")).unwrap()),
+                12..=14 => Target::Network(
+                    Net::parse(&format!(
+                        "172.{}.{b}.0/{}",
+                        16 + a % 16,
+                        [16, 20, 24, 28][i as usize % 4]
+                    ))
+                    .unwrap(),
+                ),
+                15..=17 => Target::Network(
+                    Net::parse(&format!(
+                        "2a00:{a:x}:{b:x}::/{}",
+                        [32, 40, 48, 56, 64][i as usize % 5]
+                    ))
+                    .unwrap(),
+                ),
+                _ => Target::Cloak {
+                    board: "bench".into(),
+                    cloak: format!("{i:012}"),
+                },
+            };
+            bans.push(Ban {
+                id: i + 1,
+                board: (i % 5 != 0).then(|| "bench".to_owned()),
+                target,
+                post: None,
+                poster_cloak: None,
+                reason: "r".into(),
+                note: None,
+                by: None,
+                created_at: 0,
+                expires_at: (i % 3 == 0).then_some(u64::MAX),
+                appeal: None,
+            });
+        }
+        let clients: Vec<IpAddr> = ["127.0.0.1", "192.0.2.1", "2001:db8:ffff::1"]
+            .iter()
+            .map(|c| c.parse().unwrap())
+            .collect();
+        for (label, index) in [("none", BanIndex::default()), ("1000", BanIndex::new(bans))] {
+            let rounds = 200_000;
+            let started = Instant::now();
+            let mut refused = 0;
+            for i in 0..rounds {
+                let client = clients[i % clients.len()];
+                refused += usize::from(index.check(&keys, "bench", client, 1).is_some());
+            }
+            let per = started.elapsed().as_nanos() as f64 / rounds as f64;
+            println!("{label} bans: {per:.0} ns per check ({refused} refused)");
+        }
+    }
+}

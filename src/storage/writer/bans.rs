@@ -11,11 +11,14 @@ use serde_json::json;
 use super::modlog::{self, Note};
 use super::posts::{load_live_post, put_post};
 use super::{stored, Applied, Change, Written};
-use crate::bans::{Appeal, AppealStatus, Ban};
+use crate::bans::{Appeal, AppealStatus, Ban, Net, Target};
 use crate::error::{ApiError, ErrorKind};
 use crate::markup::{self, Dialect};
-use crate::model::LogAction;
-use crate::storage::{encode, BANS, BAN_APPEALS, BAN_BOARDS, BAN_EXPIRY, BOARDS, META};
+use crate::model::{BoardPost, LogAction, PosterRecord, Report};
+use crate::storage::{
+    encode, BANS, BAN_APPEALS, BAN_BOARDS, BAN_EXPIRY, BOARDS, META, OPEN_REPORTS, POSTERS,
+    REPORTS, REPORTS_KEPT,
+};
 
 /// Expired bans removed per transaction.
 pub const EXPIRE_CHUNK: usize = 256;
@@ -42,6 +45,16 @@ pub enum BanWrite {
     },
     /// Removes bans that expired by `now`, at most [`EXPIRE_CHUNK`].
     Expire { now: u64 },
+    /// Handles the open reports of post `no` with bans, in one transaction: of the post's
+    /// poster (with `mark` on the post), or, for report abuse, of every reporter (the reports
+    /// are dismissed). `terms` gives the board, reason, note, author and expiry of each ban.
+    Reports {
+        board: String,
+        no: u64,
+        reporters: bool,
+        terms: Box<Ban>,
+        mark: Option<String>,
+    },
 }
 
 pub(super) fn apply(
@@ -147,6 +160,123 @@ pub(super) fn apply(
             }
             Ok(Ok(Written::BansExpired(expired.len())))
         }
+        BanWrite::Reports {
+            board,
+            no,
+            reporters,
+            terms,
+            mark,
+        } => for_reports(
+            txn,
+            board,
+            *no,
+            *reporters,
+            terms,
+            mark.as_deref(),
+            now,
+            changes,
+        ),
+    }
+}
+
+/// [`BanWrite::Reports`]. Every refusal comes before anything is written.
+#[allow(clippy::too_many_arguments)]
+fn for_reports(
+    txn: &WriteTransaction,
+    slug: &str,
+    no: u64,
+    reporters: bool,
+    terms: &Ban,
+    mark: Option<&str>,
+    now: u64,
+    changes: &mut Vec<Change>,
+) -> Applied {
+    if txn.open_table(BOARDS)?.get(slug)?.is_none() {
+        return Ok(Err(ApiError::board_not_found(slug)));
+    }
+    let open = txn.open_table(OPEN_REPORTS)?.get((slug, no))?.is_some();
+    if !open || load_live_post(txn, slug, no)?.is_none() {
+        let message = format!("Post {no} on /{slug}/ has no open reports.");
+        return Ok(Err(ApiError::new(ErrorKind::ReportNotFound, message)));
+    }
+    let post = Some(BoardPost {
+        board: slug.to_owned(),
+        no,
+    });
+    // Who is banned: the poster, or each reporter, by network while the address is kept.
+    let mut bans = Vec::new();
+    if reporters {
+        let reports = txn.open_table(REPORTS)?;
+        for row in reports.range((slug, no, "")..)?.take(REPORTS_KEPT as usize) {
+            let (key, value) = row?;
+            let (b, n, _) = key.value();
+            if b != slug || n != no {
+                break;
+            }
+            let report: Report = stored(value.value())?;
+            bans.push(Ban {
+                target: target(slug, report.address, &report.cloak),
+                poster_cloak: Some(report.cloak),
+                ..terms.clone()
+            });
+        }
+        bans.dedup_by(|a, b| a.target == b.target);
+    } else {
+        let record: Option<PosterRecord> = {
+            let posters = txn.open_table(POSTERS)?;
+            let row = posters.get((slug, no))?;
+            row.map(|v| stored(v.value())).transpose()?
+        };
+        let Some(record) = record else {
+            let message =
+                format!("Post {no} on /{slug}/ was written before posters were recorded.");
+            return Ok(Err(ApiError::new(ErrorKind::PosterUnknown, message)));
+        };
+        bans.push(Ban {
+            target: target(slug, record.address, &record.cloak),
+            post: post.clone(),
+            poster_cloak: Some(record.cloak),
+            ..terms.clone()
+        });
+    }
+    for ban in &bans {
+        let mark = mark.filter(|_| !reporters);
+        if let Err(refused) = create(txn, ban, mark, now, changes)? {
+            return Ok(Err(refused));
+        }
+    }
+    let reports = super::reports::clear(txn, slug, no)?;
+    let action = if reporters {
+        "dismiss_and_ban_reporters"
+    } else {
+        "ban"
+    };
+    let change = json!({ "no": no, "reports": reports, "action": action, "bans": bans.len() });
+    let entry = Note {
+        reason: Some(&terms.reason),
+        note: terms.note.as_deref(),
+        ..Note::new(
+            terms.by.as_deref(),
+            LogAction::ReportDismiss,
+            Some(slug),
+            change,
+        )
+    };
+    modlog::append(txn, entry, now)?;
+    Ok(Ok(Written::Handled {
+        reports,
+        deleted: Vec::new(),
+    }))
+}
+
+/// A poster's or reporter's network while its address is kept, else its cloak on `board`.
+fn target(board: &str, address: Option<std::net::IpAddr>, cloak: &str) -> Target {
+    match address {
+        Some(address) => Target::Network(Net::of_poster(address)),
+        None => Target::Cloak {
+            board: board.to_owned(),
+            cloak: cloak.to_owned(),
+        },
     }
 }
 
@@ -211,8 +341,8 @@ pub(super) fn create(
         "expires_at": ban.expires_at,
         "post": ban.post,
         "cloak": ban.poster_cloak.as_deref().or(match &ban.target {
-            crate::bans::Target::Cloak { cloak, .. } => Some(cloak.as_str()),
-            crate::bans::Target::Network(_) => None,
+            Target::Cloak { cloak, .. } => Some(cloak.as_str()),
+            Target::Network(_) => None,
         }),
         "marked": ban.post.is_some() && mark.is_some(),
     });

@@ -601,6 +601,8 @@ fn load_board(txn: &WriteTransaction, slug: &str) -> Result<Option<Board>, redb:
 
 mod accounts;
 mod bans;
+#[cfg(test)]
+mod bans_tests;
 mod boards;
 #[cfg(test)]
 mod boards_tests;

@@ -450,3 +450,97 @@ async fn staff_ban_the_poster_of_a_post_without_seeing_the_address() {
     let me = mine(&s, other).await;
     assert_eq!(me["bans"].as_array().unwrap().len(), 1, "{me}");
 }
+
+/// Reports `no` on `board` from `from`.
+async fn report_from(s: &Server, from: &str, board: &str, no: u64) {
+    let req = s
+        .client
+        .post(s.url(&format!("/api/boards/{board}/posts/{no}/report")))
+        .header("x-forwarded-for", from)
+        .json(&json!({"category": "spam"}));
+    let r = s.send(req).await;
+    assert_eq!(r.status, 201, "{}", r.json);
+}
+
+#[tokio::test]
+async fn reports_are_handled_by_banning_the_poster_or_the_reporters() {
+    let s = Server::with_config(&config()).await;
+    let staff = team(&s).await;
+    let spam = thread_from(&s, "203.0.113.70", "t", "spam").await.json["no"]
+        .as_u64()
+        .unwrap();
+    let fine = thread_from(&s, "203.0.113.71", "t", "a fine post")
+        .await
+        .json["no"]
+        .as_u64()
+        .unwrap();
+    report_from(&s, "192.0.2.10", "t", spam).await;
+    report_from(&s, "192.0.2.11", "t", fine).await;
+    report_from(&s, "2001:db8:99::1", "t", fine).await;
+    let handle = |no: u64| format!("/api/boards/t/reports/{no}");
+
+    // Refusals: a janitor handles reports but may not ban; a ban needs its terms.
+    let ban = json!({"action": "ban", "duration": 3600, "reason": "spam", "mark": true});
+    let r = staff.t_janitor.post(&s, &handle(spam), ban.clone()).await;
+    r.assert_error(403, "forbidden");
+    let r = staff
+        .t_mod
+        .post(&s, &handle(spam), json!({"action": "ban", "reason": "x"}))
+        .await;
+    r.assert_error(400, "missing_field");
+    let r = staff
+        .t_mod
+        .post(
+            &s,
+            &handle(spam),
+            json!({"action": "dismiss", "duration": 5}),
+        )
+        .await;
+    r.assert_error(400, "unknown_field");
+    let abuse = json!({"action": "dismiss_and_ban_reporters", "duration": 600,
+                       "reason": "report abuse", "mark": true});
+    let r = staff.t_mod.post(&s, &handle(fine), abuse).await;
+    r.assert_error(400, "invalid_value");
+    assert_eq!(
+        thread_from(&s, "203.0.113.70", "t", "more").await.status,
+        201
+    );
+
+    // The poster of the reported post is banned, its post marked, its reports closed.
+    let r = staff.t_mod.post(&s, &handle(spam), ban.clone()).await;
+    assert_eq!(r.status, 200, "{}", r.json);
+    assert_eq!(r.json["handled"]["action"], "ban");
+    assert_eq!(r.json["handled"]["reports"], 1);
+    thread_from(&s, "203.0.113.70", "t", "again")
+        .await
+        .assert_error(403, "banned");
+    let r = s.get(&format!("/api/boards/t/posts/{spam}")).await;
+    assert_eq!(
+        r.json["post"]["banned_message"],
+        "(USER WAS BANNED FOR THIS POST)"
+    );
+    staff
+        .t_mod
+        .post(&s, &handle(spam), ban)
+        .await
+        .assert_error(404, "report_not_found");
+
+    // Report abuse: both reporters of the fine post are banned, the post is left alone.
+    let abuse = json!({"action": "dismiss_and_ban_reporters", "duration": 600,
+                       "reason": "report abuse"});
+    let r = staff.t_mod.post(&s, &handle(fine), abuse).await;
+    assert_eq!(r.status, 200, "{}", r.json);
+    assert_eq!(r.json["handled"]["reports"], 2);
+    thread_from(&s, "192.0.2.11", "t", "hi")
+        .await
+        .assert_error(403, "banned");
+    thread_from(&s, "2001:db8:99::2", "t", "hi")
+        .await
+        .assert_error(403, "banned");
+    assert_eq!(thread_from(&s, "192.0.2.10", "t", "hi").await.status, 201);
+    assert_eq!(thread_from(&s, "203.0.113.71", "t", "hi").await.status, 201);
+    let r = s.get(&format!("/api/boards/t/posts/{fine}")).await;
+    assert!(r.json["post"].get("banned_message").is_none());
+    let me = mine(&s, "192.0.2.11").await;
+    assert_eq!(me["bans"][0]["reason"], "report abuse");
+}
