@@ -51,7 +51,7 @@ pub async fn staff(app: &App, raw_query: Option<&str>, caller: &Caller) -> ApiRe
             for board in &who.boards {
                 merged.extend(r.board_log_page(board, before, limit)?);
             }
-            merged.sort_by(|a, b| b.id.cmp(&a.id));
+            merged.sort_by_key(|e| std::cmp::Reverse(e.id));
             merged.dedup_by_key(|e| e.id);
             merged.truncate(limit);
             Ok(merged)

@@ -106,6 +106,7 @@ fn each_post_records_its_poster_and_is_found_by_cloak() {
     assert_eq!(r.poster("t", 99).unwrap(), None);
     assert_eq!(r.poster("u", op).unwrap(), None);
     // (after, limit) → posts found
+    #[allow(clippy::type_complexity)]
     let cases: [(u64, usize, Vec<(u64, u64)>); 4] = [
         (0, 10, vec![(op, op), (again, op), (second, second)]),
         (0, 2, vec![(op, op), (again, op)]),
