@@ -162,7 +162,8 @@ for conns in 1 "$CONNECTIONS"; do
         $3 == c && $1 == "bans" { bans += $4; nb++ }
         END {
             none /= nn; bans /= nb
+            change = 100 * (bans - none) / none
             printf "- %d connection(s): %.0f posts/s with no ban, %.0f with %d bans: %.1f %% %s\n",
-                c, none, bans, n, 100 * (bans - none) / none, (bans < none ? "slower" : "faster")
+                c, none, bans, n, (change < 0 ? -change : change), (change < 0 ? "slower" : "faster")
         }' "$TMP/results"
 done
