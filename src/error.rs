@@ -92,6 +92,10 @@ pub enum ErrorKind {
     EmailTaken,
     CaptchaRequired,
     CaptchaFailed,
+    Banned,
+    BanNotFound,
+    AppealExists,
+    AppealNotOpen,
 }
 
 impl ErrorKind {
@@ -180,6 +184,10 @@ impl ErrorKind {
         ErrorKind::EmailTaken,
         ErrorKind::CaptchaRequired,
         ErrorKind::CaptchaFailed,
+        ErrorKind::Banned,
+        ErrorKind::BanNotFound,
+        ErrorKind::AppealExists,
+        ErrorKind::AppealNotOpen,
     ];
 
     pub fn status(self) -> StatusCode {
@@ -223,6 +231,9 @@ impl ErrorKind {
             AlreadyReported | PosterUnknown => StatusCode::CONFLICT,
             ReportNotFound => StatusCode::NOT_FOUND,
             ThreadMoved => StatusCode::MOVED_PERMANENTLY,
+            Banned => StatusCode::FORBIDDEN,
+            BanNotFound => StatusCode::NOT_FOUND,
+            AppealExists | AppealNotOpen => StatusCode::CONFLICT,
         }
     }
 
@@ -311,6 +322,10 @@ impl ErrorKind {
             EmailTaken => "email_taken",
             CaptchaRequired => "captcha_required",
             CaptchaFailed => "captcha_failed",
+            Banned => "banned",
+            BanNotFound => "ban_not_found",
+            AppealExists => "appeal_exists",
+            AppealNotOpen => "appeal_not_open",
         }
     }
 }
@@ -326,6 +341,8 @@ pub struct ApiError {
     /// Where the thing asked for lives now: sent as `Location` (with 301 `thread_moved`) and
     /// as `location` in the body.
     pub location: Option<String>,
+    /// For `banned`: the ban as its poster sees it, sent as the body's `error.ban`.
+    pub ban: Option<Box<serde_json::Value>>,
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
@@ -338,7 +355,14 @@ impl ApiError {
             field: None,
             retry_after: None,
             location: None,
+            ban: None,
         }
+    }
+
+    /// Attaches the ban a `banned` refusal is about.
+    pub fn with_ban(mut self, ban: serde_json::Value) -> Self {
+        self.ban = Some(Box::new(ban));
+        self
     }
 
     pub fn with_field(mut self, field: impl Into<String>) -> Self {
@@ -416,6 +440,9 @@ impl ApiError {
         if let Some(location) = &self.location {
             body["error"]["location"] = location.as_str().into();
         }
+        if let Some(ban) = &self.ban {
+            body["error"]["ban"] = (**ban).clone();
+        }
         serde_json::to_vec(&body).expect("serializing a json! value cannot fail")
     }
 }
@@ -446,11 +473,11 @@ mod tests {
         let declared_last = |kind: ErrorKind| {
             use ErrorKind::*;
             match kind {
-                CaptchaFailed => true,
-                ThreadMoved | InvalidEmail | EmailTaken | CaptchaRequired => false,
+                AppealNotOpen => true,
+                CaptchaFailed | ThreadMoved | InvalidEmail | EmailTaken | CaptchaRequired => false,
                 PosterUnknown | Cooldown | DuplicateText | TooManyThreads | ScopeTooWide => false,
                 ResetTokenInvalid | BoardExists | AlreadyReported | ReportNotFound => false,
-                DnsblListed => false,
+                DnsblListed | Banned | BanNotFound | AppealExists => false,
                 RouteNotFound
                 | MethodNotAllowed
                 | BoardNotFound

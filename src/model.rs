@@ -149,6 +149,8 @@ pub struct Post {
     pub files_deleted: bool,
     /// `admin` or `mod` when staff posted as staff; `None` for everyone else.
     pub capcode: Option<String>,
+    /// The public mark staff put on a post its poster was banned for, also appended to `html`.
+    pub banned_message: Option<String>,
 }
 
 /// [`Post`] as written: borrowed, with the fields a reader infers left out.
@@ -180,6 +182,8 @@ struct LeanPost<'a> {
     files_deleted: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     capcode: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    banned_message: Option<&'a str>,
 }
 
 impl Serialize for Post {
@@ -202,6 +206,7 @@ impl Serialize for Post {
             cross_backlinks: &self.cross_backlinks,
             files_deleted: self.files_deleted,
             capcode: self.capcode.as_deref(),
+            banned_message: self.banned_message.as_deref(),
         }
         .serialize(serializer)
     }
@@ -236,6 +241,8 @@ struct PostFields {
     files_deleted: bool,
     #[serde(default)]
     capcode: Option<String>,
+    #[serde(default)]
+    banned_message: Option<String>,
 }
 
 impl From<PostFields> for Post {
@@ -257,6 +264,7 @@ impl From<PostFields> for Post {
             cross_backlinks: p.cross_backlinks,
             files_deleted: p.files_deleted,
             capcode: p.capcode,
+            banned_message: p.banned_message,
         }
     }
 }
@@ -442,6 +450,14 @@ pub enum LogAction {
     ThreadMove,
     /// An admin removed a user's second factor (a lost authenticator).
     TotpClear,
+    /// A ban given (`reason` public, `note` private; the address never in `change`).
+    Ban,
+    /// A ban lifted before its time.
+    BanLift,
+    /// An appeal accepted: its ban ends.
+    AppealAccept,
+    /// An appeal denied, with the answer the poster reads.
+    AppealDeny,
 }
 
 /// Why a post is reported.
@@ -511,6 +527,7 @@ mod tests {
             cross_backlinks: Vec::new(),
             files_deleted: false,
             capcode: None,
+            banned_message: None,
         }
     }
 
@@ -548,6 +565,7 @@ mod tests {
             }],
             files_deleted: true,
             capcode: Some("mod".into()),
+            banned_message: Some("(USER WAS BANNED FOR THIS POST)".into()),
             ..post()
         };
         let with_file = Post {
@@ -578,6 +596,7 @@ mod tests {
                     "cross_backlinks",
                     "files_deleted",
                     "capcode",
+                    "banned_message",
                 ],
             ),
             (

@@ -276,6 +276,9 @@ pub async fn create_reply(
         Ok(settings) => settings,
         Err(e) => return Err(refuse_unread(req, e).await),
     };
+    if let Err(e) = crate::api::bans::refuse_banned(app, &board, client) {
+        return Err(refuse_unread(req, e).await);
+    }
     if uploads::is_multipart(&req) {
         if let Err(e) = uploads::check_thread(app, &board, thread).await {
             return Err(refuse_unread(req, e).await);

@@ -200,7 +200,9 @@ pub async fn counts_route(
 /// `POST /api/boards/{board}/reports/{no}` with `{"action", "reason"?, "note"?}` → 200
 /// `{"handled":{"board","no","action","reports","deleted"}}`: `dismiss` closes the post's
 /// reports; `delete` deletes the post (an OP: its thread) and `delete_files` its files, closing
-/// them too. Logged either way.
+/// them too. Logged either way. `ban` and `dismiss_and_ban_reporters` also take `duration`
+/// and (`ban`) `mark`, need a `reason`, and are for those who may ban on the board (see
+/// [`super::bans::for_reports`]).
 pub async fn handle(
     app: &App,
     board: String,
@@ -208,13 +210,27 @@ pub async fn handle(
     req: Request<Incoming>,
     caller: &Caller,
 ) -> ApiResult<Response> {
-    let mut fields = Fields::new(json_object(req).await?, &["action", "reason", "note"])?;
+    let mut map = json_object(req).await?;
+    let duration = map.remove("duration");
+    let mark = map.remove("mark");
+    let mut fields = Fields::new(map, &["action", "reason", "note", "duration", "mark"])?;
     let action = choice(
         &mut fields,
         "action",
         &ReportAction::ALL,
         ReportAction::name,
     )?;
+    if action.bans() {
+        return super::bans::for_reports(app, caller, board, no, action, fields, duration, mark)
+            .await;
+    }
+    if let Some(field) = [("duration", &duration), ("mark", &mark)]
+        .iter()
+        .find_map(|(name, value)| value.as_ref().map(|_| *name))
+    {
+        let message = format!("`{field}` goes with the actions that ban.");
+        return Err(ApiError::new(ErrorKind::UnknownField, message).with_field(field));
+    }
     let (reason, note) = reason_and_note(&mut fields)?;
     let write = Write::HandleReports {
         board: board.clone(),

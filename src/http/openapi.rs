@@ -121,6 +121,15 @@ mod tests {
                     ThreadAct::Move => "/api/boards/{board}/threads/{thread}/move",
                 },
             ),
+            Route::ListBans => ("get", "/api/bans"),
+            Route::CreateBan => ("post", "/api/bans"),
+            Route::LiftBan { .. } => ("post", "/api/bans/{id}/lift"),
+            Route::MyBans => ("get", "/api/bans/mine"),
+            Route::AppealBan { .. } => ("post", "/api/bans/{id}/appeal"),
+            Route::ListAppeals => ("get", "/api/bans/appeals"),
+            Route::AnswerAppeal { accept: true, .. } => ("post", "/api/bans/{id}/appeal/accept"),
+            Route::AnswerAppeal { accept: false, .. } => ("post", "/api/bans/{id}/appeal/deny"),
+            Route::BanPoster { .. } => ("post", "/api/boards/{board}/posts/{no}/ban"),
             Route::FourBoards
             | Route::FourThreadList { .. }
             | Route::FourCatalog { .. }
@@ -205,6 +214,15 @@ mod tests {
             post("/api/boards/b/threads/7/lock"),
             post("/api/boards/b/threads/7/cyclic"),
             post("/api/boards/b/threads/7/move"),
+            get("/api/bans"),
+            post("/api/bans"),
+            post("/api/bans/3/lift"),
+            get("/api/bans/mine"),
+            post("/api/bans/3/appeal"),
+            get("/api/bans/appeals"),
+            post("/api/bans/3/appeal/accept"),
+            post("/api/bans/3/appeal/deny"),
+            post("/api/boards/b/posts/9/ban"),
         ]
     }
 

@@ -14,8 +14,8 @@ use hyper::header::{
 use hyper::Request;
 
 use crate::api::{
-    admin, auth, boards, captcha, email, health, moderation, modlog, posts, recovery, reports,
-    thread_actions, threads, tokens, totp, users,
+    admin, auth, bans, boards, captcha, email, health, moderation, modlog, posts, recovery,
+    reports, thread_actions, threads, tokens, totp, users,
 };
 use crate::app::App;
 use crate::auth::{gate, Caller};
@@ -258,5 +258,13 @@ async fn guarded(
         Route::ThreadAction { board, thread, act } => {
             thread_actions::act(&app, &user()?, board, thread, act, req).await
         }
+        Route::ListBans => bans::list(&app, &user()?, query).await,
+        Route::CreateBan => bans::create(&app, &user()?, req).await,
+        Route::LiftBan { id } => bans::lift(&app, &user()?, id, req).await,
+        Route::MyBans => bans::mine(&app, query, client).await,
+        Route::AppealBan { id } => bans::appeal(&app, id, req, client).await,
+        Route::ListAppeals => bans::appeals(&app, &user()?, query).await,
+        Route::AnswerAppeal { id, accept } => bans::answer(&app, &user()?, id, accept, req).await,
+        Route::BanPoster { board, no } => bans::ban_poster(&app, &user()?, board, no, req).await,
     }
 }

@@ -47,6 +47,10 @@
 //! | `report_counts` | slug | `u64` | posts with open reports per board, for a badge |
 //! | `report_address_age` | `(at, slug, no, cloak)` | `()` | the `reports` rows that still hold an address, oldest first, erased with the posters' |
 //! | `moved` | `(slug, no)` | `(new_slug, new_no, new_thread)` | posts of threads staff moved to another board: where each old number lives now, so old links, API paths and 4chan paths lead there |
+//! | `bans` | ban id | JSON [`crate::bans::Ban`] | active bans (`meta.ban_seq` is the last id), each with its appeal; a lifted, expired or pardoned ban is removed (the staff log keeps it). The in-memory [`crate::bans::BanIndex`] is derived from this table |
+//! | `ban_expiry` | `(expires_at, id)` | `()` | bans that end, soonest first: the expiry worker removes a range from the start |
+//! | `ban_boards` | `(slug, id)` | `()` | bans by board (`""` for global ones), for listing a board's bans newest first |
+//! | `ban_appeals` | ban id | `()` | bans with an open appeal, for the staff's queue |
 //!
 //! A new post changes `board_counters`, `posts`, `thread_posts` and `threads` together, and
 //! `bump_order` when it bumps, and `files` when it carries files (a reference counted in the same
@@ -72,10 +76,12 @@
 //! transaction, its posts under new numbers (`posts`, `thread_posts`, `passwords`, `quotes`,
 //! `backlinks`), its `threads` and `bump_order` rows, both boards' `board_counters`, and adds a
 //! `moved` row per post. Integers in keys are redb's native `u64`, compared numerically, so
-//! ranges come out in number order.
+//! ranges come out in number order. A ban is a row in `bans`, `ban_boards` and (unless permanent)
+//! `ban_expiry` at once, and in `ban_appeals` while its appeal is open.
 
 mod accounts;
 mod backup;
+mod bans;
 mod events;
 #[cfg(test)]
 mod measure;
@@ -100,8 +106,8 @@ pub use events::StoredEvent;
 pub use posters::CloakPost;
 pub use reports::QueuedPost;
 pub use writer::{
-    AccountWrite, Acting, Change, Opening, ResetWrite, ThreadAction, ThreadState, TokenWrite,
-    TotpWrite, Write, Writer, Written,
+    AccountWrite, Acting, BanWrite, Change, Opening, ResetWrite, ThreadAction, ThreadState,
+    TokenWrite, TotpWrite, Write, Writer, Written,
 };
 
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
@@ -134,6 +140,10 @@ const MOD_LOG_BOARDS: TableDefinition<(&str, u64), ()> = TableDefinition::new("m
 const TOKENS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("tokens");
 const TOKEN_EXPIRY: TableDefinition<(u64, &[u8]), ()> = TableDefinition::new("token_expiry");
 const USER_TOKENS: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("user_tokens");
+const BANS: TableDefinition<u64, &[u8]> = TableDefinition::new("bans");
+const BAN_EXPIRY: TableDefinition<(u64, u64), ()> = TableDefinition::new("ban_expiry");
+const BAN_BOARDS: TableDefinition<(&str, u64), ()> = TableDefinition::new("ban_boards");
+const BAN_APPEALS: TableDefinition<u64, ()> = TableDefinition::new("ban_appeals");
 const POSTERS: TableDefinition<(&str, u64), &[u8]> = TableDefinition::new("posters");
 const POSTER_CLOAKS: TableDefinition<(&str, &str, u64), ()> = TableDefinition::new("poster_cloaks");
 const ADDRESS_AGE: TableDefinition<(u64, &str, u64), ()> = TableDefinition::new("address_age");
@@ -191,6 +201,10 @@ fn each_table(visit: &mut impl EachTable) -> Result<(), redb::Error> {
     visit.table(TOKENS)?;
     visit.table(TOKEN_EXPIRY)?;
     visit.table(USER_TOKENS)?;
+    visit.table(BANS)?;
+    visit.table(BAN_EXPIRY)?;
+    visit.table(BAN_BOARDS)?;
+    visit.table(BAN_APPEALS)?;
     visit.table(POSTERS)?;
     visit.table(POSTER_CLOAKS)?;
     visit.table(ADDRESS_AGE)?;

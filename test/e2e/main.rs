@@ -10,6 +10,7 @@ mod abuse;
 mod admin_boards;
 mod auth;
 mod backup;
+mod bans;
 mod board_life;
 mod boards;
 mod caching;

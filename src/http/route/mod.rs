@@ -174,6 +174,28 @@ pub enum Route {
     PublicModLog {
         board: String,
     },
+    /// Bans and appeals (`src/api/bans.rs`): staff routes check the role in the handler, as a
+    /// ban's board is in its body or its stored row, not the path.
+    ListBans,
+    CreateBan,
+    LiftBan {
+        id: u64,
+    },
+    /// The client's own bans, by its address.
+    MyBans,
+    AppealBan {
+        id: u64,
+    },
+    ListAppeals,
+    AnswerAppeal {
+        id: u64,
+        accept: bool,
+    },
+    /// Bans the poster of a post, by address or cloak, without showing either.
+    BanPoster {
+        board: String,
+        no: u64,
+    },
     /// A staff action on a thread (`src/api/thread_actions.rs`):
     /// `POST /api/boards/{board}/threads/{thread}/{sticky|lock|cyclic|move}`.
     ThreadAction {
@@ -255,6 +277,8 @@ impl Route {
             | Route::FourFile { .. }
             | Route::WebPage { .. }
             | Route::WebAsset { .. }
+            | Route::MyBans
+            | Route::AppealBan { .. }
             | Route::ReportPost { .. }
             | Route::PublicModLog { .. } => Access::Public,
             Route::StaffDelete { .. }
@@ -274,6 +298,11 @@ impl Route {
             | Route::GetEmail
             | Route::SetEmail => Access::User,
             Route::ListTokens | Route::CreateToken | Route::RevokeToken { .. } => Access::User,
+            Route::ListBans
+            | Route::CreateBan
+            | Route::LiftBan { .. }
+            | Route::ListAppeals
+            | Route::AnswerAppeal { .. } => Access::User,
             Route::ListUsers
             | Route::SetUserRole { .. }
             | Route::SetUserDisabled { .. }
@@ -286,6 +315,7 @@ impl Route {
             Route::AdminGetBoard { .. }
             | Route::AdminUpdateBoard { .. }
             | Route::ThreadAction { .. } => Access::BoardMod,
+            Route::BanPoster { .. } => Access::BoardMod,
         }
     }
 
@@ -331,7 +361,8 @@ impl Route {
             | Route::BoardReports { board }
             | Route::HandleReports { board, .. }
             | Route::ThreadPosters { board, .. }
-            | Route::PublicModLog { board } => Some(board),
+            | Route::PublicModLog { board }
+            | Route::BanPoster { board, .. } => Some(board),
             Route::ThreadAction { board, .. } => Some(board),
             _ => None,
         }
@@ -446,6 +477,11 @@ pub fn resolve(method: &Method, path: &str) -> ApiResult<Resolved> {
             let board = slug(board);
             (None, Some(Route::ReportPost { board, no }))
         }
+        ["api", "boards", board, "posts", no, "ban"] => {
+            let no = number(no, "no")?;
+            let board = slug(board);
+            (None, Some(Route::BanPoster { board, no }))
+        }
         ["api", "boards", board, "posts", no, "staff-delete"] => {
             let no = number(no, "no")?;
             let board = slug(board);
@@ -512,6 +548,28 @@ pub fn resolve(method: &Method, path: &str) -> ApiResult<Resolved> {
             }),
         ),
         ["api", "admin", "boards"] => (Some(Route::AdminListBoards), Some(Route::AdminCreateBoard)),
+        ["api", "bans"] => (Some(Route::ListBans), Some(Route::CreateBan)),
+        ["api", "bans", "mine"] => (Some(Route::MyBans), None),
+        ["api", "bans", "appeals"] => (Some(Route::ListAppeals), None),
+        ["api", "bans", id, "lift"] => (
+            None,
+            Some(Route::LiftBan {
+                id: number(id, "id")?,
+            }),
+        ),
+        ["api", "bans", id, "appeal"] => (
+            None,
+            Some(Route::AppealBan {
+                id: number(id, "id")?,
+            }),
+        ),
+        ["api", "bans", id, "appeal", answer @ ("accept" | "deny")] => (
+            None,
+            Some(Route::AnswerAppeal {
+                id: number(id, "id")?,
+                accept: *answer == "accept",
+            }),
+        ),
         ["api", "admin", "boards", board] => (
             Some(Route::AdminGetBoard { board: slug(board) }),
             Some(Route::AdminUpdateBoard { board: slug(board) }),

@@ -265,6 +265,65 @@ fn table() {
                 R(Route::Captcha { board: b("b") }),
                 Access::Public,
             ),
+            (Method::GET, "/api/bans", R(Route::ListBans), Access::User),
+            (Method::POST, "/api/bans", R(Route::CreateBan), Access::User),
+            (
+                Method::GET,
+                "/api/bans/mine",
+                R(Route::MyBans),
+                Access::Public,
+            ),
+            (
+                Method::POST,
+                "/api/bans/mine",
+                Resolved::MethodNotAllowed { allow: "GET, HEAD" },
+                Access::Public,
+            ),
+            (
+                Method::GET,
+                "/api/bans/appeals",
+                R(Route::ListAppeals),
+                Access::User,
+            ),
+            (
+                Method::POST,
+                "/api/bans/4/lift",
+                R(Route::LiftBan { id: 4 }),
+                Access::User,
+            ),
+            (
+                Method::POST,
+                "/api/bans/4/appeal",
+                R(Route::AppealBan { id: 4 }),
+                Access::Public,
+            ),
+            (
+                Method::POST,
+                "/api/bans/4/appeal/accept",
+                R(Route::AnswerAppeal {
+                    id: 4,
+                    accept: true,
+                }),
+                Access::User,
+            ),
+            (
+                Method::POST,
+                "/api/bans/4/appeal/deny",
+                R(Route::AnswerAppeal {
+                    id: 4,
+                    accept: false,
+                }),
+                Access::User,
+            ),
+            (
+                Method::POST,
+                "/api/boards/b/posts/9/ban",
+                R(Route::BanPoster {
+                    board: b("b"),
+                    no: 9,
+                }),
+                Access::BoardMod,
+            ),
             (
                 Method::GET,
                 "/auth/recover",

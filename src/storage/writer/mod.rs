@@ -26,6 +26,7 @@ use crate::model::{Board, PostDraft};
 use crate::notify::{notify, Severity};
 
 pub use accounts::{AccountWrite, Opening, SWEEP_CHUNK};
+pub use bans::{BanWrite, EXPIRE_CHUNK};
 pub use moderate::{Scope, POSTER_BATCH};
 pub use posters::ERASE_CHUNK;
 pub use recovery::{invalid as reset_invalid, ResetWrite};
@@ -133,6 +134,8 @@ pub enum Write {
         action: ThreadAction,
         acting: Acting,
     },
+    /// Bans and appeals.
+    Ban(BanWrite),
 }
 
 /// What a successful write produced.
@@ -185,6 +188,10 @@ pub enum Written {
     Reset(Option<String>),
     /// A thread's state after a staff action (on its new board, after a move).
     Thread(Box<ThreadState>),
+    /// A ban as written (for a lift or an accepted appeal, as it was before it ended).
+    Ban(Box<crate::bans::Ban>),
+    /// Expired bans removed.
+    BansExpired(usize),
 }
 
 /// What a committed transaction changed, for whoever keeps derived state (caches, live feeds).
@@ -235,6 +242,10 @@ pub enum Change {
     Live(crate::live::Published),
     /// Backup jobs were queued in the outbox: wake the S3 worker.
     OutboxQueued,
+    /// A ban given or changed (its appeal), as now stored.
+    BanSaved(Box<crate::bans::Ban>),
+    /// A ban ended (lifted, expired, pardoned).
+    BanRemoved(u64),
 }
 
 /// Runs after every successful commit, on the writer thread: with every change but the live
@@ -536,6 +547,7 @@ fn apply(txn: &WriteTransaction, write: &Write, now: u64, changes: &mut Vec<Chan
             action,
             acting,
         } => threads::apply(txn, board, *thread, action, acting, now, changes),
+        Write::Ban(write) => bans::apply(txn, write, now, changes),
     }
 }
 
@@ -624,6 +636,9 @@ fn load_board(txn: &WriteTransaction, slug: &str) -> Result<Option<Board>, redb:
 }
 
 mod accounts;
+mod bans;
+#[cfg(test)]
+mod bans_tests;
 mod boards;
 #[cfg(test)]
 mod boards_tests;

@@ -24,20 +24,33 @@ pub enum ReportAction {
     Delete,
     /// Delete the post's files, keep the post.
     DeleteFiles,
+    /// Ban the post's poster (a [`super::BanWrite::Reports`], which carries the ban's terms).
+    Ban,
+    /// Report abuse: dismiss the reports and ban every reporter (a [`super::BanWrite::Reports`]).
+    BanReporters,
 }
 
 impl ReportAction {
-    pub const ALL: [ReportAction; 3] = [
+    pub const ALL: [ReportAction; 5] = [
         ReportAction::Dismiss,
         ReportAction::Delete,
         ReportAction::DeleteFiles,
+        ReportAction::Ban,
+        ReportAction::BanReporters,
     ];
+
+    /// Whether the action bans someone, and so goes through the ban writer with its terms.
+    pub fn bans(self) -> bool {
+        matches!(self, ReportAction::Ban | ReportAction::BanReporters)
+    }
 
     pub fn name(self) -> &'static str {
         match self {
             ReportAction::Dismiss => "dismiss",
             ReportAction::Delete => "delete",
             ReportAction::DeleteFiles => "delete_files",
+            ReportAction::Ban => "ban",
+            ReportAction::BanReporters => "dismiss_and_ban_reporters",
         }
     }
 }
@@ -190,6 +203,10 @@ pub(super) fn handle(
         ReportAction::Dismiss => None,
         ReportAction::Delete => Some(Scope::Post),
         ReportAction::DeleteFiles => Some(Scope::Files),
+        ReportAction::Ban | ReportAction::BanReporters => {
+            let message = "a ban of a report goes through BanWrite::Reports, with its terms";
+            return Ok(Err(ApiError::internal("report_ban_misrouted", message)));
+        }
     };
     let cleared = clear(txn, slug, no)?;
     let reports = cleared.count;

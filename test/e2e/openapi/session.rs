@@ -408,6 +408,7 @@ async fn every_answer_of_a_session_matches_the_document() {
     super::admin_boards::exercise(&spec, &s).await;
     super::moderation::exercise(&spec, &s).await;
     super::thread_actions::exercise(&spec, &s).await;
+    super::bans::exercise(&spec, &s).await;
 
     let missed: Vec<_> = spec
         .operations()
