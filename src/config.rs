@@ -50,6 +50,9 @@ pub struct Config {
     pub ffmpeg_path: Option<PathBuf>,
     /// Bytes that image decoding and ffmpeg may hold at once, all uploads together.
     pub media_memory_bytes: u64,
+    /// The most bits in which an upload's perceptual hash may differ from a banned file's for
+    /// the upload to be refused as that file; 0 bans by likeness only identical hashes.
+    pub file_ban_distance: u32,
     /// The first boards: each is created at start unless the database has held it before.
     /// From then on the database holds its settings, which the admin API edits.
     pub boards: Vec<BoardConfig>,
@@ -287,6 +290,7 @@ impl Default for Config {
             thumbnail_size: 250,
             ffmpeg_path: None,
             media_memory_bytes: 256 << 20,
+            file_ban_distance: 10,
             s3: None,
             accounts: crate::auth::AccountsConfig::default(),
             boards: vec![BoardConfig {
@@ -409,6 +413,9 @@ impl Config {
         }
         if !(16..=1024).contains(&self.thumbnail_size) {
             return Err("thumbnail_size must be from 16 to 1024 pixels".into());
+        }
+        if self.file_ban_distance > 20 {
+            return Err("file_ban_distance must be from 0 to 20 bits".into());
         }
         if self.media_memory_bytes < 64 << 20 {
             return Err("media_memory_bytes must be at least 67108864 (64 MiB)".into());

@@ -80,6 +80,11 @@ pub enum ErrorKind {
     TokenInvalid,
     BadAuthorization,
     ScopeTooWide,
+    FileBanned,
+    PostFiltered,
+    FileBanNotFound,
+    FilterNotFound,
+    InvalidPattern,
 }
 
 impl ErrorKind {
@@ -156,6 +161,11 @@ impl ErrorKind {
         ErrorKind::TokenInvalid,
         ErrorKind::BadAuthorization,
         ErrorKind::ScopeTooWide,
+        ErrorKind::FileBanned,
+        ErrorKind::PostFiltered,
+        ErrorKind::FileBanNotFound,
+        ErrorKind::FilterNotFound,
+        ErrorKind::InvalidPattern,
     ];
 
     pub fn status(self) -> StatusCode {
@@ -191,6 +201,9 @@ impl ErrorKind {
                 StatusCode::FORBIDDEN
             }
             TotpConflict => StatusCode::CONFLICT,
+            FileBanned | PostFiltered => StatusCode::FORBIDDEN,
+            FileBanNotFound | FilterNotFound => StatusCode::NOT_FOUND,
+            InvalidPattern => StatusCode::BAD_REQUEST,
         }
     }
 
@@ -267,6 +280,11 @@ impl ErrorKind {
             TokenInvalid => "token_invalid",
             BadAuthorization => "bad_authorization",
             ScopeTooWide => "scope_too_wide",
+            FileBanned => "file_banned",
+            PostFiltered => "post_filtered",
+            FileBanNotFound => "file_ban_not_found",
+            FilterNotFound => "filter_not_found",
+            InvalidPattern => "invalid_pattern",
         }
     }
 }
@@ -385,8 +403,9 @@ mod tests {
         let declared_last = |kind: ErrorKind| {
             use ErrorKind::*;
             match kind {
-                ScopeTooWide => true,
-                ResetTokenInvalid | BoardExists => false,
+                InvalidPattern => true,
+                ResetTokenInvalid | BoardExists | ScopeTooWide | FileBanned | PostFiltered
+                | FileBanNotFound | FilterNotFound => false,
                 RouteNotFound
                 | MethodNotAllowed
                 | BoardNotFound

@@ -5,6 +5,8 @@
 pub mod admin;
 pub mod auth;
 pub mod boards;
+pub mod file_bans;
+pub mod filters;
 pub mod health;
 pub mod posts;
 pub mod recovery;

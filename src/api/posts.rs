@@ -53,14 +53,51 @@ pub async fn receive(
             }
             e
         })?;
-        let draft = draft(map, board, kind, 0, &poster)?;
+        let mut draft = draft(map, board, kind, 0, &poster)?;
+        filter(app, board, &mut draft, &mut [])?;
         return Ok((draft, Placement::default()));
     }
-    let form = uploads::read_form(app, req, board, kind).await?;
+    let mut form = uploads::read_form(app, req, board, kind).await?;
     let mut draft = draft(form.text, board, kind, form.files.len(), &poster)?;
+    // Before any image work: a rejected post costs no decoding and leaves no file.
+    filter(app, board, &mut draft, &mut form.files)?;
     let (files, placement) = uploads::store(app, board, form.files).await?;
     draft.files = files;
     Ok((draft, placement))
+}
+
+/// Checks the post's text against the word filters of its board and of every board: refuses it
+/// (403 `post_filtered`) or rewrites the matches. Rewritten text is checked against the board's
+/// limits again, as the poster's own text was.
+fn filter(
+    app: &App,
+    board: &Board,
+    draft: &mut PostDraft,
+    files: &mut [uploads::Upload],
+) -> ApiResult<()> {
+    let filters = app.filters.current();
+    // The default name is the server's, not the poster's: filters see no name then.
+    let mut unnamed = String::new();
+    let name = if draft.name == DEFAULT_NAME && draft.trip.is_none() {
+        &mut unnamed
+    } else {
+        &mut draft.name
+    };
+    let mut texts = crate::filters::Texts {
+        name,
+        subject: &mut draft.subject,
+        body: &mut draft.body,
+        file_names: files.iter_mut().map(|f| f.name_mut()).collect(),
+    };
+    if !filters.apply(&board.slug, &mut texts)? {
+        return Ok(());
+    }
+    check_text("body", &draft.body, board.max_body_chars, Lines::Many)?;
+    check_text("name", &draft.name, board.max_name_chars, Lines::One)?;
+    if let Some(subject) = &draft.subject {
+        check_text("subject", subject, board.max_subject_chars, Lines::One)?;
+    }
+    Ok(())
 }
 
 /// Who is posting: the server's keys and the client's address, for tripcodes, poster ids and

@@ -200,7 +200,10 @@ pub fn check(
             ));
         };
         let allowed = permits(access, route.board(), caller);
-        if !allowed && caller.needs_totp && matches!(access, Access::BoardMod | Access::Admin) {
+        if !allowed
+            && caller.needs_totp
+            && matches!(access, Access::BoardMod | Access::Admin | Access::GlobalMod)
+        {
             return Err(ApiError::new(
                 ErrorKind::TotpEnrolmentRequired,
                 "Staff accounts need TOTP on this server: turn it on through /api/me/totp first.",
@@ -248,6 +251,7 @@ fn permits(access: Access, board: Option<&str>, caller: &Caller) -> bool {
         Access::Public | Access::Auth | Access::User => true,
         Access::BoardMod => board.is_some_and(|b| caller.may_manage_board(b)),
         Access::Admin => caller.role == Role::Admin,
+        Access::GlobalMod => matches!(caller.role, Role::Admin | Role::GlobalMod),
     }
 }
 

@@ -13,7 +13,9 @@ use hyper::header::{
 };
 use hyper::Request;
 
-use crate::api::{admin, auth, boards, health, posts, recovery, threads, tokens, totp, users};
+use crate::api::{
+    admin, auth, boards, file_bans, filters, health, posts, recovery, threads, tokens, totp, users,
+};
 use crate::app::App;
 use crate::auth::{gate, Caller};
 use crate::error::{ApiError, ApiResult, ErrorKind};
@@ -229,5 +231,14 @@ async fn guarded(
         Route::ListTokens => tokens::list(&app, &user()?).await,
         Route::CreateToken => tokens::create(&app, &user()?, req).await,
         Route::RevokeToken { id } => tokens::revoke(&app, &user()?, id).await,
+        Route::ListFileBans { board } => file_bans::list(&app, query, board).await,
+        Route::CreateFileBan { board } => file_bans::create(&app, req, board, &user()?).await,
+        Route::LiftFileBan { board, sha256 } => {
+            file_bans::lift(&app, board, sha256, &user()?).await
+        }
+        Route::ListFilters { board } => filters::list(&app, query, board).await,
+        Route::CreateFilter { board } => filters::create(&app, req, board, &user()?).await,
+        Route::UpdateFilter { board, id } => filters::update(&app, req, board, id, &user()?).await,
+        Route::DeleteFilter { board, id } => filters::delete(&app, board, id, &user()?).await,
     }
 }

@@ -37,6 +37,9 @@
 //! | `tokens` | SHA-256 of the API token's secret (32 bytes) | JSON [`crate::auth::token::StoredToken`] | API tokens: owner, name, scope, expiry, last use; the secret itself was shown once and is stored nowhere |
 //! | `token_expiry` | `(expires_ms, token key)` | `()` | the same tokens by expiry, oldest first, swept with the sessions |
 //! | `user_tokens` | `(username, token id)` | token key | a user's tokens in id order, to list and revoke them by their public id and to end them all (disabling, deletion) |
+//! | `file_posts` | `(sha256, slug, no)` | `()` | the posts carrying each stored file, written and removed with the post's `files` reference: what banning a file with its posts deletes, by board. Filled from `posts` once at start when the database predates it (`meta.file_posts_indexed`) |
+//! | `file_bans` | `(board or "", sha256)` | JSON [`crate::filebans::FileBan`] | banned files, on one board or (empty first part) on every board, with the perceptual hash banned along |
+//! | `filters` | id | JSON [`crate::filters::Filter`] | word filters, global and per board (`meta.filter_seq` is the last id) |
 //!
 //! A new post changes `board_counters`, `posts`, `thread_posts` and `threads` together, and
 //! `bump_order` when it bumps, and `files` when it carries files (a reference counted in the same
@@ -62,6 +65,7 @@ mod events;
 #[cfg(test)]
 mod measure;
 mod migrate;
+mod moderation;
 mod tokens;
 pub mod writer;
 
@@ -76,8 +80,10 @@ use crate::model::{Board, BoardPost, LogEntry, Post, StoredFile, ThreadMeta};
 pub use accounts::StoredSession;
 pub use backup::Counts;
 pub use events::StoredEvent;
+pub use moderation::FILE_BANS_PAGE;
 pub use writer::{
-    AccountWrite, Change, Opening, ResetWrite, TokenWrite, TotpWrite, Write, Writer, Written,
+    AccountWrite, Change, FileBanWrite, FilterWrite, Opening, ResetWrite, TokenWrite, TotpWrite,
+    Write, Writer, Written,
 };
 
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
@@ -110,6 +116,9 @@ const MOD_LOG_BOARDS: TableDefinition<(&str, u64), ()> = TableDefinition::new("m
 const TOKENS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("tokens");
 const TOKEN_EXPIRY: TableDefinition<(u64, &[u8]), ()> = TableDefinition::new("token_expiry");
 const USER_TOKENS: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("user_tokens");
+const FILE_POSTS: TableDefinition<(&str, &str, u64), ()> = TableDefinition::new("file_posts");
+const FILE_BANS: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("file_bans");
+const FILTERS: TableDefinition<u64, &[u8]> = TableDefinition::new("filters");
 
 /// Something done to every table alike: creating them, copying them into a snapshot, counting
 /// their rows.
@@ -151,7 +160,10 @@ fn each_table(visit: &mut impl EachTable) -> Result<(), redb::Error> {
     visit.table(MOD_LOG_BOARDS)?;
     visit.table(TOKENS)?;
     visit.table(TOKEN_EXPIRY)?;
-    visit.table(USER_TOKENS)
+    visit.table(USER_TOKENS)?;
+    visit.table(FILE_POSTS)?;
+    visit.table(FILE_BANS)?;
+    visit.table(FILTERS)
 }
 
 /// Opening a table in a write transaction creates it, so readers never meet a missing one.
@@ -259,6 +271,7 @@ fn prepare_schema(db: &Database) -> Result<(), String> {
         each_table(&mut Create(&txn))?;
         txn.open_table(META)?
             .insert("schema_version", SCHEMA_VERSION)?;
+        moderation::index_file_posts(&txn)?;
         Ok(())
     })()
     .map_err(|e| e.to_string())?;

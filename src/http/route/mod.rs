@@ -135,6 +135,33 @@ pub enum Route {
     RevokeToken {
         id: String,
     },
+    /// File bans (`src/api/file_bans.rs`), on one board or (`board: None`) on every board. The
+    /// hash is checked by the handler.
+    ListFileBans {
+        board: Option<String>,
+    },
+    CreateFileBan {
+        board: Option<String>,
+    },
+    LiftFileBan {
+        board: Option<String>,
+        sha256: String,
+    },
+    /// Word filters (`src/api/filters.rs`), of one board or (`board: None`) global.
+    ListFilters {
+        board: Option<String>,
+    },
+    CreateFilter {
+        board: Option<String>,
+    },
+    UpdateFilter {
+        board: Option<String>,
+        id: u64,
+    },
+    DeleteFilter {
+        board: Option<String>,
+        id: u64,
+    },
 }
 
 /// Who may call a route. Checked in one place, the gatekeeper ([`crate::auth::gate::check`]),
@@ -153,6 +180,8 @@ pub enum Access {
     BoardMod,
     /// Admins.
     Admin,
+    /// Admins and global moderators.
+    GlobalMod,
 }
 
 impl Route {
@@ -198,6 +227,19 @@ impl Route {
             | Route::AdminCreateBoard
             | Route::AdminDeleteBoard { .. } => Access::Admin,
             Route::AdminGetBoard { .. } | Route::AdminUpdateBoard { .. } => Access::BoardMod,
+            Route::ListFileBans { board }
+            | Route::CreateFileBan { board }
+            | Route::LiftFileBan { board, .. } => match board {
+                Some(_) => Access::BoardMod,
+                None => Access::GlobalMod,
+            },
+            Route::ListFilters { board }
+            | Route::CreateFilter { board }
+            | Route::UpdateFilter { board, .. }
+            | Route::DeleteFilter { board, .. } => match board {
+                Some(_) => Access::BoardMod,
+                None => Access::Admin,
+            },
         }
     }
 
@@ -222,6 +264,13 @@ impl Route {
             | Route::AdminGetBoard { board }
             | Route::AdminUpdateBoard { board }
             | Route::AdminDeleteBoard { board } => Some(board),
+            Route::ListFileBans { board }
+            | Route::CreateFileBan { board }
+            | Route::LiftFileBan { board, .. }
+            | Route::ListFilters { board }
+            | Route::CreateFilter { board }
+            | Route::UpdateFilter { board, .. }
+            | Route::DeleteFilter { board, .. } => board.as_deref(),
             _ => None,
         }
     }
@@ -256,11 +305,27 @@ pub fn resolve(method: &Method, path: &str) -> ApiResult<Resolved> {
         return Err(not_found());
     }
     // Each path has at most one GET route, one POST route and one DELETE route; only an admin board
-    // path and a token path take DELETE.
+    // path, a token path, a file ban and a filter take DELETE.
     let delete = match segments.as_slice() {
         ["api", "admin", "boards", board] => Some(Route::AdminDeleteBoard { board: slug(board) }),
         ["api", "me", "tokens", id] => Some(Route::RevokeToken {
             id: (*id).to_owned(),
+        }),
+        ["api", "boards", board, "file-bans", sha256] => Some(Route::LiftFileBan {
+            board: Some(slug(board)),
+            sha256: (*sha256).to_owned(),
+        }),
+        ["api", "file-bans", sha256] => Some(Route::LiftFileBan {
+            board: None,
+            sha256: (*sha256).to_owned(),
+        }),
+        ["api", "boards", board, "filters", id] => Some(Route::DeleteFilter {
+            board: Some(slug(board)),
+            id: number(id, "id")?,
+        }),
+        ["api", "filters", id] => Some(Route::DeleteFilter {
+            board: None,
+            id: number(id, "id")?,
         }),
         _ => None,
     };
@@ -315,6 +380,46 @@ pub fn resolve(method: &Method, path: &str) -> ApiResult<Resolved> {
                 }),
             )
         }
+        ["api", "boards", board, "file-bans"] => {
+            let board = Some(slug(board));
+            (
+                Some(Route::ListFileBans {
+                    board: board.clone(),
+                }),
+                Some(Route::CreateFileBan { board }),
+            )
+        }
+        ["api", "file-bans"] => (
+            Some(Route::ListFileBans { board: None }),
+            Some(Route::CreateFileBan { board: None }),
+        ),
+        ["api", "boards", board, "filters"] => {
+            let board = Some(slug(board));
+            (
+                Some(Route::ListFilters {
+                    board: board.clone(),
+                }),
+                Some(Route::CreateFilter { board }),
+            )
+        }
+        ["api", "filters"] => (
+            Some(Route::ListFilters { board: None }),
+            Some(Route::CreateFilter { board: None }),
+        ),
+        ["api", "boards", board, "filters", id] => (
+            None,
+            Some(Route::UpdateFilter {
+                board: Some(slug(board)),
+                id: number(id, "id")?,
+            }),
+        ),
+        ["api", "filters", id] => (
+            None,
+            Some(Route::UpdateFilter {
+                board: None,
+                id: number(id, "id")?,
+            }),
+        ),
         ["api", "recent"] => (Some(Route::Recent), None),
         ["api", "live"] => (Some(Route::Live), None),
         ["api", "openapi.json"] => (Some(Route::OpenApi), None),
@@ -392,6 +497,7 @@ pub fn resolve(method: &Method, path: &str) -> ApiResult<Resolved> {
                 (true, true, false) => "GET, HEAD, POST",
                 (true, false, _) => "GET, HEAD",
                 (false, false, true) => "DELETE",
+                (false, true, true) => "POST, DELETE",
                 _ => "POST",
             },
         },

@@ -24,6 +24,7 @@ use crate::model::{Board, PostDraft};
 use crate::notify::{notify, Severity};
 
 pub use accounts::{AccountWrite, Opening, SWEEP_CHUNK};
+pub use moderation::{FileBanWrite, FilterWrite, BAN_DELETE_LIMIT};
 pub use recovery::{invalid as reset_invalid, ResetWrite};
 pub use tokens::{TokenWrite, MAX_TOKENS};
 pub use totp::TotpWrite;
@@ -91,6 +92,10 @@ pub enum Write {
     Reset(ResetWrite),
     /// API tokens.
     Token(TokenWrite),
+    /// File bans.
+    FileBan(FileBanWrite),
+    /// Word filters.
+    Filter(FilterWrite),
 }
 
 /// What a successful write produced.
@@ -126,6 +131,15 @@ pub enum Written {
     Totp,
     /// A reset token issued (None), or spent on the password of this user.
     Reset(Option<String>),
+    /// A file ban as now stored (None when lifted), the posts it deleted and whether more
+    /// posts carrying the file are left.
+    FileBan {
+        ban: Option<Box<crate::filebans::FileBan>>,
+        deleted: usize,
+        more: bool,
+    },
+    /// A filter as now stored (None when deleted).
+    Filter(Option<Box<crate::filters::Filter>>),
 }
 
 /// What a committed transaction changed, for whoever keeps derived state (caches, live feeds).
@@ -415,6 +429,8 @@ fn apply(txn: &WriteTransaction, write: &Write, now: u64, changes: &mut Vec<Chan
         Write::Totp(write) => totp::apply(txn, write),
         Write::Reset(write) => recovery::apply(txn, write),
         Write::Token(write) => tokens::apply(txn, write),
+        Write::FileBan(write) => moderation::file_ban(txn, write, now, changes),
+        Write::Filter(write) => moderation::filter(txn, write, now),
     }
 }
 
@@ -507,6 +523,7 @@ mod boards;
 #[cfg(test)]
 mod boards_tests;
 mod delete;
+mod moderation;
 mod modlog;
 mod outbox;
 mod posts;

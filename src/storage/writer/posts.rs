@@ -13,8 +13,8 @@ use crate::markup::{self, Resolve};
 use crate::model::{Board, OutboxOp, Post, PostDraft, StoredFile, ThreadMeta};
 use crate::poster::poster_id;
 use crate::storage::{
-    encode, ARCHIVE, BACKLINKS, BOARDS, BOARD_COUNTERS, BUMP_ORDER, FILES, META, PASSWORDS, POSTS,
-    QUOTES, RECENT, RECENT_KEPT, THREADS, THREAD_POSTS, TOMBSTONES,
+    encode, ARCHIVE, BACKLINKS, BOARDS, BOARD_COUNTERS, BUMP_ORDER, FILES, FILE_POSTS, META,
+    PASSWORDS, POSTS, QUOTES, RECENT, RECENT_KEPT, THREADS, THREAD_POSTS, TOMBSTONES,
 };
 
 /// Resolves `>>N` links against the transaction being written, so a post can link to one
@@ -189,6 +189,12 @@ fn write_post(
         capcode: draft.capcode.clone(),
     };
     reference_files(txn, draft, changes)?;
+    {
+        let mut index = txn.open_table(FILE_POSTS)?;
+        for file in &post.files {
+            index.insert((file.sha256.as_str(), slug, no), ())?;
+        }
+    }
     put_post(txn, &post)?;
     let body = serde_json::to_value(&post).expect("posts serialize");
     let event = if thread == no {
@@ -284,6 +290,8 @@ fn reference_files(
         let entry = match existing {
             Some(mut entry) => {
                 entry.refs += 1;
+                // A file stored before perceptual hashes were kept gains one with its next post.
+                entry.dhash = entry.dhash.or(new.dhash);
                 entry
             }
             None => StoredFile {
