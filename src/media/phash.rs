@@ -143,6 +143,45 @@ mod tests {
         assert_eq!(dhash(&data, 18, 8, true), 0);
     }
 
+    /// The fixture photos against re-encoded copies of themselves: a copy stays within the
+    /// default ban distance, another photo lies far outside it.
+    #[test]
+    fn variants_of_a_photo_stay_close_and_other_photos_far() {
+        use image::codecs::jpeg::JpegEncoder;
+        use image::imageops::FilterType;
+        let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/test/fixtures/images/");
+        let dir = tempfile::tempdir().unwrap();
+        let hash_of = |path: &std::path::Path| {
+            crate::media::thumbnail(path, crate::media::SIZE_DEFAULT)
+                .unwrap()
+                .dhash
+        };
+        let threshold = crate::config::Config::default().file_ban_distance;
+        let cups = std::path::PathBuf::from(format!("{fixtures}cups-2560x1600.jpg"));
+        let original = hash_of(&cups);
+        let img = image::open(&cups).unwrap();
+        let variants: &[(&str, u32, u8)] = &[
+            ("full size, JPEG 50", 2560, 50),
+            ("half size, JPEG 80", 1280, 80),
+            ("a fifth, JPEG 30", 512, 30),
+        ];
+        for (name, width, quality) in variants {
+            let resized = img.resize(*width, *width, FilterType::Triangle);
+            let mut bytes = Vec::new();
+            JpegEncoder::new_with_quality(&mut bytes, *quality)
+                .encode_image(&resized.to_rgb8())
+                .unwrap();
+            let path = dir.path().join("v.jpg");
+            std::fs::write(&path, bytes).unwrap();
+            let d = distance(original, hash_of(&path));
+            assert!(d <= threshold / 2, "{name}: {d} bits");
+        }
+        for other in ["autumn-2560x1600.jpg", "path-2560x1600.jpg"] {
+            let d = distance(original, hash_of(&std::path::PathBuf::from(format!("{fixtures}{other}"))));
+            assert!(d > threshold * 2, "{other}: {d} bits");
+        }
+    }
+
     #[test]
     fn distance_and_distinctiveness() {
         let cases: &[(u64, u64, u32)] = &[

@@ -18,6 +18,7 @@ mod deploy;
 mod durability;
 mod fourchan;
 mod live;
+mod moderation;
 mod openapi;
 mod posting;
 mod reading;
