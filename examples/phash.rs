@@ -24,7 +24,9 @@ const PHOTOS: &[&str] = &[
 ];
 
 fn hash_file(path: &Path) -> u64 {
-    thumbnail(path, SIZE_DEFAULT).expect("a fixture thumbnails").dhash
+    thumbnail(path, SIZE_DEFAULT)
+        .expect("a fixture thumbnails")
+        .dhash
 }
 
 fn hash_bytes(dir: &Path, name: &str, bytes: &[u8]) -> u64 {
@@ -117,7 +119,10 @@ fn main() {
         let img = image::open(path(name)).expect("fixture decodes");
         let mut line = format!("{name:24}");
         for (what, bytes, ext) in variations(&img) {
-            let d = phash::distance(*original, hash_bytes(dir.path(), &format!("v.{ext}"), &bytes));
+            let d = phash::distance(
+                *original,
+                hash_bytes(dir.path(), &format!("v.{ext}"), &bytes),
+            );
             line.push_str(&format!(" {what}={d}"));
             worst = worst.max(d);
             all.push((what, d));
@@ -137,7 +142,9 @@ fn main() {
     }
 
     println!("\n# cost");
-    let thumb: Vec<u8> = (0..SIZE_DEFAULT * 156 * 3).map(|i| (i * 31 % 251) as u8).collect();
+    let thumb: Vec<u8> = (0..SIZE_DEFAULT * 156 * 3)
+        .map(|i| (i * 31 % 251) as u8)
+        .collect();
     let rounds = 20_000;
     let start = Instant::now();
     let mut sink = 0u64;
@@ -145,7 +152,10 @@ fn main() {
         sink ^= phash::dhash(&thumb, SIZE_DEFAULT, 156, false).rotate_left(i % 64);
     }
     let per = start.elapsed() / rounds;
-    println!("dhash of a {SIZE_DEFAULT}x156 RGB thumbnail: {per:?} (sink {:x})", sink & 1);
+    println!(
+        "dhash of a {SIZE_DEFAULT}x156 RGB thumbnail: {per:?} (sink {:x})",
+        sink & 1
+    );
     for bans in [1_000u64, 10_000, 100_000] {
         let hashes: Vec<u64> = (0..bans)
             .map(|i| i.wrapping_mul(0x9E37_79B9_7F4A_7C15))

@@ -7,6 +7,7 @@ use hyper::HeaderMap;
 use tokio::sync::Semaphore;
 
 use crate::backup::Backup;
+use crate::bans::BanIndex;
 use crate::cache::{Cache, Cached, Group, Key};
 use crate::config::Config;
 use crate::error::{ApiError, ApiResult, ErrorKind};
@@ -49,6 +50,8 @@ pub struct App {
     pub file_bans: crate::filebans::Live,
     /// The word filters posts are checked against, compiled.
     pub filters: crate::filters::Live,
+    /// The active bans, derived from the `bans` table and kept in step by the commit listener.
+    pub bans: Arc<BanIndex>,
 }
 
 impl App {
@@ -76,8 +79,13 @@ impl App {
             Some(s3) => Some(Arc::new(Backup::connect(s3)?)),
             None => None,
         };
+        let bans = {
+            let stored = store.read().and_then(|r| r.all_bans());
+            Arc::new(BanIndex::new(stored.map_err(|e| e.message)?))
+        };
         let listener = {
             let (cache, files, live) = (cache.clone(), files.clone(), live.clone());
+            let bans = bans.clone();
             let backup = backup.clone();
             // Runs on the writer thread after each commit, before any request is answered: a
             // deletion's answer means its files are gone.
@@ -91,6 +99,8 @@ impl App {
                             thumb_ext,
                         } => files.unreferenced(sha256, ext, thumb_ext),
                         Change::Live(event) => live.publish([event.clone()]),
+                        Change::BanSaved(ban) => bans.put((**ban).clone()),
+                        Change::BanRemoved(id) => bans.remove(*id),
                         Change::OutboxQueued => {
                             if let Some(backup) = &backup {
                                 backup.wake();
@@ -125,6 +135,7 @@ impl App {
             accounts,
             file_bans: Default::default(),
             filters: Default::default(),
+            bans,
         });
         app.seed_boards().await?;
         app.reload_file_bans()
@@ -145,6 +156,7 @@ impl App {
         });
         tokio::spawn(prune_archives(app.clone()));
         tokio::spawn(sweep_sessions(app.clone()));
+        tokio::spawn(expire_bans(app.clone()));
         crate::backup::start(&app).await?;
         Ok(app)
     }
@@ -292,5 +304,26 @@ async fn sweep_sessions(app: Arc<App>) {
             Err(e) => notify(Severity::Warning, "session_sweep_failed", e.message),
         }
         tokio::time::sleep(SWEEP_EVERY).await;
+    }
+}
+
+/// How often expired bans are removed. An expired ban stops applying at once whether or not it
+/// was removed yet (the index checks the time); removing only keeps the tables small.
+const EXPIRE_EVERY: Duration = Duration::from_secs(60);
+
+/// The ban expirer: removes expired bans through the writer, a chunk per transaction, read
+/// from the start of the `ban_expiry` index (no scan of the live bans). Ends when the writer
+/// stops.
+async fn expire_bans(app: Arc<App>) {
+    loop {
+        let now = crate::storage::writer::unix_now();
+        let write = Write::Ban(crate::storage::BanWrite::Expire { now });
+        match app.writer.submit(write).await {
+            Ok(Written::BansExpired(n)) if n == crate::storage::writer::EXPIRE_CHUNK => continue,
+            Ok(_) => {}
+            Err(e) if e.kind == ErrorKind::Unavailable => return,
+            Err(e) => notify(Severity::Warning, "ban_expiry_failed", e.message),
+        }
+        tokio::time::sleep(EXPIRE_EVERY).await;
     }
 }

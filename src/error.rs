@@ -85,6 +85,10 @@ pub enum ErrorKind {
     FileBanNotFound,
     FilterNotFound,
     InvalidPattern,
+    Banned,
+    BanNotFound,
+    AppealExists,
+    AppealNotOpen,
 }
 
 impl ErrorKind {
@@ -166,6 +170,10 @@ impl ErrorKind {
         ErrorKind::FileBanNotFound,
         ErrorKind::FilterNotFound,
         ErrorKind::InvalidPattern,
+        ErrorKind::Banned,
+        ErrorKind::BanNotFound,
+        ErrorKind::AppealExists,
+        ErrorKind::AppealNotOpen,
     ];
 
     pub fn status(self) -> StatusCode {
@@ -204,6 +212,9 @@ impl ErrorKind {
             FileBanned | PostFiltered => StatusCode::FORBIDDEN,
             FileBanNotFound | FilterNotFound => StatusCode::NOT_FOUND,
             InvalidPattern => StatusCode::BAD_REQUEST,
+            Banned => StatusCode::FORBIDDEN,
+            BanNotFound => StatusCode::NOT_FOUND,
+            AppealExists | AppealNotOpen => StatusCode::CONFLICT,
         }
     }
 
@@ -285,6 +296,10 @@ impl ErrorKind {
             FileBanNotFound => "file_ban_not_found",
             FilterNotFound => "filter_not_found",
             InvalidPattern => "invalid_pattern",
+            Banned => "banned",
+            BanNotFound => "ban_not_found",
+            AppealExists => "appeal_exists",
+            AppealNotOpen => "appeal_not_open",
         }
     }
 }
@@ -297,6 +312,8 @@ pub struct ApiError {
     pub field: Option<String>,
     /// Seconds after which trying again may succeed: sent as `Retry-After` with 429 and 503.
     pub retry_after: Option<u64>,
+    /// For `banned`: the ban as its poster sees it, sent as the body's `error.ban`.
+    pub ban: Option<Box<serde_json::Value>>,
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
@@ -308,7 +325,14 @@ impl ApiError {
             message: message.into(),
             field: None,
             retry_after: None,
+            ban: None,
         }
+    }
+
+    /// Attaches the ban a `banned` refusal is about.
+    pub fn with_ban(mut self, ban: serde_json::Value) -> Self {
+        self.ban = Some(Box::new(ban));
+        self
     }
 
     pub fn with_field(mut self, field: impl Into<String>) -> Self {
@@ -370,9 +394,12 @@ impl ApiError {
     }
 
     pub fn to_json(&self) -> Vec<u8> {
-        let body = serde_json::json!({
+        let mut body = serde_json::json!({
             "error": { "code": self.kind.code(), "message": self.message, "field": self.field }
         });
+        if let Some(ban) = &self.ban {
+            body["error"]["ban"] = (**ban).clone();
+        }
         serde_json::to_vec(&body).expect("serializing a json! value cannot fail")
     }
 }
@@ -403,9 +430,12 @@ mod tests {
         let declared_last = |kind: ErrorKind| {
             use ErrorKind::*;
             match kind {
-                InvalidPattern => true,
+                AppealNotOpen => true,
+                InvalidPattern => false,
                 ResetTokenInvalid | BoardExists | ScopeTooWide | FileBanned | PostFiltered
                 | FileBanNotFound | FilterNotFound => false,
+                ScopeTooWide | Banned | BanNotFound | AppealExists => false,
+                ResetTokenInvalid | BoardExists => false,
                 RouteNotFound
                 | MethodNotAllowed
                 | BoardNotFound

@@ -6,6 +6,7 @@ pub mod api;
 pub mod app;
 pub mod auth;
 pub mod backup;
+pub mod bans;
 pub mod cache;
 pub mod config;
 pub mod error;

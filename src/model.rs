@@ -132,6 +132,8 @@ pub struct Post {
     pub files_deleted: bool,
     /// `admin` or `mod` when staff posted as staff; `None` for everyone else.
     pub capcode: Option<String>,
+    /// The public mark staff put on a post its poster was banned for, also appended to `html`.
+    pub banned_message: Option<String>,
 }
 
 /// [`Post`] as written: borrowed, with the fields a reader infers left out.
@@ -163,6 +165,8 @@ struct LeanPost<'a> {
     files_deleted: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     capcode: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    banned_message: Option<&'a str>,
 }
 
 impl Serialize for Post {
@@ -185,6 +189,7 @@ impl Serialize for Post {
             cross_backlinks: &self.cross_backlinks,
             files_deleted: self.files_deleted,
             capcode: self.capcode.as_deref(),
+            banned_message: self.banned_message.as_deref(),
         }
         .serialize(serializer)
     }
@@ -219,6 +224,8 @@ struct PostFields {
     files_deleted: bool,
     #[serde(default)]
     capcode: Option<String>,
+    #[serde(default)]
+    banned_message: Option<String>,
 }
 
 impl From<PostFields> for Post {
@@ -240,6 +247,7 @@ impl From<PostFields> for Post {
             cross_backlinks: p.cross_backlinks,
             files_deleted: p.files_deleted,
             capcode: p.capcode,
+            banned_message: p.banned_message,
         }
     }
 }
@@ -388,6 +396,14 @@ pub enum LogAction {
     FilterCreate,
     FilterUpdate,
     FilterDelete,
+    /// A ban given (`reason` public, `note` private; the address never in `change`).
+    Ban,
+    /// A ban lifted before its time.
+    BanLift,
+    /// An appeal accepted: its ban ends.
+    AppealAccept,
+    /// An appeal denied, with the answer the poster reads.
+    AppealDeny,
 }
 
 #[cfg(test)]
@@ -412,6 +428,7 @@ mod tests {
             cross_backlinks: Vec::new(),
             files_deleted: false,
             capcode: None,
+            banned_message: None,
         }
     }
 
@@ -449,6 +466,7 @@ mod tests {
             }],
             files_deleted: true,
             capcode: Some("mod".into()),
+            banned_message: Some("(USER WAS BANNED FOR THIS POST)".into()),
             ..post()
         };
         let with_file = Post {
@@ -479,6 +497,7 @@ mod tests {
                     "cross_backlinks",
                     "files_deleted",
                     "capcode",
+                    "banned_message",
                 ],
             ),
             (

@@ -20,6 +20,7 @@ const FIELDS: &[&str] = &[
     "action",
     "replacement",
     "message",
+    "ban_secs",
     "fields",
 ];
 
@@ -68,24 +69,44 @@ fn parse(
         "replace" => Action::Replace {
             replacement: text(&mut fields, "replacement")?,
         },
-        "reject" => {
+        "reject" | "reject_and_ban" => {
             let message = text(&mut fields, "message")?;
             if message.trim().is_empty() {
                 let message = "A rejecting filter needs a `message` to show the poster.";
                 return Err(ApiError::new(ErrorKind::Empty, message).with_field("message"));
             }
-            Action::Reject { message }
+            if action == "reject" {
+                Action::Reject { message }
+            } else {
+                let Some(ban_secs) = fields.number("ban_secs")? else {
+                    let message = "`reject_and_ban` needs `ban_secs`, the ban's length in seconds.";
+                    return Err(
+                        ApiError::new(ErrorKind::MissingField, message).with_field("ban_secs")
+                    );
+                };
+                if !filters::BAN_SECS.contains(&ban_secs) {
+                    let message = format!(
+                        "`ban_secs` is from {} to {} seconds.",
+                        filters::BAN_SECS.start(),
+                        filters::BAN_SECS.end()
+                    );
+                    return Err(
+                        ApiError::new(ErrorKind::OutOfRange, message).with_field("ban_secs")
+                    );
+                }
+                Action::RejectAndBan { message, ban_secs }
+            }
         }
         other => {
             let message = format!(
-                "`action` is `replace` or `reject`; `{}` is not one.",
+                "`action` is `replace`, `reject` or `reject_and_ban`; `{}` is not one.",
                 other.chars().take(40).collect::<String>()
             );
             return Err(ApiError::new(ErrorKind::InvalidValue, message).with_field("action"));
         }
     };
     // What the other action would take is refused rather than ignored.
-    for stray in ["replacement", "message"] {
+    for stray in ["replacement", "message", "ban_secs"] {
         if fields.has(stray) {
             let message = format!("`{stray}` does not go with this action.");
             return Err(ApiError::new(ErrorKind::UnknownField, message).with_field(stray));

@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod bans;
 pub mod boards;
 pub mod file_bans;
 pub mod filters;

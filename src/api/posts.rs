@@ -54,26 +54,28 @@ pub async fn receive(
             e
         })?;
         let mut draft = draft(map, board, kind, 0, &poster)?;
-        filter(app, board, &mut draft, &mut [])?;
+        filter(app, board, &mut draft, &mut [], client).await?;
         return Ok((draft, Placement::default()));
     }
     let mut form = uploads::read_form(app, req, board, kind).await?;
     let mut draft = draft(form.text, board, kind, form.files.len(), &poster)?;
     // Before any image work: a rejected post costs no decoding and leaves no file.
-    filter(app, board, &mut draft, &mut form.files)?;
+    filter(app, board, &mut draft, &mut form.files, client).await?;
     let (files, placement) = uploads::store(app, board, form.files).await?;
     draft.files = files;
     Ok((draft, placement))
 }
 
 /// Checks the post's text against the word filters of its board and of every board: refuses it
-/// (403 `post_filtered`) or rewrites the matches. Rewritten text is checked against the board's
-/// limits again, as the poster's own text was.
-fn filter(
+/// (403 `post_filtered`; a `reject_and_ban` filter bans the poster's network first) or rewrites
+/// the matches. Rewritten text is checked against the board's limits again, as the poster's own
+/// text was.
+async fn filter(
     app: &App,
     board: &Board,
     draft: &mut PostDraft,
     files: &mut [uploads::Upload],
+    client: IpAddr,
 ) -> ApiResult<()> {
     let filters = app.filters.current();
     // The default name is the server's, not the poster's: filters see no name then.
@@ -89,7 +91,17 @@ fn filter(
         body: &mut draft.body,
         file_names: files.iter_mut().map(|f| f.name_mut()).collect(),
     };
-    if !filters.apply(&board.slug, &mut texts)? {
+    let changed = match filters.apply(&board.slug, &mut texts) {
+        Ok(changed) => changed,
+        Err(rejected) => {
+            if let Some((id, scope, secs)) = rejected.ban {
+                ban_for_filter(app, &board.slug, client, id, scope, secs, &rejected.message)
+                    .await?;
+            }
+            return Err(crate::filters::rejected(&rejected.message));
+        }
+    };
+    if !changed {
         return Ok(());
     }
     check_text("body", &draft.body, board.max_body_chars, Lines::Many)?;
@@ -97,6 +109,40 @@ fn filter(
     if let Some(subject) = &draft.subject {
         check_text("subject", subject, board.max_subject_chars, Lines::One)?;
     }
+    Ok(())
+}
+
+/// Bans the poster of a post a `reject_and_ban` filter refused: their network (an IPv4 address,
+/// an IPv6 /64), on the filter's board or every board, given by the server (`by: null`).
+async fn ban_for_filter(
+    app: &App,
+    board: &str,
+    client: IpAddr,
+    filter: u64,
+    scope: Option<String>,
+    secs: u64,
+    reason: &str,
+) -> ApiResult<()> {
+    use crate::bans::{Ban, Net, Target};
+    let now = crate::storage::writer::unix_now();
+    let ban = Ban {
+        id: 0,
+        board: scope,
+        target: Target::Network(Net::of_poster(client)),
+        post: None,
+        poster_cloak: Some(app.keys.cloak(board, client)),
+        reason: reason.to_owned(),
+        note: Some(format!("word filter {filter}")),
+        by: None,
+        created_at: now,
+        expires_at: Some(now + secs),
+        appeal: None,
+    };
+    let write = Write::Ban(crate::storage::BanWrite::Create {
+        ban: Box::new(ban),
+        mark: None,
+    });
+    app.writer.submit(write).await?;
     Ok(())
 }
 
@@ -273,6 +319,9 @@ pub async fn create_reply(
         Ok(settings) => settings,
         Err(e) => return Err(refuse_unread(req, e).await),
     };
+    if let Err(e) = crate::api::bans::refuse_banned(app, &board, client) {
+        return Err(refuse_unread(req, e).await);
+    }
     if uploads::is_multipart(&req) {
         if let Err(e) = uploads::check_thread(app, &board, thread).await {
             return Err(refuse_unread(req, e).await);

@@ -34,6 +34,9 @@ pub async fn create(
         Ok(settings) => settings,
         Err(e) => return Err(refuse_unread(req, e).await),
     };
+    if let Err(e) = crate::api::bans::refuse_banned(app, &board, client) {
+        return Err(refuse_unread(req, e).await);
+    }
     let (draft, placement) =
         posts::receive(app, req, client, &settings, Kind::Thread, caller).await?;
     posts::submit(app, Write::CreateThread { board, draft }, placement).await

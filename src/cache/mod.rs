@@ -500,7 +500,11 @@ impl Cache {
                     Group::Recent,
                 ]
             }
-            Change::FileUnreferenced { .. } | Change::Live(_) | Change::OutboxQueued => Vec::new(),
+            Change::FileUnreferenced { .. }
+            | Change::Live(_)
+            | Change::OutboxQueued
+            | Change::BanSaved(_)
+            | Change::BanRemoved(_) => Vec::new(),
         }
     }
 

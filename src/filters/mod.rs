@@ -58,6 +58,21 @@ pub enum Action {
     Replace { replacement: String },
     /// The post is refused (403 `post_filtered`) with `message`.
     Reject { message: String },
+    /// The post is refused as with `Reject`, and its poster's network (an IPv4 address, an
+    /// IPv6 /64) is banned for `ban_secs` on the filter's board (every board for a global
+    /// filter), with `message` as the ban's public reason.
+    RejectAndBan { message: String, ban_secs: u64 },
+}
+
+/// Shortest and longest ban a filter may give, in seconds (a minute; a year).
+pub const BAN_SECS: std::ops::RangeInclusive<u64> = 60..=365 * 86_400;
+
+/// A post a filter refused: what the poster is told and, for `reject_and_ban`, the ban to give.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejected {
+    pub message: String,
+    /// `(filter id, filter board, seconds)`.
+    pub ban: Option<(u64, Option<String>, u64)>,
 }
 
 /// A stored filter, as the API shows it.
@@ -186,17 +201,26 @@ impl Compiled {
     /// Checks a post's text on `board`: the first rejecting filter that matches refuses it;
     /// otherwise every replacing filter that matches rewrites its fields, in id order, global
     /// filters first. Returns whether anything was rewritten.
-    pub fn apply(&self, board: &str, texts: &mut Texts) -> ApiResult<bool> {
+    pub fn apply(&self, board: &str, texts: &mut Texts) -> Result<bool, Rejected> {
         for rule in self.rules(board) {
-            if let Action::Reject { message } = &rule.filter.action {
-                let hit = rule.filter.fields.iter().any(|field| {
-                    each(texts, *field, |text| {
-                        rule.regex.is_match(&normalize::fold(text))
-                    })
+            let (message, ban) = match &rule.filter.action {
+                Action::Replace { .. } => continue,
+                Action::Reject { message } => (message, None),
+                Action::RejectAndBan { message, ban_secs } => (
+                    message,
+                    Some((rule.filter.id, rule.filter.board.clone(), *ban_secs)),
+                ),
+            };
+            let hit = rule.filter.fields.iter().any(|field| {
+                each(texts, *field, |text| {
+                    rule.regex.is_match(&normalize::fold(text))
+                })
+            });
+            if hit {
+                return Err(Rejected {
+                    message: message.clone(),
+                    ban,
                 });
-                if hit {
-                    return Err(rejected(message));
-                }
             }
         }
         let mut changed = false;

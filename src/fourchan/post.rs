@@ -167,7 +167,10 @@ pub fn four_post(post: &Post, links: &Links<'_>, op: Option<OpState<'_>>) -> Fou
     let four = Dialect::FourChan {
         thread: post.thread,
     };
-    let com = markup::render_dialect(&post.body, &post.board, links, four).html;
+    let mut com = markup::render_dialect(&post.body, &post.board, links, four).html;
+    if let Some(message) = &post.banned_message {
+        com.push_str(&markup::banned_mark(message, four));
+    }
     let mut files = post
         .files
         .iter()

@@ -118,6 +118,14 @@ mod tests {
             Route::CreateFilter { board: None } => ("post", "/api/filters"),
             Route::UpdateFilter { board: None, .. } => ("post", "/api/filters/{id}"),
             Route::DeleteFilter { board: None, .. } => ("delete", "/api/filters/{id}"),
+            Route::ListBans => ("get", "/api/bans"),
+            Route::CreateBan => ("post", "/api/bans"),
+            Route::LiftBan { .. } => ("post", "/api/bans/{id}/lift"),
+            Route::MyBans => ("get", "/api/bans/mine"),
+            Route::AppealBan { .. } => ("post", "/api/bans/{id}/appeal"),
+            Route::ListAppeals => ("get", "/api/bans/appeals"),
+            Route::AnswerAppeal { accept: true, .. } => ("post", "/api/bans/{id}/appeal/accept"),
+            Route::AnswerAppeal { accept: false, .. } => ("post", "/api/bans/{id}/appeal/deny"),
             Route::FourBoards
             | Route::FourThreadList { .. }
             | Route::FourCatalog { .. }
@@ -198,6 +206,14 @@ mod tests {
             post("/api/filters"),
             post("/api/filters/3"),
             (Method::DELETE, "/api/filters/3".to_owned()),
+            get("/api/bans"),
+            post("/api/bans"),
+            post("/api/bans/3/lift"),
+            get("/api/bans/mine"),
+            post("/api/bans/3/appeal"),
+            get("/api/bans/appeals"),
+            post("/api/bans/3/appeal/accept"),
+            post("/api/bans/3/appeal/deny"),
         ]
     }
 

@@ -14,7 +14,8 @@ use hyper::header::{
 use hyper::Request;
 
 use crate::api::{
-    admin, auth, boards, file_bans, filters, health, posts, recovery, threads, tokens, totp, users,
+    admin, auth, bans, boards, file_bans, filters, health, posts, recovery, threads, tokens, totp,
+    users,
 };
 use crate::app::App;
 use crate::auth::{gate, Caller};
@@ -240,5 +241,12 @@ async fn guarded(
         Route::CreateFilter { board } => filters::create(&app, req, board, &user()?).await,
         Route::UpdateFilter { board, id } => filters::update(&app, req, board, id, &user()?).await,
         Route::DeleteFilter { board, id } => filters::delete(&app, board, id, &user()?).await,
+        Route::ListBans => bans::list(&app, &user()?, query).await,
+        Route::CreateBan => bans::create(&app, &user()?, req).await,
+        Route::LiftBan { id } => bans::lift(&app, &user()?, id, req).await,
+        Route::MyBans => bans::mine(&app, query, client).await,
+        Route::AppealBan { id } => bans::appeal(&app, id, req, client).await,
+        Route::ListAppeals => bans::appeals(&app, &user()?, query).await,
+        Route::AnswerAppeal { id, accept } => bans::answer(&app, &user()?, id, accept, req).await,
     }
 }

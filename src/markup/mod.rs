@@ -112,6 +112,19 @@ pub fn escape(text: &str, dialect: Dialect) -> String {
     out
 }
 
+/// The public mark of a post whose poster was banned for it, appended to its html (and, as
+/// 4chan writes it, to its `com`).
+pub fn banned_mark(message: &str, dialect: Dialect) -> String {
+    let style = match dialect {
+        Dialect::Native => "class=\"banned\"",
+        Dialect::FourChan { .. } => "style=\"color: red;\"",
+    };
+    format!(
+        "<br><br><strong {style}>{}</strong>",
+        escape(message, dialect)
+    )
+}
+
 /// What `html` is for a body with no markup at all: its text escaped, lines joined with `<br>`.
 pub fn plain_html(body: &str) -> String {
     let mut out = String::with_capacity(body.len() + body.len() / 8);

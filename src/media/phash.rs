@@ -177,7 +177,10 @@ mod tests {
             assert!(d <= threshold / 2, "{name}: {d} bits");
         }
         for other in ["autumn-2560x1600.jpg", "path-2560x1600.jpg"] {
-            let d = distance(original, hash_of(&std::path::PathBuf::from(format!("{fixtures}{other}"))));
+            let d = distance(
+                original,
+                hash_of(&std::path::PathBuf::from(format!("{fixtures}{other}"))),
+            );
             assert!(d > threshold * 2, "{other}: {d} bits");
         }
     }

@@ -40,6 +40,10 @@
 //! | `file_posts` | `(sha256, slug, no)` | `()` | the posts carrying each stored file, written and removed with the post's `files` reference: what banning a file with its posts deletes, by board. Filled from `posts` once at start when the database predates it (`meta.file_posts_indexed`) |
 //! | `file_bans` | `(board or "", sha256)` | JSON [`crate::filebans::FileBan`] | banned files, on one board or (empty first part) on every board, with the perceptual hash banned along |
 //! | `filters` | id | JSON [`crate::filters::Filter`] | word filters, global and per board (`meta.filter_seq` is the last id) |
+//! | `bans` | ban id | JSON [`crate::bans::Ban`] | active bans (`meta.ban_seq` is the last id), each with its appeal; a lifted, expired or pardoned ban is removed (the staff log keeps it). The in-memory [`crate::bans::BanIndex`] is derived from this table |
+//! | `ban_expiry` | `(expires_at, id)` | `()` | bans that end, soonest first: the expiry worker removes a range from the start |
+//! | `ban_boards` | `(slug, id)` | `()` | bans by board (`""` for global ones), for listing a board's bans newest first |
+//! | `ban_appeals` | ban id | `()` | bans with an open appeal, for the staff's queue |
 //!
 //! A new post changes `board_counters`, `posts`, `thread_posts` and `threads` together, and
 //! `bump_order` when it bumps, and `files` when it carries files (a reference counted in the same
@@ -57,10 +61,13 @@
 //! `sessions`, `session_expiry` and `user_sessions` at once, written and removed together;
 //! renewing it moves its `session_expiry` row. An API token is a row in `tokens`,
 //! `token_expiry` and `user_tokens` at once, likewise. Integers in keys are redb's native `u64`, compared numerically, so
-//! ranges come out in number order.
+//! ranges come out in number order. A ban is a row in
+//! `bans`, `ban_boards` and (unless permanent) `ban_expiry` at once, and in `ban_appeals` while
+//! its appeal is open.
 
 mod accounts;
 mod backup;
+mod bans;
 mod events;
 #[cfg(test)]
 mod measure;
@@ -82,8 +89,8 @@ pub use backup::Counts;
 pub use events::StoredEvent;
 pub use moderation::FILE_BANS_PAGE;
 pub use writer::{
-    AccountWrite, Change, FileBanWrite, FilterWrite, Opening, ResetWrite, TokenWrite, TotpWrite,
-    Write, Writer, Written,
+    AccountWrite, BanWrite, Change, FileBanWrite, FilterWrite, Opening, ResetWrite, TokenWrite,
+    TotpWrite, Write, Writer, Written,
 };
 
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
@@ -119,6 +126,10 @@ const USER_TOKENS: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("
 const FILE_POSTS: TableDefinition<(&str, &str, u64), ()> = TableDefinition::new("file_posts");
 const FILE_BANS: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("file_bans");
 const FILTERS: TableDefinition<u64, &[u8]> = TableDefinition::new("filters");
+const BANS: TableDefinition<u64, &[u8]> = TableDefinition::new("bans");
+const BAN_EXPIRY: TableDefinition<(u64, u64), ()> = TableDefinition::new("ban_expiry");
+const BAN_BOARDS: TableDefinition<(&str, u64), ()> = TableDefinition::new("ban_boards");
+const BAN_APPEALS: TableDefinition<u64, ()> = TableDefinition::new("ban_appeals");
 
 /// Something done to every table alike: creating them, copying them into a snapshot, counting
 /// their rows.
@@ -163,7 +174,11 @@ fn each_table(visit: &mut impl EachTable) -> Result<(), redb::Error> {
     visit.table(USER_TOKENS)?;
     visit.table(FILE_POSTS)?;
     visit.table(FILE_BANS)?;
-    visit.table(FILTERS)
+    visit.table(FILTERS)?;
+    visit.table(BANS)?;
+    visit.table(BAN_EXPIRY)?;
+    visit.table(BAN_BOARDS)?;
+    visit.table(BAN_APPEALS)
 }
 
 /// Opening a table in a write transaction creates it, so readers never meet a missing one.

@@ -162,6 +162,23 @@ pub enum Route {
         board: Option<String>,
         id: u64,
     },
+    /// Bans and appeals (`src/api/bans.rs`): staff routes check the role in the handler, as a
+    /// ban's board is in its body or its stored row, not the path.
+    ListBans,
+    CreateBan,
+    LiftBan {
+        id: u64,
+    },
+    /// The client's own bans, by its address.
+    MyBans,
+    AppealBan {
+        id: u64,
+    },
+    ListAppeals,
+    AnswerAppeal {
+        id: u64,
+        accept: bool,
+    },
 }
 
 /// Who may call a route. Checked in one place, the gatekeeper ([`crate::auth::gate::check`]),
@@ -210,7 +227,9 @@ impl Route {
             | Route::FourThread { .. }
             | Route::FourFile { .. }
             | Route::WebPage { .. }
-            | Route::WebAsset { .. } => Access::Public,
+            | Route::WebAsset { .. }
+            | Route::MyBans
+            | Route::AppealBan { .. } => Access::Public,
             Route::Signup | Route::Login | Route::Csrf | Route::ResetPassword => Access::Auth,
             Route::Logout
             | Route::Destroy
@@ -219,6 +238,11 @@ impl Route {
             | Route::TotpConfirm
             | Route::TotpDisable => Access::User,
             Route::ListTokens | Route::CreateToken | Route::RevokeToken { .. } => Access::User,
+            Route::ListBans
+            | Route::CreateBan
+            | Route::LiftBan { .. }
+            | Route::ListAppeals
+            | Route::AnswerAppeal { .. } => Access::User,
             Route::ListUsers
             | Route::SetUserRole { .. }
             | Route::SetUserDisabled { .. }
@@ -454,6 +478,28 @@ pub fn resolve(method: &Method, path: &str) -> ApiResult<Resolved> {
             }),
         ),
         ["api", "admin", "boards"] => (Some(Route::AdminListBoards), Some(Route::AdminCreateBoard)),
+        ["api", "bans"] => (Some(Route::ListBans), Some(Route::CreateBan)),
+        ["api", "bans", "mine"] => (Some(Route::MyBans), None),
+        ["api", "bans", "appeals"] => (Some(Route::ListAppeals), None),
+        ["api", "bans", id, "lift"] => (
+            None,
+            Some(Route::LiftBan {
+                id: number(id, "id")?,
+            }),
+        ),
+        ["api", "bans", id, "appeal"] => (
+            None,
+            Some(Route::AppealBan {
+                id: number(id, "id")?,
+            }),
+        ),
+        ["api", "bans", id, "appeal", answer @ ("accept" | "deny")] => (
+            None,
+            Some(Route::AnswerAppeal {
+                id: number(id, "id")?,
+                accept: *answer == "accept",
+            }),
+        ),
         ["api", "admin", "boards", board] => (
             Some(Route::AdminGetBoard { board: slug(board) }),
             Some(Route::AdminUpdateBoard { board: slug(board) }),

@@ -272,6 +272,11 @@ fn remove_post(
     for (board, no) in quoting {
         if let Some(mut other) = load_live_post(txn, &board, no)? {
             other.html = markup::render(&other.body, &board, &TxnResolver::new(txn)).html;
+            if let Some(message) = &other.banned_message {
+                other
+                    .html
+                    .push_str(&markup::banned_mark(message, markup::Dialect::Native));
+            }
             put_post(txn, &other)?;
             super::post_changed(txn, &other, changes)?;
         }

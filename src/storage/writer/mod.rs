@@ -24,6 +24,7 @@ use crate::model::{Board, PostDraft};
 use crate::notify::{notify, Severity};
 
 pub use accounts::{AccountWrite, Opening, SWEEP_CHUNK};
+pub use bans::{BanWrite, EXPIRE_CHUNK};
 pub use moderation::{FileBanWrite, FilterWrite, BAN_DELETE_LIMIT};
 pub use recovery::{invalid as reset_invalid, ResetWrite};
 pub use tokens::{TokenWrite, MAX_TOKENS};
@@ -96,6 +97,8 @@ pub enum Write {
     FileBan(FileBanWrite),
     /// Word filters.
     Filter(FilterWrite),
+    /// Bans and appeals.
+    Ban(BanWrite),
 }
 
 /// What a successful write produced.
@@ -140,6 +143,10 @@ pub enum Written {
     },
     /// A filter as now stored (None when deleted).
     Filter(Option<Box<crate::filters::Filter>>),
+    /// A ban as written (for a lift or an accepted appeal, as it was before it ended).
+    Ban(Box<crate::bans::Ban>),
+    /// Expired bans removed.
+    BansExpired(usize),
 }
 
 /// What a committed transaction changed, for whoever keeps derived state (caches, live feeds).
@@ -190,6 +197,10 @@ pub enum Change {
     Live(crate::live::Published),
     /// Backup jobs were queued in the outbox: wake the S3 worker.
     OutboxQueued,
+    /// A ban given or changed (its appeal), as now stored.
+    BanSaved(Box<crate::bans::Ban>),
+    /// A ban ended (lifted, expired, pardoned).
+    BanRemoved(u64),
 }
 
 /// Runs after every successful commit, on the writer thread, before any request is answered.
@@ -431,6 +442,7 @@ fn apply(txn: &WriteTransaction, write: &Write, now: u64, changes: &mut Vec<Chan
         Write::Token(write) => tokens::apply(txn, write),
         Write::FileBan(write) => moderation::file_ban(txn, write, now, changes),
         Write::Filter(write) => moderation::filter(txn, write, now),
+        Write::Ban(write) => bans::apply(txn, write, now, changes),
     }
 }
 
@@ -519,6 +531,7 @@ fn load_board(txn: &WriteTransaction, slug: &str) -> Result<Option<Board>, redb:
 }
 
 mod accounts;
+mod bans;
 mod boards;
 #[cfg(test)]
 mod boards_tests;

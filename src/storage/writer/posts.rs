@@ -187,6 +187,7 @@ fn write_post(
         cross_backlinks: Vec::new(),
         files_deleted: false,
         capcode: draft.capcode.clone(),
+        banned_message: None,
     };
     reference_files(txn, draft, changes)?;
     {

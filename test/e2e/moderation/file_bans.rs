@@ -79,7 +79,9 @@ async fn file_ban_routes_refuse_wrong_callers_and_bad_input() {
         ),
     ];
     for (body, status, code, field) in bad {
-        let r = t_mod.post(&s, "/api/boards/t/file-bans", body.clone()).await;
+        let r = t_mod
+            .post(&s, "/api/boards/t/file-bans", body.clone())
+            .await;
         r.assert_error(*status, code);
         assert_eq!(r.field(), *field, "{body}");
     }
@@ -156,22 +158,42 @@ async fn a_banned_photo_is_refused_as_it_is_and_resized_or_recompressed() {
         )
         .await;
     assert_eq!(r.status, 201, "{}", r.json);
-    assert_eq!(r.header("location"), format!("/api/boards/t/file-bans/{sha}"));
+    assert_eq!(
+        r.header("location"),
+        format!("/api/boards/t/file-bans/{sha}")
+    );
     let ban = &r.json["file_ban"];
     assert_eq!(ban["board"], "t");
     assert_eq!(ban["reason"], "Reposted spam");
     assert_eq!(ban["actor"], "tmod");
-    assert!(ban["dhash"].as_str().is_some_and(|h| h.len() == 16), "{ban}");
-    assert_eq!((r.json["deleted"].as_u64(), r.json["more"].as_bool()), (Some(0), Some(false)));
+    assert!(
+        ban["dhash"].as_str().is_some_and(|h| h.len() == 16),
+        "{ban}"
+    );
+    assert_eq!(
+        (r.json["deleted"].as_u64(), r.json["more"].as_bool()),
+        (Some(0), Some(false))
+    );
     // Without `delete_posts` the post stays.
-    assert_eq!(s.get(&format!("/api/boards/t/posts/{op}")).await.status, 200);
+    assert_eq!(
+        s.get(&format!("/api/boards/t/posts/{op}")).await.status,
+        200
+    );
 
     let files_before = s.stored_files();
     let last_no = root.get(&s, "/api/admin/boards/t").await.json["board"]["last_no"].clone();
     let variants: Vec<(&str, Vec<u8>, &str)> = vec![
         ("the same file", cups.clone(), "cups.jpg"),
-        ("resized to half, JPEG 80", resized_jpeg(&cups, 0.5, 80), "half.jpg"),
-        ("resized to a fifth, JPEG 40", resized_jpeg(&cups, 0.2, 40), "small.jpg"),
+        (
+            "resized to half, JPEG 80",
+            resized_jpeg(&cups, 0.5, 80),
+            "half.jpg",
+        ),
+        (
+            "resized to a fifth, JPEG 40",
+            resized_jpeg(&cups, 0.2, 40),
+            "small.jpg",
+        ),
         ("converted to PNG", png_of(&cups, 0.25), "cups.png"),
     ];
     for (what, bytes, name) in variants {
@@ -207,7 +229,9 @@ async fn a_banned_photo_is_refused_as_it_is_and_resized_or_recompressed() {
     assert_eq!(log[0]["actor"], "tmod");
     assert_eq!(log[0]["reason"], "Reposted spam");
     assert_eq!(log[0]["note"], "seen on /u/ too");
-    let r = t_mod.delete(&s, &format!("/api/boards/t/file-bans/{sha}")).await;
+    let r = t_mod
+        .delete(&s, &format!("/api/boards/t/file-bans/{sha}"))
+        .await;
     assert_eq!(r.status, 200, "{}", r.json);
     assert_eq!(r.json, json!({ "lifted": sha }));
     assert_eq!(board_log(&s, &root, "t").await[0]["action"], "file_unban");
@@ -230,7 +254,10 @@ async fn a_global_ban_with_its_posts_deletes_every_post_carrying_the_file() {
     let keep = s.thread("t", "no file here").await;
     let reply_path = format!("/api/boards/t/threads/{keep}/posts");
     let r = s
-        .post_form(&reply_path, form(Some("again"), vec![(cups.clone(), "c.jpg")]))
+        .post_form(
+            &reply_path,
+            form(Some("again"), vec![(cups.clone(), "c.jpg")]),
+        )
         .await;
     assert_eq!(r.status, 201, "{}", r.json);
     let reply = r.json["no"].as_u64().unwrap();
@@ -247,7 +274,10 @@ async fn a_global_ban_with_its_posts_deletes_every_post_carrying_the_file() {
         .await;
     assert_eq!(r.status, 201, "{}", r.json);
     assert_eq!(r.json["file_ban"]["board"], Value::Null);
-    assert_eq!((r.json["deleted"].as_u64(), r.json["more"].as_bool()), (Some(3), Some(false)));
+    assert_eq!(
+        (r.json["deleted"].as_u64(), r.json["more"].as_bool()),
+        (Some(3), Some(false))
+    );
     // The OP took its thread along; the reply went alone; the thread without the file stays.
     s.get(&format!("/api/boards/t/threads/{op}"))
         .await
@@ -258,7 +288,10 @@ async fn a_global_ban_with_its_posts_deletes_every_post_carrying_the_file() {
     s.get(&format!("/api/boards/u/posts/{on_u}"))
         .await
         .assert_error(410, "post_deleted");
-    assert_eq!(s.get(&format!("/api/boards/t/threads/{keep}")).await.status, 200);
+    assert_eq!(
+        s.get(&format!("/api/boards/t/threads/{keep}")).await.status,
+        200
+    );
     // No post carries the file any more: it is gone from disk.
     assert_eq!(s.stored_files(), Vec::<std::path::PathBuf>::new());
     // Refused everywhere now.

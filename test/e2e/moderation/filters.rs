@@ -49,21 +49,81 @@ async fn filter_routes_refuse_wrong_callers_and_bad_input() {
     }
     let long = "a".repeat(257);
     let bad: Vec<(Value, &str, &str)> = vec![
-        (json!({ "action": "reject", "message": "m" }), "missing_field", "pattern"),
-        (json!({ "pattern": "(", "regex": true, "action": "reject", "message": "m" }), "invalid_pattern", "pattern"),
-        (json!({ "pattern": "\\w{1000}", "regex": true, "action": "reject", "message": "m" }), "invalid_pattern", "pattern"),
-        (json!({ "pattern": "a*", "regex": true, "action": "reject", "message": "m" }), "invalid_pattern", "pattern"),
-        (json!({ "pattern": long, "action": "reject", "message": "m" }), "invalid_pattern", "pattern"),
-        (json!({ "pattern": "\u{200b}", "action": "reject", "message": "m" }), "invalid_pattern", "pattern"),
-        (json!({ "pattern": "x", "action": "ban", "message": "m" }), "invalid_value", "action"),
-        (json!({ "pattern": "x", "action": "reject" }), "missing_field", "message"),
-        (json!({ "pattern": "x", "action": "replace" }), "missing_field", "replacement"),
-        (json!({ "pattern": "x", "action": "reject", "message": "m", "replacement": "y" }), "unknown_field", "replacement"),
-        (json!({ "pattern": "x", "action": "reject", "message": "m", "fields": ["email"] }), "invalid_value", "fields"),
-        (json!({ "pattern": "x", "action": "reject", "message": "m", "fields": [] }), "empty", "fields"),
-        (json!({ "pattern": "x", "action": "reject", "message": "m", "fields": "body" }), "invalid_type", "fields"),
-        (json!({ "pattern": "x", "action": "reject", "message": "m", "board": "u" }), "unknown_field", "board"),
-        (json!({ "pattern": "x", "action": "replace", "replacement": "y".repeat(201) }), "too_long", "replacement"),
+        (
+            json!({ "action": "reject", "message": "m" }),
+            "missing_field",
+            "pattern",
+        ),
+        (
+            json!({ "pattern": "(", "regex": true, "action": "reject", "message": "m" }),
+            "invalid_pattern",
+            "pattern",
+        ),
+        (
+            json!({ "pattern": "\\w{1000}", "regex": true, "action": "reject", "message": "m" }),
+            "invalid_pattern",
+            "pattern",
+        ),
+        (
+            json!({ "pattern": "a*", "regex": true, "action": "reject", "message": "m" }),
+            "invalid_pattern",
+            "pattern",
+        ),
+        (
+            json!({ "pattern": long, "action": "reject", "message": "m" }),
+            "invalid_pattern",
+            "pattern",
+        ),
+        (
+            json!({ "pattern": "\u{200b}", "action": "reject", "message": "m" }),
+            "invalid_pattern",
+            "pattern",
+        ),
+        (
+            json!({ "pattern": "x", "action": "ban", "message": "m" }),
+            "invalid_value",
+            "action",
+        ),
+        (
+            json!({ "pattern": "x", "action": "reject" }),
+            "missing_field",
+            "message",
+        ),
+        (
+            json!({ "pattern": "x", "action": "replace" }),
+            "missing_field",
+            "replacement",
+        ),
+        (
+            json!({ "pattern": "x", "action": "reject", "message": "m", "replacement": "y" }),
+            "unknown_field",
+            "replacement",
+        ),
+        (
+            json!({ "pattern": "x", "action": "reject", "message": "m", "fields": ["email"] }),
+            "invalid_value",
+            "fields",
+        ),
+        (
+            json!({ "pattern": "x", "action": "reject", "message": "m", "fields": [] }),
+            "empty",
+            "fields",
+        ),
+        (
+            json!({ "pattern": "x", "action": "reject", "message": "m", "fields": "body" }),
+            "invalid_type",
+            "fields",
+        ),
+        (
+            json!({ "pattern": "x", "action": "reject", "message": "m", "board": "u" }),
+            "unknown_field",
+            "board",
+        ),
+        (
+            json!({ "pattern": "x", "action": "replace", "replacement": "y".repeat(201) }),
+            "too_long",
+            "replacement",
+        ),
     ];
     for (body, code, field) in &bad {
         let r = t_mod.post(&s, "/api/boards/t/filters", body.clone()).await;
@@ -144,7 +204,10 @@ async fn each_action_applies_to_its_fields_only() {
             ("name", p["name"].as_str().unwrap().to_owned()),
             ("subject", p["subject"].as_str().unwrap().to_owned()),
             ("body", p["body"].as_str().unwrap().to_owned()),
-            ("file_name", only_file(&p)["name"].as_str().unwrap().to_owned()),
+            (
+                "file_name",
+                only_file(&p)["name"].as_str().unwrap().to_owned(),
+            ),
         ];
         for (name, value) in seen {
             let expected = if name == field { "dang" } else { "darn" };
@@ -189,7 +252,10 @@ async fn regexes_and_normalized_text_match_and_changes_apply_at_once() {
         )
         .await;
     assert_eq!(r.status, 201, "{}", r.json);
-    assert_eq!(r.header("location"), format!("/api/filters/{}", r.json["filter"]["id"]));
+    assert_eq!(
+        r.header("location"),
+        format!("/api/filters/{}", r.json["filter"]["id"])
+    );
     let r = root
         .post(
             &s,
@@ -226,20 +292,28 @@ async fn regexes_and_normalized_text_match_and_changes_apply_at_once() {
         .post(
             &s,
             &format!("/api/boards/t/filters/{spam}"),
-            json!({ "pattern": "spam", "action": "reject", "message": "Gone." }),
+            json!({ "pattern": "spam", "action": "reject", "message": "Spam is gone now." }),
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.json);
-    assert_eq!(r.json["filter"]["fields"], json!(["name", "subject", "body", "file_name"]));
+    assert_eq!(
+        r.json["filter"]["fields"],
+        json!(["name", "subject", "body", "file_name"])
+    );
     let r = s.post(&threads("t"), body("spam")).await;
     r.assert_error(403, "post_filtered");
-    assert_eq!(r.json["error"]["message"], "Gone.");
-    let r = root.delete(&s, &format!("/api/boards/t/filters/{spam}")).await;
+    assert_eq!(r.json["error"]["message"], "Spam is gone now.");
+    let r = root
+        .delete(&s, &format!("/api/boards/t/filters/{spam}"))
+        .await;
     assert_eq!(r.json, json!({ "deleted": spam }));
     assert_eq!(s.post(&threads("t"), body("spam")).await.status, 201);
     let log = board_log(&s, &root, "t").await;
     let actions: Vec<&str> = log.iter().map(|e| e["action"].as_str().unwrap()).collect();
-    assert_eq!(&actions[..3], ["filter_delete", "filter_update", "filter_create"]);
+    assert_eq!(
+        &actions[..3],
+        ["filter_delete", "filter_update", "filter_create"]
+    );
 }
 
 #[tokio::test]
@@ -261,12 +335,18 @@ async fn a_filtered_post_leaves_no_trace() {
         s.post(&reply_path, json!({ "body": "forbidden" })).await,
         s.post_form(
             &threads("t"),
-            form(Some("forbidden"), vec![(crate::uploads::png(64, 64, [9, 9, 9]), "a.png")]),
+            form(
+                Some("forbidden"),
+                vec![(crate::uploads::png(64, 64, [9, 9, 9]), "a.png")],
+            ),
         )
         .await,
         s.post_form(
             &reply_path,
-            form(Some("ok"), vec![(crate::uploads::png(64, 64, [9, 9, 9]), "forbidden.png")]),
+            form(
+                Some("ok"),
+                vec![(crate::uploads::png(64, 64, [9, 9, 9]), "forbidden.png")],
+            ),
         )
         .await,
     ];
@@ -278,5 +358,87 @@ async fn a_filtered_post_leaves_no_trace() {
     let next = s.thread("t", "allowed again").await;
     assert_eq!(next, first + 1);
     let r = s.get(&format!("/api/boards/t/threads/{first}")).await;
-    assert_eq!(r.json["thread"]["posts"].as_array().unwrap().len(), 1, "{}", r.json);
+    assert_eq!(
+        r.json["thread"]["posts"].as_array().unwrap().len(),
+        1,
+        "{}",
+        r.json
+    );
+}
+
+#[tokio::test]
+async fn reject_and_ban_refuses_the_post_and_bans_its_poster() {
+    let s = Server::with_config(&config()).await;
+    let root = admin(&s).await;
+    let t_mod = staff(&s, &root, "tmod", "board_mod", &["t"]).await;
+    let bad: &[(Value, u16, &str, &str)] = &[
+        (
+            json!({ "pattern": "x", "action": "reject_and_ban", "message": "Bye now." }),
+            400,
+            "missing_field",
+            "ban_secs",
+        ),
+        (
+            json!({ "pattern": "x", "action": "reject_and_ban", "message": "Bye now.", "ban_secs": 5 }),
+            400,
+            "out_of_range",
+            "ban_secs",
+        ),
+        (
+            json!({ "pattern": "x", "action": "reject_and_ban", "message": "Bye now.", "ban_secs": "1h" }),
+            400,
+            "invalid_type",
+            "ban_secs",
+        ),
+        (
+            json!({ "pattern": "x", "action": "reject", "message": "Bye now.", "ban_secs": 60 }),
+            400,
+            "unknown_field",
+            "ban_secs",
+        ),
+    ];
+    for (body, status, code, field) in bad {
+        let r = t_mod.post(&s, "/api/boards/t/filters", body.clone()).await;
+        r.assert_error(*status, code);
+        assert_eq!(r.field(), *field, "{body}");
+    }
+    let r = t_mod
+        .post(
+            &s,
+            "/api/boards/t/filters",
+            json!({ "pattern": "casino", "action": "reject_and_ban", "message": "Casino spam.", "ban_secs": 3600, "fields": ["body"] }),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.json);
+    assert_eq!(r.json["filter"]["ban_secs"], 3600);
+    let from = |ip: &str, text: &str| {
+        s.client
+            .post(s.url(&threads("t")))
+            .header("x-forwarded-for", ip)
+            .json(&json!({ "body": text }))
+    };
+    let r = s.send(from("203.0.113.7", "best CASINO deals")).await;
+    r.assert_error(403, "post_filtered");
+    assert_eq!(r.json["error"]["message"], "Casino spam.");
+    // The poster is banned on /t/ now, whatever they post; others and other boards are not.
+    let r = s.send(from("203.0.113.7", "hello")).await;
+    r.assert_error(403, "banned");
+    assert!(
+        r.json["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Casino spam."),
+        "{}",
+        r.json
+    );
+    assert_eq!(s.send(from("203.0.113.8", "hello")).await.status, 201);
+    let r = s
+        .send(
+            s.client
+                .post(s.url(&threads("u")))
+                .header("x-forwarded-for", "203.0.113.7")
+                .json(&json!({ "body": "hello" })),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.json);
 }
