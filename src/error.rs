@@ -433,9 +433,7 @@ mod tests {
                 AppealNotOpen => true,
                 InvalidPattern => false,
                 ResetTokenInvalid | BoardExists | ScopeTooWide | FileBanned | PostFiltered
-                | FileBanNotFound | FilterNotFound => false,
-                ScopeTooWide | Banned | BanNotFound | AppealExists => false,
-                ResetTokenInvalid | BoardExists => false,
+                | FileBanNotFound | FilterNotFound | Banned | BanNotFound | AppealExists => false,
                 RouteNotFound
                 | MethodNotAllowed
                 | BoardNotFound

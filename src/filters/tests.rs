@@ -80,7 +80,8 @@ fn rejects_win_then_replacements_apply_in_order() {
             .map(|_| (body, file.unwrap()))
             .map_err(|e| e.message)
     };
-    let cases: &[(&str, &str, Result<(&str, &str), &str>)] = &[
+    type Outcome<'a> = Result<(&'a str, &'a str), &'a str>;
+    let cases: &[(&str, &str, Outcome)] = &[
         ("b", "oh DARN", Ok(("oh gosh", "gosh.png"))),
         ("c", "oh DARN", Ok(("oh dang", "dang.png"))),
         ("b", "BUY it NOW", Err("No ads.")),

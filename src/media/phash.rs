@@ -21,11 +21,12 @@ pub fn dhash(data: &[u8], width: u32, height: u32, alpha: bool) -> u64 {
     }
     let mut sums = [[0u64; COLS]; ROWS];
     let mut counts = [[0u64; COLS]; ROWS];
+    // The cell column of each pixel column, computed once rather than divided per pixel.
+    let cols: Vec<usize> = (0..w).map(|x| x * COLS / w).collect();
     for y in 0..h {
         let row = y * ROWS / h;
         let line = &data[y * w * channels..(y + 1) * w * channels];
-        for (x, px) in line.chunks_exact(channels).enumerate() {
-            let col = x * COLS / w;
+        for (px, &col) in line.chunks_exact(channels).zip(&cols) {
             // ITU-R BT.601 luma in fixed point (weights sum to 1024).
             let luma = 306 * u64::from(px[0]) + 601 * u64::from(px[1]) + 117 * u64::from(px[2]);
             let luma = if alpha {
@@ -43,14 +44,11 @@ pub fn dhash(data: &[u8], width: u32, height: u32, alpha: bool) -> u64 {
     let mut cells = [[0u64; COLS]; ROWS];
     for r in 0..ROWS {
         for c in 0..COLS {
-            cells[r][c] = if counts[r][c] > 0 {
-                sums[r][c] / counts[r][c]
-            } else if c > 0 {
-                cells[r][c - 1]
-            } else if r > 0 {
-                cells[r - 1][c]
-            } else {
-                0
+            cells[r][c] = match sums[r][c].checked_div(counts[r][c]) {
+                Some(mean) => mean,
+                None if c > 0 => cells[r][c - 1],
+                None if r > 0 => cells[r - 1][c],
+                None => 0,
             };
         }
     }
