@@ -4,6 +4,7 @@
 //! answer the document does not describe.
 
 mod admin_boards;
+mod moderation;
 mod robustness;
 mod session;
 

@@ -381,6 +381,7 @@ async fn every_answer_of_a_session_matches_the_document() {
     send(&post, path, staff(&post, path, as_ann).json(&destroy), 200).await;
 
     super::admin_boards::exercise(&spec, &s).await;
+    super::moderation::exercise(&spec, &s).await;
 
     let missed: Vec<_> = spec
         .operations()
