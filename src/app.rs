@@ -54,6 +54,10 @@ pub struct App {
     pub recovery: crate::api::recovery::Recovery,
     /// Captcha challenges and posting rates (`crate::antispam::Captchas`).
     pub captchas: crate::antispam::Captchas,
+    /// The file bans uploads are checked against.
+    pub file_bans: crate::filebans::Live,
+    /// The word filters posts are checked against, compiled.
+    pub filters: crate::filters::Live,
     /// The active bans, derived from the `bans` table and kept in step by the commit listener.
     pub bans: Arc<BanIndex>,
 }
@@ -145,9 +149,17 @@ impl App {
             accounts,
             recovery,
             captchas,
+            file_bans: Default::default(),
+            filters: Default::default(),
             bans,
         });
         app.seed_boards().await?;
+        app.reload_file_bans()
+            .await
+            .map_err(|e| format!("cannot read the file bans: {}", e.message))?;
+        app.reload_filters()
+            .await
+            .map_err(|e| format!("cannot read the word filters: {}", e.message))?;
         let files = app.files.clone();
         tokio::task::spawn_blocking(move || match files.sweep_orphans() {
             Ok(0) => {}
@@ -164,6 +176,26 @@ impl App {
         tokio::spawn(erase_addresses(app.clone()));
         crate::backup::start(&app).await?;
         Ok(app)
+    }
+
+    /// Reads every file ban and makes it the set uploads are checked against. Called after
+    /// each committed change: the set read then holds at least that change.
+    pub async fn reload_file_bans(&self) -> ApiResult<()> {
+        let _turn = self.file_bans.rebuilding().await;
+        let bans = self.read(|r| r.all_file_bans()).await?;
+        self.file_bans.set(crate::filebans::BanSet::new(bans));
+        Ok(())
+    }
+
+    /// Reads and compiles every word filter, as [`App::reload_file_bans`] does for bans.
+    pub async fn reload_filters(&self) -> ApiResult<()> {
+        let _turn = self.filters.rebuilding().await;
+        let filters = self.read(|r| r.filters()).await?;
+        let compiled = tokio::task::spawn_blocking(move || crate::filters::Compiled::new(filters))
+            .await
+            .map_err(|e| ApiError::internal("filter_compile_failed", e))?;
+        self.filters.set(compiled);
+        Ok(())
     }
 
     /// Creates the config's boards that the database has never held; the others keep the

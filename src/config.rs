@@ -70,6 +70,9 @@ pub struct Config {
     /// Days a poster's (and a reporter's) client address is kept; then it is erased and only
     /// its cloak stays. Fractional days are taken (`0.5` is twelve hours).
     pub ip_retention_days: f64,
+    /// The most bits in which an upload's perceptual hash may differ from a banned file's for
+    /// the upload to be refused as that file; 0 bans by likeness only identical hashes.
+    pub file_ban_distance: u32,
     /// The first boards: each is created at start unless the database has held it before.
     /// From then on the database holds its settings, which the admin API edits.
     pub boards: Vec<BoardConfig>,
@@ -336,6 +339,7 @@ impl Default for Config {
             ffmpeg_path: None,
             media_memory_bytes: 256 << 20,
             ip_retention_days: 30.0,
+            file_ban_distance: 10,
             s3: None,
             accounts: crate::auth::AccountsConfig::default(),
             smtp: None,
@@ -521,6 +525,9 @@ impl Config {
         self.check_dnsbl()?;
         if !(16..=1024).contains(&self.thumbnail_size) {
             return Err("thumbnail_size must be from 16 to 1024 pixels".into());
+        }
+        if self.file_ban_distance > 20 {
+            return Err("file_ban_distance must be from 0 to 20 bits".into());
         }
         if self.media_memory_bytes < 64 << 20 {
             return Err("media_memory_bytes must be at least 67108864 (64 MiB)".into());

@@ -92,6 +92,11 @@ pub enum ErrorKind {
     EmailTaken,
     CaptchaRequired,
     CaptchaFailed,
+    FileBanned,
+    PostFiltered,
+    FileBanNotFound,
+    FilterNotFound,
+    InvalidPattern,
     Banned,
     BanNotFound,
     AppealExists,
@@ -184,6 +189,11 @@ impl ErrorKind {
         ErrorKind::EmailTaken,
         ErrorKind::CaptchaRequired,
         ErrorKind::CaptchaFailed,
+        ErrorKind::FileBanned,
+        ErrorKind::PostFiltered,
+        ErrorKind::FileBanNotFound,
+        ErrorKind::FilterNotFound,
+        ErrorKind::InvalidPattern,
         ErrorKind::Banned,
         ErrorKind::BanNotFound,
         ErrorKind::AppealExists,
@@ -231,6 +241,9 @@ impl ErrorKind {
             AlreadyReported | PosterUnknown => StatusCode::CONFLICT,
             ReportNotFound => StatusCode::NOT_FOUND,
             ThreadMoved => StatusCode::MOVED_PERMANENTLY,
+            FileBanned | PostFiltered => StatusCode::FORBIDDEN,
+            FileBanNotFound | FilterNotFound => StatusCode::NOT_FOUND,
+            InvalidPattern => StatusCode::BAD_REQUEST,
             Banned => StatusCode::FORBIDDEN,
             BanNotFound => StatusCode::NOT_FOUND,
             AppealExists | AppealNotOpen => StatusCode::CONFLICT,
@@ -322,6 +335,11 @@ impl ErrorKind {
             EmailTaken => "email_taken",
             CaptchaRequired => "captcha_required",
             CaptchaFailed => "captcha_failed",
+            FileBanned => "file_banned",
+            PostFiltered => "post_filtered",
+            FileBanNotFound => "file_ban_not_found",
+            FilterNotFound => "filter_not_found",
+            InvalidPattern => "invalid_pattern",
             Banned => "banned",
             BanNotFound => "ban_not_found",
             AppealExists => "appeal_exists",
@@ -478,6 +496,9 @@ mod tests {
                 PosterUnknown | Cooldown | DuplicateText | TooManyThreads | ScopeTooWide => false,
                 ResetTokenInvalid | BoardExists | AlreadyReported | ReportNotFound => false,
                 DnsblListed | Banned | BanNotFound | AppealExists => false,
+                InvalidPattern | FileBanned | PostFiltered | FileBanNotFound | FilterNotFound => {
+                    false
+                }
                 RouteNotFound
                 | MethodNotAllowed
                 | BoardNotFound

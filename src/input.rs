@@ -81,6 +81,15 @@ impl Fields {
     }
 
     /// An optional boolean; absent or `null` is false.
+    /// An optional whole number of at least 0; `null` counts as absent.
+    pub fn number(&mut self, name: &str) -> ApiResult<Option<u64>> {
+        match self.map.remove(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Number(n)) if n.as_u64().is_some() => Ok(n.as_u64()),
+            Some(other) => Err(wrong_type(name, "a whole number of at least 0", &other)),
+        }
+    }
+
     pub fn flag(&mut self, name: &str) -> ApiResult<bool> {
         match self.map.remove(name) {
             None | Some(Value::Null) => Ok(false),

@@ -317,6 +317,10 @@ pub struct StoredFile {
     pub size: u64,
     /// Posts referring to it; the files go when this reaches zero.
     pub refs: u64,
+    /// The perceptual hash of its thumbnail (`media::phash`); absent for files stored before
+    /// the hash was kept (they are banned by exact hash only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dhash: Option<u64>,
 }
 
 /// A post before the writer gives it a number and a time.
@@ -450,6 +454,11 @@ pub enum LogAction {
     ThreadMove,
     /// An admin removed a user's second factor (a lost authenticator).
     TotpClear,
+    FileBan,
+    FileUnban,
+    FilterCreate,
+    FilterUpdate,
+    FilterDelete,
     /// A ban given (`reason` public, `note` private; the address never in `change`).
     Ban,
     /// A ban lifted before its time.

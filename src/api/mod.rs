@@ -8,6 +8,8 @@ pub mod bans;
 pub mod boards;
 pub mod captcha;
 pub mod email;
+pub mod file_bans;
+pub mod filters;
 pub mod health;
 pub mod moderation;
 pub mod modlog;

@@ -61,18 +61,101 @@ pub async fn receive(
         })?;
         let mut map = map;
         app.captchas.check_post(board, client, caller, &mut map)?;
-        let draft = draft(map, board, kind, 0, &poster)?;
+        let mut draft = draft(map, board, kind, 0, &poster)?;
+        filter(app, board, &mut draft, &mut [], client).await?;
         ticket.check_text(kind, &draft.body, 0)?;
         return Ok((draft, Placement::default(), ticket));
     }
     let check =
         |text: &mut Map<String, Value>| app.captchas.check_post(board, client, caller, text);
-    let form = uploads::read_form(app, req, board, kind, check).await?;
+    let mut form = uploads::read_form(app, req, board, kind, check).await?;
     let mut draft = draft(form.text, board, kind, form.files.len(), &poster)?;
+    // Before any image work: a rejected post costs no decoding and leaves no file.
+    filter(app, board, &mut draft, &mut form.files, client).await?;
     ticket.check_text(kind, &draft.body, form.files.len())?;
     let (files, placement) = uploads::store(app, board, form.files).await?;
     draft.files = files;
     Ok((draft, placement, ticket))
+}
+
+/// Checks the post's text against the word filters of its board and of every board: refuses it
+/// (403 `post_filtered`; a `reject_and_ban` filter bans the poster's network first) or rewrites
+/// the matches. Rewritten text is checked against the board's limits again, as the poster's own
+/// text was.
+async fn filter(
+    app: &App,
+    board: &Board,
+    draft: &mut PostDraft,
+    files: &mut [uploads::Upload],
+    client: IpAddr,
+) -> ApiResult<()> {
+    let filters = app.filters.current();
+    // The default name is the server's, not the poster's: filters see no name then.
+    let mut unnamed = String::new();
+    let name = if draft.name == DEFAULT_NAME && draft.trip.is_none() {
+        &mut unnamed
+    } else {
+        &mut draft.name
+    };
+    let mut texts = crate::filters::Texts {
+        name,
+        subject: &mut draft.subject,
+        body: &mut draft.body,
+        file_names: files.iter_mut().map(|f| f.name_mut()).collect(),
+    };
+    let changed = match filters.apply(&board.slug, &mut texts) {
+        Ok(changed) => changed,
+        Err(rejected) => {
+            if let Some((id, scope, secs)) = rejected.ban {
+                ban_for_filter(app, &board.slug, client, id, scope, secs, &rejected.message)
+                    .await?;
+            }
+            return Err(crate::filters::rejected(&rejected.message));
+        }
+    };
+    if !changed {
+        return Ok(());
+    }
+    check_text("body", &draft.body, board.max_body_chars, Lines::Many)?;
+    check_text("name", &draft.name, board.max_name_chars, Lines::One)?;
+    if let Some(subject) = &draft.subject {
+        check_text("subject", subject, board.max_subject_chars, Lines::One)?;
+    }
+    Ok(())
+}
+
+/// Bans the poster of a post a `reject_and_ban` filter refused: their network (an IPv4 address,
+/// an IPv6 /64), on the filter's board or every board, given by the server (`by: null`).
+async fn ban_for_filter(
+    app: &App,
+    board: &str,
+    client: IpAddr,
+    filter: u64,
+    scope: Option<String>,
+    secs: u64,
+    reason: &str,
+) -> ApiResult<()> {
+    use crate::bans::{Ban, Net, Target};
+    let now = crate::storage::writer::unix_now();
+    let ban = Ban {
+        id: 0,
+        board: scope,
+        target: Target::Network(Net::of_poster(client)),
+        post: None,
+        poster_cloak: Some(app.keys.cloak(board, client)),
+        reason: reason.to_owned(),
+        note: Some(format!("word filter {filter}")),
+        by: None,
+        created_at: now,
+        expires_at: Some(now + secs),
+        appeal: None,
+    };
+    let write = Write::Ban(crate::storage::BanWrite::Create {
+        ban: Box::new(ban),
+        mark: None,
+    });
+    app.writer.submit(write).await?;
+    Ok(())
 }
 
 /// Who is posting: the server's keys and the client's address, for tripcodes, poster ids,

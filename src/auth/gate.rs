@@ -202,7 +202,7 @@ pub fn check(
         let allowed = permits(access, route.board(), caller);
         let staff_only = matches!(
             access,
-            Access::BoardMod | Access::Admin | Access::Janitor | Access::Staff
+            Access::BoardMod | Access::Admin | Access::Janitor | Access::Staff | Access::GlobalMod
         );
         if !allowed && caller.needs_totp && staff_only {
             return Err(ApiError::new(
@@ -254,6 +254,7 @@ fn permits(access: Access, board: Option<&str>, caller: &Caller) -> bool {
         Access::Janitor => board.is_some_and(|b| caller.may_clean_board(b)),
         Access::Staff => caller.role != Role::User,
         Access::Admin => caller.role == Role::Admin,
+        Access::GlobalMod => matches!(caller.role, Role::Admin | Role::GlobalMod),
     }
 }
 

@@ -121,6 +121,26 @@ mod tests {
                     ThreadAct::Move => "/api/boards/{board}/threads/{thread}/move",
                 },
             ),
+            Route::ListFileBans { board: Some(_) } => ("get", "/api/boards/{board}/file-bans"),
+            Route::CreateFileBan { board: Some(_) } => ("post", "/api/boards/{board}/file-bans"),
+            Route::LiftFileBan { board: Some(_), .. } => {
+                ("delete", "/api/boards/{board}/file-bans/{sha256}")
+            }
+            Route::ListFileBans { board: None } => ("get", "/api/file-bans"),
+            Route::CreateFileBan { board: None } => ("post", "/api/file-bans"),
+            Route::LiftFileBan { board: None, .. } => ("delete", "/api/file-bans/{sha256}"),
+            Route::ListFilters { board: Some(_) } => ("get", "/api/boards/{board}/filters"),
+            Route::CreateFilter { board: Some(_) } => ("post", "/api/boards/{board}/filters"),
+            Route::UpdateFilter { board: Some(_), .. } => {
+                ("post", "/api/boards/{board}/filters/{id}")
+            }
+            Route::DeleteFilter { board: Some(_), .. } => {
+                ("delete", "/api/boards/{board}/filters/{id}")
+            }
+            Route::ListFilters { board: None } => ("get", "/api/filters"),
+            Route::CreateFilter { board: None } => ("post", "/api/filters"),
+            Route::UpdateFilter { board: None, .. } => ("post", "/api/filters/{id}"),
+            Route::DeleteFilter { board: None, .. } => ("delete", "/api/filters/{id}"),
             Route::ListBans => ("get", "/api/bans"),
             Route::CreateBan => ("post", "/api/bans"),
             Route::LiftBan { .. } => ("post", "/api/bans/{id}/lift"),
@@ -214,6 +234,20 @@ mod tests {
             post("/api/boards/b/threads/7/lock"),
             post("/api/boards/b/threads/7/cyclic"),
             post("/api/boards/b/threads/7/move"),
+            get("/api/boards/b/file-bans"),
+            post("/api/boards/b/file-bans"),
+            (Method::DELETE, format!("/api/boards/b/file-bans/{SHA}")),
+            get("/api/file-bans"),
+            post("/api/file-bans"),
+            (Method::DELETE, format!("/api/file-bans/{SHA}")),
+            get("/api/boards/b/filters"),
+            post("/api/boards/b/filters"),
+            post("/api/boards/b/filters/3"),
+            (Method::DELETE, "/api/boards/b/filters/3".to_owned()),
+            get("/api/filters"),
+            post("/api/filters"),
+            post("/api/filters/3"),
+            (Method::DELETE, "/api/filters/3".to_owned()),
             get("/api/bans"),
             post("/api/bans"),
             post("/api/bans/3/lift"),

@@ -14,8 +14,8 @@ use hyper::header::{
 use hyper::Request;
 
 use crate::api::{
-    admin, auth, bans, boards, captcha, email, health, moderation, modlog, posts, recovery,
-    reports, thread_actions, threads, tokens, totp, users,
+    admin, auth, bans, boards, captcha, email, file_bans, filters, health, moderation, modlog,
+    posts, recovery, reports, thread_actions, threads, tokens, totp, users,
 };
 use crate::app::App;
 use crate::auth::{gate, Caller};
@@ -258,6 +258,15 @@ async fn guarded(
         Route::ThreadAction { board, thread, act } => {
             thread_actions::act(&app, &user()?, board, thread, act, req).await
         }
+        Route::ListFileBans { board } => file_bans::list(&app, query, board).await,
+        Route::CreateFileBan { board } => file_bans::create(&app, req, board, &user()?).await,
+        Route::LiftFileBan { board, sha256 } => {
+            file_bans::lift(&app, board, sha256, &user()?).await
+        }
+        Route::ListFilters { board } => filters::list(&app, query, board).await,
+        Route::CreateFilter { board } => filters::create(&app, req, board, &user()?).await,
+        Route::UpdateFilter { board, id } => filters::update(&app, req, board, id, &user()?).await,
+        Route::DeleteFilter { board, id } => filters::delete(&app, board, id, &user()?).await,
         Route::ListBans => bans::list(&app, &user()?, query).await,
         Route::CreateBan => bans::create(&app, &user()?, req).await,
         Route::LiftBan { id } => bans::lift(&app, &user()?, id, req).await,

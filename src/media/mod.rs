@@ -19,7 +19,8 @@
 //!   thumbnail. [`Probed`] gives the upright size.
 //! - [`thumbnail`]`(src, size) -> Result<`[`Thumbnail`]`>`: an upright lossy WebP whose longest
 //!   side is `size` (never enlarged), first frame of animations, transparency kept; what
-//!   `wani thumbnail IN OUT [--size N]` runs.
+//!   `wani thumbnail IN OUT [--size N]` runs. It carries the perceptual hash of its pixels
+//!   ([`phash`]), which file bans compare.
 //!
 //! Every failure is a [`MediaError`] with a stable snake_case [`MediaError::code`] and a message
 //! for people through `Display`.
@@ -56,6 +57,7 @@ mod exif;
 mod gif;
 mod jpeg;
 mod libwebp;
+pub mod phash;
 mod png;
 mod sniff;
 mod stream;
@@ -275,6 +277,8 @@ pub struct Thumbnail {
     pub format: Format,
     pub width: u32,
     pub height: u32,
+    /// The perceptual hash of the thumbnail's pixels ([`phash::dhash`]), before encoding.
+    pub dhash: u64,
 }
 
 /// A container after its metadata walk: the cleaned bytes and what the headers declare.

@@ -33,12 +33,14 @@ pub(super) fn make(image: &Cleaned, limits: &Limits, size: u32) -> Result<Thumbn
     let pixels = resize(pixels, stored)?;
     let pixels = upright(pixels, image.orientation)?;
     let (width, height) = (pixels.width, pixels.height);
+    let dhash = super::phash::dhash(&pixels.data, width, height, pixels.alpha);
     let bytes = libwebp::encode(&pixels, QUALITY)?;
     Ok(Thumbnail {
         bytes,
         format: Format::Webp,
         width,
         height,
+        dhash,
     })
 }
 

@@ -47,6 +47,9 @@
 //! | `report_counts` | slug | `u64` | posts with open reports per board, for a badge |
 //! | `report_address_age` | `(at, slug, no, cloak)` | `()` | the `reports` rows that still hold an address, oldest first, erased with the posters' |
 //! | `moved` | `(slug, no)` | `(new_slug, new_no, new_thread)` | posts of threads staff moved to another board: where each old number lives now, so old links, API paths and 4chan paths lead there |
+//! | `file_posts` | `(sha256, slug, no)` | `()` | the posts carrying each stored file, written and removed with the post's `files` reference: what banning a file with its posts deletes, by board. Filled from `posts` once at start when the database predates it (`meta.file_posts_indexed`) |
+//! | `file_bans` | `(board or "", sha256)` | JSON [`crate::filebans::FileBan`] | banned files, on one board or (empty first part) on every board, with the perceptual hash banned along |
+//! | `filters` | id | JSON [`crate::filters::Filter`] | word filters, global and per board (`meta.filter_seq` is the last id) |
 //! | `bans` | ban id | JSON [`crate::bans::Ban`] | active bans (`meta.ban_seq` is the last id), each with its appeal; a lifted, expired or pardoned ban is removed (the staff log keeps it). The in-memory [`crate::bans::BanIndex`] is derived from this table |
 //! | `ban_expiry` | `(expires_at, id)` | `()` | bans that end, soonest first: the expiry worker removes a range from the start |
 //! | `ban_boards` | `(slug, id)` | `()` | bans by board (`""` for global ones), for listing a board's bans newest first |
@@ -86,6 +89,7 @@ mod events;
 #[cfg(test)]
 mod measure;
 mod migrate;
+mod moderation;
 mod modlog;
 mod posters;
 mod reports;
@@ -103,11 +107,12 @@ use crate::model::{Board, BoardPost, LogEntry, Post, StoredFile, ThreadMeta};
 pub use accounts::StoredSession;
 pub use backup::Counts;
 pub use events::StoredEvent;
+pub use moderation::FILE_BANS_PAGE;
 pub use posters::CloakPost;
 pub use reports::QueuedPost;
 pub use writer::{
-    AccountWrite, Acting, BanWrite, Change, Opening, ResetWrite, ThreadAction, ThreadState,
-    TokenWrite, TotpWrite, Write, Writer, Written,
+    AccountWrite, Acting, BanWrite, Change, FileBanWrite, FilterWrite, Opening, ResetWrite,
+    ThreadAction, ThreadState, TokenWrite, TotpWrite, Write, Writer, Written,
 };
 
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
@@ -140,6 +145,9 @@ const MOD_LOG_BOARDS: TableDefinition<(&str, u64), ()> = TableDefinition::new("m
 const TOKENS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("tokens");
 const TOKEN_EXPIRY: TableDefinition<(u64, &[u8]), ()> = TableDefinition::new("token_expiry");
 const USER_TOKENS: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("user_tokens");
+const FILE_POSTS: TableDefinition<(&str, &str, u64), ()> = TableDefinition::new("file_posts");
+const FILE_BANS: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("file_bans");
+const FILTERS: TableDefinition<u64, &[u8]> = TableDefinition::new("filters");
 const BANS: TableDefinition<u64, &[u8]> = TableDefinition::new("bans");
 const BAN_EXPIRY: TableDefinition<(u64, u64), ()> = TableDefinition::new("ban_expiry");
 const BAN_BOARDS: TableDefinition<(&str, u64), ()> = TableDefinition::new("ban_boards");
@@ -201,6 +209,9 @@ fn each_table(visit: &mut impl EachTable) -> Result<(), redb::Error> {
     visit.table(TOKENS)?;
     visit.table(TOKEN_EXPIRY)?;
     visit.table(USER_TOKENS)?;
+    visit.table(FILE_POSTS)?;
+    visit.table(FILE_BANS)?;
+    visit.table(FILTERS)?;
     visit.table(BANS)?;
     visit.table(BAN_EXPIRY)?;
     visit.table(BAN_BOARDS)?;
@@ -327,6 +338,7 @@ fn prepare_schema(db: &Database) -> Result<(), String> {
         each_table(&mut Create(&txn))?;
         txn.open_table(META)?
             .insert("schema_version", SCHEMA_VERSION)?;
+        moderation::index_file_posts(&txn)?;
         Ok(())
     })()
     .map_err(|e| e.to_string())?;

@@ -24,6 +24,7 @@ use tokio::io::AsyncWriteExt;
 use crate::api::posts::Kind as PostKind;
 use crate::app::App;
 use crate::error::{ApiError, ApiResult, ErrorKind};
+use crate::filebans::BanSet;
 use crate::files::{self, Placement, Tree};
 use crate::http::request::{query, refuse_unread, BodyDeadline};
 use crate::media::video::{self, Video};
@@ -77,6 +78,13 @@ pub struct Upload {
     temp: TempPath,
     name: Option<String>,
     spoiler: bool,
+}
+
+impl Upload {
+    /// The name the uploader gave, for the word filters to check or rewrite.
+    pub fn name_mut(&mut self) -> &mut Option<String> {
+        &mut self.name
+    }
 }
 
 pub fn is_multipart(req: &Request<Incoming>) -> bool {
@@ -326,6 +334,8 @@ pub async fn store(
         let thumb_size = app.config.thumbnail_size;
         let ffmpeg = app.config.ffmpeg_path.clone();
         let slots = app.media_slots.clone();
+        let bans = app.file_bans.current();
+        let ban_distance = app.config.file_ban_distance;
         let budget = Budget {
             permits: app.media_budget.clone(),
             total: app.config.media_memory_bytes,
@@ -347,6 +357,7 @@ pub async fn store(
                     thumb_size,
                     ffmpeg.as_deref(),
                     &budget,
+                    (&bans, ban_distance),
                 )
                 .map_err(|e| locate(e, index, count))
             });
@@ -455,8 +466,8 @@ fn sentence(fragment: &str) -> String {
 }
 
 /// One file, on a blocking thread: sniff, check the board allows the type, strip metadata while
-/// proving the image (or video, with ffmpeg) decodes, thumbnail, hash, and place both under the
-/// hash.
+/// proving the image (or video, with ffmpeg) decodes, thumbnail, hash, refuse a banned file
+/// (by exact hash, or by the thumbnail's perceptual hash), and place both under the hash.
 fn process(
     files: &Arc<files::FileStore>,
     upload: Upload,
@@ -464,6 +475,7 @@ fn process(
     thumb_size: u32,
     ffmpeg: Option<&Path>,
     budget: &Budget,
+    (bans, ban_distance): (&BanSet, u32),
 ) -> ApiResult<(PostFile, StoredFile, files::Claim)> {
     let fail = |e| ApiError::internal("upload_read_failed", e);
     let mut head = [0u8; 64];
@@ -564,6 +576,9 @@ fn process(
     drop(upload.temp);
 
     let (sha256, md5, size) = hash_file(&cleaned).map_err(fail)?;
+    // Before the file is placed: a banned upload leaves nothing behind (the cleaned copy is a
+    // temporary file, removed when dropped).
+    bans.check(&board.slug, &sha256, thumb.dhash, ban_distance)?;
 
     let thumb_ext = thumb.format.ext();
     let claim = files
@@ -593,6 +608,7 @@ fn process(
         thumb_ext: thumb_ext.to_owned(),
         size,
         refs: 0,
+        dhash: Some(thumb.dhash),
     };
     Ok((post_file, stored, claim))
 }

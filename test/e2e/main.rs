@@ -19,6 +19,7 @@ mod cli;
 mod compression;
 mod deploy;
 mod durability;
+mod filtering;
 mod flood;
 mod fourchan;
 mod live;

@@ -5,6 +5,7 @@
 
 mod admin_boards;
 mod bans;
+mod filtering;
 mod moderation;
 mod robustness;
 mod session;

@@ -174,6 +174,33 @@ pub enum Route {
     PublicModLog {
         board: String,
     },
+    /// File bans (`src/api/file_bans.rs`), on one board or (`board: None`) on every board. The
+    /// hash is checked by the handler.
+    ListFileBans {
+        board: Option<String>,
+    },
+    CreateFileBan {
+        board: Option<String>,
+    },
+    LiftFileBan {
+        board: Option<String>,
+        sha256: String,
+    },
+    /// Word filters (`src/api/filters.rs`), of one board or (`board: None`) global.
+    ListFilters {
+        board: Option<String>,
+    },
+    CreateFilter {
+        board: Option<String>,
+    },
+    UpdateFilter {
+        board: Option<String>,
+        id: u64,
+    },
+    DeleteFilter {
+        board: Option<String>,
+        id: u64,
+    },
     /// Bans and appeals (`src/api/bans.rs`): staff routes check the role in the handler, as a
     /// ban's board is in its body or its stored row, not the path.
     ListBans,
@@ -247,6 +274,8 @@ pub enum Access {
     Staff,
     /// Admins.
     Admin,
+    /// Admins and global moderators.
+    GlobalMod,
 }
 
 impl Route {
@@ -316,6 +345,19 @@ impl Route {
             | Route::AdminUpdateBoard { .. }
             | Route::ThreadAction { .. } => Access::BoardMod,
             Route::BanPoster { .. } => Access::BoardMod,
+            Route::ListFileBans { board }
+            | Route::CreateFileBan { board }
+            | Route::LiftFileBan { board, .. } => match board {
+                Some(_) => Access::BoardMod,
+                None => Access::GlobalMod,
+            },
+            Route::ListFilters { board }
+            | Route::CreateFilter { board }
+            | Route::UpdateFilter { board, .. }
+            | Route::DeleteFilter { board, .. } => match board {
+                Some(_) => Access::BoardMod,
+                None => Access::Admin,
+            },
         }
     }
 
@@ -364,6 +406,13 @@ impl Route {
             | Route::PublicModLog { board }
             | Route::BanPoster { board, .. } => Some(board),
             Route::ThreadAction { board, .. } => Some(board),
+            Route::ListFileBans { board }
+            | Route::CreateFileBan { board }
+            | Route::LiftFileBan { board, .. }
+            | Route::ListFilters { board }
+            | Route::CreateFilter { board }
+            | Route::UpdateFilter { board, .. }
+            | Route::DeleteFilter { board, .. } => board.as_deref(),
             _ => None,
         }
     }
@@ -401,11 +450,27 @@ pub fn resolve(method: &Method, path: &str) -> ApiResult<Resolved> {
         return Err(not_found());
     }
     // Each path has at most one GET route, one POST route and one DELETE route; only an admin board
-    // path and a token path take DELETE.
+    // path, a token path, a file ban and a filter take DELETE.
     let delete = match segments.as_slice() {
         ["api", "admin", "boards", board] => Some(Route::AdminDeleteBoard { board: slug(board) }),
         ["api", "me", "tokens", id] => Some(Route::RevokeToken {
             id: (*id).to_owned(),
+        }),
+        ["api", "boards", board, "file-bans", sha256] => Some(Route::LiftFileBan {
+            board: Some(slug(board)),
+            sha256: (*sha256).to_owned(),
+        }),
+        ["api", "file-bans", sha256] => Some(Route::LiftFileBan {
+            board: None,
+            sha256: (*sha256).to_owned(),
+        }),
+        ["api", "boards", board, "filters", id] => Some(Route::DeleteFilter {
+            board: Some(slug(board)),
+            id: number(id, "id")?,
+        }),
+        ["api", "filters", id] => Some(Route::DeleteFilter {
+            board: None,
+            id: number(id, "id")?,
         }),
         _ => None,
     };
@@ -506,6 +571,46 @@ pub fn resolve(method: &Method, path: &str) -> ApiResult<Resolved> {
         ["api", "reports"] => (Some(Route::ListReports), None),
         ["api", "reports", "counts"] => (Some(Route::ReportCounts), None),
         ["api", "modlog"] => (Some(Route::ModLog), None),
+        ["api", "boards", board, "file-bans"] => {
+            let board = Some(slug(board));
+            (
+                Some(Route::ListFileBans {
+                    board: board.clone(),
+                }),
+                Some(Route::CreateFileBan { board }),
+            )
+        }
+        ["api", "file-bans"] => (
+            Some(Route::ListFileBans { board: None }),
+            Some(Route::CreateFileBan { board: None }),
+        ),
+        ["api", "boards", board, "filters"] => {
+            let board = Some(slug(board));
+            (
+                Some(Route::ListFilters {
+                    board: board.clone(),
+                }),
+                Some(Route::CreateFilter { board }),
+            )
+        }
+        ["api", "filters"] => (
+            Some(Route::ListFilters { board: None }),
+            Some(Route::CreateFilter { board: None }),
+        ),
+        ["api", "boards", board, "filters", id] => (
+            None,
+            Some(Route::UpdateFilter {
+                board: Some(slug(board)),
+                id: number(id, "id")?,
+            }),
+        ),
+        ["api", "filters", id] => (
+            None,
+            Some(Route::UpdateFilter {
+                board: None,
+                id: number(id, "id")?,
+            }),
+        ),
         ["api", "recent"] => (Some(Route::Recent), None),
         ["api", "live"] => (Some(Route::Live), None),
         ["api", "openapi.json"] => (Some(Route::OpenApi), None),
@@ -613,6 +718,7 @@ pub fn resolve(method: &Method, path: &str) -> ApiResult<Resolved> {
                 (true, true, false) => "GET, HEAD, POST",
                 (true, false, _) => "GET, HEAD",
                 (false, false, true) => "DELETE",
+                (false, true, true) => "POST, DELETE",
                 _ => "POST",
             },
         },

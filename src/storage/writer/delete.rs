@@ -20,8 +20,8 @@ use crate::live::Event;
 use crate::markup;
 use crate::model::{OutboxOp, Post, PostFile, StoredFile};
 use crate::storage::{
-    encode, ARCHIVE, BACKLINKS, BOARDS, BOARD_COUNTERS, BUMP_ORDER, FILES, PASSWORDS, POSTS, PURGE,
-    QUOTES, THREADS, THREAD_POSTS, TOMBSTONES,
+    encode, ARCHIVE, BACKLINKS, BOARDS, BOARD_COUNTERS, BUMP_ORDER, FILES, FILE_POSTS, PASSWORDS,
+    POSTS, PURGE, QUOTES, THREADS, THREAD_POSTS, TOMBSTONES,
 };
 
 /// Posts removed per purge transaction: a few milliseconds of work, so writes queued behind a
@@ -98,7 +98,7 @@ pub(super) fn strip_files(
     changes: &mut Vec<Change>,
 ) -> Result<(), redb::Error> {
     let files = std::mem::take(&mut post.files);
-    release_files(txn, &files, changes)?;
+    release_files(txn, &post.board, post.no, &files, changes)?;
     post.files_deleted = true;
     put_post(txn, post)?;
     if post.no != post.thread {
@@ -123,6 +123,20 @@ pub(super) fn remove_reply(
         put_thread(txn, &post.board, &meta)?;
     }
     Ok(())
+}
+
+/// Deletes a live post for staff: an OP takes its thread along (up to [`PURGE_CHUNK`] of its
+/// posts at once, the rest in the purge), a reply goes alone and its thread's counts follow.
+pub(super) fn staff_delete(
+    txn: &WriteTransaction,
+    post: &Post,
+    changes: &mut Vec<Change>,
+) -> Result<(), redb::Error> {
+    if post.no == post.thread {
+        delete_thread(txn, &post.board, post.no, PURGE_CHUNK, changes)?;
+        return Ok(());
+    }
+    remove_reply(txn, post, changes)
 }
 
 /// Deletes a thread, wherever it is (live or archived): takes it out of every list, queues its
@@ -244,7 +258,7 @@ pub(super) fn remove_post(
         txn.open_table(TOMBSTONES)?
             .insert((slug, post.no), post.thread)?;
     }
-    release_files(txn, &post.files, changes)?;
+    release_files(txn, slug, post.no, &post.files, changes)?;
     changes.push(Change::PostDeleted {
         board: slug.to_owned(),
         thread: post.thread,
@@ -316,10 +330,14 @@ pub(super) fn links(
 /// commit listener removes it from disk after the commit.
 fn release_files(
     txn: &WriteTransaction,
+    slug: &str,
+    no: u64,
     files: &[PostFile],
     changes: &mut Vec<Change>,
 ) -> Result<(), redb::Error> {
     for file in files {
+        txn.open_table(FILE_POSTS)?
+            .remove((file.sha256.as_str(), slug, no))?;
         let mut table = txn.open_table(FILES)?;
         let row = table.get(file.sha256.as_str())?;
         let Some(mut entry) = row.map(|v| stored::<StoredFile>(v.value())).transpose()? else {

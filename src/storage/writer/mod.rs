@@ -28,6 +28,7 @@ use crate::notify::{notify, Severity};
 pub use accounts::{AccountWrite, Opening, SWEEP_CHUNK};
 pub use bans::{BanWrite, EXPIRE_CHUNK};
 pub use moderate::{Scope, POSTER_BATCH};
+pub use moderation::{FileBanWrite, FilterWrite, BAN_DELETE_LIMIT};
 pub use posters::ERASE_CHUNK;
 pub use recovery::{invalid as reset_invalid, ResetWrite};
 pub use reports::ReportAction;
@@ -134,6 +135,10 @@ pub enum Write {
         action: ThreadAction,
         acting: Acting,
     },
+    /// File bans.
+    FileBan(FileBanWrite),
+    /// Word filters.
+    Filter(FilterWrite),
     /// Bans and appeals.
     Ban(BanWrite),
 }
@@ -188,6 +193,15 @@ pub enum Written {
     Reset(Option<String>),
     /// A thread's state after a staff action (on its new board, after a move).
     Thread(Box<ThreadState>),
+    /// A file ban as now stored (None when lifted), the posts it deleted and whether more
+    /// posts carrying the file are left.
+    FileBan {
+        ban: Option<Box<crate::filebans::FileBan>>,
+        deleted: usize,
+        more: bool,
+    },
+    /// A filter as now stored (None when deleted).
+    Filter(Option<Box<crate::filters::Filter>>),
     /// A ban as written (for a lift or an accepted appeal, as it was before it ended).
     Ban(Box<crate::bans::Ban>),
     /// Expired bans removed.
@@ -547,6 +561,8 @@ fn apply(txn: &WriteTransaction, write: &Write, now: u64, changes: &mut Vec<Chan
             action,
             acting,
         } => threads::apply(txn, board, *thread, action, acting, now, changes),
+        Write::FileBan(write) => moderation::file_ban(txn, write, now, changes),
+        Write::Filter(write) => moderation::filter(txn, write, now),
         Write::Ban(write) => bans::apply(txn, write, now, changes),
     }
 }
@@ -646,6 +662,7 @@ mod delete;
 mod moderate;
 #[cfg(test)]
 mod moderate_tests;
+mod moderation;
 mod modlog;
 mod moving;
 mod outbox;

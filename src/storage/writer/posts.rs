@@ -13,8 +13,8 @@ use crate::markup::{self, Resolve};
 use crate::model::{Board, OutboxOp, Post, PostDraft, StoredFile, ThreadMeta};
 use crate::poster::poster_id;
 use crate::storage::{
-    encode, ARCHIVE, BACKLINKS, BOARDS, BOARD_COUNTERS, BUMP_ORDER, FILES, META, MOVED, PASSWORDS,
-    POSTS, QUOTES, RECENT, RECENT_KEPT, THREADS, THREAD_POSTS, TOMBSTONES,
+    encode, ARCHIVE, BACKLINKS, BOARDS, BOARD_COUNTERS, BUMP_ORDER, FILES, FILE_POSTS, META, MOVED,
+    PASSWORDS, POSTS, QUOTES, RECENT, RECENT_KEPT, THREADS, THREAD_POSTS, TOMBSTONES,
 };
 
 /// Resolves `>>N` links against the transaction being written, so a post can link to one
@@ -197,6 +197,12 @@ fn write_post(
         banned_message: None,
     };
     reference_files(txn, draft, changes)?;
+    {
+        let mut index = txn.open_table(FILE_POSTS)?;
+        for file in &post.files {
+            index.insert((file.sha256.as_str(), slug, no), ())?;
+        }
+    }
     put_post(txn, &post)?;
     if let Some(origin) = &draft.origin {
         super::posters::record(txn, slug, no, origin, now)?;
@@ -295,6 +301,8 @@ fn reference_files(
         let entry = match existing {
             Some(mut entry) => {
                 entry.refs += 1;
+                // A file stored before perceptual hashes were kept gains one with its next post.
+                entry.dhash = entry.dhash.or(new.dhash);
                 entry
             }
             None => StoredFile {

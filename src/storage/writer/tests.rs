@@ -176,6 +176,7 @@ pub(super) fn attach(draft: PostDraft, sha256: &str) -> PostDraft {
         thumb_ext: "webp".into(),
         size: 3,
         refs: 0,
+        dhash: None,
     };
     PostDraft {
         files: vec![(file, stored)],

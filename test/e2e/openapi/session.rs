@@ -409,6 +409,7 @@ async fn every_answer_of_a_session_matches_the_document() {
     super::moderation::exercise(&spec, &s).await;
     super::thread_actions::exercise(&spec, &s).await;
     super::bans::exercise(&spec, &s).await;
+    super::filtering::exercise(&spec, &s).await;
 
     let missed: Vec<_> = spec
         .operations()
