@@ -172,7 +172,7 @@ async fn forged_numbers_and_malformed_bodies_are_refused() {
         ),
         (
             format!("/api/boards/t/reports/{op}"),
-            json!({"action": "ban"}),
+            json!({"action": "ban_everyone"}),
             400,
             "invalid_value",
         ),
