@@ -184,6 +184,12 @@ pub async fn recover(
     client: IpAddr,
 ) -> ApiResult<Response> {
     let mut fields = Fields::new(json_object(req).await?, &["username", "email"])?;
+    for name in ["username", "email"] {
+        if fields.present(name) && !fields.has(name) {
+            let message = format!("`{name}` must be a string.");
+            return Err(ApiError::new(ErrorKind::InvalidType, message).with_field(name));
+        }
+    }
     let target = match (fields.has("username"), fields.has("email")) {
         (true, false) => Target::Username(normalize_username(&fields.required_text("username")?)?),
         (false, true) => Target::Email(normalize_email(&fields.required_text("email")?)?),
