@@ -269,7 +269,7 @@ async fn malformed_requests_are_refused_and_budgets_hold() {
     signup_with_email(&server, "ann", "ann@example.org").await;
     let cases: [(Value, u16, &str); 7] = [
         (json!({}), 400, "missing_field"),
-        (json!({ "username": null }), 400, "missing_field"),
+        (json!({ "username": null }), 400, "invalid_type"),
         (
             json!({ "username": "ann", "email": "ann@example.org" }),
             400,
