@@ -125,20 +125,6 @@ pub(super) fn remove_reply(
     Ok(())
 }
 
-/// Deletes a live post for staff: an OP takes its thread along (up to [`PURGE_CHUNK`] of its
-/// posts at once, the rest in the purge), a reply goes alone and its thread's counts follow.
-pub(super) fn staff_delete(
-    txn: &WriteTransaction,
-    post: &Post,
-    changes: &mut Vec<Change>,
-) -> Result<(), redb::Error> {
-    if post.no == post.thread {
-        delete_thread(txn, &post.board, post.no, PURGE_CHUNK, changes)?;
-        return Ok(());
-    }
-    remove_reply(txn, post, changes)
-}
-
 /// Deletes a thread, wherever it is (live or archived): takes it out of every list, queues its
 /// posts for the purge and removes up to `inline` of them at once, so a thread that small is
 /// gone (files, links and all) when the transaction commits. Its cost is bounded by `inline`,

@@ -150,8 +150,9 @@ fn poster_of(
 }
 
 /// Deletes one live post: a reply alone, an OP with its thread (up to `inline` of its posts
-/// at once, the rest by the purge; `inline` is lowered by what it removed).
-fn delete_one(
+/// at once, the rest by the purge; `inline` is lowered by what it removed). Every staff
+/// deletion of several posts shares one `inline` budget, so a transaction stays bounded.
+pub(super) fn delete_one(
     txn: &WriteTransaction,
     post: &Post,
     inline: &mut usize,

@@ -5,7 +5,8 @@
 use redb::{ReadableTable, WriteTransaction};
 use serde_json::json;
 
-use super::delete::staff_delete;
+use super::delete::PURGE_CHUNK;
+use super::moderate::delete_one;
 use super::modlog::{self, Note};
 use super::posts::load_live_post;
 use super::{load_board, stored, Applied, Change, Written};
@@ -205,6 +206,7 @@ fn delete_carriers(
     };
     let mut deleted = Vec::new();
     let mut more = false;
+    let mut inline = PURGE_CHUNK;
     for (slug, no) in candidates {
         let Some(post) = load_live_post(txn, &slug, no)? else {
             continue;
@@ -213,7 +215,7 @@ fn delete_carriers(
             more = true;
             break;
         }
-        staff_delete(txn, &post, changes)?;
+        delete_one(txn, &post, &mut inline, changes)?;
         deleted.push(format!("/{slug}/{no}"));
     }
     Ok((deleted, more))
