@@ -50,6 +50,8 @@ const FILES: &[(&str, &[u8])] = &[
         "console-users.js",
         include_bytes!("client/console-users.js"),
     ),
+    ("console-bans.js", include_bytes!("client/console-bans.js")),
+    ("ban-notice.js", include_bytes!("client/ban-notice.js")),
     ("qrcode.js", include_bytes!("client/qrcode.js")),
     ("console.css", include_bytes!("client/console.css")),
     ("app.css", include_bytes!("client/app.css")),

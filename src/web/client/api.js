@@ -2,12 +2,16 @@
 // logged in.
 
 export class ApiError extends Error {
-  /** @param {number} status @param {string} code @param {string} message @param {string|null} field */
-  constructor(status, code, message, field) {
+  /**
+   * @param {number} status @param {string} code @param {string} message @param {string|null} field
+   * @param {any} [ban] with `banned`, the ban as its poster sees it
+   */
+  constructor(status, code, message, field, ban = null) {
     super(message);
     this.status = status;
     this.code = code;
     this.field = field;
+    this.ban = ban;
   }
 }
 
@@ -15,7 +19,7 @@ export class ApiError extends Error {
 function toError(status, text) {
   try {
     const { error } = JSON.parse(text);
-    return new ApiError(status, error.code, error.message, error.field ?? null);
+    return new ApiError(status, error.code, error.message, error.field ?? null, error.ban ?? null);
   } catch {
     return new ApiError(status, "network", `The server answered ${status}.`, null);
   }

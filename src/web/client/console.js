@@ -226,6 +226,7 @@ const PAGES =
     "/admin": { title: "Console", staff: true, admin: false, load: async () => ({ default: Overview }) },
     "/admin/boards": { title: "Boards", staff: true, admin: false, load: () => import("./console-boards.js") },
     "/admin/users": { title: "Staff", staff: true, admin: true, load: () => import("./console-users.js") },
+    "/admin/bans": { title: "Bans", staff: true, admin: false, load: () => import("./console-bans.js") },
   });
 
 /** @param {{user: any}} p */
@@ -234,6 +235,7 @@ function Overview({ user }) {
     <p>Logged in as ${user.username} (${roleName(user.role)}${user.boards?.length ? `: /${user.boards.join("/, /")}/` : ""}).</p>
     <ul class="console-links">
       <li><a href="/admin/boards">Boards</a>: settings, ${user.role === "admin" ? "creating and deleting boards" : "of the boards you moderate"}</li>
+      ${user.role !== "janitor" ? html`<li><a href="/admin/bans">Bans</a>: search, lift, give by hand, answer appeals</li>` : null}
       ${user.role === "admin" ? html`<li><a href="/admin/users">Staff</a>: roles, boards, disabling, password resets</li>` : null}
       <li><a href="/account">Your account</a>: password, two-factor login, API tokens</li>
     </ul>`;
@@ -245,6 +247,7 @@ function ConsoleNav({ user, path }) {
   const link = (href, label) => html`<a href=${href} aria-current=${path === href ? "page" : undefined}>${label}</a>`;
   return html`<nav class="console-nav" aria-label="Console">
     ${user.role !== "user" ? html`${link("/admin", "Overview")} ${link("/admin/boards", "Boards")}` : null}
+    ${user.role !== "user" && user.role !== "janitor" ? link("/admin/bans", "Bans") : null}
     ${user.role === "admin" ? link("/admin/users", "Staff") : null} ${link("/account", "Account")}
   </nav>`;
 }

@@ -3,7 +3,7 @@
 // toggle; upload progress with cancel; the server's errors beside the field they name.
 
 import { html, Component } from "./preact-htm.js";
-import { upload } from "./api.js";
+import { upload, get } from "./api.js";
 import { store } from "./store.js";
 import { size } from "./util.js";
 
@@ -29,7 +29,11 @@ export class PostForm extends Component {
       /** @type {Record<string, string>} */ errors: {},
       /** @type {{sent: number, total: number} | null} */ progress: null,
       dragging: false,
+      /** The ban notice (loaded on demand) and the bans it shows. @type {{Notice: any, bans: any[]} | null} */
+      ban: null,
     };
+    /** Whether this page view asked `GET /api/bans/mine` already. */
+    this.banAsked = false;
     this.bodyRef = { current: null };
     /** @type {null | (() => void)} */
     this.cancel = null;
@@ -54,6 +58,24 @@ export class PostForm extends Component {
 
   focus() {
     /** @type {HTMLTextAreaElement|null} */ (this.bodyRef.current)?.focus();
+  }
+
+  /** On the form's first use in a page view, asks whether this client is banned here. */
+  onFocusIn = () => {
+    if (this.banAsked) return;
+    this.banAsked = true;
+    get("/api/bans/mine").then(
+      (r) => r.banned && this.showBans(r.bans),
+      () => {},
+    );
+  };
+
+  /** Shows the bans that cover this board, with the notice module loaded only now. @param {any[]} bans */
+  async showBans(bans) {
+    const here = bans.filter((b) => b.board == null || b.board === this.props.board.slug);
+    if (!here.length) return;
+    const { BanNotice } = await import("./ban-notice.js");
+    this.setState({ ban: { Notice: BanNotice, bans: here } });
   }
 
   /** @param {Iterable<File>} list */
@@ -112,6 +134,11 @@ export class PostForm extends Component {
       },
       (err) => {
         this.cancel = null;
+        if (err.code === "banned" && err.ban) {
+          this.banAsked = true;
+          this.setState({ progress: null, errors: {} });
+          return this.showBans([err.ban]);
+        }
         const field = FIELDS.includes(err.field) ? err.field : "_";
         // Sending disabled the button, which took the focus: give it to the field at fault.
         this.setState({ progress: null, errors: { [field]: err.message } }, () => {
@@ -148,9 +175,11 @@ export class PostForm extends Component {
     // The wrapper's element type never changes, so floating the form keeps what was typed.
     return html`<section class=${"form-wrap" + (floating ? " floating" : "")} role=${floating ? "dialog" : undefined}
       aria-label=${floating ? "Quick reply" : undefined}>
+      ${s.ban ? html`<${s.ban.Notice} bans=${s.ban.bans} prefix=${prefix} />` : null}
       <form class=${"post-form" + (s.dragging ? " dragging" : "")}
       aria-label=${thread ? "Reply" : "New thread"}
       onSubmit=${this.submit}
+      onfocusin=${this.onFocusIn}
       onPaste=${(/** @type {ClipboardEvent} */ e) => {
         const files = e.clipboardData ? [...e.clipboardData.files] : [];
         if (files.length) {
