@@ -113,6 +113,7 @@ test("a moderator bans a poster from the bans page; the poster reads why, appeal
   await row.getByText("an address (admins see it)").waitFor();
   assert.equal(await row.getByText("203.0.113.7").count(), 0);
   await row.getByText("mia,", { exact: false }).waitFor();
+  await row.scrollIntoViewIfNeeded();
   await shot(mod.page, "console-bans");
 
   // The poster, at the banned address, tries to reply.
