@@ -72,6 +72,8 @@ async function postFrom(address, path, body) {
 let root;
 /** @type {{page: import("playwright-core").Page, context: import("playwright-core").BrowserContext, errors: string[]}} */
 let admin;
+/** The ban whose appeal the phone test leaves open, and a thread on its board. */
+let appealed = { id: 0, thread: 0 };
 
 test("a moderator bans a poster from the bans page; the poster reads why, appeals, is let back in and posts", async () => {
   root = await account("root");
@@ -284,12 +286,12 @@ test("the bans pages and the ban notice at a phone's 360 px width, with no serio
   const [ban] = (
     await fetch(`${env.base}/api/bans/mine`, { headers: { "X-Forwarded-For": "198.51.100.9" } }).then((r) => r.json())
   ).bans;
-  const appealed = await fetch(`${env.base}/api/bans/${ban.id}/appeal`, {
+  const sent = await fetch(`${env.base}/api/bans/${ban.id}/appeal`, {
     method: "POST",
     headers: { "Content-Type": "application/json", "X-Forwarded-For": "198.51.100.9" },
     body: JSON.stringify({ text: "It was a joke" }),
   });
-  assert.equal(appealed.status, 201);
+  assert.equal(sent.status, 201);
   const thread = await api(env.base, "/api/boards/c/threads", { subject: "Bread", body: "sourdough" });
   for (const theme of ["light", "dark"]) {
     // bypassCSP lets axe-core be injected; the pages run under the CSP in the tests above.
@@ -324,5 +326,36 @@ test("the bans pages and the ban notice at a phone's 360 px width, with no serio
     await shot(poster.page, `ban-notice-phone-${theme}`);
     await poster.context.close();
   }
+  appealed = { id: ban.id, thread: thread.no };
+});
+
+test("a denied appeal's answer reaches the poster, who may not appeal again", async () => {
+  const { page } = admin;
+  await page.goto(env.base + "/admin/bans?tab=appeals");
+  const row = page.locator("li.appeal-row", {
+    has: page.getByRole("heading", { name: `Appeal on ban ${appealed.id}` }),
+  });
+  await row.getByText("It was a joke").waitFor();
+  await row.getByRole("button", { name: "Deny" }).click();
+  // A denial needs the answer, which the poster reads.
+  await row.locator(`#answer-${appealed.id}-answer-error`).waitFor();
+  await row.getByLabel("Answer (the poster reads it; needed to deny)").fill("Advertising is not a joke here");
+  await row.getByRole("button", { name: "Deny" }).click();
+  await page
+    .getByRole("status")
+    .filter({ hasText: `The appeal on ban ${appealed.id} is denied.` })
+    .waitFor();
+
+  const poster = await posterAt("198.51.100.9");
+  await poster.page.goto(`${env.base}/c/thread/${appealed.thread}`);
+  await poster.page.getByLabel("Comment").fill("still here");
+  await poster.page.getByRole("heading", { name: "You are banned from posting on /c/" }).waitFor();
+  await poster.page.getByText("Your appeal was denied.").waitFor();
+  assert.equal(await poster.page.locator(".appeal-answer").textContent(), "Advertising is not a joke here");
+  assert.equal(await poster.page.getByRole("button", { name: "Send the appeal" }).count(), 0);
+  await shot(poster.page, "ban-notice-denied");
+  assert.deepEqual(unexpected(poster.errors), []);
+  assert.deepEqual(unexpected(admin.errors), []);
+  await poster.context.close();
   await admin.context.close();
 });
