@@ -61,6 +61,7 @@ async fn client_paths_answer_with_the_entry_page_and_its_security_headers() {
         ("/admin".to_owned(), None),
         ("/admin/boards".to_owned(), None),
         ("/admin/users".to_owned(), None),
+        ("/admin/bans".to_owned(), None),
     ];
     for (path, preload) in cases {
         let (status, headers, body) = s.get_bytes(&path, &[]).await;
