@@ -256,8 +256,15 @@ test("multi-select: two posts deleted at once, and a failure reported for its po
   assert.deepEqual(unexpected(mod.errors), []);
 });
 
-test("the catalog's card menu: thread actions and delete; a file ban from the OP's menu", async () => {
+test("the index's cloaks, the catalog's card menu, and a file ban from the OP's menu", async () => {
   const { page } = mod;
+  // The board index shows the cloaks too, and the OP's menu its thread's state.
+  await page.goto(`${env.base}/b/`);
+  await page.locator(`article#p${nos.op} .cloak`).waitFor();
+  await page.getByLabel(`Menu of post ${nos.op}`, { exact: true }).click();
+  const opMenu = page.locator(`article#p${nos.op} .menu ul`);
+  assert.equal(await opMenu.getByRole("button", { name: "Locked" }).getAttribute("aria-pressed"), "true");
+  await page.getByLabel(`Menu of post ${nos.op}`, { exact: true }).click();
   // The thread is locked: unlock from the catalog card.
   await page.goto(`${env.base}/b/catalog`);
   await page.getByLabel(`Staff menu of thread ${nos.op}`).click();

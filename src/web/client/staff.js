@@ -38,7 +38,9 @@ const key = (board, no) => `${board}/${no}`;
 
 /**
  * Who wrote each post of a thread, fetched once per thread per page shown (and again when a post
- * newer than the answer shows up). @type {Map<string, {posters: Record<string, {cloak: string, address?: string}>, high: number, busy: boolean}>}
+ * newer than the answer shows up). `seen` is the highest post shown while asking: posts up to it
+ * that the answer lacks were written before posters were recorded, and are not asked about again.
+ * @type {Map<string, {posters: Record<string, {cloak: string, address?: string}>, high: number, seen: number, busy: boolean}>}
  */
 let posters = new Map();
 let postersPath = "";
@@ -67,14 +69,15 @@ function postersOf(post) {
   if (page !== "thread" && page !== "board") return null;
   const k = key(post.board, post.thread);
   let entry = posters.get(k);
-  if (!entry || (!entry.busy && post.no > entry.high && !(String(post.no) in entry.posters))) {
-    entry = { posters: entry?.posters ?? {}, high: entry?.high ?? Infinity, busy: true };
+  if (entry) entry.seen = Math.max(entry.seen, post.no);
+  if (!entry || (!entry.busy && post.no > entry.high)) {
+    entry = { posters: entry?.posters ?? {}, high: Infinity, seen: post.no, busy: true };
     posters.set(k, entry);
     const mine = entry;
     get(`/api/boards/${post.board}/threads/${post.thread}/posters`).then(
       (r) => {
         mine.posters = r.posters;
-        mine.high = Math.max(0, ...Object.keys(r.posters).map(Number));
+        mine.high = Math.max(mine.seen, ...Object.keys(r.posters).map(Number));
         mine.busy = false;
         refresh();
       },
@@ -163,7 +166,7 @@ function install(user) {
     if (gone.has(key(board, thread.no))) return html`<strong class="deleted-mark">(deleted)</strong>`;
     const post = /** @type {PostData} */ ({ ...thread, board, thread: thread.no, body: thread.excerpt ?? "" });
     return html`<details class="menu card-menu">
-      <summary aria-label=${`Staff menu of thread ${thread.no}`}>▾</summary>
+      <summary aria-label=${`Staff menu of thread ${thread.no}`}>Staff ▾</summary>
       <ul>
         ${item("Delete thread", () => tools?.open({ kind: "delete", scope: "post", posts: [post] }))}
         ${threadItems(user, board, thread)}
@@ -176,11 +179,12 @@ function uninstall() {
   extras.menu = extras.select = extras.who = extras.card = null;
 }
 
-const SCOPES = /** @type {Record<string, [string, string]>} */ ({
-  post: ["Delete", "deleted"],
-  files: ["Delete the files of", "files deleted"],
-  poster_thread: ["Delete every post in this thread by the poster of", "poster's posts in the thread deleted"],
-  poster_board: ["Delete every post on the board by the poster of", "poster's posts on the board deleted"],
+/** The question each deletion scope asks. */
+const SCOPES = /** @type {Record<string, string>} */ ({
+  post: "Delete",
+  files: "Delete the files of",
+  poster_thread: "Delete every post in this thread by the poster of",
+  poster_board: "Delete every post on the board by the poster of",
 });
 
 /**
@@ -279,7 +283,7 @@ export class StaffTools extends Component {
       <div class="sr-only" role="status">${s.status}</div>
       ${
         s.status
-          ? html`<p class="staff-status">${s.status}
+          ? html`<p class="staff-status">${s.status}${" "}
         <button type="button" class="link" onClick=${() => this.say("")}>Dismiss</button></p>`
           : null
       }
@@ -406,7 +410,7 @@ function DeleteForm({ dialog, onClose }) {
     if (scope !== "files") tools?.deleted(post.board, nos);
     return scope === "files" ? "files deleted" : `deleted ${nos.length === 1 ? "No." + nos[0] : nos.length + " posts"}`;
   });
-  const [verb] = SCOPES[scope];
+  const verb = SCOPES[scope];
   const what = single
     ? `post No.${posts[0].no}${posts[0].no === posts[0].thread && scope === "post" ? " and its thread" : ""}`
     : `${posts.length} posts`;
@@ -425,7 +429,11 @@ function DeleteForm({ dialog, onClose }) {
     <${ReasonNote} prefix="del" />
     <${Results} results=${results} single=${single} />
     <p class="actions">
-      <button class="primary danger-button" disabled=${busy}>${single ? "Delete" : `Delete ${posts.length} posts`}</button>
+      ${
+        results.length && !single
+          ? null
+          : html`<button class="primary danger-button" disabled=${busy}>${single ? "Delete" : `Delete ${posts.length} posts`}</button>`
+      }
       <button type="button" onClick=${onClose}>${results.length && !single ? "Close" : "Cancel"}</button>
     </p>
   </form>`;
@@ -558,7 +566,11 @@ function BanForm({ dialog, user, onClose }) {
     ${error ? html`<p class="field-error" role="alert">${error}</p>` : null}
     <${Results} results=${results} single=${single} />
     <p class="actions">
-      <button class="primary danger-button" disabled=${busy}>${single ? "Ban" : `Ban ${posts.length} posters`}</button>
+      ${
+        results.length && !single
+          ? null
+          : html`<button class="primary danger-button" disabled=${busy}>${single ? "Ban" : `Ban ${posts.length} posters`}</button>`
+      }
       <button type="button" onClick=${onClose}>${results.length && !single ? "Close" : "Cancel"}</button>
     </p>
   </form>`;
