@@ -299,6 +299,64 @@ test("the index's cloaks, the catalog's card menu, and a file ban from the OP's 
   assert.deepEqual(unexpected(mod.errors), []);
 });
 
+test("an admin sees addresses, deletes a poster's posts in a thread, bans a range and moves the thread", async () => {
+  /** Posts JSON from an address. @param {string} path @param {any} body @param {string} from */
+  const from = (path, body, from) =>
+    fetch(env.base + path, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "X-Forwarded-For": from },
+      body: JSON.stringify(body),
+    }).then((a) => a.json());
+  const t = await from("/api/boards/c/threads", { subject: "Recipes", body: "share yours" }, "198.51.100.9");
+  const troll = [];
+  for (const body of ["troll one", "troll two"])
+    troll.push((await from(`/api/boards/c/threads/${t.no}/posts`, { body }, "192.0.2.44")).no);
+  const kept = await from(`/api/boards/c/threads/${t.no}/posts`, { body: "lentil soup" }, "198.51.100.9");
+
+  const admin = await openPage(env.browser, PHONE);
+  const { page } = admin;
+  await page.goto(env.base + "/login");
+  await page.getByLabel("Username").fill("root");
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Log in" }).click();
+  await page.getByRole("heading", { name: "Console" }).waitFor();
+  await page.goto(`${env.base}/c/thread/${t.no}`);
+  await page.locator(`article#p${troll[0]} .address`, { hasText: "192.0.2.44" }).waitFor();
+  assert.equal(await page.locator(`article#p${kept.no} .address`).textContent(), "198.51.100.9");
+
+  await fromMenu(page, troll[1], "Delete all by poster in thread");
+  const dialog = page.getByRole("dialog", {
+    name: `Delete every post in this thread by the poster of post No.${troll[1]}?`,
+  });
+  await dialog.getByRole("button", { name: "Delete", exact: true }).click();
+  await dialog.waitFor({ state: "detached" });
+  for (const no of troll) await page.locator(`article#p${no}.deleted`).waitFor();
+  assert.equal(await status(`/api/boards/c/posts/${kept.no}`), 200);
+
+  // A /24 around the address, from the kept post's menu: its neighbours are banned on /c/.
+  await fromMenu(page, kept.no, "Ban…");
+  const ban = page.getByRole("dialog", { name: `Ban the poster of post No.${kept.no}` });
+  await ban.getByLabel("A range around the address (198.51.100.9)").check();
+  await ban.getByLabel("Range prefix length").selectOption("24");
+  await ban.getByLabel("Public reason").fill("Ban evasion");
+  await ban.getByRole("button", { name: "Ban", exact: true }).click();
+  await ban.waitFor({ state: "detached" });
+  const mine = await fetch(`${env.base}/api/bans/mine`, { headers: { "X-Forwarded-For": "198.51.100.200" } }).then(
+    (a) => a.json(),
+  );
+  assert.equal(mine.banned, true);
+  assert.equal(mine.bans[0].board, "c");
+
+  await fromMenu(page, t.no, "Move…");
+  const move = page.getByRole("dialog", { name: `Move thread No.${t.no} from /c/` });
+  await move.getByLabel("To the board").selectOption("b");
+  await move.getByRole("button", { name: "Move" }).click();
+  await page.waitForURL(/\/b\/thread\/\d+$/);
+  await page.locator("article.op", { hasText: "share yours" }).waitFor();
+  assert.deepEqual(unexpected(admin.errors), []);
+  await admin.context.close();
+});
+
 test("axe-core: no serious or critical violation with the staff tools shown", async () => {
   const context = await env.browser.newContext({ ...PHONE, bypassCSP: true });
   await context.addCookies(await mod.context.cookies());
