@@ -74,8 +74,9 @@ pub async fn list(
 }
 
 /// `POST /api/boards/{board}/file-bans` or `POST /api/file-bans` with `{"sha256", "reason"?,
-/// "note"?, "delete_posts"?}` → 201 `{"file_ban":FileBan, "deleted":n, "more":bool}`. Banning a
-/// banned file again changes its reason and, with `delete_posts`, deletes the next posts.
+/// "note"?, "delete_posts"?, "exact"?}` → 201 `{"file_ban":FileBan, "deleted":n, "more":bool}`.
+/// Banning a banned file again changes its reason and, with `delete_posts`, deletes the next
+/// posts; `exact` bans the hash alone, without near-duplicates.
 pub async fn create(
     app: &App,
     req: Request<Incoming>,
@@ -84,18 +85,20 @@ pub async fn create(
 ) -> ApiResult<Response> {
     let mut fields = Fields::new(
         json_object(req).await?,
-        &["sha256", "reason", "note", "delete_posts"],
+        &["sha256", "reason", "note", "delete_posts", "exact"],
     )?;
     let sha256 = sha256_of(&fields.required_text("sha256")?, "sha256")?;
     let reason = short_text(&mut fields, "reason", MAX_REASON_CHARS)?;
     let note = short_text(&mut fields, "note", MAX_NOTE_CHARS)?;
     let delete_posts = fields.flag("delete_posts")?;
+    let exact = fields.flag("exact")?;
     let write = Write::FileBan(FileBanWrite::Ban {
         sha256,
         board: board.clone(),
         reason,
         note,
         delete_posts,
+        exact,
         actor: caller.username.clone(),
     });
     let written = app.writer.submit(write).await?;

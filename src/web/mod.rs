@@ -53,7 +53,9 @@ const FILES: &[(&str, &[u8])] = &[
     ("console-bans.js", include_bytes!("client/console-bans.js")),
     ("ban-notice.js", include_bytes!("client/ban-notice.js")),
     ("qrcode.js", include_bytes!("client/qrcode.js")),
+    ("staff.js", include_bytes!("client/staff.js")),
     ("console.css", include_bytes!("client/console.css")),
+    ("staff.css", include_bytes!("client/staff.css")),
     ("app.css", include_bytes!("client/app.css")),
     ("favicon.svg", include_bytes!("client/favicon.svg")),
 ];
@@ -77,7 +79,7 @@ const EAGER: &[&str] = &[
 
 /// Stylesheets a module adds itself when it loads (`import.meta.resolve` finds their hashed URL
 /// in the import map), so that pages without that module do not load them.
-const LAZY_STYLES: &[&str] = &["console.css"];
+const LAZY_STYLES: &[&str] = &["console.css", "staff.css"];
 
 const INDEX: &str = include_str!("client/index.html");
 

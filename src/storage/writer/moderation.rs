@@ -28,12 +28,14 @@ pub const MAX_FILE_BANS: u64 = 10_000;
 pub enum FileBanWrite {
     /// Bans `sha256` on `board` (or every board), or changes the reason of an existing ban;
     /// with `delete_posts`, deletes up to [`BAN_DELETE_LIMIT`] live posts carrying it there.
+    /// `exact` keeps no perceptual hash, so near-duplicates are not refused.
     Ban {
         sha256: String,
         board: Option<String>,
         reason: Option<String>,
         note: Option<String>,
         delete_posts: bool,
+        exact: bool,
         actor: String,
     },
     Lift {
@@ -81,6 +83,7 @@ pub(super) fn file_ban(
             reason,
             note,
             delete_posts,
+            exact,
             actor,
         } => {
             let key = (scope(board), sha256.as_str());
@@ -94,7 +97,9 @@ pub(super) fn file_ban(
                     format!("This scope already holds {MAX_FILE_BANS} file bans; lift some first.");
                 return Ok(Err(ApiError::new(ErrorKind::OutOfRange, message)));
             }
-            let dhash = {
+            let dhash = if *exact {
+                None
+            } else {
                 let files = txn.open_table(FILES)?;
                 let row = files.get(sha256.as_str())?;
                 let file = row.map(|v| stored::<StoredFile>(v.value())).transpose()?;
@@ -106,7 +111,11 @@ pub(super) fn file_ban(
                 sha256: sha256.clone(),
                 board: board.clone(),
                 // A ban made before the file's hash was known keeps none; banning again adds it.
-                dhash: dhash.or(existing.as_ref().and_then(|b| b.dhash.clone())),
+                // An exact ban drops the one a former ban had.
+                dhash: dhash.or_else(|| {
+                    let former = existing.as_ref().and_then(|b| b.dhash.clone());
+                    former.filter(|_| !*exact)
+                }),
                 reason: reason.clone(),
                 actor: actor.clone(),
                 created_at: existing.as_ref().map_or(now, |b| b.created_at),

@@ -25,6 +25,7 @@ class App extends Component {
       panel: /** @type {"" | "watcher" | "settings"} */ (""),
       /** @type {any} */ Settings: null,
       /** @type {any} */ Console: null,
+      /** The staff tools on reading pages, loaded once a staff member is known. @type {any} */ Staff: null,
       /** Who is logged in: null while not known or for anonymous readers. @type {any} */ user: null,
       userKnown: false,
       version: 0,
@@ -56,6 +57,14 @@ class App extends Component {
     const user = await whoami();
     rememberSession(user != null);
     this.setState({ user, userKnown: true });
+    this.loadStaff(user);
+  }
+
+  /** Staff tools for posts: only a staff member's browser loads them. @param {any} user */
+  async loadStaff(user) {
+    if (!user || user.role === "user" || this.state.Staff) return;
+    const { StaffTools } = await import("./staff.js");
+    this.setState({ Staff: StaffTools });
   }
 
   /** The console's entry module, loaded only on its pages. */
@@ -69,6 +78,7 @@ class App extends Component {
   setUser(user) {
     rememberSession(user != null);
     this.setState({ user, userKnown: true });
+    this.loadStaff(user);
   }
 
   go() {
@@ -185,7 +195,8 @@ class App extends Component {
       </nav>
       ${s.panel === "watcher" ? html`<${WatcherPanel} />` : null}
       ${s.panel === "settings" && s.Settings ? html`<${s.Settings} onClose=${() => this.setState({ panel: "" })} />` : null}
-      ${page}`;
+      ${page}
+      ${s.Staff && staff ? html`<${s.Staff} user=${s.user} path=${s.path} />` : null}`;
   }
 }
 

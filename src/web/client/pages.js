@@ -5,7 +5,7 @@ import { get } from "./api.js";
 import { follow } from "./live.js";
 import { store, subscribe } from "./store.js";
 import { filtered, threadPath, relative, afterPaint } from "./util.js";
-import { Post } from "./post.js";
+import { Post, extras } from "./post.js";
 import { PostForm } from "./form.js";
 import { rulesHtml } from "./trusted.js";
 
@@ -181,7 +181,7 @@ export class BoardIndex extends BoardPage {
           return html`<section class="index-thread" key=${t.no} aria-label=${`Thread ${t.no}`}>
             ${t.posts.map(
               (/** @type {any} */ p, /** @type {number} */ i) => html`<${Post} key=${p.no} post=${p}
-              op=${i === 0} link=${i === 0} version=${this.state.version}
+              op=${i === 0} link=${i === 0} thread=${i === 0 ? t : undefined} version=${this.state.version}
               hidden=${i > 0 && (store.hidden.has(`${p.board}/${p.no}`) || filtered(store.filters, p))}
               onQuote=${(/** @type {number} */ no) => {
                 history.pushState(null, "", `/${board.slug}/thread/${t.no}#q${no}`);
@@ -277,6 +277,7 @@ export class Catalog extends BoardPage {
                         t.no,
                       )}>
                 ${watched ? "Unwatch" : "Watch"}</button>
+              ${extras.card ? extras.card(board.slug, t) : null}
             </li>`;
           })}
         </ul>

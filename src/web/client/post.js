@@ -17,6 +17,15 @@ import { size, relative, exact, threadPath } from "./util.js";
  *   deleted?: boolean, isNew?: boolean}} PostData
  */
 
+/**
+ * What the staff tools add to posts (`staff.js`, loaded only for a logged-in staff member, fills
+ * these in): items of the post's menu (with the thread's state for an OP), a selection checkbox,
+ * who wrote the post, and a catalog card's menu. Null for everyone else.
+ * @type {{menu: ((post: PostData, thread?: any) => any) | null, select: ((post: PostData) => any) | null,
+ *   who: ((post: PostData) => any) | null, card: ((board: string, thread: any) => any) | null}}
+ */
+export const extras = { menu: null, select: null, who: null, card: null };
+
 /** @param {{file: File}} props */
 function FileView({ file }) {
   const [open, setOpen] = /** @type {any} */ (useToggle());
@@ -75,9 +84,9 @@ function quoted(post) {
 
 /**
  * @param {{post: PostData, onQuote?: (no: number) => void, onDelete?: (post: PostData, fileOnly: boolean) => void,
- *   hidden?: boolean, now?: number, op?: boolean, link?: boolean}} props
+ *   hidden?: boolean, now?: number, op?: boolean, link?: boolean, thread?: any}} props
  */
-function PostView({ post, onQuote, onDelete, hidden, op, link }) {
+function PostView({ post, onQuote, onDelete, hidden, op, link, thread }) {
   const you = store.isYou(post.board, post.no);
   const quotesYou = !you && quoted(post).some(([b, n]) => store.isYou(b, n));
   const times = store.settings.times;
@@ -105,10 +114,12 @@ function PostView({ post, onQuote, onDelete, hidden, op, link }) {
   return html`<article class=${cls} id=${id} data-board=${post.board} data-no=${post.no} tabindex="-1"
     aria-label=${`Post ${post.no}`}>
     <header>
+      ${extras.select ? extras.select(post) : null}
       ${post.subject ? html`<h2 class="subject">${post.subject}</h2>` : null}
       <span class="name">${post.name}</span>
       ${post.trip ? html` <span class="trip">${post.trip}</span>` : null}
       ${post.id ? html` <span class="poster-id">ID:${post.id}</span>` : null}
+      ${extras.who ? extras.who(post) : null}
       ${you ? html` <span class="you-mark">(You)</span>` : null}
       ${quotesYou ? html` <span class="quotes-you">replies to (You)</span>` : null}
       ${post.sage ? html` <span class="sage">sage</span>` : null}
@@ -118,7 +129,7 @@ function PostView({ post, onQuote, onDelete, hidden, op, link }) {
       ${" "}${number}
       ${link ? html` <a class="reply-link" href=${threadPath(post.board, post.thread, post.no)}>View</a>` : null}
       ${post.deleted ? html` <strong class="deleted-mark">(deleted)</strong>` : null}
-      ${post.deleted ? null : html`<${Menu} post=${post} you=${you} onDelete=${onDelete} />`}
+      ${post.deleted ? null : html`<${Menu} post=${post} you=${you} onDelete=${onDelete} thread=${thread} />`}
     </header>
     ${
       post.files?.length
@@ -157,8 +168,8 @@ function Backlinks({ post }) {
   })}</p>`;
 }
 
-/** @param {{post: PostData, you: boolean, onDelete?: (post: PostData, fileOnly: boolean) => void}} props */
-function Menu({ post, you, onDelete }) {
+/** @param {{post: PostData, you: boolean, onDelete?: (post: PostData, fileOnly: boolean) => void, thread?: any}} props */
+function Menu({ post, you, onDelete, thread }) {
   const hideLabel = post.no === post.thread ? "Hide thread" : "Hide post";
   return html`<details class="menu">
     <summary aria-label=${`Menu of post ${post.no}`}>▾</summary>
@@ -170,6 +181,7 @@ function Menu({ post, you, onDelete }) {
           ${post.files?.length ? html`<li><button type="button" onClick=${() => onDelete(post, true)}>Delete file only</button></li>` : null}`
           : null
       }
+      ${extras.menu ? extras.menu(post, thread) : null}
     </ul>
   </details>`;
 }
@@ -180,7 +192,11 @@ export class Post extends Component {
   shouldComponentUpdate(next) {
     const p = this.props;
     return (
-      next.post !== p.post || next.hidden !== p.hidden || next.version !== p.version || next.onDelete !== p.onDelete
+      next.post !== p.post ||
+      next.hidden !== p.hidden ||
+      next.version !== p.version ||
+      next.onDelete !== p.onDelete ||
+      next.thread !== p.thread
     );
   }
   render() {

@@ -28,7 +28,7 @@ function save(key, value) {
 /**
  * What changed: posts re-render for everything but "watched", which only the watcher and the
  * watch buttons show.
- * @typedef {"settings"|"yous"|"hidden"|"filters"|"watched"|"all"} Change
+ * @typedef {"settings"|"yous"|"hidden"|"filters"|"watched"|"staff"|"all"} Change
  */
 
 /** @type {Set<(change: Change) => void>} */
@@ -43,6 +43,11 @@ export function subscribe(fn) {
 /** @param {Change} change */
 function changed(change) {
   for (const fn of listeners) fn(change);
+}
+
+/** Something only the staff tools show changed (a cloak learned, a selection): posts render again. */
+export function refresh() {
+  changed("staff");
 }
 
 /**

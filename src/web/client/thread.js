@@ -283,6 +283,7 @@ export class ThreadPage extends Component {
         <div class="thread">
           ${s.posts.map(
             (p, i) => html`<${Post} key=${p.no} post=${p} op=${i === 0} version=${s.version}
+            thread=${i === 0 ? t : undefined}
             hidden=${store.hidden.has(`${p.board}/${p.no}`) || filtered(store.filters, p)}
             onQuote=${this.quote} onDelete=${this.remove} />`,
           )}

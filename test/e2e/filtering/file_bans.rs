@@ -77,6 +77,12 @@ async fn file_ban_routes_refuse_wrong_callers_and_bad_input() {
             "invalid_type",
             "delete_posts",
         ),
+        (
+            json!({ "sha256": SHA, "exact": 1 }),
+            400,
+            "invalid_type",
+            "exact",
+        ),
     ];
     for (body, status, code, field) in bad {
         let r = t_mod
@@ -237,6 +243,45 @@ async fn a_banned_photo_is_refused_as_it_is_and_resized_or_recompressed() {
     assert_eq!(board_log(&s, &root, "t").await[0]["action"], "file_unban");
     let r = post_file(&s, "t", resized_jpeg(&cups, 0.5, 80), "half.jpg").await;
     assert_eq!(r.status, 201, "lifted: {}", r.json);
+}
+
+#[tokio::test]
+async fn an_exact_ban_refuses_the_file_but_not_its_resized_copies_until_banned_again() {
+    let s = Server::with_config(&config()).await;
+    let root = admin(&s).await;
+    let t_mod = staff(&s, &root, "tmod", "board_mod", &["t"]).await;
+    let cups = fixture("cups-2560x1600.jpg");
+    let r = post_file(&s, "t", cups.clone(), "cups.jpg").await;
+    assert_eq!(r.status, 201, "{}", r.json);
+    let op = r.json["no"].as_u64().unwrap();
+    let sha = only_file(&post(&s, "t", op).await)["sha256"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let ban = |exact: bool| json!({ "sha256": sha, "exact": exact, "reason": "spam" });
+    let r = t_mod.post(&s, "/api/boards/t/file-bans", ban(true)).await;
+    assert_eq!(r.status, 201, "{}", r.json);
+    assert_eq!(r.json["file_ban"]["dhash"], Value::Null);
+    post_file(&s, "t", cups.clone(), "cups.jpg")
+        .await
+        .assert_error(403, "file_banned");
+    let r = post_file(&s, "t", resized_jpeg(&cups, 0.5, 80), "half.jpg").await;
+    assert_eq!(
+        r.status, 201,
+        "an exact ban lets a copy through: {}",
+        r.json
+    );
+
+    // Banned again without `exact`, near-duplicates are refused too; `exact` drops them again.
+    let r = t_mod.post(&s, "/api/boards/t/file-bans", ban(false)).await;
+    assert!(r.json["file_ban"]["dhash"].is_string(), "{}", r.json);
+    post_file(&s, "t", resized_jpeg(&cups, 0.4, 70), "small.jpg")
+        .await
+        .assert_error(403, "file_banned");
+    let r = t_mod.post(&s, "/api/boards/t/file-bans", ban(true)).await;
+    assert_eq!(r.json["file_ban"]["dhash"], Value::Null);
+    let r = post_file(&s, "t", resized_jpeg(&cups, 0.4, 70), "small.jpg").await;
+    assert_eq!(r.status, 201, "{}", r.json);
 }
 
 #[tokio::test]

@@ -25,7 +25,8 @@ pub async fn exercise(spec: &Spec, s: &Server) {
     };
     for base in ["/api/boards/b", "/api"] {
         let bans = format!("{base}/file-bans");
-        let ban = json!({"sha256": SHA, "reason": "spam", "note": "n", "delete_posts": true});
+        let ban = json!({"sha256": SHA, "reason": "spam", "note": "n", "delete_posts": true,
+                         "exact": true});
         call(&post, &bans, ban, 201).await;
         call(&get, &bans, Value::Null, 200).await;
         call(&get, &format!("{bans}?after=zz"), Value::Null, 400).await;
