@@ -539,6 +539,7 @@ fn web_client_paths() {
         ("/b/", Page::Board { board: b() }),
         ("/b/catalog", Page::Catalog { board: b() }),
         ("/b/archive", Page::Archive { board: b() }),
+        ("/b/modlog", Page::ModLog { board: b() }),
         (
             "/b/thread/7",
             Page::Thread {
@@ -553,6 +554,7 @@ fn web_client_paths() {
         ("/admin", Page::Console),
         ("/admin/boards", Page::Console),
         ("/admin/users", Page::Console),
+        ("/admin/log", Page::Console),
     ];
     for (path, page) in cases {
         assert_eq!(

@@ -226,6 +226,7 @@ const PAGES =
     "/admin": { title: "Console", staff: true, admin: false, load: async () => ({ default: Overview }) },
     "/admin/boards": { title: "Boards", staff: true, admin: false, load: () => import("./console-boards.js") },
     "/admin/users": { title: "Staff", staff: true, admin: true, load: () => import("./console-users.js") },
+    "/admin/log": { title: "Staff log", staff: true, admin: false, load: () => import("./console-log.js") },
   });
 
 /** @param {{user: any}} p */
@@ -235,6 +236,7 @@ function Overview({ user }) {
     <ul class="console-links">
       <li><a href="/admin/boards">Boards</a>: settings, ${user.role === "admin" ? "creating and deleting boards" : "of the boards you moderate"}</li>
       ${user.role === "admin" ? html`<li><a href="/admin/users">Staff</a>: roles, boards, disabling, password resets</li>` : null}
+      <li><a href="/admin/log">Staff log</a>: what staff did, with reasons and private notes</li>
       <li><a href="/account">Your account</a>: password, two-factor login, API tokens</li>
     </ul>`;
 }
@@ -245,7 +247,8 @@ function ConsoleNav({ user, path }) {
   const link = (href, label) => html`<a href=${href} aria-current=${path === href ? "page" : undefined}>${label}</a>`;
   return html`<nav class="console-nav" aria-label="Console">
     ${user.role !== "user" ? html`${link("/admin", "Overview")} ${link("/admin/boards", "Boards")}` : null}
-    ${user.role === "admin" ? link("/admin/users", "Staff") : null} ${link("/account", "Account")}
+    ${user.role === "admin" ? link("/admin/users", "Staff") : null}
+    ${user.role !== "user" ? link("/admin/log", "Log") : null} ${link("/account", "Account")}
   </nav>`;
 }
 

@@ -6,7 +6,7 @@ import { get, whoami } from "./api.js";
 import { store, subscribe, remembersSession, rememberSession } from "./store.js";
 import { parsePath } from "./util.js";
 import { installPreviews, closePreview } from "./preview.js";
-import { Home, BoardIndex, Catalog, Archive, NotFound } from "./pages.js";
+import { Home, BoardIndex, Catalog, Archive, NotFound, Loading } from "./pages.js";
 import { ThreadPage } from "./thread.js";
 import { startWatcher, WatcherPanel } from "./watcher.js";
 
@@ -25,6 +25,7 @@ class App extends Component {
       panel: /** @type {"" | "watcher" | "settings"} */ (""),
       /** @type {any} */ Settings: null,
       /** @type {any} */ Console: null,
+      /** A board's public mod log page (`modlog.js`), loaded when first opened. @type {any} */ ModLog: null,
       /** Who is logged in: null while not known or for anonymous readers. @type {any} */ user: null,
       userKnown: false,
       version: 0,
@@ -45,6 +46,7 @@ class App extends Component {
     );
     if (remembersSession() || this.onConsole()) this.learnUser();
     if (this.onConsole()) this.loadConsole();
+    this.loadModLog();
   }
 
   onConsole() {
@@ -65,6 +67,13 @@ class App extends Component {
     this.setState({ Console: ConsolePage });
   }
 
+  /** A board's public log page's module, loaded only on its path. */
+  async loadModLog() {
+    if (this.state.ModLog || parsePath(location.pathname)?.page !== "modlog") return;
+    const { ModLogPage } = await import("./modlog.js");
+    this.setState({ ModLog: ModLogPage });
+  }
+
   /** Logged in, out, or the account changed (from the console). @param {any} user */
   setUser(user) {
     rememberSession(user != null);
@@ -75,6 +84,7 @@ class App extends Component {
     closePreview();
     this.setState({ path: location.pathname, search: location.search, hash: location.hash, panel: "" });
     if (!location.hash) scrollTo(0, 0);
+    this.loadModLog();
     if (this.onConsole()) {
       this.loadConsole();
       if (!this.state.userKnown) this.learnUser();
@@ -158,6 +168,8 @@ class App extends Component {
     else if (route.page === "board") page = html`<${BoardIndex} key=${key} board=${route.board} search=${s.search} />`;
     else if (route.page === "catalog") page = html`<${Catalog} key=${key} board=${route.board} />`;
     else if (route.page === "archive") page = html`<${Archive} key=${key} board=${route.board} />`;
+    else if (route.page === "modlog")
+      page = s.ModLog ? html`<${s.ModLog} key=${key} board=${route.board} />` : html`<${Loading} />`;
     else if (route.page === "thread")
       page = html`<${ThreadPage} key=${key} board=${route.board} thread=${route.thread} hash=${s.hash} />`;
     else if (route.page === "console")
