@@ -108,6 +108,7 @@ pub use accounts::StoredSession;
 pub use backup::Counts;
 pub use events::StoredEvent;
 pub use moderation::FILE_BANS_PAGE;
+pub use modlog::LogScan;
 pub use posters::CloakPost;
 pub use reports::QueuedPost;
 pub use writer::{

@@ -54,6 +54,14 @@ const FILES: &[(&str, &[u8])] = &[
     ("ban-notice.js", include_bytes!("client/ban-notice.js")),
     ("qrcode.js", include_bytes!("client/qrcode.js")),
     ("staff.js", include_bytes!("client/staff.js")),
+    ("console-log.js", include_bytes!("client/console-log.js")),
+    ("modlog.js", include_bytes!("client/modlog.js")),
+    ("captcha.js", include_bytes!("client/captcha.js")),
+    // A module worker: workers get no import map, so it imports nothing.
+    (
+        "captcha-worker.js",
+        include_bytes!("client/captcha-worker.js"),
+    ),
     ("console.css", include_bytes!("client/console.css")),
     ("staff.css", include_bytes!("client/staff.css")),
     ("app.css", include_bytes!("client/app.css")),
@@ -83,8 +91,9 @@ const LAZY_STYLES: &[&str] = &["console.css", "staff.css"];
 
 const INDEX: &str = include_str!("client/index.html");
 
-/// The one Trusted Types policy the client creates (in `trusted.js`).
-const POLICY: &str = "wani";
+/// The Trusted Types policies the client creates: `wani` (in `trusted.js`) for the server's
+/// safe HTML, `wani-worker` (in `captcha.js`) for the proof of work's worker URL.
+const POLICIES: &str = "wani wani-worker";
 
 /// A path of the client: the server answers it with the entry page, and the page preloads the
 /// JSON it will ask for first.
@@ -98,6 +107,11 @@ pub enum Page {
         board: String,
     },
     Archive {
+        board: String,
+    },
+    /// `/{board}/modlog`: the board's public log. Board slugs cannot be `admin` (reserved), so
+    /// neither this nor a board path meets the console's `/admin/log`.
+    ModLog {
         board: String,
     },
     Thread {
@@ -116,6 +130,7 @@ impl Page {
             Page::Board { board } => format!("/api/boards/{board}/index"),
             Page::Catalog { board } => format!("/api/boards/{board}/catalog"),
             Page::Archive { board } => format!("/api/boards/{board}/archive"),
+            Page::ModLog { board } => format!("/api/boards/{board}/modlog"),
             Page::Thread { board, thread } => format!("/api/boards/{board}/threads/{thread}"),
         })
     }
@@ -189,9 +204,9 @@ impl Client {
             .expect("index.html has a preload marker");
         let csp = format!(
             "default-src 'self'; script-src 'self' 'sha256-{map_hash}'; style-src 'self'; \
-             img-src 'self' blob:; media-src 'self' blob:; connect-src 'self'; \
+             img-src 'self' blob:; media-src 'self' blob:; connect-src 'self'; worker-src 'self'; \
              object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'; \
-             require-trusted-types-for 'script'; trusted-types {POLICY}"
+             require-trusted-types-for 'script'; trusted-types {POLICIES}"
         );
         Client {
             assets,

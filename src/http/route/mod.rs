@@ -442,7 +442,7 @@ pub fn resolve(method: &Method, path: &str) -> ApiResult<Resolved> {
         [""] => Some(Page::Home),
         [board, ""] if fourchan_board(board) => Some(Page::Board { board: slug(board) }),
         ["login" | "signup" | "reset" | "account" | "admin"]
-        | ["admin", "bans" | "boards" | "users"] => Some(Page::Console),
+        | ["admin", "bans" | "boards" | "users" | "log"] => Some(Page::Console),
         _ => None,
     };
     if web.is_none() && segments.iter().any(|s| s.is_empty()) {
@@ -763,6 +763,7 @@ fn web_page(board: &str, rest: &[&str]) -> Option<Page> {
     Some(match rest {
         ["catalog"] => Page::Catalog { board },
         ["archive"] => Page::Archive { board },
+        ["modlog"] => Page::ModLog { board },
         ["thread", no] => Page::Thread {
             board,
             thread: digits(no)?,

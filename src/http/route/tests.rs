@@ -539,6 +539,7 @@ fn web_client_paths() {
         ("/b/", Page::Board { board: b() }),
         ("/b/catalog", Page::Catalog { board: b() }),
         ("/b/archive", Page::Archive { board: b() }),
+        ("/b/modlog", Page::ModLog { board: b() }),
         (
             "/b/thread/7",
             Page::Thread {
@@ -554,6 +555,7 @@ fn web_client_paths() {
         ("/admin/boards", Page::Console),
         ("/admin/users", Page::Console),
         ("/admin/bans", Page::Console),
+        ("/admin/log", Page::Console),
     ];
     for (path, page) in cases {
         assert_eq!(

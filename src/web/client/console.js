@@ -227,6 +227,7 @@ const PAGES =
     "/admin/boards": { title: "Boards", staff: true, admin: false, load: () => import("./console-boards.js") },
     "/admin/users": { title: "Staff", staff: true, admin: true, load: () => import("./console-users.js") },
     "/admin/bans": { title: "Bans", staff: true, admin: false, load: () => import("./console-bans.js") },
+    "/admin/log": { title: "Staff log", staff: true, admin: false, load: () => import("./console-log.js") },
   });
 
 /** @param {{user: any}} p */
@@ -237,6 +238,7 @@ function Overview({ user }) {
       <li><a href="/admin/boards">Boards</a>: settings, ${user.role === "admin" ? "creating and deleting boards" : "of the boards you moderate"}</li>
       ${user.role !== "janitor" ? html`<li><a href="/admin/bans">Bans</a>: search, lift, give by hand, answer appeals</li>` : null}
       ${user.role === "admin" ? html`<li><a href="/admin/users">Staff</a>: roles, boards, disabling, password resets</li>` : null}
+      <li><a href="/admin/log">Staff log</a>: what staff did, with reasons and private notes</li>
       <li><a href="/account">Your account</a>: password, two-factor login, API tokens</li>
     </ul>`;
 }
@@ -248,7 +250,8 @@ function ConsoleNav({ user, path }) {
   return html`<nav class="console-nav" aria-label="Console">
     ${user.role !== "user" ? html`${link("/admin", "Overview")} ${link("/admin/boards", "Boards")}` : null}
     ${user.role !== "user" && user.role !== "janitor" ? link("/admin/bans", "Bans") : null}
-    ${user.role === "admin" ? link("/admin/users", "Staff") : null} ${link("/account", "Account")}
+    ${user.role === "admin" ? link("/admin/users", "Staff") : null}
+    ${user.role !== "user" ? link("/admin/log", "Log") : null} ${link("/account", "Account")}
   </nav>`;
 }
 

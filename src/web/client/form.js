@@ -16,6 +16,9 @@ import { size } from "./util.js";
 /** Fields the server may name in `error.field`; anything else is shown above the button. */
 const FIELDS = ["name", "subject", "body", "file", "sage", "email"];
 
+/** The server's refusals of a post's captcha, shown at the captcha, which then fetches another. */
+const CAPTCHA_CODES = ["captcha_required", "captcha_failed"];
+
 export class PostForm extends Component {
   /** @param {Props} props */
   constructor(props) {
@@ -31,9 +34,13 @@ export class PostForm extends Component {
       dragging: false,
       /** The ban notice (loaded on demand) and the bans it shows. @type {{Notice: any, bans: any[]} | null} */
       ban: null,
+      /** The captcha's component (`captcha.js`), loaded once the board asks for one. @type {any} */ Captcha: null,
+      /** How many captcha challenges this form has spent. */ captchaRound: 0,
+      solving: false,
     };
     /** Whether this page view asked `GET /api/bans/mine` already. */
     this.banAsked = false;
+    this.captchaRef = { current: /** @type {any} */ (null) };
     this.bodyRef = { current: null };
     /** @type {null | (() => void)} */
     this.cancel = null;
@@ -54,6 +61,14 @@ export class PostForm extends Component {
         area.selectionStart = area.selectionEnd = at + insert.length;
       }
     });
+  }
+
+  componentDidMount() {
+    if (this.props.board.captcha && this.props.board.captcha !== "off") this.loadCaptcha();
+  }
+
+  loadCaptcha() {
+    if (!this.state.Captcha) import("./captcha.js").then((m) => this.setState({ Captcha: m.Captcha }));
   }
 
   focus() {
@@ -101,9 +116,17 @@ export class PostForm extends Component {
   }
 
   /** @param {SubmitEvent} e */
-  submit = (e) => {
+  submit = async (e) => {
     e.preventDefault();
-    if (this.cancel) return;
+    if (this.cancel || this.state.solving) return;
+    /** @type {Record<string, string> | null | false} */
+    let captcha = null;
+    if (this.captchaRef.current) {
+      this.setState({ solving: true, errors: {} });
+      captcha = await this.captchaRef.current.answer();
+      this.setState({ solving: false });
+      if (captcha === false) return;
+    }
     const { board, thread } = this.props;
     const s = this.state;
     const form = new FormData();
@@ -112,6 +135,8 @@ export class PostForm extends Component {
     if (s.body) form.append("body", s.body);
     if (s.sage) form.append("sage", "true");
     form.append("password", store.password());
+    // Before any file: the server checks the captcha before reading one.
+    for (const [field, value] of Object.entries(captcha || {})) form.append(field, value);
     s.files.forEach((/** @type {Picked} */ f, /** @type {number} */ i) => {
       form.append("file", f.file, f.file.name);
       if (f.spoiler) form.append("spoiler", String(i));
@@ -129,17 +154,23 @@ export class PostForm extends Component {
         this.cancel = null;
         store.addYou(answer.board, answer.no);
         for (const f of this.state.files) URL.revokeObjectURL(f.url);
-        this.setState({ subject: "", body: "", files: [], progress: null, errors: {} });
+        const round = s.captchaRound + (captcha ? 1 : 0);
+        this.setState({ subject: "", body: "", files: [], progress: null, errors: {}, captchaRound: round });
         this.props.onPosted(answer);
       },
       (err) => {
         this.cancel = null;
         if (err.code === "banned" && err.ban) {
           this.banAsked = true;
-          this.setState({ progress: null, errors: {} });
+          // The refused post spent its captcha challenge, if it carried one.
+          this.setState({ progress: null, errors: {}, captchaRound: this.state.captchaRound + (captcha ? 1 : 0) });
           return this.showBans([err.ban]);
         }
-        const field = FIELDS.includes(err.field) ? err.field : "_";
+        const refused = CAPTCHA_CODES.includes(err.code);
+        if (refused) this.loadCaptcha();
+        const field = refused ? "captcha" : FIELDS.includes(err.field) ? err.field : "_";
+        // A challenge is spent by any post that carried it; a refusal also asks for one.
+        if (captcha || refused) this.setState({ captchaRound: this.state.captchaRound + 1 });
         // Sending disabled the button, which took the focus: give it to the field at fault.
         this.setState({ progress: null, errors: { [field]: err.message } }, () => {
           const form = /** @type {HTMLTextAreaElement|null} */ (this.bodyRef.current)?.form;
@@ -270,8 +301,14 @@ export class PostForm extends Component {
             <button type="button" onClick=${() => this.cancel && this.cancel()}>Cancel</button></div>`
           : null
       }
+      ${
+        s.Captcha
+          ? html`<${s.Captcha} ref=${this.captchaRef} board=${board.slug} prefix=${prefix} round=${s.captchaRound}
+            active=${!!(s.body || s.subject || s.files.length)} error=${s.errors.captcha} />`
+          : null
+      }
       ${this.error("_")}
-      <button type="submit" class="primary" disabled=${!!this.cancel}>${thread ? "Post reply" : "Create thread"}</button>
+      <button type="submit" class="primary" disabled=${!!this.cancel || s.solving}>${thread ? "Post reply" : "Create thread"}</button>
     </form></section>`;
   }
 }

@@ -6,7 +6,7 @@ import { get, whoami } from "./api.js";
 import { store, subscribe, remembersSession, rememberSession } from "./store.js";
 import { parsePath } from "./util.js";
 import { installPreviews, closePreview } from "./preview.js";
-import { Home, BoardIndex, Catalog, Archive, NotFound } from "./pages.js";
+import { Home, BoardIndex, Catalog, Archive, NotFound, Loading } from "./pages.js";
 import { ThreadPage } from "./thread.js";
 import { startWatcher, WatcherPanel } from "./watcher.js";
 
@@ -26,6 +26,7 @@ class App extends Component {
       /** @type {any} */ Settings: null,
       /** @type {any} */ Console: null,
       /** The staff tools on reading pages, loaded once a staff member is known. @type {any} */ Staff: null,
+      /** A board's public mod log page (`modlog.js`), loaded when first opened. @type {any} */ ModLog: null,
       /** Who is logged in: null while not known or for anonymous readers. @type {any} */ user: null,
       userKnown: false,
       version: 0,
@@ -46,6 +47,7 @@ class App extends Component {
     );
     if (remembersSession() || this.onConsole()) this.learnUser();
     if (this.onConsole()) this.loadConsole();
+    this.loadModLog();
   }
 
   onConsole() {
@@ -74,6 +76,13 @@ class App extends Component {
     this.setState({ Console: ConsolePage });
   }
 
+  /** A board's public log page's module, loaded only on its path. */
+  async loadModLog() {
+    if (this.state.ModLog || parsePath(location.pathname)?.page !== "modlog") return;
+    const { ModLogPage } = await import("./modlog.js");
+    this.setState({ ModLog: ModLogPage });
+  }
+
   /** Logged in, out, or the account changed (from the console). @param {any} user */
   setUser(user) {
     rememberSession(user != null);
@@ -85,6 +94,7 @@ class App extends Component {
     closePreview();
     this.setState({ path: location.pathname, search: location.search, hash: location.hash, panel: "" });
     if (!location.hash) scrollTo(0, 0);
+    this.loadModLog();
     if (this.onConsole()) {
       this.loadConsole();
       if (!this.state.userKnown) this.learnUser();
@@ -168,6 +178,8 @@ class App extends Component {
     else if (route.page === "board") page = html`<${BoardIndex} key=${key} board=${route.board} search=${s.search} />`;
     else if (route.page === "catalog") page = html`<${Catalog} key=${key} board=${route.board} />`;
     else if (route.page === "archive") page = html`<${Archive} key=${key} board=${route.board} />`;
+    else if (route.page === "modlog")
+      page = s.ModLog ? html`<${s.ModLog} key=${key} board=${route.board} />` : html`<${Loading} />`;
     else if (route.page === "thread")
       page = html`<${ThreadPage} key=${key} board=${route.board} thread=${route.thread} hash=${s.hash} />`;
     else if (route.page === "console")

@@ -35,8 +35,8 @@ export function BoardHeader({ board }) {
   </header>`;
 }
 
-/** @param {{board: string, page: "board"|"catalog"|"archive"}} props */
-function BoardNav({ board, page }) {
+/** @param {{board: string, page: "board"|"catalog"|"archive"|"modlog"}} props */
+export function BoardNav({ board, page }) {
   /** @param {string} href @param {string} label @param {boolean} current */
   const link = (href, label, current) =>
     html`<a href=${href} aria-current=${current ? "page" : undefined}>${label}</a>`;
@@ -44,6 +44,7 @@ function BoardNav({ board, page }) {
     ${link(`/${board}/`, "Index", page === "board")}
     ${link(`/${board}/catalog`, "Catalog", page === "catalog")}
     ${link(`/${board}/archive`, "Archive", page === "archive")}
+    ${link(`/${board}/modlog`, "Mod log", page === "modlog")}
   </nav>`;
 }
 

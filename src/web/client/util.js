@@ -48,21 +48,22 @@ export const CONSOLE = [
   "/admin/boards",
   "/admin/users",
   "/admin/bans",
+  "/admin/log",
 ];
 
 /**
  * A client path, parsed; null for anything else.
  * @param {string} path
- * @returns {{page: "home"} | {page: "board"|"catalog"|"archive", board: string} |
+ * @returns {{page: "home"} | {page: "board"|"catalog"|"archive"|"modlog", board: string} |
  *   {page: "thread", board: string, thread: number} | {page: "console"} | null}
  */
 export function parsePath(path) {
   if (path === "/") return { page: "home" };
   if (CONSOLE.includes(path)) return { page: "console" };
-  const m = /^\/([a-z0-9]{1,16})\/(?:(catalog|archive)|thread\/(\d{1,15}))?$/.exec(path);
+  const m = /^\/([a-z0-9]{1,16})\/(?:(catalog|archive|modlog)|thread\/(\d{1,15}))?$/.exec(path);
   if (!m || ["admin", "api", "app", "auth", "files", "healthz", "thumbs"].includes(m[1])) return null;
   if (m[3]) return { page: "thread", board: m[1], thread: Number(m[3]) };
-  if (m[2] === "catalog" || m[2] === "archive") return { page: m[2], board: m[1] };
+  if (m[2]) return { page: /** @type {"catalog"|"archive"|"modlog"} */ (m[2]), board: m[1] };
   if (path.endsWith("/")) return { page: "board", board: m[1] };
   return null;
 }

@@ -307,3 +307,90 @@ async fn deleting_only_files_removes_them_from_disk_when_last_carried() {
     let log = jan.get(&s, "/api/modlog?limit=1").await;
     assert_eq!(log.json["entries"][0]["action"], "files_delete");
 }
+
+#[tokio::test]
+async fn the_staff_log_filters_by_board_and_action() {
+    let s = Server::with_config(&config("")).await;
+    let (root, jan, ulla) = team(&s).await;
+    let on_t = thread_from(&s, BYSTANDER, "t", "on t").await;
+    let on_u = thread_from(&s, BYSTANDER, "u", "on u").await;
+    for (who, board, no) in [(&jan, "t", on_t), (&ulla, "u", on_u)] {
+        let path = format!("/api/boards/{board}/posts/{no}/staff-delete");
+        let r = who
+            .post(&s, &path, json!({"scope": "post", "reason": "off topic"}))
+            .await;
+        assert_eq!(r.status, 200, "{}", r.json);
+    }
+    // (who, query) → (board, action) of each entry, newest first, and whether a page follows.
+    type Case<'a> = (&'a Session, &'a str, &'a [(&'a str, &'a str)], bool);
+    let cases: [Case; 7] = [
+        (
+            &root,
+            "board=t",
+            &[("t", "post_delete"), ("t", "board_create")],
+            false,
+        ),
+        (
+            &root,
+            "action=post_delete",
+            &[("u", "post_delete"), ("t", "post_delete")],
+            false,
+        ),
+        (
+            &root,
+            "action=post_delete&limit=1",
+            &[("u", "post_delete")],
+            true,
+        ),
+        (
+            &root,
+            "board=u&action=post_delete",
+            &[("u", "post_delete")],
+            false,
+        ),
+        (&root, "action=ban", &[], false),
+        (&jan, "action=post_delete", &[("t", "post_delete")], false),
+        (
+            &jan,
+            "board=t&action=board_create",
+            &[("t", "board_create")],
+            false,
+        ),
+    ];
+    for (who, query, want, more) in cases {
+        let r = who.get(&s, &format!("/api/modlog?{query}")).await;
+        assert_eq!(r.status, 200, "{query}: {}", r.json);
+        let got: Vec<(String, String)> = r.json["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                let text = |k: &str| e[k].as_str().unwrap_or_default().to_owned();
+                (text("board"), text("action"))
+            })
+            .collect();
+        let want: Vec<(String, String)> = want
+            .iter()
+            .map(|(b, a)| (b.to_string(), a.to_string()))
+            .collect();
+        assert_eq!(got, want, "{query}");
+        assert_eq!(!r.json["next"].is_null(), more, "{query}: {}", r.json);
+    }
+    // The next page of a filtered read keeps the filter.
+    let first = root.get(&s, "/api/modlog?action=post_delete&limit=1").await;
+    let next = first.json["next"].as_u64().unwrap();
+    let rest = root
+        .get(&s, &format!("/api/modlog?action=post_delete&before={next}"))
+        .await;
+    assert_eq!(rest.json["entries"][0]["board"], "t", "{}", rest.json);
+    assert_eq!(rest.json["entries"].as_array().unwrap().len(), 1);
+    // A janitor reads only their boards; filters are checked.
+    jan.get(&s, "/api/modlog?board=u")
+        .await
+        .assert_error(403, "forbidden");
+    for query in ["action=nuke", "action=", "board=t&page=2"] {
+        root.get(&s, &format!("/api/modlog?{query}"))
+            .await
+            .assert_error(400, "invalid_query");
+    }
+}

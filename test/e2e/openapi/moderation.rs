@@ -149,6 +149,18 @@ pub async fn exercise(spec: &Spec, s: &Server) {
     call(root, &get, "/api/modlog", Value::Null, 200).await;
     call(janitor, &get, "/api/modlog?limit=1", Value::Null, 200).await;
     call(janitor, &get, "/api/modlog?limit=0", Value::Null, 400).await;
+    let filtered = "/api/modlog?board=b&action=post_delete&limit=5";
+    call(root, &get, filtered, Value::Null, 200).await;
+    call(
+        janitor,
+        &get,
+        "/api/modlog?action=poster_delete",
+        Value::Null,
+        200,
+    )
+    .await;
+    call(janitor, &get, "/api/modlog?board=zz", Value::Null, 403).await;
+    call(root, &get, "/api/modlog?action=nuke", Value::Null, 400).await;
     call(None, &get, "/api/modlog", Value::Null, 403).await;
     call(None, &get, "/api/boards/b/modlog", Value::Null, 200).await;
     call(
