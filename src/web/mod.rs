@@ -373,9 +373,14 @@ mod tests {
         ];
         for (page, jsons) in cases {
             let html = text(client.page(&HeaderMap::new(), &page)).await;
-            assert_eq!(html.matches("rel=\"preload\"").count(), jsons.len(), "{page:?}");
+            assert_eq!(
+                html.matches("rel=\"preload\"").count(),
+                jsons.len(),
+                "{page:?}"
+            );
             for json in jsons {
-                let link = format!("<link rel=\"preload\" as=\"fetch\" crossorigin href=\"{json}\">");
+                let link =
+                    format!("<link rel=\"preload\" as=\"fetch\" crossorigin href=\"{json}\">");
                 assert!(html.contains(&link), "{page:?}: {json}");
             }
             assert!(html.contains("rel=\"modulepreload\""));
