@@ -102,7 +102,10 @@ const median = (xs) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2
 async function mainThreadCpu(browser, url, mark) {
   const { page, context } = await openPage(browser);
   const path = join(tmpdir(), `wani-bench-trace-${process.pid}.json`);
-  await browser.startTracing(page, { path, categories: ["devtools.timeline", "blink.user_timing"] });
+  await browser.startTracing(page, {
+    path,
+    categories: ["devtools.timeline", "disabled-by-default-devtools.timeline", "blink.user_timing"],
+  });
   await page.goto(url);
   await page.waitForFunction((m) => performance.getEntriesByName(m).length > 0, mark, { timeout: 30000 });
   await browser.stopTracing();
