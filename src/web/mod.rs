@@ -96,7 +96,8 @@ const INDEX: &str = include_str!("client/index.html");
 const POLICIES: &str = "wani wani-worker";
 
 /// A path of the client: the server answers it with the entry page, and the page preloads the
-/// JSON it will ask for first.
+/// JSON it will ask for first: the board's settings and the page's threads, which the page
+/// waits for together before it paints.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Page {
     Home,
@@ -124,15 +125,18 @@ pub enum Page {
 }
 
 impl Page {
-    fn preload(&self) -> Option<String> {
-        Some(match self {
-            Page::Home | Page::Console => return None,
-            Page::Board { board } => format!("/api/boards/{board}/index"),
-            Page::Catalog { board } => format!("/api/boards/{board}/catalog"),
-            Page::Archive { board } => format!("/api/boards/{board}/archive"),
-            Page::ModLog { board } => format!("/api/boards/{board}/modlog"),
-            Page::Thread { board, thread } => format!("/api/boards/{board}/threads/{thread}"),
-        })
+    fn preload(&self) -> Vec<String> {
+        let (board, json) = match self {
+            Page::Home | Page::Console => return Vec::new(),
+            Page::Board { board } => (board, format!("/api/boards/{board}/index")),
+            Page::Catalog { board } => (board, format!("/api/boards/{board}/catalog")),
+            Page::Archive { board } => (board, format!("/api/boards/{board}/archive")),
+            Page::ModLog { board } => (board, format!("/api/boards/{board}/modlog")),
+            Page::Thread { board, thread } => {
+                (board, format!("/api/boards/{board}/threads/{thread}"))
+            }
+        };
+        vec![json, format!("/api/boards/{board}")]
     }
 }
 
@@ -254,7 +258,7 @@ impl Client {
     pub fn page(&self, request_headers: &HeaderMap, page: &Page) -> Response {
         let mut html = String::with_capacity(self.head.len() + self.tail.len() + 128);
         html.push_str(&self.head);
-        if let Some(json) = page.preload() {
+        for json in page.preload() {
             // Slugs are [a-z0-9] and threads are numbers, so the URL needs no escaping.
             html.push_str(&format!(
                 "<link rel=\"preload\" as=\"fetch\" crossorigin href=\"{json}\">"
@@ -367,25 +371,36 @@ mod tests {
     #[tokio::test]
     async fn pages_preload_their_json() {
         let client = Client::new();
-        let cases = [
-            (Page::Home, None),
+        let cases: [(Page, &[&str]); 5] = [
+            (Page::Home, &[]),
+            (Page::Console, &[]),
             (
                 Page::Board { board: "b".into() },
-                Some("/api/boards/b/index"),
+                &["/api/boards/b/index", "/api/boards/b"],
+            ),
+            (
+                Page::Catalog { board: "b".into() },
+                &["/api/boards/b/catalog", "/api/boards/b"],
             ),
             (
                 Page::Thread {
                     board: "b".into(),
                     thread: 7,
                 },
-                Some("/api/boards/b/threads/7"),
+                &["/api/boards/b/threads/7", "/api/boards/b"],
             ),
         ];
-        for (page, json) in cases {
+        for (page, jsons) in cases {
             let html = text(client.page(&HeaderMap::new(), &page)).await;
-            assert_eq!(html.contains("rel=\"preload\""), json.is_some(), "{page:?}");
-            if let Some(json) = json {
-                assert!(html.contains(&format!("href=\"{json}\"")), "{page:?}");
+            assert_eq!(
+                html.matches("rel=\"preload\"").count(),
+                jsons.len(),
+                "{page:?}"
+            );
+            for json in jsons {
+                let link =
+                    format!("<link rel=\"preload\" as=\"fetch\" crossorigin href=\"{json}\">");
+                assert!(html.contains(&link), "{page:?}: {json}");
             }
             assert!(html.contains("rel=\"modulepreload\""));
         }

@@ -96,12 +96,18 @@ async fn client_paths_answer_with_the_entry_page_and_its_security_headers() {
             assert!(!html.contains(&format!("href=\"{module}")), "{path}");
         }
         match preload {
-            Some(json) => assert!(
-                html.contains(&format!(
-                    "rel=\"preload\" as=\"fetch\" crossorigin href=\"{json}\""
-                )),
-                "{path}"
-            ),
+            Some(json) => {
+                // The page's JSON and its board's settings, which the page waits for together.
+                let board = json.split('/').take(4).collect::<Vec<_>>().join("/");
+                for json in [json.as_str(), board.as_str()] {
+                    assert!(
+                        html.contains(&format!(
+                            "rel=\"preload\" as=\"fetch\" crossorigin href=\"{json}\""
+                        )),
+                        "{path}: {json}"
+                    );
+                }
+            }
             None => assert!(!html.contains("as=\"fetch\""), "{path}"),
         }
         // The strong ETag revalidates.

@@ -12,6 +12,12 @@ import { BoardHeader, NotFound, Loading } from "./pages.js";
 
 /** @typedef {import("./post.js").PostData} PostData */
 
+/**
+ * How many posts the first render of a thread shows: a screenful and more. The rest follow in
+ * the next task, after that first paint, so a long thread shows its top at once.
+ */
+const FIRST = 24;
+
 export class ThreadPage extends Component {
   /** @param {{board: string, thread: number, hash: string}} props */
   constructor(props) {
@@ -23,6 +29,8 @@ export class ThreadPage extends Component {
       /** @type {any} */ error: null,
       quick: false,
       version: 0,
+      /** How many posts are rendered: FIRST, then all of them. */
+      shown: Infinity,
       announce: "",
     };
     /** @type {Map<number, number>} post number → index in posts */
@@ -71,9 +79,20 @@ export class ThreadPage extends Component {
       this.setPosts(threadAnswer.thread.posts);
       this.title = `/${board}/ – ${t.subject || (t.posts[0].body ?? "").slice(0, 50) || `No.${thread}`}`;
       document.title = this.title;
-      this.setState({ thread: t, boardInfo: boardAnswer.board, error: null }, () => {
-        afterPaint(() => performance.mark("wani:thread-painted"));
+      // A page opened at a post (`#p12`) renders every post at once, so that it can scroll there.
+      const first = this.state.thread || /^#[pq]\d+$/.test(this.props.hash) ? Infinity : FIRST;
+      this.setState({ thread: t, boardInfo: boardAnswer.board, error: null, shown: first }, () => {
         this.afterLoad();
+        if (first >= t.posts.length) {
+          return afterPaint(() => {
+            performance.mark("wani:thread-first-painted");
+            performance.mark("wani:thread-painted");
+          });
+        }
+        afterPaint(() => {
+          performance.mark("wani:thread-first-painted");
+          this.setState({ shown: Infinity }, () => afterPaint(() => performance.mark("wani:thread-painted")));
+        });
       });
       this.markRead();
       if (!this.stop) {
@@ -281,7 +300,7 @@ export class ThreadPage extends Component {
           ${t.archived ? html`<span class="mark">Archived</span>` : null}
         </nav>
         <div class="thread">
-          ${s.posts.map(
+          ${(s.posts.length > s.shown ? s.posts.slice(0, s.shown) : s.posts).map(
             (p, i) => html`<${Post} key=${p.no} post=${p} op=${i === 0} version=${s.version}
             thread=${i === 0 ? t : undefined}
             hidden=${store.hidden.has(`${p.board}/${p.no}`) || filtered(store.filters, p)}

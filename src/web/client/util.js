@@ -15,22 +15,36 @@ const units = /** @type {const} */ ([
   ["minute", 60],
   ["second", 1],
 ]);
-const rtf = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });
 
-/** @param {number} secs Unix seconds */
+// Times are written by hand, in English like the rest of the page, rather than with `Intl`:
+// the first `Intl` call of a fresh page loads the browser's locale data, which costs tens of
+// milliseconds (up to 200 on a loaded machine) on the way to a thread's first paint.
+
+/** @param {number} secs Unix seconds @returns {string} "5 minutes ago", "in 2 hours", "now" */
 export function relative(secs) {
   const delta = secs - Date.now() / 1000;
   for (const [unit, len] of units) {
-    if (Math.abs(delta) >= len || unit === "second") {
-      return rtf.format(Math.round(delta / len), unit);
+    const n = Math.round(Math.abs(delta) / len);
+    if (n >= 1 && (Math.abs(delta) >= len || unit === "second")) {
+      const what = `${n} ${unit}${n === 1 ? "" : "s"}`;
+      return delta < 0 ? `${what} ago` : `in ${what}`;
     }
   }
-  return "";
+  return "now";
 }
 
-/** @param {number} secs */
+const DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+
+/** @param {number} n */
+const two = (n) => String(n).padStart(2, "0");
+
+/** @param {number} secs Unix seconds @returns {string} "Mon 2026-11-30 21:38:05", in the reader's time zone */
 export function exact(secs) {
-  return new Date(secs * 1000).toLocaleString();
+  const d = new Date(secs * 1000);
+  return (
+    `${DAYS[d.getDay()]} ${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())} ` +
+    `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`
+  );
 }
 
 /** @param {string} board @param {number} thread @param {number} [no] */
