@@ -109,6 +109,7 @@ mod tests {
             Route::HandleReports { .. } => ("post", "/api/boards/{board}/reports/{no}"),
             Route::ListReports => ("get", "/api/reports"),
             Route::ReportCounts => ("get", "/api/reports/counts"),
+            Route::ReportsLive => ("get", "/api/reports/live"),
             Route::ThreadPosters { .. } => ("get", "/api/boards/{board}/threads/{thread}/posters"),
             Route::ModLog => ("get", "/api/modlog"),
             Route::PublicModLog { .. } => ("get", "/api/boards/{board}/modlog"),

@@ -166,6 +166,8 @@ pub enum Route {
     },
     ListReports,
     ReportCounts,
+    /// `GET /api/reports/live`: the report counts as a staff event stream.
+    ReportsLive,
     ThreadPosters {
         board: String,
         thread: u64,
@@ -314,7 +316,9 @@ impl Route {
             | Route::BoardReports { .. }
             | Route::HandleReports { .. }
             | Route::ThreadPosters { .. } => Access::Janitor,
-            Route::ListReports | Route::ReportCounts | Route::ModLog => Access::Staff,
+            Route::ListReports | Route::ReportCounts | Route::ReportsLive | Route::ModLog => {
+                Access::Staff
+            }
             Route::Signup | Route::Login | Route::Csrf | Route::ResetPassword | Route::Recover => {
                 Access::Auth
             }
@@ -570,6 +574,7 @@ pub fn resolve(method: &Method, path: &str) -> ApiResult<Resolved> {
         }
         ["api", "reports"] => (Some(Route::ListReports), None),
         ["api", "reports", "counts"] => (Some(Route::ReportCounts), None),
+        ["api", "reports", "live"] => (Some(Route::ReportsLive), None),
         ["api", "modlog"] => (Some(Route::ModLog), None),
         ["api", "boards", board, "file-bans"] => {
             let board = Some(slug(board));

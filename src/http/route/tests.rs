@@ -464,6 +464,12 @@ fn table() {
                 R(Route::ReportCounts),
                 Access::Staff,
             ),
+            (
+                Method::GET,
+                "/api/reports/live",
+                R(Route::ReportsLive),
+                Access::Staff,
+            ),
             (Method::GET, "/api/modlog", R(Route::ModLog), Access::Staff),
         ])
         .chain(
