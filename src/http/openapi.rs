@@ -228,6 +228,7 @@ mod tests {
             post("/api/boards/b/reports/9"),
             get("/api/reports"),
             get("/api/reports/counts"),
+            get("/api/reports/live"),
             get("/api/boards/b/threads/7/posters"),
             get("/api/modlog"),
             get("/api/boards/b/modlog"),
