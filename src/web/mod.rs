@@ -50,6 +50,12 @@ const FILES: &[(&str, &[u8])] = &[
         "console-users.js",
         include_bytes!("client/console-users.js"),
     ),
+    (
+        "console-reports.js",
+        include_bytes!("client/console-reports.js"),
+    ),
+    ("console-badge.js", include_bytes!("client/console-badge.js")),
+    ("report.js", include_bytes!("client/report.js")),
     ("qrcode.js", include_bytes!("client/qrcode.js")),
     ("console.css", include_bytes!("client/console.css")),
     ("app.css", include_bytes!("client/app.css")),

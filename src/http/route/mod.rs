@@ -445,7 +445,7 @@ pub fn resolve(method: &Method, path: &str) -> ApiResult<Resolved> {
     let web = match segments.as_slice() {
         [""] => Some(Page::Home),
         [board, ""] if fourchan_board(board) => Some(Page::Board { board: slug(board) }),
-        ["login" | "signup" | "reset" | "account" | "admin"] | ["admin", "boards" | "users"] => {
+        ["login" | "signup" | "reset" | "account" | "admin"] | ["admin", "boards" | "users" | "reports"] => {
             Some(Page::Console)
         }
         _ => None,

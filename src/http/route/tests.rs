@@ -559,6 +559,7 @@ fn web_client_paths() {
         ("/admin", Page::Console),
         ("/admin/boards", Page::Console),
         ("/admin/users", Page::Console),
+        ("/admin/reports", Page::Console),
     ];
     for (path, page) in cases {
         assert_eq!(

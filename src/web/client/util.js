@@ -39,7 +39,16 @@ export function threadPath(board, thread, no) {
 }
 
 /** The console's paths (its modules load only there, see `main.js`). */
-export const CONSOLE = ["/login", "/signup", "/reset", "/account", "/admin", "/admin/boards", "/admin/users"];
+export const CONSOLE = [
+  "/login",
+  "/signup",
+  "/reset",
+  "/account",
+  "/admin",
+  "/admin/boards",
+  "/admin/users",
+  "/admin/reports",
+];
 
 /**
  * A client path, parsed; null for anything else.

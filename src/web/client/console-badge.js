@@ -1,0 +1,20 @@
+// The number of posts waiting in the reports queue, followed live on the server's staff stream;
+// loaded only once the client knows a staff member is logged in.
+
+/**
+ * Follows `GET /api/reports/live`. EventSource reconnects by itself; the first event after
+ * each (re)connection carries the counts as they are.
+ * @param {(counts: {total: number, counts: Record<string, number>}) => void} onCounts
+ * @returns {() => void} closes the stream
+ */
+export function followReports(onCounts) {
+  const source = new EventSource("/api/reports/live");
+  source.addEventListener("counts", (e) => {
+    try {
+      onCounts(JSON.parse(/** @type {MessageEvent} */ (e).data));
+    } catch {
+      // A malformed event is skipped; the next one carries the whole counts again.
+    }
+  });
+  return () => source.close();
+}
