@@ -193,9 +193,7 @@ pub async fn counts_route(
 ) -> ApiResult<Response> {
     query(raw_query, &[])?;
     let who = caller.clone();
-    let counts = app
-        .read(move |r| caller_counts(r, &who))
-        .await?;
+    let counts = app.read(move |r| caller_counts(r, &who)).await?;
     let total: u64 = counts.values().sum();
     Ok(response::ok_json(
         &json!({ "counts": counts, "total": total }),

@@ -7,6 +7,11 @@
 //! read; a subscriber also reads at most once per [`MIN_GAP`], so a flood of reports costs each
 //! subscriber a few reads a second at most. A client that stops reading stalls only its own
 //! stream, which the connection's write deadline then ends.
+//!
+//! A stream rests on the session (or token) and the account it was opened with: each read, and
+//! each heartbeat, checks that they still stand as they did, and the stream ends when they do
+//! not (logged out, role or boards changed, account disabled). The browser then reconnects
+//! through the gate, which decides afresh.
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -23,11 +28,12 @@ use tokio::sync::watch;
 use tokio::time::{interval_at, sleep_until, Instant, Interval, Sleep};
 
 use crate::app::App;
-use crate::auth::Caller;
+use crate::auth::{Caller, Role};
 use crate::error::{ApiError, ApiResult, ErrorKind};
 use crate::http::request::query;
 use crate::http::slots::{Slot, RETRY_AFTER_SECS};
 use crate::http::Response;
+use crate::storage::Reader;
 
 /// A comment line every this often keeps proxies and clients from timing the stream out.
 const HEARTBEAT: Duration = Duration::from_secs(20);
@@ -63,6 +69,30 @@ impl ReportSignal {
 /// answers them.
 type Counts = BTreeMap<String, u64>;
 
+/// What a stream's right to exist rests on: the account's role, boards and state.
+#[derive(Debug, PartialEq)]
+struct Standing {
+    role: Role,
+    boards: Vec<String>,
+    disabled: bool,
+}
+
+/// The caller's standing now, or `None` when its session or token has ended or its account is
+/// gone.
+fn standing(r: &Reader, caller: &Caller, now_ms: u64) -> ApiResult<Option<Standing>> {
+    let key = &caller.session;
+    let live = r.session(key)?.is_some_and(|s| s.expires_ms > now_ms)
+        || r.token(key)?.is_some_and(|t| t.expires_ms > now_ms);
+    if !live {
+        return Ok(None);
+    }
+    Ok(r.account(&caller.username)?.map(|a| Standing {
+        role: a.role,
+        boards: a.boards,
+        disabled: a.disabled,
+    }))
+}
+
 struct State {
     app: Arc<App>,
     caller: Caller,
@@ -73,6 +103,8 @@ struct State {
     _slot: Slot,
     /// What this stream sent last; `None` before the first event.
     sent: Option<Counts>,
+    /// The caller's standing when the stream first read; a change ends the stream.
+    opened: Option<Standing>,
     /// When the counts were last read, for [`MIN_GAP`].
     read_at: Instant,
     /// The opening `retry` line is still to send.
@@ -112,6 +144,7 @@ pub async fn subscribe_counts(
         caller: caller.clone(),
         changed,
         sent: None,
+        opened: None,
         read_at: Instant::now(),
         opening: true,
     };
@@ -129,7 +162,10 @@ type Item = Result<Frame<Bytes>, std::io::Error>;
 async fn next(mut state: State) -> Option<(Item, State)> {
     if state.opening {
         state.opening = false;
-        return Some((Ok(Frame::data(Bytes::from_static(b"retry: 3000\n\n"))), state));
+        return Some((
+            Ok(Frame::data(Bytes::from_static(b"retry: 3000\n\n"))),
+            state,
+        ));
     }
     loop {
         if *state.closing.borrow() {
@@ -139,6 +175,15 @@ async fn next(mut state: State) -> Option<(Item, State)> {
             tokio::select! {
                 changed = state.changed.changed() => if changed.is_err() { return None },
                 _ = state.heartbeat.tick() => {
+                    let caller = state.caller.clone();
+                    let now = crate::auth::gate::now_ms();
+                    let now_standing = match state.app.read(move |r| standing(r, &caller, now)).await {
+                        Ok(standing) => standing,
+                        Err(e) => return Some((Err(std::io::Error::other(e.message)), state)),
+                    };
+                    if now_standing.is_none() || now_standing != state.opened {
+                        return None;
+                    }
                     return Some((Ok(Frame::data(Bytes::from_static(b": heartbeat\n\n"))), state));
                 }
                 _ = state.closing.changed() => return None,
@@ -154,14 +199,25 @@ async fn next(mut state: State) -> Option<(Item, State)> {
         }
         state.read_at = Instant::now();
         let caller = state.caller.clone();
-        let counts = match state
-            .app
-            .read(move |r| crate::api::reports::caller_counts(r, &caller))
-            .await
-        {
-            Ok(counts) => counts,
+        let now = crate::auth::gate::now_ms();
+        let read = state.app.read(move |r| {
+            let standing = standing(r, &caller, now)?;
+            let counts = match &standing {
+                Some(_) => Some(crate::api::reports::caller_counts(r, &caller)?),
+                None => None,
+            };
+            Ok((standing, counts))
+        });
+        let (now_standing, counts) = match read.await {
+            Ok((Some(standing), Some(counts))) => (standing, counts),
+            Ok(_) => return None,
             Err(e) => return Some((Err(std::io::Error::other(e.message)), state)),
         };
+        match &state.opened {
+            None => state.opened = Some(now_standing),
+            Some(opened) if *opened != now_standing => return None,
+            Some(_) => {}
+        }
         if state.sent.as_ref() != Some(&counts) {
             let bytes = frame(&counts);
             state.sent = Some(counts);

@@ -54,7 +54,10 @@ const FILES: &[(&str, &[u8])] = &[
         "console-reports.js",
         include_bytes!("client/console-reports.js"),
     ),
-    ("console-badge.js", include_bytes!("client/console-badge.js")),
+    (
+        "console-badge.js",
+        include_bytes!("client/console-badge.js"),
+    ),
     ("report.js", include_bytes!("client/report.js")),
     ("qrcode.js", include_bytes!("client/qrcode.js")),
     ("console.css", include_bytes!("client/console.css")),

@@ -445,9 +445,8 @@ pub fn resolve(method: &Method, path: &str) -> ApiResult<Resolved> {
     let web = match segments.as_slice() {
         [""] => Some(Page::Home),
         [board, ""] if fourchan_board(board) => Some(Page::Board { board: slug(board) }),
-        ["login" | "signup" | "reset" | "account" | "admin"] | ["admin", "boards" | "users" | "reports"] => {
-            Some(Page::Console)
-        }
+        ["login" | "signup" | "reset" | "account" | "admin"]
+        | ["admin", "boards" | "users" | "reports"] => Some(Page::Console),
         _ => None,
     };
     if web.is_none() && segments.iter().any(|s| s.is_empty()) {

@@ -73,6 +73,27 @@ impl Counts {
         }
     }
 
+    /// Waits for the server to end the stream, failing on any event before.
+    async fn ended(&mut self) {
+        if let Some(block) = self.blocks.pop_front() {
+            panic!("an event instead of the end: {block:?}");
+        }
+        loop {
+            match tokio::time::timeout(WAIT, self.body.next()).await {
+                Err(_) => panic!("the stream did not end within {WAIT:?}"),
+                Ok(None) => return,
+                Ok(Some(Err(e))) => panic!("the stream broke instead of ending: {e:?}"),
+                Ok(Some(Ok(chunk))) => {
+                    let text = String::from_utf8_lossy(&chunk);
+                    assert!(
+                        text.trim().is_empty() || text.starts_with(':'),
+                        "an event instead of the end: {text:?}"
+                    );
+                }
+            }
+        }
+    }
+
     /// The data of the next `counts` event, skipping heartbeats.
     async fn next(&mut self) -> Value {
         loop {
@@ -119,9 +140,7 @@ async fn the_counts_stream_shares_the_cap_of_live_streams() {
     r.assert_error(429, "too_many_connections");
     assert_eq!(r.header("retry-after"), "5");
     // A public stream counts against the same cap.
-    let r = s
-        .send(from_get(&s, ip, "/api/live?board=t"))
-        .await;
+    let r = s.send(from_get(&s, ip, "/api/live?board=t")).await;
     r.assert_error(429, "too_many_connections");
     drop(first);
     // Another client is not held back by this one.
@@ -208,4 +227,38 @@ async fn the_counts_follow_reports_filed_and_handled_on_the_callers_boards_only(
     while last != json!({"counts": {"t": 0, "u": 1}, "total": 1}) {
         last = all.next().await;
     }
+}
+
+#[tokio::test]
+async fn the_counts_stream_ends_when_its_session_or_role_no_longer_stands() {
+    let s = Server::with_config(&config("")).await;
+    let (root, jan, ulla) = team(&s).await;
+    let op = thread_from(&s, "192.0.2.1", "t", "a thread").await;
+    let mut demoted = Counts::open(&s, &jan, "192.0.2.60").await;
+    let mut logged_out = Counts::open(&s, &ulla, "192.0.2.61").await;
+    let mut admin = Counts::open(&s, &root, "192.0.2.62").await;
+    demoted.next().await;
+    logged_out.next().await;
+    admin.next().await;
+
+    // jan is no longer /t/'s janitor, and ulla logs out; then a report changes /t/'s count.
+    crate::admin_boards::appoint(&s, &root, "jan", "user", &[]).await;
+    let r = ulla.post(&s, "/auth/logout", json!({})).await;
+    assert_eq!(r.status, 200, "{}", r.json);
+    report_from(&s, "198.51.100.1", "t", op, json!({"category": "spam"})).await;
+
+    // Their streams end instead of telling them; the admin's goes on.
+    demoted.ended().await;
+    logged_out.ended().await;
+    assert_eq!(
+        admin.next().await,
+        json!({"counts": {"t": 1, "u": 0}, "total": 1})
+    );
+    // Opening again goes through the access check.
+    jan.get(&s, "/api/reports/live")
+        .await
+        .assert_error(403, "forbidden");
+    ulla.get(&s, "/api/reports/live")
+        .await
+        .assert_error(403, "not_logged_in");
 }

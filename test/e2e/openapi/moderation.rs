@@ -94,7 +94,8 @@ pub async fn exercise(spec: &Spec, s: &Server) {
     .expect("no counts event within 10 s");
     let event: Value = serde_json::from_str(&data).unwrap();
     assert_eq!(event["counts"]["b"], 1, "{event}");
-    spec.validate_component("ReportCountsEvent", &event).unwrap();
+    spec.validate_component("ReportCountsEvent", &event)
+        .unwrap();
     drop(stream);
 
     let handle = format!("/api/boards/b/reports/{reply}");
