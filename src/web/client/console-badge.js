@@ -16,5 +16,9 @@ export function followReports(onCounts) {
       // A malformed event is skipped; the next one carries the whole counts again.
     }
   });
+  // Refused (logged out, no longer staff): the stream stays closed and nothing is shown waiting.
+  source.addEventListener("error", () => {
+    if (source.readyState === EventSource.CLOSED) onCounts({ total: 0, counts: {} });
+  });
   return () => source.close();
 }

@@ -15,6 +15,9 @@ const CATEGORIES = /** @type {Record<string, string>} */ ({
   other: "other",
 });
 
+/** Reported posts shown at once (the most the API gives in one answer). */
+const LIMIT = 100;
+
 const DURATIONS = [
   ["3600", "1 hour"],
   ["86400", "1 day"],
@@ -146,7 +149,9 @@ export default function Reports({ user, search, reports }) {
   // The list follows the live count: a report filed or handled elsewhere changes it.
   useEffect(() => {
     run(async () => {
-      const path = board ? `/api/boards/${encodeURIComponent(board)}/reports?limit=100` : "/api/reports?limit=100";
+      const path = board
+        ? `/api/boards/${encodeURIComponent(board)}/reports?limit=${LIMIT}`
+        : `/api/reports?limit=${LIMIT}`;
       setQueue((await get(path)).reports);
     });
   }, [board, reports?.total]);
@@ -177,7 +182,8 @@ export default function Reports({ user, search, reports }) {
         : queue.length === 0
           ? html`<p class="empty">No reports waiting${board ? ` on /${board}/` : ""}.</p>`
           : html`<ul class="report-queue">
-            ${queue.map((q) => html`<${Group} key=${`${q.board}/${q.no}`} queued=${q} mayBan=${mayBan} onHandled=${onHandled} />`)}
-          </ul>`
+              ${queue.map((q) => html`<${Group} key=${`${q.board}/${q.no}`} queued=${q} mayBan=${mayBan} onHandled=${onHandled} />`)}
+            </ul>
+            ${queue.length >= LIMIT ? html`<p>The newest ${LIMIT} are shown; older ones follow as these are handled.</p>` : null}`
     }`;
 }
