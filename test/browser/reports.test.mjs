@@ -150,6 +150,18 @@ test("the queue at a phone's width, filtered by board, and under axe-core with t
   await page.getByRole("dialog", { name: `Ban the poster of /b/ ${t.no}` }).waitFor();
   assert.deepEqual(await serious(), [], "with the ban dialog open");
   await shot(page, "reports-phone-ban");
+  // The other themes: the badge, the reports and the dialog keep their contrast.
+  for (const theme of ["dark", "classic"]) {
+    await page.evaluate((t) => localStorage.setItem("wani.settings", JSON.stringify({ theme: t })), theme);
+    await page.reload();
+    await group.getByText("look at this").waitFor();
+    await page.addScriptTag({ content: AXE });
+    assert.deepEqual(await serious(), [], theme);
+    await group.getByRole("button", { name: `Ban the poster of /b/ ${t.no}` }).click();
+    assert.deepEqual(await serious(), [], `${theme}, with the ban dialog open`);
+    if (theme === "dark") await shot(page, "reports-phone-dark");
+  }
+  await page.evaluate(() => localStorage.removeItem("wani.settings"));
 
   // The board filter: /c/ has nothing waiting, and the URL says which board is shown.
   await page.getByRole("button", { name: "Cancel" }).click();
