@@ -1,9 +1,9 @@
-// The number of posts waiting in the reports queue, followed live on the server's staff stream;
-// loaded only once the client knows a staff member is logged in.
+// The number of posts waiting in the reports queue, followed live on the staff stream; loaded
+// only once the client knows a staff member is logged in.
 
 /**
- * Follows `GET /api/reports/live`. EventSource reconnects by itself; the first event after
- * each (re)connection carries the counts as they are.
+ * Follows `GET /api/reports/live`. EventSource reconnects by itself; the first event of each
+ * connection carries the counts as they are.
  * @param {(counts: {total: number, counts: Record<string, number>}) => void} onCounts
  * @returns {() => void} closes the stream
  */
@@ -13,10 +13,10 @@ export function followReports(onCounts) {
     try {
       onCounts(JSON.parse(/** @type {MessageEvent} */ (e).data));
     } catch {
-      // A malformed event is skipped; the next one carries the whole counts again.
+      // Skipped: the next event carries all the counts again.
     }
   });
-  // Refused (logged out, no longer staff): the stream stays closed and nothing is shown waiting.
+  // Refused (logged out, no longer staff): it stays closed, and nothing shows as waiting.
   source.addEventListener("error", () => {
     if (source.readyState === EventSource.CLOSED) onCounts({ total: 0, counts: {} });
   });
