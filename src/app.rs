@@ -60,6 +60,9 @@ pub struct App {
     pub filters: crate::filters::Live,
     /// The active bans, derived from the `bans` table and kept in step by the commit listener.
     pub bans: Arc<BanIndex>,
+    /// Bumped after each commit that changed a board's count of reported posts; the staff
+    /// stream of report counts follows it.
+    pub report_signal: Arc<crate::live::ReportSignal>,
 }
 
 impl App {
@@ -93,8 +96,10 @@ impl App {
             let stored = store.read().and_then(|r| r.all_bans());
             Arc::new(BanIndex::new(stored.map_err(|e| e.message)?))
         };
+        let report_signal = Arc::new(crate::live::ReportSignal::default());
         let listener = {
             let (cache, files, live) = (cache.clone(), files.clone(), live.clone());
+            let report_signal = report_signal.clone();
             let bans = bans.clone();
             let backup = backup.clone();
             // Runs on the writer thread after each commit, before any request is answered: a
@@ -112,6 +117,10 @@ impl App {
                         Change::Live(event) => live.publish([event.clone()]),
                         Change::BanSaved(ban) => bans.put((**ban).clone()),
                         Change::BanRemoved(id) => bans.remove(*id),
+                        // A deleted board's reports leave the counts with it.
+                        Change::ReportCounts { .. } | Change::BoardDeleted { .. } => {
+                            report_signal.bump()
+                        }
                         Change::OutboxQueued => {
                             if let Some(backup) = &backup {
                                 backup.wake();
@@ -152,6 +161,7 @@ impl App {
             file_bans: Default::default(),
             filters: Default::default(),
             bans,
+            report_signal,
         });
         app.seed_boards().await?;
         app.reload_file_bans()

@@ -121,6 +121,11 @@ fn visible_boards(r: &Reader, caller: &Caller) -> ApiResult<Vec<String>> {
     })
 }
 
+/// The counts of the boards `caller` sees, for the badge and its live stream.
+pub(crate) fn caller_counts(r: &Reader, caller: &Caller) -> ApiResult<BTreeMap<String, u64>> {
+    counts(r, &visible_boards(r, caller)?)
+}
+
 fn counts(r: &Reader, boards: &[String]) -> ApiResult<BTreeMap<String, u64>> {
     boards
         .iter()
@@ -188,9 +193,7 @@ pub async fn counts_route(
 ) -> ApiResult<Response> {
     query(raw_query, &[])?;
     let who = caller.clone();
-    let counts = app
-        .read(move |r| counts(r, &visible_boards(r, &who)?))
-        .await?;
+    let counts = app.read(move |r| caller_counts(r, &who)).await?;
     let total: u64 = counts.values().sum();
     Ok(response::ok_json(
         &json!({ "counts": counts, "total": total }),

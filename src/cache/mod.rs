@@ -504,7 +504,8 @@ impl Cache {
             | Change::Live(_)
             | Change::OutboxQueued
             | Change::BanSaved(_)
-            | Change::BanRemoved(_) => Vec::new(),
+            | Change::BanRemoved(_)
+            | Change::ReportCounts { .. } => Vec::new(),
         }
     }
 

@@ -250,6 +250,7 @@ async fn guarded(
         Route::HandleReports { board, no } => reports::handle(&app, board, no, req, &user()?).await,
         Route::ListReports => reports::queue(&app, query, &user()?).await,
         Route::ReportCounts => reports::counts_route(&app, query, &user()?).await,
+        Route::ReportsLive => live::subscribe_counts(app.clone(), query, &user()?, client).await,
         Route::ThreadPosters { board, thread } => {
             moderation::thread_posters(&app, query, board, thread, &user()?).await
         }

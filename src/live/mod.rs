@@ -13,6 +13,7 @@
 //! replays from the table again instead of being dropped, so it holds at most one replay batch
 //! of frames of its own.
 
+mod reports;
 mod stream;
 
 use std::sync::{mpsc, Arc};
@@ -21,6 +22,7 @@ use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use tokio::sync::{broadcast, watch};
 
+pub use reports::{subscribe_counts, ReportSignal};
 pub use stream::subscribe;
 
 /// Events the channel holds for slow subscribers before they must replay from the table.

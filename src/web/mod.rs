@@ -52,6 +52,15 @@ const FILES: &[(&str, &[u8])] = &[
     ),
     ("console-bans.js", include_bytes!("client/console-bans.js")),
     ("ban-notice.js", include_bytes!("client/ban-notice.js")),
+    (
+        "console-reports.js",
+        include_bytes!("client/console-reports.js"),
+    ),
+    (
+        "console-badge.js",
+        include_bytes!("client/console-badge.js"),
+    ),
+    ("report.js", include_bytes!("client/report.js")),
     ("qrcode.js", include_bytes!("client/qrcode.js")),
     ("staff.js", include_bytes!("client/staff.js")),
     ("console-log.js", include_bytes!("client/console-log.js")),

@@ -166,6 +166,8 @@ pub enum Route {
     },
     ListReports,
     ReportCounts,
+    /// `GET /api/reports/live`: the report counts as a staff event stream.
+    ReportsLive,
     ThreadPosters {
         board: String,
         thread: u64,
@@ -314,7 +316,9 @@ impl Route {
             | Route::BoardReports { .. }
             | Route::HandleReports { .. }
             | Route::ThreadPosters { .. } => Access::Janitor,
-            Route::ListReports | Route::ReportCounts | Route::ModLog => Access::Staff,
+            Route::ListReports | Route::ReportCounts | Route::ReportsLive | Route::ModLog => {
+                Access::Staff
+            }
             Route::Signup | Route::Login | Route::Csrf | Route::ResetPassword | Route::Recover => {
                 Access::Auth
             }
@@ -442,7 +446,7 @@ pub fn resolve(method: &Method, path: &str) -> ApiResult<Resolved> {
         [""] => Some(Page::Home),
         [board, ""] if fourchan_board(board) => Some(Page::Board { board: slug(board) }),
         ["login" | "signup" | "reset" | "account" | "admin"]
-        | ["admin", "bans" | "boards" | "users" | "log"] => Some(Page::Console),
+        | ["admin", "bans" | "boards" | "users" | "log" | "reports"] => Some(Page::Console),
         _ => None,
     };
     if web.is_none() && segments.iter().any(|s| s.is_empty()) {
@@ -569,6 +573,7 @@ pub fn resolve(method: &Method, path: &str) -> ApiResult<Resolved> {
         }
         ["api", "reports"] => (Some(Route::ListReports), None),
         ["api", "reports", "counts"] => (Some(Route::ReportCounts), None),
+        ["api", "reports", "live"] => (Some(Route::ReportsLive), None),
         ["api", "modlog"] => (Some(Route::ModLog), None),
         ["api", "boards", board, "file-bans"] => {
             let board = Some(slug(board));

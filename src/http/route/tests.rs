@@ -464,6 +464,12 @@ fn table() {
                 R(Route::ReportCounts),
                 Access::Staff,
             ),
+            (
+                Method::GET,
+                "/api/reports/live",
+                R(Route::ReportsLive),
+                Access::Staff,
+            ),
             (Method::GET, "/api/modlog", R(Route::ModLog), Access::Staff),
         ])
         .chain(
@@ -556,6 +562,7 @@ fn web_client_paths() {
         ("/admin/users", Page::Console),
         ("/admin/bans", Page::Console),
         ("/admin/log", Page::Console),
+        ("/admin/reports", Page::Console),
     ];
     for (path, page) in cases {
         assert_eq!(

@@ -245,7 +245,7 @@ fn for_reports(
             return Ok(Err(refused));
         }
     }
-    let reports = super::reports::clear(txn, slug, no)?.count;
+    let reports = super::reports::clear(txn, slug, no, changes)?.count;
     let action = if reporters {
         "dismiss_and_ban_reporters"
     } else {

@@ -159,7 +159,7 @@ pub(super) fn delete_thread(
     // The OP's tombstone now, so the thread answers `thread_deleted` before the purge is done;
     // its reports leave the queue now too (its replies' go as the purge reaches them).
     txn.open_table(TOMBSTONES)?.insert((slug, thread), thread)?;
-    super::reports::clear(txn, slug, thread)?;
+    super::reports::clear(txn, slug, thread, changes)?;
     txn.open_table(PURGE)?.insert((slug, thread), ())?;
     changes.push(Change::ThreadDeleted {
         board: slug.to_owned(),
@@ -239,7 +239,7 @@ pub(super) fn remove_post(
         .remove((slug, post.thread, post.no))?;
     txn.open_table(PASSWORDS)?.remove((slug, post.no))?;
     super::posters::forget(txn, slug, post.no)?;
-    super::reports::clear(txn, slug, post.no)?;
+    super::reports::clear(txn, slug, post.no, changes)?;
     if !board_gone {
         txn.open_table(TOMBSTONES)?
             .insert((slug, post.no), post.thread)?;

@@ -260,6 +260,10 @@ pub enum Change {
     BanSaved(Box<crate::bans::Ban>),
     /// A ban ended (lifted, expired, pardoned).
     BanRemoved(u64),
+    /// The number of posts with open reports on the board changed.
+    ReportCounts {
+        board: String,
+    },
 }
 
 /// Runs after every successful commit, on the writer thread: with every change but the live
@@ -529,7 +533,7 @@ fn apply(txn: &WriteTransaction, write: &Write, now: u64, changes: &mut Vec<Chan
             };
             moderate::delete(txn, &request, None, now, changes)
         }
-        Write::Report { board, no, report } => reports::file(txn, board, *no, report),
+        Write::Report { board, no, report } => reports::file(txn, board, *no, report, changes),
         Write::HandleReports {
             board,
             no,

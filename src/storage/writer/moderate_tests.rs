@@ -304,8 +304,8 @@ fn clearing_a_posts_reports_returns_its_reporters() {
     apply_at(&store, report(op, "r1", 110), 110).unwrap();
     apply_at(&store, report(op, "r2", 111), 111).unwrap();
     let txn = store.db.begin_write().unwrap();
-    let cleared = reports::clear(&txn, "t", op).unwrap();
-    let again = reports::clear(&txn, "t", op).unwrap();
+    let cleared = reports::clear(&txn, "t", op, &mut Vec::new()).unwrap();
+    let again = reports::clear(&txn, "t", op, &mut Vec::new()).unwrap();
     txn.commit().unwrap();
     assert_eq!(cleared.count, 2);
     let cloaks: Vec<&str> = cleared.reports.iter().map(|r| r.cloak.as_str()).collect();

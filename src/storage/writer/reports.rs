@@ -56,7 +56,13 @@ impl ReportAction {
 }
 
 /// Files a report of post `no` on `slug`.
-pub(super) fn file(txn: &WriteTransaction, slug: &str, no: u64, report: &Report) -> Applied {
+pub(super) fn file(
+    txn: &WriteTransaction,
+    slug: &str,
+    no: u64,
+    report: &Report,
+    changes: &mut Vec<Change>,
+) -> Applied {
     if load_board(txn, slug)?.is_none() {
         return Ok(Err(ApiError::board_not_found(slug)));
     }
@@ -98,6 +104,9 @@ pub(super) fn file(txn: &WriteTransaction, slug: &str, no: u64, report: &Report)
             let mut counts = txn.open_table(REPORT_COUNTS)?;
             let n = counts.get(slug)?.map_or(0, |v| v.value());
             counts.insert(slug, n + 1)?;
+            changes.push(Change::ReportCounts {
+                board: slug.to_owned(),
+            });
         }
     }
     let latest = previous.map_or(report.at, |p| p.max(report.at));
@@ -118,7 +127,12 @@ pub(super) struct Cleared {
 }
 
 /// Removes every open report of post `no` (at most [`REPORTS_KEPT`] rows) and returns them.
-pub(super) fn clear(txn: &WriteTransaction, slug: &str, no: u64) -> Result<Cleared, redb::Error> {
+pub(super) fn clear(
+    txn: &WriteTransaction,
+    slug: &str,
+    no: u64,
+    changes: &mut Vec<Change>,
+) -> Result<Cleared, redb::Error> {
     let Some((count, latest)) = txn
         .open_table(OPEN_REPORTS)?
         .remove((slug, no))?
@@ -136,6 +150,9 @@ pub(super) fn clear(txn: &WriteTransaction, slug: &str, no: u64) -> Result<Clear
             counts.insert(slug, n - 1)?;
         }
     }
+    changes.push(Change::ReportCounts {
+        board: slug.to_owned(),
+    });
     let rows: Vec<(String, Report)> = {
         let reports = txn.open_table(REPORTS)?;
         let mut rows = Vec::new();
@@ -208,7 +225,7 @@ pub(super) fn handle(
             return Ok(Err(ApiError::internal("report_ban_misrouted", message)));
         }
     };
-    let cleared = clear(txn, slug, no)?;
+    let cleared = clear(txn, slug, no, changes)?;
     let reports = cleared.count;
     let Some(scope) = scope else {
         let change = serde_json::json!({ "no": no, "reports": reports });

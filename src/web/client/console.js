@@ -228,13 +228,25 @@ const PAGES =
     "/admin/users": { title: "Staff", staff: true, admin: true, load: () => import("./console-users.js") },
     "/admin/bans": { title: "Bans", staff: true, admin: false, load: () => import("./console-bans.js") },
     "/admin/log": { title: "Staff log", staff: true, admin: false, load: () => import("./console-log.js") },
+    "/admin/reports": { title: "Reports", staff: true, admin: false, load: () => import("./console-reports.js") },
   });
 
-/** @param {{user: any}} p */
-function Overview({ user }) {
+/**
+ * The badge of reports waiting beside a link: nothing when none wait.
+ * @param {{total: number} | null | undefined} reports
+ */
+function waiting(reports) {
+  return reports?.total
+    ? html` <span class="badge" aria-label=${`${reports.total} reported posts waiting`}>${reports.total}</span>`
+    : null;
+}
+
+/** @param {{user: any, reports?: {total: number} | null}} p */
+function Overview({ user, reports }) {
   return html`<h1>Console</h1>
     <p>Logged in as ${user.username} (${roleName(user.role)}${user.boards?.length ? `: /${user.boards.join("/, /")}/` : ""}).</p>
     <ul class="console-links">
+      <li><a href="/admin/reports">Reports</a>: the posts readers reported${waiting(reports)}</li>
       <li><a href="/admin/boards">Boards</a>: settings, ${user.role === "admin" ? "creating and deleting boards" : "of the boards you moderate"}</li>
       ${user.role !== "janitor" ? html`<li><a href="/admin/bans">Bans</a>: search, lift, give by hand, answer appeals</li>` : null}
       ${user.role === "admin" ? html`<li><a href="/admin/users">Staff</a>: roles, boards, disabling, password resets</li>` : null}
@@ -243,12 +255,18 @@ function Overview({ user }) {
     </ul>`;
 }
 
-/** @param {{user: any, path: string}} p */
-function ConsoleNav({ user, path }) {
-  /** @param {string} href @param {string} label */
-  const link = (href, label) => html`<a href=${href} aria-current=${path === href ? "page" : undefined}>${label}</a>`;
+/** @param {{user: any, path: string, reports?: {total: number} | null}} p */
+function ConsoleNav({ user, path, reports }) {
+  /** @param {string} href @param {string} label @param {any} [extra] */
+  const link = (href, label, extra = null) =>
+    html`<a href=${href} aria-current=${path === href ? "page" : undefined}>${label}${extra}</a>`;
   return html`<nav class="console-nav" aria-label="Console">
-    ${user.role !== "user" ? html`${link("/admin", "Overview")} ${link("/admin/boards", "Boards")}` : null}
+    ${
+      user.role !== "user"
+        ? html`${link("/admin", "Overview")} ${link("/admin/reports", "Reports", waiting(reports))}
+          ${link("/admin/boards", "Boards")}`
+        : null
+    }
     ${user.role !== "user" && user.role !== "janitor" ? link("/admin/bans", "Bans") : null}
     ${user.role === "admin" ? link("/admin/users", "Staff") : null}
     ${user.role !== "user" ? link("/admin/log", "Log") : null} ${link("/account", "Account")}
@@ -258,7 +276,7 @@ function ConsoleNav({ user, path }) {
 /**
  * Every console path. `user` is null for an anonymous visitor, who gets the login, signup and
  * reset pages and is sent to log in from the others.
- * @param {{path: string, search: string, user: any, boards: any[], onUser: (u: any) => void}} props
+ * @param {{path: string, search: string, user: any, boards: any[], reports?: any, onUser: (u: any) => void}} props
  */
 export function ConsolePage(props) {
   const { path, user } = props;
@@ -283,7 +301,7 @@ export function ConsolePage(props) {
       <p>Your account (${roleName(user.role)}) cannot use this page.</p>
     </main>`;
   return html`<main id="main" class="console">
-    <${ConsoleNav} user=${user} path=${path} />
+    <${ConsoleNav} user=${user} path=${path} reports=${props.reports} />
     ${loaded?.path === path ? html`<${loaded.View} ...${props} />` : html`<p aria-busy="true">Loading…</p>`}
   </main>`;
 }

@@ -29,8 +29,12 @@ class App extends Component {
       /** A board's public mod log page (`modlog.js`), loaded when first opened. @type {any} */ ModLog: null,
       /** Who is logged in: null while not known or for anonymous readers. @type {any} */ user: null,
       userKnown: false,
+      /** Staff: the reports waiting, followed live. @type {{total: number, counts: Record<string, number>} | null} */
+      reports: null,
       version: 0,
     };
+    /** Ends the stream of report counts. @type {(() => void) | null} */
+    this.stopReports = null;
   }
 
   componentDidMount() {
@@ -57,9 +61,7 @@ class App extends Component {
   /** Asks the server who is logged in; remembered so that reading pages ask only when it may be someone. */
   async learnUser() {
     const user = await whoami();
-    rememberSession(user != null);
-    this.setState({ user, userKnown: true });
-    this.loadStaff(user);
+    this.setUser(user);
   }
 
   /** Staff tools for posts: only a staff member's browser loads them. @param {any} user */
@@ -67,6 +69,21 @@ class App extends Component {
     if (!user || user.role === "user" || this.state.Staff) return;
     const { StaffTools } = await import("./staff.js");
     this.setState({ Staff: StaffTools });
+  }
+
+  /** Staff follow the count of reports waiting; the module loads only for them. @param {any} user */
+  async followReports(user) {
+    const staff = user && user.role !== "user";
+    if (!staff) {
+      this.stopReports?.();
+      this.stopReports = null;
+      this.setState({ reports: null });
+      return;
+    }
+    if (this.stopReports) return;
+    this.stopReports = () => {};
+    const { followReports } = await import("./console-badge.js");
+    this.stopReports = followReports((reports) => this.setState({ reports }));
   }
 
   /** The console's entry module, loaded only on its pages. */
@@ -88,6 +105,7 @@ class App extends Component {
     rememberSession(user != null);
     this.setState({ user, userKnown: true });
     this.loadStaff(user);
+    this.followReports(user);
   }
 
   go() {
@@ -186,7 +204,7 @@ class App extends Component {
       page =
         s.Console && s.userKnown
           ? html`<${s.Console} path=${s.path} search=${s.search} user=${s.user} boards=${s.boards}
-              onUser=${(/** @type {any} */ u) => this.setUser(u)} />`
+              reports=${s.reports} onUser=${(/** @type {any} */ u) => this.setUser(u)} />`
           : html`<main id="main" class="loading" aria-busy="true"><p>Loading…</p></main>`;
     const staff = s.user && s.user.role !== "user";
     const unread = Object.values(store.watched).reduce((n, w) => n + w.unread, 0);
@@ -197,7 +215,7 @@ class App extends Component {
         <span class="spacer"></span>
         ${
           s.user
-            ? html`${staff ? html`<a href="/admin">Console</a>` : null} <a href="/account">Account</a>`
+            ? html`${staff ? html`<a href="/admin">Console${waiting(s.reports)}</a>` : null} <a href="/account">Account</a>`
             : html`<a href="/login">Log in</a>`
         }
         <button type="button" class="link" aria-expanded=${s.panel === "watcher" ? "true" : "false"}
@@ -210,6 +228,17 @@ class App extends Component {
       ${page}
       ${s.Staff && staff ? html`<${s.Staff} user=${s.user} path=${s.path} />` : null}`;
   }
+}
+
+/**
+ * The count of reports waiting beside the console link, as text (the reader's stylesheet has no
+ * badge): nothing when none wait.
+ * @param {{total: number} | null} reports
+ */
+function waiting(reports) {
+  return reports?.total
+    ? html` <span class="reports-waiting" title="Reported posts waiting">(${reports.total})</span>`
+    : null;
 }
 
 applyTheme();

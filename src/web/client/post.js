@@ -171,10 +171,16 @@ function Backlinks({ post }) {
 /** @param {{post: PostData, you: boolean, onDelete?: (post: PostData, fileOnly: boolean) => void, thread?: any}} props */
 function Menu({ post, you, onDelete, thread }) {
   const hideLabel = post.no === post.thread ? "Hide thread" : "Hide post";
+  /** The report dialog loads only when someone reports. @param {MouseEvent} e */
+  const report = (e) => {
+    const summary = /** @type {HTMLElement} */ (e.currentTarget).closest("details")?.querySelector("summary");
+    import("./report.js").then((m) => m.openReport(post.board, post.no, summary || null));
+  };
   return html`<details class="menu">
     <summary aria-label=${`Menu of post ${post.no}`}>▾</summary>
     <ul>
       <li><button type="button" onClick=${() => store.hide(post.board, post.no, true)}>${hideLabel}</button></li>
+      <li><button type="button" onClick=${report}>Report</button></li>
       ${
         you && onDelete
           ? html`<li><button type="button" onClick=${() => onDelete(post, false)}>Delete</button></li>

@@ -63,6 +63,7 @@ export const CONSOLE = [
   "/admin/users",
   "/admin/bans",
   "/admin/log",
+  "/admin/reports",
 ];
 
 /**

@@ -11,6 +11,7 @@ use crate::session::{Session, ACCOUNTS};
 
 mod erasure;
 mod flows;
+mod live_counts;
 mod refusals;
 
 /// Open signup, `root` an admin by config, boards /t/ and /u/; `extra` goes at the top level.

@@ -67,6 +67,36 @@ pub async fn exercise(spec: &Spec, s: &Server) {
     call(root, &get, "/api/reports", Value::Null, 200).await;
     call(janitor, &get, "/api/reports/counts", Value::Null, 200).await;
     call(None, &get, "/api/reports/counts", Value::Null, 403).await;
+    call(None, &get, "/api/reports/live", Value::Null, 403).await;
+    call(janitor, &get, "/api/reports/live?board=b", Value::Null, 400).await;
+    // The counts stream: its answer, and its first event's data against its schema.
+    let path = "/api/reports/live";
+    let mut stream = jan.request(s, get.clone(), path).send().await.unwrap();
+    let a = super::Answer {
+        status: stream.status(),
+        headers: stream.headers().clone(),
+        body: Vec::new(),
+    };
+    spec.conforms(&get, path, &a).unwrap();
+    assert_eq!(a.status, 200);
+    let mut text = String::new();
+    let data = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        loop {
+            let complete = text.rsplit_once("\n\n").map_or("", |(done, _)| done);
+            if let Some(data) = complete.lines().find_map(|l| l.strip_prefix("data: ")) {
+                return data.to_owned();
+            }
+            let chunk = stream.chunk().await.unwrap().expect("the stream ended");
+            text.push_str(std::str::from_utf8(&chunk).unwrap());
+        }
+    })
+    .await
+    .expect("no counts event within 10 s");
+    let event: Value = serde_json::from_str(&data).unwrap();
+    assert_eq!(event["counts"]["b"], 1, "{event}");
+    spec.validate_component("ReportCountsEvent", &event)
+        .unwrap();
+    drop(stream);
 
     let handle = format!("/api/boards/b/reports/{reply}");
     call(
