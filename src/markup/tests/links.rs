@@ -230,9 +230,15 @@ fn killing_links_to_a_deleted_post_is_a_render_without_it() {
         (">>2 and >>2 again, >>>/b/2 too", ("b", 2)),
         (">>1 >>2 >>10 >>11", ("b", 10)),
         (">>>/a/5 >>5", ("a", 5)),
-        ("**>>2** ||>>2|| `>>2`\n>>2 greentext\n```\n>>2\n```\n>>2", ("b", 2)),
+        (
+            "**>>2** ||>>2|| `>>2`\n>>2 greentext\n```\n>>2\n```\n>>2",
+            ("b", 2),
+        ),
         (">>3 >>1 >>>/g/ >>2 >>10 >>11", ("b", 1)),
-        ("https://example.com/>>2 <a class=\"quotelink\" href=\"/b/thread/1#p2\"> >>2", ("b", 2)),
+        (
+            "https://example.com/>>2 <a class=\"quotelink\" href=\"/b/thread/1#p2\"> >>2",
+            ("b", 2),
+        ),
         (">>21 >>12 >>2", ("b", 2)),
         (">>>/a/5", ("b", 5)),
         ("no links at all", ("b", 2)),
@@ -244,7 +250,9 @@ fn killing_links_to_a_deleted_post_is_a_render_without_it() {
         let got = kill_links(&before, gone.0, gone.1);
         let changed = before != want;
         if got.as_deref() != changed.then_some(want.as_str()) {
-            failures.push(format!("{body:?} without {gone:?}\n  want {want:?}\n  got  {got:?}"));
+            failures.push(format!(
+                "{body:?} without {gone:?}\n  want {want:?}\n  got  {got:?}"
+            ));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));

@@ -391,7 +391,10 @@ async fn a_valid_lossless_webp_over_the_media_budget_is_refused_and_one_within_i
     let no = r.json["no"].as_u64().unwrap();
     let p = s.get(&format!("/api/boards/b/posts/{no}")).await;
     let file = &p.json["post"]["files"][0];
-    assert_eq!((file["width"].as_u64(), file["height"].as_u64()), (Some(2000), Some(2000)));
+    assert_eq!(
+        (file["width"].as_u64(), file["height"].as_u64()),
+        (Some(2000), Some(2000))
+    );
     assert_eq!(file["thumb_width"], 250);
     assert_tmp_empty(&s);
 }
