@@ -370,11 +370,12 @@ async fn a_valid_lossless_webp_over_the_media_budget_is_refused_and_one_within_i
     // 3000x3000 does not.
     let s = Server::with_config("media_memory_bytes = 67108864\n").await;
     let thread = s.thread("b", "op").await;
+    let path = replies("b", thread);
     let post = |side: u32| {
         let form = Form::new()
             .text("body", "lossless")
             .part("file", file_part(lossless_webp(side), "big.webp"));
-        s.post_form(&replies("b", thread), form)
+        s.post_form(&path, form)
     };
 
     let r = post(3000).await;
