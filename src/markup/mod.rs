@@ -222,6 +222,46 @@ pub fn rewrite_quotes(
     block::rewrite(body, board, &map)
 }
 
+/// `html`, as [`render`] wrote it, with every link to post `no` of `board` turned into the
+/// dead link a new render would draw now that the post is gone; `None` when it links there
+/// nowhere. This is what deleting a post does to the posts quoting it, at the cost of one pass
+/// over their html: no parse of their bodies, no lookup of their other links. It is exact
+/// because only [`render`] writes a `<a class="quotelink"` tag (whatever a poster typed is
+/// escaped), a link's text holds no `<`, and a render would draw every other link of the post
+/// as it stands (each link that died earlier was turned dead then; a moved thread's posts are
+/// rendered anew when it moves).
+pub fn kill_links(html: &str, board: &str, no: u64) -> Option<String> {
+    const OPEN: &str = "<a class=\"quotelink\" href=\"/";
+    let tail = format!("\" data-board=\"{board}\" data-no=\"{no}\">");
+    let mut out = String::new();
+    let mut copied = 0;
+    let mut from = 0;
+    while let Some(at) = html[from..].find(OPEN).map(|i| from + i) {
+        // The opening tag ends at its first `>`: attribute values never hold one.
+        let Some(tag_end) = html[at..].find('>').map(|i| at + i + 1) else {
+            break;
+        };
+        from = tag_end;
+        if !html[at..tag_end].ends_with(&tail) {
+            continue;
+        }
+        let Some(text_end) = html[tag_end..].find("</a>").map(|i| tag_end + i) else {
+            break;
+        };
+        out.push_str(&html[copied..at]);
+        out.push_str("<span class=\"deadlink\">");
+        out.push_str(&html[tag_end..text_end]);
+        out.push_str("</span>");
+        copied = text_end + "</a>".len();
+        from = copied;
+    }
+    if copied == 0 {
+        return None;
+    }
+    out.push_str(&html[copied..]);
+    Some(out)
+}
+
 /// [`render`] in another HTML vocabulary: the same parse, other tags (see the module docs).
 pub fn render_dialect(
     body: &str,

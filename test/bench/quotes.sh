@@ -6,17 +6,20 @@
 #   2. N maximally quoting replies into a second thread: each body is `>>a >>a+1 ...` quoting
 #      the thread's earlier posts, as many as fit in 4000 characters (about 600); the board
 #      links 45 (`max_quotes`). Time, database size after.
-#   3. Deleting that quoting thread with its poster's password: the answer's time, the time
+#   3. Deleting the second reply, which every later quoting reply links: the answer's time (its
+#      links in those n - 2 posts turn dead in that one transaction).
+#   4. Deleting that quoting thread with its poster's password: the answer's time, the time
 #      until the purge is done (a post in another thread quoting the thread's first reply, the
 #      last one removed, turns into a dead link), and the slowest of the replies another client
 #      posts meanwhile (what a writer waits behind the purge).
-#   4. The same quoting thread on a board with thread_limit = 1 and archive_days = 0, pushed
+#   5. The same quoting thread on a board with thread_limit = 1 and archive_days = 0, pushed
 #      out (deleted) by a new thread: the time of that new thread's POST, and until the purge
 #      is done. (Archive retention deletes through the same code; it runs hourly and cannot be
 #      triggered over HTTP.)
 #   Also the server's peak resident memory (VmHWM) at the end.
 #
-# The boards take N replies a thread (max_replies = N); everything else is the default.
+# The boards take N replies a thread (max_replies = N); flood control and the request budget
+# are off (one client posts them all); everything else is the default.
 #
 # How to run (from anywhere): test/bench/quotes.sh
 # Settings, as environment variables:
@@ -46,6 +49,11 @@ cleanup() {
 trap cleanup EXIT
 
 cat >"$TMP/config.toml" <<EOF
+# One client posts thousands of replies: flood control and the request budget would refuse it.
+flood_control = false
+request_budget_per_minute = 0
+request_budget_burst = 0
+
 [[boards]]
 slug = "bench"
 title = "Bench"
@@ -110,8 +118,10 @@ plain = ("lorem ipsum " * 400)[:4000]
 def fill(board, body_of):
     t = post(c, f"/api/boards/{board}/threads", {"body": "target", "password": "pw"})
     start = time.monotonic()
-    replies = [post(c, f"/api/boards/{board}/threads/{t}/posts", {"body": body_of(t)})
-               for _ in range(n)]
+    # The second reply can be deleted by its poster: every later quoting reply links it.
+    replies = [post(c, f"/api/boards/{board}/threads/{t}/posts",
+                    {"body": body_of(t), **({"password": "pw"} if i == 1 else {})})
+               for i in range(n)]
     return t, replies, time.monotonic() - start
 
 def wait_dead(board, linker):
@@ -134,6 +144,19 @@ print(f"{n} quoting replies:   {secs_q:6.2f} s  ({secs_q / n * 1000:.2f} ms each
 text = n * 4000
 print(f"text posted per thread: {mib(text)}; database growth per thread: "
       f"plain {(size1 - size0) / text:.2f}x, quoting {(size2 - size1) / text:.2f}x the text")
+
+# One reply quoted by every later one (n - 2 posts) is deleted: each quoting post's link to it
+# turns dead in the same transaction.
+start = time.monotonic()
+status, data = call(c, "POST", f"/api/boards/bench/posts/{replies[1]}/delete", {"password": "pw"})
+if status != 200:
+    sys.exit(f"delete a quoted reply: {status} {data}")
+secs_d = time.monotonic() - start
+_, data = call(c, "GET", f"/api/boards/bench/posts/{replies[-1]}")
+if f'<span class="deadlink">&gt;&gt;{replies[1]}</span>' not in data["post"]["html"]:
+    sys.exit("deleting a quoted reply left a live link to it")
+print(f"delete a reply quoted by the {n - 2} later replies: {secs_d * 1000:.0f} ms "
+      f"({secs_d / (n - 2) * 1e6:.0f} us per quoting post)")
 
 other = post(c, "/api/boards/bench/threads", {"body": "elsewhere"})
 linker = post(c, f"/api/boards/bench/threads/{other}/posts", {"body": f">>{replies[0]}"})

@@ -198,3 +198,62 @@ fn long_urls_stay_text() {
     let nested = format!("{long}?u=http://c.d/");
     assert_eq!(html(&nested), nested);
 }
+
+/// The test world after post `gone` was deleted.
+struct After {
+    gone: (&'static str, u64),
+}
+
+impl Resolve for After {
+    fn post_thread(&self, board: &str, no: u64) -> Option<u64> {
+        if (board, no) == self.gone {
+            return None;
+        }
+        World.post_thread(board, no)
+    }
+
+    fn board_exists(&self, board: &str) -> bool {
+        World.board_exists(board)
+    }
+
+    fn max_links(&self, _: &str) -> usize {
+        LIMIT
+    }
+}
+
+/// Killing the links to a deleted post in the stored html gives exactly what rendering the
+/// body again gives, whatever else the body holds; a body that never linked there is left.
+#[test]
+fn killing_links_to_a_deleted_post_is_a_render_without_it() {
+    let cases: [(&str, (&'static str, u64)); 10] = [
+        (">>2", ("b", 2)),
+        (">>2 and >>2 again, >>>/b/2 too", ("b", 2)),
+        (">>1 >>2 >>10 >>11", ("b", 10)),
+        (">>>/a/5 >>5", ("a", 5)),
+        (
+            "**>>2** ||>>2|| `>>2`\n>>2 greentext\n```\n>>2\n```\n>>2",
+            ("b", 2),
+        ),
+        (">>3 >>1 >>>/g/ >>2 >>10 >>11", ("b", 1)),
+        (
+            "https://example.com/>>2 <a class=\"quotelink\" href=\"/b/thread/1#p2\"> >>2",
+            ("b", 2),
+        ),
+        (">>21 >>12 >>2", ("b", 2)),
+        (">>>/a/5", ("b", 5)),
+        ("no links at all", ("b", 2)),
+    ];
+    let mut failures = Vec::new();
+    for (body, gone) in cases {
+        let before = render(body, "b", &Limited).html;
+        let want = render(body, "b", &After { gone }).html;
+        let got = kill_links(&before, gone.0, gone.1);
+        let changed = before != want;
+        if got.as_deref() != changed.then_some(want.as_str()) {
+            failures.push(format!(
+                "{body:?} without {gone:?}\n  want {want:?}\n  got  {got:?}"
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

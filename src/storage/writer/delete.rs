@@ -12,7 +12,6 @@ use redb::{ReadableTable, ReadableTableMetadata, WriteTransaction};
 
 use super::posts::{
     load_live_post, load_post, load_thread, put_post, put_thread, thread_exists, tombstone,
-    TxnResolver,
 };
 use super::{load_board, outbox, stored, Applied, Change, Written};
 use crate::error::{ApiError, ErrorKind};
@@ -222,10 +221,10 @@ pub(super) fn purge_thread(
     Ok(numbers.len())
 }
 
-/// Removes one post, leaves its tombstone, lets go of its files, and re-renders what linked to
-/// it (those links are dead now) and sends again what it linked to (one backlink fewer). Posts
-/// of a thread being purged are not live, so they are neither re-rendered nor sent: only the
-/// links that cross into the thread from outside are.
+/// Removes one post, leaves its tombstone, lets go of its files, turns the links to it dead in
+/// the posts quoting it and sends again what it linked to (one backlink fewer). Posts of a
+/// thread being purged are not live, so they are neither rewritten nor sent: only the links
+/// that cross into the thread from outside are.
 pub(super) fn remove_post(
     txn: &WriteTransaction,
     post: &Post,
@@ -272,14 +271,14 @@ pub(super) fn remove_post(
             quotes.remove((board.as_str(), *no, slug, post.no))?;
         }
     }
+    // The quoting posts' links to this one turn dead in their stored html, exactly as a new
+    // render would draw them, without parsing their bodies or looking up their other links.
     for (board, no) in quoting {
         if let Some(mut other) = load_live_post(txn, &board, no)? {
-            other.html = markup::render(&other.body, &board, &TxnResolver::new(txn)).html;
-            if let Some(message) = &other.banned_message {
-                other
-                    .html
-                    .push_str(&markup::banned_mark(message, markup::Dialect::Native));
-            }
+            let Some(html) = markup::kill_links(&other.html, slug, post.no) else {
+                continue;
+            };
+            other.html = html;
             put_post(txn, &other)?;
             super::post_changed(txn, &other, changes)?;
         }

@@ -409,7 +409,7 @@ fn purge_chunk(db: &redb::Database, listener: &CommitListener) -> bool {
     let result = (|| -> Result<bool, redb::Error> {
         let txn = db.begin_write()?;
         // A deleted board's threads are all unlisted before any of its posts go, so removing a
-        // post never re-renders another post of that board.
+        // post never rewrites another post of that board.
         let more = match boards::purge_step(&txn, &mut changes)? {
             Some(more) => more,
             None => delete::purge_step(&txn, delete::PURGE_CHUNK, &mut changes)?,

@@ -350,3 +350,52 @@ async fn a_valid_video_still_goes_through_its_leash() {
     assert_eq!(file["thumb_width"], json!(250));
     assert_tmp_empty(&s);
 }
+
+/// A valid lossless WebP of `side`x`side` (one colour, so it is small).
+fn lossless_webp(side: u32) -> Vec<u8> {
+    let pixels = vec![90u8; side as usize * side as usize * 3];
+    let mut out = Vec::new();
+    image::codecs::webp::WebPEncoder::new_lossless(&mut out)
+        .encode(&pixels, side, side, image::ExtendedColorType::Rgb8)
+        .unwrap();
+    out
+}
+
+/// No decoder at hand decodes a lossless WebP in strips (libwebp and image-webp both hold the
+/// whole ARGB canvas), so a valid one whose canvas does not fit the media budget is refused
+/// from its header, with a sentence saying why; one that fits is taken at its true size.
+#[tokio::test]
+async fn a_valid_lossless_webp_over_the_media_budget_is_refused_and_one_within_is_taken() {
+    // 64 MiB: a lossless WebP costs 8 bytes a pixel and some slack, so 2000x2000 fits and
+    // 3000x3000 does not.
+    let s = Server::with_config("media_memory_bytes = 67108864\n").await;
+    let thread = s.thread("b", "op").await;
+    let path = replies("b", thread);
+    let post = |side: u32| {
+        let form = Form::new()
+            .text("body", "lossless")
+            .part("file", file_part(lossless_webp(side), "big.webp"));
+        s.post_form(&path, form)
+    };
+
+    let r = post(3000).await;
+    r.assert_error(400, "image_too_large");
+    assert_eq!(
+        r.json["error"]["message"],
+        "The image is 3000x3000 pixels; decoding it would take more memory than this server \
+         allows for one image."
+    );
+    assert_eq!(r.field(), "file");
+
+    let r = post(2000).await;
+    assert_eq!(r.status, 201, "{}", r.json);
+    let no = r.json["no"].as_u64().unwrap();
+    let p = s.get(&format!("/api/boards/b/posts/{no}")).await;
+    let file = &p.json["post"]["files"][0];
+    assert_eq!(
+        (file["width"].as_u64(), file["height"].as_u64()),
+        (Some(2000), Some(2000))
+    );
+    assert_eq!(file["thumb_width"], 250);
+    assert_tmp_empty(&s);
+}
