@@ -28,6 +28,8 @@
 #   test/bench/moderation.sh
 # Settings, as environment variables:
 #   BANS=1000 FILTERS=100 ROUNDS=2 DURATION=10s CONNECTIONS=32 WRK_THREADS=2
+#   WRK_TIMEOUT=10s     a reply slower than this is a socket error (wrk's default, 2s, is
+#                       passed on a loaded machine)
 #   WANI_BIN=...        use this binary instead of building target/release/wani with cargo
 #   KEEP_TMP=1          keep the temp dir (data directories, logs)
 # Output: progress on stderr; the table on stdout, ready to paste into readme.md.
@@ -44,6 +46,7 @@ ROUNDS=${ROUNDS:-2}
 DURATION=${DURATION:-10s}
 CONNECTIONS=${CONNECTIONS:-32}
 WRK_THREADS=${WRK_THREADS:-2}
+WRK_TIMEOUT=${WRK_TIMEOUT:-10s}
 
 need_python
 need wrk wrk
@@ -75,7 +78,7 @@ argon2_iterations = 1
 EOF
 
 # seed KIND: signs up root, gives the bans and filters (for KIND=bans), opens the thread; prints
-# its number and, with bans, an address inside the first banned range.
+# its number, an address inside the first banned range and a rejected word ("-" for none).
 seed() {
     python3 - "$WANI_URL" "$1" "$BANS" "$FILTERS" <<'PY'
 import http.client, json, random, sys, urllib.parse
@@ -146,7 +149,7 @@ if kind == "bans":
             filtered = body["pattern"]
 status, answer, _ = call("POST", "/api/boards/bench/threads", {"body": "The thread the benchmark replies to."})
 assert status == 201, answer
-print(answer["no"], probe or "", filtered if kind == "bans" and filters else "")
+print(answer["no"], probe or "-", filtered or "-")
 PY
 }
 
@@ -174,14 +177,14 @@ run() {
     say "round $round, $kind: seeding"
     local probe word
     read -r thread probe word < <(seed "$kind")
-    [ -z "$probe" ] || banned_probe "$probe"
-    [ -z "$word" ] || filtered_probe "$word"
+    [ "$probe" = - ] || banned_probe "$probe"
+    [ "$word" = - ] || filtered_probe "$word"
 
     for conns in 1 "$CONNECTIONS"; do
         local threads=$WRK_THREADS
         [ "$conns" -ge "$threads" ] || threads=1
         say "round $round, $kind: wrk -c$conns -d$DURATION"
-        out=$(wrk -t"$threads" -c"$conns" -d"$DURATION" --latency -s "$HERE/post.lua" \
+        out=$(wrk -t"$threads" -c"$conns" -d"$DURATION" --timeout "$WRK_TIMEOUT" --latency -s "$HERE/post.lua" \
             "$WANI_URL/api/boards/bench/threads/$thread/posts")
         errors=$(echo "$out" | awk '/Non-2xx|Socket errors/ { print }')
         [ -z "$errors" ] || die "wrk saw errors with $kind: $errors"
