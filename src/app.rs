@@ -314,9 +314,10 @@ async fn prune_archives(app: Arc<App>) {
 /// How often expired sessions are removed.
 const SWEEP_EVERY: Duration = Duration::from_secs(600);
 
-/// The session sweeper: removes expired sessions through the writer, a chunk per transaction,
-/// at start and then every ten minutes. An expired session is refused when used whether or not
-/// it was swept yet; sweeping only keeps the tables small. Ends when the writer stops.
+/// The session sweeper: removes expired sessions, API tokens and password reset tokens through
+/// the writer, a chunk per transaction, at start and then every ten minutes. An expired one is
+/// refused when used whether or not it was swept yet; sweeping only keeps the tables small.
+/// Ends when the writer stops.
 async fn sweep_sessions(app: Arc<App>) {
     loop {
         let write = Write::Account(crate::storage::AccountWrite::Sweep {

@@ -361,6 +361,10 @@ pub struct PosterRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address: Option<std::net::IpAddr>,
     pub cloak: String,
+    /// The board `cloak` was made on, when not the post's: its thread was moved after the
+    /// address was erased, so the cloak on the new board could not be computed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cloak_board: Option<String>,
     /// Unix seconds when the post was written.
     pub at: u64,
 }
@@ -507,6 +511,10 @@ pub struct Report {
     pub note: Option<String>,
     /// The reporter's cloak on the post's board: one report per post per cloak.
     pub cloak: String,
+    /// As [`PosterRecord::cloak_board`]: set when the post's thread moved after the
+    /// reporter's address was erased.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cloak_board: Option<String>,
     /// The reporter's address, until `ip_retention_days` erases it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address: Option<std::net::IpAddr>,

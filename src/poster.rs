@@ -13,9 +13,18 @@ use sha2::Sha256;
 /// tripcode changes and no deletion password matches.
 pub const SECRET_FILE: &str = "secret.key";
 
-/// The server secret behind every keyed hash.
+/// The server secret behind every keyed hash. Cloned only into the writer's thread move,
+/// which computes the moved posters' cloaks on their new board.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Keys {
     secret: [u8; 32],
+}
+
+// Never print the secret, whatever logs a write that carries it.
+impl std::fmt::Debug for Keys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Keys(<redacted>)")
+    }
 }
 
 impl Keys {
@@ -43,6 +52,12 @@ impl Keys {
             }
             Err(e) => Err(e),
         }
+    }
+
+    /// Keys from a fixed secret, for unit tests.
+    #[cfg(test)]
+    pub fn fixed(secret: [u8; 32]) -> Keys {
+        Keys { secret }
     }
 
     /// HMAC-SHA256 under the secret of the parts, each length-prefixed so that no two

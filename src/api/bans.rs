@@ -622,7 +622,7 @@ pub async fn ban_poster(
             return Err(ApiError::new(ErrorKind::PosterUnknown, message).with_field("by"));
         }
         (_, None) | (Some("cloak"), _) => Target::Cloak {
-            board: board.clone(),
+            board: record.cloak_board.clone().unwrap_or_else(|| board.clone()),
             cloak: record.cloak.clone(),
         },
         (_, Some(address)) => Target::Network(Net::of_poster(address)),

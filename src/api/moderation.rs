@@ -108,6 +108,9 @@ const POSTERS_SHOWN: usize = 100_001;
 /// What staff see of a poster: the cloak, and the address for admins while it is kept.
 pub fn poster_json(record: &PosterRecord, caller: &Caller) -> Value {
     let mut out = json!({ "cloak": record.cloak });
+    if let Some(board) = &record.cloak_board {
+        out["cloak_board"] = json!(board);
+    }
     if caller.role == Role::Admin {
         if let Some(address) = record.address {
             out["address"] = json!(address.to_string());

@@ -48,6 +48,7 @@ pub async fn report(
         category,
         note,
         cloak: app.keys.cloak(&board, client),
+        cloak_board: None,
         address: Some(client.to_canonical()),
         at: unix_now(),
     };
@@ -87,6 +88,7 @@ fn queued_json(queued: &QueuedPost, caller: &Caller) -> Value {
                 &PosterRecord {
                     address: r.address,
                     cloak: r.cloak.clone(),
+                    cloak_board: r.cloak_board.clone(),
                     at: r.at,
                 },
                 caller,

@@ -62,7 +62,10 @@ pub async fn act(
                 let message = format!("Moving a thread to /{to}/ takes a moderator of /{to}/.");
                 return Err(ApiError::new(ErrorKind::Forbidden, message).with_field("board"));
             }
-            ThreadAction::Move { to }
+            ThreadAction::Move {
+                to,
+                keys: Box::new(app.keys.clone()),
+            }
         }
         _ => {
             if !fields.has(main) {

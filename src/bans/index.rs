@@ -5,7 +5,8 @@
 //! Networks are kept in one hash map per (family, prefix length) present, keyed by the network
 //! address: a client is looked up once per prefix length in use (an exact address is a /32 or
 //! /128), whatever the number of bans. Cloaks are in a hash map by cloak; a client's cloak is
-//! computed for the board posted on, and for each board a global cloak ban was made from.
+//! computed for the board posted on, and for each board a cloak ban reaching past its own board
+//! (a global one, or a board's ban on a cloak made elsewhere) was made from.
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
@@ -26,8 +27,10 @@ struct Inner {
     nets: BTreeMap<(bool, u8), HashMap<u128, Vec<u64>>>,
     /// cloak → ids of the bans on it (each names the board the cloak belongs to).
     cloaks: HashMap<String, Vec<u64>>,
-    /// Boards from whose cloaks global cloak bans were made, with how many.
-    global_cloak_boards: BTreeMap<String, usize>,
+    /// Boards from whose cloaks bans reaching past that board were made, with how many: global
+    /// ones, and a board's bans on a cloak made on another board (a post moved there after its
+    /// address was erased). Every check computes the client's cloak on each.
+    wide_cloak_boards: BTreeMap<String, usize>,
     /// Boards from whose cloaks any cloak bans were made, with how many.
     cloak_boards: BTreeMap<String, usize>,
 }
@@ -101,11 +104,8 @@ impl BanIndex {
             }
         }
         if !inner.cloaks.is_empty() {
-            let mut boards: Vec<&str> = inner
-                .global_cloak_boards
-                .keys()
-                .map(|b| b.as_str())
-                .collect();
+            let mut boards: Vec<&str> =
+                inner.wide_cloak_boards.keys().map(|b| b.as_str()).collect();
             match board {
                 Some(board) => boards.push(board),
                 // Any board: every board a cloak ban names.
@@ -174,8 +174,8 @@ impl Inner {
             Target::Cloak { board, cloak } => {
                 self.cloaks.entry(cloak.clone()).or_default().push(ban.id);
                 count(&mut self.cloak_boards, board, 1);
-                if ban.board.is_none() {
-                    count(&mut self.global_cloak_boards, board, 1);
+                if ban.board.as_deref() != Some(board.as_str()) {
+                    count(&mut self.wide_cloak_boards, board, 1);
                 }
             }
         }
@@ -211,8 +211,8 @@ impl Inner {
                     }
                 }
                 count(&mut self.cloak_boards, board, -1);
-                if ban.board.is_none() {
-                    count(&mut self.global_cloak_boards, board, -1);
+                if ban.board.as_deref() != Some(board.as_str()) {
+                    count(&mut self.wide_cloak_boards, board, -1);
                 }
             }
         }
@@ -318,6 +318,30 @@ mod tests {
         index.put(ban(3, Some("b"), net("192.0.2.0/24"), None));
         assert_eq!(ids(Some("b"), "192.0.2.200", 1000), vec![3]);
         assert_eq!(index.by_cloak(&cloak_b), vec![4]);
+    }
+
+    #[test]
+    fn a_boards_ban_on_another_boards_cloak_applies_on_its_board() {
+        let dir = tempfile::tempdir().unwrap();
+        let keys = Keys::load_or_create(dir.path()).unwrap();
+        let poster: IpAddr = "198.51.100.7".parse().unwrap();
+        // A post moved from /t/ to /u/ after its address was erased keeps its /t/ cloak.
+        let target = Target::Cloak {
+            board: "t".into(),
+            cloak: keys.cloak("t", poster),
+        };
+        let index = BanIndex::new([ban(1, Some("u"), target, None)]);
+        let on = |board: &str| index.check(&keys, board, poster, 0).map(|b| b.id);
+        assert_eq!(on("u"), Some(1));
+        assert_eq!(on("t"), None, "the ban is on /u/ only");
+        assert_eq!(on("v"), None);
+        assert_eq!(
+            index.check(&keys, "u", "198.51.100.8".parse().unwrap(), 0),
+            None
+        );
+        index.remove(1);
+        assert_eq!(on("u"), None);
+        assert!(index.inner.read().unwrap().wide_cloak_boards.is_empty());
     }
 
     #[test]

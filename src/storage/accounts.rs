@@ -1,8 +1,11 @@
-//! Reads of accounts and sessions.
+//! Reads of accounts and sessions, and the one-time index of reset tokens by expiry.
 
-use redb::ReadableTable;
+use redb::{ReadableTable, WriteTransaction};
 
-use super::{decode, storage_error, Reader, RESET_TOKENS, SESSIONS, TOTP, USERS, USER_EMAILS};
+use super::{
+    decode, storage_error, Reader, META, RESET_EXPIRY, RESET_TOKENS, SESSIONS, TOTP, USERS,
+    USER_EMAILS,
+};
 use crate::auth::totp::TotpState;
 use crate::auth::Account;
 use crate::error::ApiResult;
@@ -80,4 +83,22 @@ impl Reader {
         let row = table.get(key.as_slice()).map_err(storage_error)?;
         Ok(row.map(|v| (v.value().0.to_owned(), v.value().1)))
     }
+}
+
+/// Fills `reset_expiry` from `reset_tokens`, once: a database written before the index existed
+/// holds tokens the sweeper would otherwise never find. Reset tokens live an hour or so, so
+/// there are few.
+pub(super) fn index_reset_expiry(txn: &WriteTransaction) -> Result<(), redb::Error> {
+    let mut meta = txn.open_table(META)?;
+    if meta.get("reset_expiry_indexed")?.is_some() {
+        return Ok(());
+    }
+    let tokens = txn.open_table(RESET_TOKENS)?;
+    let mut expiry = txn.open_table(RESET_EXPIRY)?;
+    for row in tokens.iter()? {
+        let (key, value) = row?;
+        expiry.insert((value.value().1, key.value()), ())?;
+    }
+    meta.insert("reset_expiry_indexed", 1)?;
+    Ok(())
 }

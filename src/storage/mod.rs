@@ -28,7 +28,8 @@
 //! | `sessions` | SHA-256 of the session id (32 bytes) | `(username, expires_ms)` | live sessions; the id itself is only in the client's cookie, so a copy of the database opens no session |
 //! | `session_expiry` | `(expires_ms, session key)` | `()` | the same sessions by expiry, oldest first: the sweeper removes a range from the start |
 //! | `user_sessions` | `(username, session key)` | `()` | a user's sessions, to end them all (password change, disabling, deletion) |
-//! | `reset_tokens` | SHA-256 of a password reset token (32 bytes) | `(username, expires_ms)` | reset tokens an admin issued; the token itself is only shown once; used or expired ones are removed when presented |
+//! | `reset_tokens` | SHA-256 of a password reset token (32 bytes) | `(username, expires_ms)` | reset tokens an admin issued or a recovery mail carried; the token itself is only shown once; a used one is removed, an expired one when presented or swept |
+//! | `reset_expiry` | `(expires_ms, token key)` | `()` | the same tokens by expiry, oldest first, swept with the sessions. Filled from `reset_tokens` once at start when the database predates it (`meta.reset_expiry_indexed`) |
 //! | `totp` | normalized username | JSON [`crate::auth::totp::TotpState`] | an account's second factor: secret, whether confirmed, the last step used (no replay), hashes of unused recovery codes |
 //! | `board_purge` | slug | `()` | deleted boards whose threads, posts and files are still being removed, in chunks between other writes; resumed at start. A slug listed here cannot be created again until it is done |
 //! | `seeded` | slug | `()` | boards the database has held: a `[[boards]]` table of the config creates its board only when its slug is not here, so the config is only the first seed and a board deleted through the API stays deleted |
@@ -38,7 +39,7 @@
 //! | `token_expiry` | `(expires_ms, token key)` | `()` | the same tokens by expiry, oldest first, swept with the sessions |
 //! | `user_emails` | normalized email address | normalized username | the accounts that gave an address (at most one each, each address on one account): how `POST /auth/recover` finds an account by address; written with the `users` row whose `email` it mirrors |
 //! | `user_tokens` | `(username, token id)` | token key | a user's tokens in id order, to list and revoke them by their public id and to end them all (disabling, deletion) |
-//! | `posters` | `(slug, no)` | JSON [`crate::model::PosterRecord`] | who wrote each post, for staff: the client address (until erased) and its cloak, with the post's time |
+//! | `posters` | `(slug, no)` | JSON [`crate::model::PosterRecord`] | who wrote each post, for staff: the client address (until erased) and its cloak (with the board it was made on, when a move after the erasure left it another board's), with the post's time |
 //! | `poster_cloaks` | `(slug, cloak, no)` | `()` | the same posts by cloak: a range scan from `(slug, cloak)` lists every post of one poster on a board, in number order, whether or not the address was erased |
 //! | `address_age` | `(at, slug, no)` | `()` | the `posters` rows that still hold an address, oldest first: the erasure removes a range from the start |
 //! | `reports` | `(slug, no, cloak)` | JSON [`crate::model::Report`] | the open reports of a post, one per reporter cloak (at most [`REPORTS_KEPT`] per post) |
@@ -78,7 +79,10 @@
 //! `token_expiry` and `user_tokens` at once, likewise. Moving a thread rewrites, in one
 //! transaction, its posts under new numbers (`posts`, `thread_posts`, `passwords`, `quotes`,
 //! `backlinks`), its `threads` and `bump_order` rows, both boards' `board_counters`, and adds a
-//! `moved` row per post. Integers in keys are redb's native `u64`, compared numerically, so
+//! `moved` row per post; each post's poster rows (`posters`, `poster_cloaks`, `address_age`)
+//! and open reports (`reports`, `report_address_age`, `open_reports`, `report_order`, both
+//! boards' `report_counts`) move with it, cloaks made again for the new board while the address
+//! is kept. Integers in keys are redb's native `u64`, compared numerically, so
 //! ranges come out in number order. A ban is a row in `bans`, `ban_boards` and (unless permanent)
 //! `ban_expiry` at once, and in `ban_appeals` while its appeal is open.
 
@@ -139,6 +143,7 @@ const SESSION_EXPIRY: TableDefinition<(u64, &[u8]), ()> = TableDefinition::new("
 const USER_SESSIONS: TableDefinition<(&str, &[u8]), ()> = TableDefinition::new("user_sessions");
 const TOTP: TableDefinition<&str, &[u8]> = TableDefinition::new("totp");
 const RESET_TOKENS: TableDefinition<&[u8], (&str, u64)> = TableDefinition::new("reset_tokens");
+const RESET_EXPIRY: TableDefinition<(u64, &[u8]), ()> = TableDefinition::new("reset_expiry");
 const BOARD_PURGE: TableDefinition<&str, ()> = TableDefinition::new("board_purge");
 const SEEDED: TableDefinition<&str, ()> = TableDefinition::new("seeded");
 const MOD_LOG: TableDefinition<u64, &[u8]> = TableDefinition::new("mod_log");
@@ -203,6 +208,7 @@ fn each_table(visit: &mut impl EachTable) -> Result<(), redb::Error> {
     visit.table(USER_SESSIONS)?;
     visit.table(TOTP)?;
     visit.table(RESET_TOKENS)?;
+    visit.table(RESET_EXPIRY)?;
     visit.table(BOARD_PURGE)?;
     visit.table(SEEDED)?;
     visit.table(MOD_LOG)?;
@@ -340,6 +346,7 @@ fn prepare_schema(db: &Database) -> Result<(), String> {
         txn.open_table(META)?
             .insert("schema_version", SCHEMA_VERSION)?;
         moderation::index_file_posts(&txn)?;
+        accounts::index_reset_expiry(&txn)?;
         Ok(())
     })()
     .map_err(|e| e.to_string())?;

@@ -66,8 +66,8 @@ pub enum AccountWrite {
         username: String,
         disabled: bool,
     },
-    /// Removes sessions, then API tokens, that expired before `now_ms`, at most
-    /// [`SWEEP_CHUNK`] together.
+    /// Removes sessions, then API tokens, then password reset tokens that expired before
+    /// `now_ms`, at most [`SWEEP_CHUNK`] together.
     Sweep {
         now_ms: u64,
     },
@@ -225,8 +225,10 @@ pub(super) fn apply(txn: &WriteTransaction, write: &AccountWrite) -> Applied {
                 end_session(txn, key)?;
             }
             let tokens = super::tokens::sweep(txn, *now_ms, SWEEP_CHUNK - expired.len())?;
+            let budget = SWEEP_CHUNK - expired.len() - tokens;
+            let resets = super::recovery::sweep(txn, *now_ms, budget)?;
             Ok(Ok(Written::Swept {
-                sessions: expired.len() + tokens,
+                sessions: expired.len() + tokens + resets,
             }))
         }
     }

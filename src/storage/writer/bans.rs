@@ -215,7 +215,7 @@ fn for_reports(
             }
             let report: Report = stored(value.value())?;
             bans.push(Ban {
-                target: target(slug, report.address, &report.cloak),
+                target: target(slug, report.address, &report.cloak, &report.cloak_board),
                 poster_cloak: Some(report.cloak),
                 ..terms.clone()
             });
@@ -233,7 +233,7 @@ fn for_reports(
             return Ok(Err(ApiError::new(ErrorKind::PosterUnknown, message)));
         };
         bans.push(Ban {
-            target: target(slug, record.address, &record.cloak),
+            target: target(slug, record.address, &record.cloak, &record.cloak_board),
             post: post.clone(),
             poster_cloak: Some(record.cloak),
             ..terms.clone()
@@ -269,12 +269,18 @@ fn for_reports(
     }))
 }
 
-/// A poster's or reporter's network while its address is kept, else its cloak on `board`.
-fn target(board: &str, address: Option<std::net::IpAddr>, cloak: &str) -> Target {
+/// A poster's or reporter's network while its address is kept, else its cloak on `board` (or
+/// on the board it was made on, for a post moved after the erasure).
+fn target(
+    board: &str,
+    address: Option<std::net::IpAddr>,
+    cloak: &str,
+    cloak_board: &Option<String>,
+) -> Target {
     match address {
         Some(address) => Target::Network(Net::of_poster(address)),
         None => Target::Cloak {
-            board: board.to_owned(),
+            board: cloak_board.as_deref().unwrap_or(board).to_owned(),
             cloak: cloak.to_owned(),
         },
     }

@@ -183,7 +183,7 @@ pub enum Written {
     Account(Option<crate::auth::Account>),
     /// A token write; the token as created, for a creation.
     Token(Option<crate::auth::token::StoredToken>),
-    /// Expired sessions and API tokens removed.
+    /// Expired sessions, API tokens and password reset tokens removed.
     Swept {
         sessions: usize,
     },
@@ -669,6 +669,8 @@ mod moderate_tests;
 mod moderation;
 mod modlog;
 mod moving;
+#[cfg(test)]
+mod moving_tests;
 mod outbox;
 mod posters;
 #[cfg(test)]

@@ -29,6 +29,7 @@ fn report(no: u64, cloak: &str, at: u64) -> Write {
             category: ReportCategory::Spam,
             note: None,
             cloak: cloak.into(),
+            cloak_board: None,
             address: Some("198.51.100.1".parse().unwrap()),
             at,
         },
@@ -313,4 +314,65 @@ fn clearing_a_posts_reports_returns_its_reporters() {
     assert!(cleared.reports.iter().all(|r| r.address.is_some()));
     assert_eq!((again.count, again.reports.len()), (0, 0));
     assert_eq!(rows(&store, REPORTS), 0);
+}
+
+#[test]
+fn reports_past_the_kept_ones_are_counted_and_cleared_with_them() {
+    let (_dir, store) = fresh();
+    let op = post(&store, None, "203.0.113.7", "aaaa", 100);
+    let other = post(&store, Some(op), "203.0.113.8", "bbbb", 100);
+    let filed = crate::storage::REPORTS_KEPT + 20;
+    for i in 0..filed {
+        apply_at(&store, report(op, &format!("r{i}"), 110 + i), 110 + i).unwrap();
+    }
+    apply_at(&store, report(other, "r0", 300), 300).unwrap();
+
+    // Every report counts; the first REPORTS_KEPT are stored; the post is queued once.
+    let r = store.read().unwrap();
+    assert_eq!(r.report_count("t").unwrap(), 2);
+    let queue = r.report_queue("t", u64::MAX, 10).unwrap();
+    let listed: Vec<(u64, u64, usize)> = queue
+        .iter()
+        .map(|q| (q.post.no, q.count, q.reports.len()))
+        .collect();
+    let kept = crate::storage::REPORTS_KEPT as usize;
+    assert_eq!(listed, [(other, 1, 1), (op, filed, kept)]);
+    assert_eq!(
+        queue[1].latest_at,
+        110 + filed - 1,
+        "the latest, stored or not"
+    );
+    assert_eq!(
+        r.open_reports("t", op).unwrap(),
+        Some((filed, 110 + filed - 1))
+    );
+    drop(r);
+    assert_eq!(rows(&store, REPORTS), kept as u64 + 1);
+    assert_eq!(rows(&store, REPORT_ADDRESS_AGE), kept as u64 + 1);
+
+    // Handling reports the whole count and leaves no row of the post behind.
+    let answer = apply_at(&store, handle(op, ReportAction::Dismiss), 400).unwrap();
+    assert_eq!(
+        answer,
+        Written::Handled {
+            reports: filed,
+            deleted: vec![]
+        }
+    );
+    let r = store.read().unwrap();
+    assert_eq!(r.report_count("t").unwrap(), 1);
+    assert_eq!(r.open_reports("t", op).unwrap(), None);
+    let queue = r.report_queue("t", u64::MAX, 10).unwrap();
+    assert_eq!(queue.len(), 1);
+    assert_eq!(queue[0].post.no, other);
+    drop(r);
+    assert_eq!(rows(&store, REPORTS), 1);
+    assert_eq!(rows(&store, REPORT_ADDRESS_AGE), 1);
+    assert_eq!(rows(&store, OPEN_REPORTS), 1);
+    assert_eq!(rows(&store, REPORT_ORDER), 1);
+    // A reporter seen before reports the post afresh: the count starts again at one.
+    apply_at(&store, report(op, "r0", 500), 500).unwrap();
+    let r = store.read().unwrap();
+    assert_eq!(r.open_reports("t", op).unwrap(), Some((1, 500)));
+    assert_eq!(r.report_count("t").unwrap(), 2);
 }

@@ -1,9 +1,13 @@
 //! Moving a thread to another board: new numbers there, its links rewritten, the links into it
 //! from elsewhere pointed at the new place, and a `moved` row for every old number.
 //!
+//! Staff tools follow: each post's poster record (its cloak made again for the new board while
+//! the address is kept) and its open reports move under the new number.
+//!
 //! One transaction does it all, so readers see the thread on one board or the other, never
 //! both or neither. Its cost is the thread's posts (at most the board's `max_replies` and the
-//! OP), each with its own links (at most `max_quotes`) and the posts quoting it.
+//! OP), each with its own links (at most `max_quotes`), the posts quoting it, and its stored
+//! reports (at most [`crate::storage::REPORTS_KEPT`]).
 
 use std::collections::HashMap;
 
@@ -21,6 +25,7 @@ use crate::error::{ApiError, ErrorKind};
 use crate::live::{Event, MovedTo};
 use crate::markup::{self, Resolve};
 use crate::model::{Board, LogAction, Post, ThreadMeta};
+use crate::poster::Keys;
 use crate::storage::{
     BACKLINKS, BOARD_COUNTERS, BUMP_ORDER, MOD_LOG_BOARDS, MOVED, PASSWORDS, POSTS, QUOTES,
     THREADS, THREAD_POSTS,
@@ -43,7 +48,7 @@ pub(super) fn move_thread(
     txn: &WriteTransaction,
     from: &Board,
     meta: ThreadMeta,
-    to: &str,
+    (to, keys): (&str, &Keys),
     acting: &Acting,
     now: u64,
     changes: &mut Vec<Change>,
@@ -134,7 +139,15 @@ pub(super) fn move_thread(
         }
         txn.open_table(MOVED)?
             .insert((slug, old), (to, new, new_thread))?;
+        super::posters::relocate(txn, keys, (slug, old), (to, new))?;
+        super::reports::relocate(txn, keys, (slug, old), (to, new))?;
         moved.push(post);
+    }
+    // Open reports moved with their posts: both boards' report counts may have changed.
+    for board in [slug, to] {
+        changes.push(Change::ReportCounts {
+            board: board.to_owned(),
+        });
     }
 
     // The thread leaves one board's lists and tops the other's.

@@ -95,6 +95,7 @@ fn each_post_records_its_poster_and_is_found_by_cloak() {
     let want = PosterRecord {
         address: Some("203.0.113.7".parse().unwrap()),
         cloak: "aaaa".into(),
+        cloak_board: None,
         at: 100,
     };
     assert_eq!(r.poster("t", op).unwrap(), Some(want));

@@ -1,5 +1,6 @@
 //! Reports: filing one (one per post per reporter cloak), clearing a post's reports when staff
-//! handle them or the post goes, and erasing reporters' addresses past the retention.
+//! handle them or the post goes, moving them with a moved thread, and erasing reporters'
+//! addresses past the retention.
 
 use redb::{ReadableTable, WriteTransaction};
 
@@ -9,6 +10,7 @@ use super::posts::{load_live_post, load_post, tombstone};
 use super::{load_board, stored, Applied, Change, Written};
 use crate::error::{ApiError, ErrorKind};
 use crate::model::{LogAction, Report};
+use crate::poster::Keys;
 use crate::storage::{
     encode, OPEN_REPORTS, REPORTS, REPORTS_KEPT, REPORT_ADDRESS_AGE, REPORT_COUNTS, REPORT_ORDER,
 };
@@ -141,15 +143,7 @@ pub(super) fn clear(
         return Ok(Cleared::default());
     };
     txn.open_table(REPORT_ORDER)?.remove((slug, latest, no))?;
-    {
-        let mut counts = txn.open_table(REPORT_COUNTS)?;
-        let n = counts.get(slug)?.map_or(0, |v| v.value());
-        if n <= 1 {
-            counts.remove(slug)?;
-        } else {
-            counts.insert(slug, n - 1)?;
-        }
-    }
+    add_to_count(txn, slug, -1)?;
     changes.push(Change::ReportCounts {
         board: slug.to_owned(),
     });
@@ -296,4 +290,88 @@ pub(super) fn erase(
         }
     }
     Ok(due.len())
+}
+
+/// Moves the open reports of post `old` on `from` to post `new` on `to`, in the thread move's
+/// transaction: the post leaves one board's queue and badge for the other's, under its new
+/// number, with its count and latest time. Each reporter's cloak is made again for `to` while
+/// the address is kept (so a reporter still cannot report the post twice there), and keeps
+/// the old one with the board it was made on once erased. At most [`REPORTS_KEPT`] rows.
+pub(super) fn relocate(
+    txn: &WriteTransaction,
+    keys: &Keys,
+    (from, old): (&str, u64),
+    (to, new): (&str, u64),
+) -> Result<(), redb::Error> {
+    let Some((count, latest)) = txn
+        .open_table(OPEN_REPORTS)?
+        .remove((from, old))?
+        .map(|v| v.value())
+    else {
+        return Ok(());
+    };
+    txn.open_table(OPEN_REPORTS)?
+        .insert((to, new), (count, latest))?;
+    {
+        let mut order = txn.open_table(REPORT_ORDER)?;
+        order.remove((from, latest, old))?;
+        order.insert((to, latest, new), ())?;
+    }
+    add_to_count(txn, from, -1)?;
+    add_to_count(txn, to, 1)?;
+    let rows: Vec<(String, Report)> = {
+        let reports = txn.open_table(REPORTS)?;
+        let mut rows = Vec::new();
+        for row in reports
+            .range((from, old, "")..)?
+            .take(REPORTS_KEPT as usize)
+        {
+            let (key, value) = row?;
+            let (b, n, cloak) = key.value();
+            if b != from || n != old {
+                break;
+            }
+            rows.push((cloak.to_owned(), stored::<Report>(value.value())?));
+        }
+        rows
+    };
+    let mut reports = txn.open_table(REPORTS)?;
+    let mut age = txn.open_table(REPORT_ADDRESS_AGE)?;
+    for (cloak, report) in rows {
+        reports.remove((from, old, cloak.as_str()))?;
+        if report.address.is_some() {
+            age.remove((report.at, from, old, cloak.as_str()))?;
+        }
+        let (cloak, cloak_board) = super::posters::recloak(
+            keys,
+            from,
+            to,
+            report.address,
+            &cloak,
+            report.cloak_board.clone(),
+        );
+        if report.address.is_some() {
+            age.insert((report.at, to, new, cloak.as_str()), ())?;
+        }
+        let moved = Report {
+            cloak: cloak.clone(),
+            cloak_board,
+            ..report
+        };
+        reports.insert((to, new, cloak.as_str()), encode(&moved).as_slice())?;
+    }
+    Ok(())
+}
+
+/// Adds `delta` to the board's count of posts with open reports, dropping the row at zero.
+fn add_to_count(txn: &WriteTransaction, slug: &str, delta: i64) -> Result<(), redb::Error> {
+    let mut counts = txn.open_table(REPORT_COUNTS)?;
+    let n = counts.get(slug)?.map_or(0, |v| v.value());
+    let n = n.saturating_add_signed(delta);
+    if n == 0 {
+        counts.remove(slug)?;
+    } else {
+        counts.insert(slug, n)?;
+    }
+    Ok(())
 }

@@ -21,8 +21,12 @@ pub enum ThreadAction {
     Lock(bool),
     /// A cyclical thread drops its oldest replies past the bump limit.
     Cyclic(bool),
-    /// Moves the thread, under new numbers, to board `to`.
-    Move { to: String },
+    /// Moves the thread, under new numbers, to board `to`; `keys` make its posters' and
+    /// reporters' cloaks on `to`.
+    Move {
+        to: String,
+        keys: Box<crate::poster::Keys>,
+    },
 }
 
 /// Who acts, and why: what the staff log records.
@@ -58,8 +62,9 @@ pub(super) fn apply(
         Err(e) => return Ok(Err(e)),
     };
     let (action_name, change) = match action {
-        ThreadAction::Move { to } => {
-            return super::moving::move_thread(txn, &board, meta, to, acting, now, changes)
+        ThreadAction::Move { to, keys } => {
+            let dest = (to.as_str(), &**keys);
+            return super::moving::move_thread(txn, &board, meta, dest, acting, now, changes);
         }
         ThreadAction::Sticky { on, order } => {
             let order = if *on { *order } else { 0 };

@@ -33,6 +33,13 @@ fn board(slug: &str, bump_limit: u32) -> Board {
     }
 }
 
+pub(super) fn move_to(board: &str) -> ThreadAction {
+    ThreadAction::Move {
+        to: board.into(),
+        keys: Box::new(crate::poster::Keys::fixed([7; 32])),
+    }
+}
+
 /// Applies one write in its own transaction; the write's answer and its changes.
 fn run(store: &Store, write: Write) -> (ApiResult<Written>, Vec<Change>) {
     let txn = store.db.begin_write().unwrap();
@@ -163,7 +170,7 @@ fn actions_refuse_what_is_not_a_live_thread() {
     ok(&store, thread("t", "op"));
     ok(&store, reply("t", 1, "reply"));
     let lock = ThreadAction::Lock(true);
-    let to = |b: &str| ThreadAction::Move { to: b.into() };
+    let to = move_to;
     let cases = [
         (act("x", 1, lock.clone()), ErrorKind::BoardNotFound),
         (act("t", 9, lock.clone()), ErrorKind::ThreadNotFound),
@@ -228,7 +235,7 @@ fn a_moved_thread_gets_new_numbers_and_its_links_follow() {
     ok(&store, thread("t", "other")); // t/2
     ok(&store, reply("t", 1, ">>1 and >>2")); // t/3
     ok(&store, reply("t", 2, ">>3 from outside")); // t/4
-    let changes = ok(&store, act("t", 1, ThreadAction::Move { to: "u".into() }));
+    let changes = ok(&store, act("t", 1, move_to("u")));
     let r = store.read().unwrap();
     // t/1 → u/2, t/3 → u/3.
     assert!(r.thread_meta("t", 1).unwrap().is_none());
@@ -316,7 +323,7 @@ fn measure_move() {
     }
     txn.commit().unwrap();
     let started = std::time::Instant::now();
-    let changes = ok(&store, act("t", 1, ThreadAction::Move { to: "u".into() }));
+    let changes = ok(&store, act("t", 1, move_to("u")));
     let took = started.elapsed();
     let posts = store.read().unwrap().thread_posts("u", 1, 0).unwrap();
     assert_eq!(posts.len(), 1001);

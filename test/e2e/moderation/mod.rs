@@ -12,7 +12,9 @@ use crate::session::{Session, ACCOUNTS};
 mod erasure;
 mod flows;
 mod live_counts;
+mod moving;
 mod refusals;
+mod spam_flow;
 
 /// Open signup, `root` an admin by config, boards /t/ and /u/; `extra` goes at the top level.
 pub fn config(extra: &str) -> String {
