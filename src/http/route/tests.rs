@@ -464,6 +464,12 @@ fn table() {
                 R(Route::ReportCounts),
                 Access::Staff,
             ),
+            (
+                Method::GET,
+                "/api/admin/stats",
+                R(Route::AdminStats),
+                Access::Admin,
+            ),
             (Method::GET, "/api/modlog", R(Route::ModLog), Access::Staff),
         ])
         .chain(
