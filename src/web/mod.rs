@@ -50,6 +50,14 @@ const FILES: &[(&str, &[u8])] = &[
         "console-users.js",
         include_bytes!("client/console-users.js"),
     ),
+    (
+        "console-dashboard.js",
+        include_bytes!("client/console-dashboard.js"),
+    ),
+    (
+        "console-chart.js",
+        include_bytes!("client/console-chart.js"),
+    ),
     ("qrcode.js", include_bytes!("client/qrcode.js")),
     ("console.css", include_bytes!("client/console.css")),
     ("app.css", include_bytes!("client/app.css")),

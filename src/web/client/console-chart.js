@@ -24,7 +24,7 @@ export function StackedBars({ id, title, unit, labels, series, empty }) {
   const shown = series.filter((s) => s.values.some((v) => v > 0));
   const totals = labels.map((_, i) => shown.reduce((sum, s) => sum + s.values[i], 0));
   const sum = totals.reduce((a, b) => a + b, 0);
-  const heading = html`<h2 id=${`${id}-title`}>${title}</h2>`;
+  const heading = html`<h3 id=${`${id}-title`}>${title}</h3>`;
   if (!shown.length)
     return html`<section class="chart" aria-labelledby=${`${id}-title`}>${heading}<p>${empty}</p></section>`;
   const max = Math.max(1, ...totals);
