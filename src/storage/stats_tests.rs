@@ -11,10 +11,12 @@ use crate::storage::{Store, Write, Written};
 const MIDNIGHT: u64 = 1_796_083_200;
 const H: u64 = 3600;
 
+/// `(now, row time, hour index, day index, why)`; indexes count from the oldest bucket shown.
+type Case = (u64, u64, Option<usize>, Option<usize>, &'static str);
+
 #[test]
 fn rows_land_in_their_hour_and_day() {
-    // (now, row time, hour index or None, day index or None); indexes count from the oldest.
-    let cases: &[(u64, u64, Option<usize>, Option<usize>, &str)] = &[
+    let cases: &[Case] = &[
         (
             MIDNIGHT,
             MIDNIGHT,
