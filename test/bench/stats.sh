@@ -20,6 +20,8 @@
 # Settings, as environment variables:
 #   POSTS=1000000 BOARDS=10 REQUESTS=500 WARMUP=50
 #   WANI_BIN=... FILL_BIN=...   use these binaries instead of building them with cargo
+#   DATA=dir                    measure on this data directory, filled by stats_fill before
+#                               (it is used as it is; the config admin is signed up in it)
 #   KEEP_TMP=1                  keep the temp dir (data directory, log)
 # Output: progress on stderr; the table on stdout, ready to paste into readme.md.
 
@@ -35,13 +37,13 @@ REQUESTS=${REQUESTS:-500}
 WARMUP=${WARMUP:-50}
 
 need_python
-if [ -z "${FILL_BIN:-}" ]; then
+if [ -z "${DATA:-}" ] && [ -z "${FILL_BIN:-}" ]; then
     say "building the filler (cargo build --release --example stats_fill)"
     (cd "$ROOT" && cargo build --release --locked --quiet --example stats_fill) ||
         die "cargo build --release --example stats_fill failed"
     FILL_BIN=$ROOT/target/release/examples/stats_fill
 fi
-[ -x "$FILL_BIN" ] || die "$FILL_BIN is not an executable"
+[ -n "${DATA:-}" ] || [ -x "$FILL_BIN" ] || die "$FILL_BIN is not an executable"
 build_wani
 bench_tmp
 
@@ -53,13 +55,19 @@ argon2_memory_kib = 1024
 argon2_iterations = 1
 EOF
 
-say "filling $TMP/data with $POSTS posts on $BOARDS boards"
-FILLED=$("$FILL_BIN" "$TMP/data" "$POSTS" "$BOARDS")
-say "$FILLED"
-DB_BYTES=$(stat -c %s "$TMP/data/wani.redb")
+if [ -n "${DATA:-}" ]; then
+    [ -f "$DATA/wani.redb" ] || die "$DATA holds no wani.redb"
+    FILLED="filled before"
+else
+    DATA=$TMP/data
+    say "filling $DATA with $POSTS posts on $BOARDS boards"
+    FILLED=$("$FILL_BIN" "$DATA" "$POSTS" "$BOARDS")
+    say "$FILLED"
+fi
+DB_BYTES=$(stat -c %s "$DATA/wani.redb")
 
 cpu_busy
-start_wani "$TMP/config.toml" "$TMP/data" "$TMP/wani.log"
+start_wani "$TMP/config.toml" "$DATA" "$TMP/wani.log"
 say "wani on $WANI_URL; $REQUESTS requests"
 
 RESULT=$(python3 - "$WANI_PORT" "$REQUESTS" "$WARMUP" <<'EOF'
@@ -94,7 +102,7 @@ stop_wani
 read -r COUNTED BYTES P50 P90 P99 MAX <<<"$RESULT"
 
 echo "Machine: $(machine); CPUs ${BUSY_BEFORE}% busy before the run"
-echo "Database: $COUNTED posts counted by the dashboard on $BOARDS boards, $((DB_BYTES / 1048576)) MiB ($FILLED)"
+echo "Database: $COUNTED posts counted by the dashboard, $((DB_BYTES / 1048576)) MiB ($FILLED)"
 echo
 echo "| GET /api/admin/stats ($BYTES bytes) | median | p90 | p99 | slowest |"
 echo "|---|---|---|---|---|"
