@@ -88,9 +88,10 @@ pub fn fold(
     (hours, days)
 }
 
-/// Counts a new post (and a new thread when it opens one) in its board's bucket for `now`, and
-/// drops the board's buckets that fell out of the days shown: one bucket a post, at most a
-/// day's worth removed, whatever the board holds.
+/// Counts a new post (and a new thread when it opens one) in its board's bucket for `now`. The
+/// first post of an hour also drops the board's buckets that fell out of the days shown (the
+/// oldest day kept only moves when a new day, so a new hour, starts): one bucket a post, at
+/// most a day's worth removed, whatever the board holds.
 pub(super) fn count_post(
     txn: &WriteTransaction,
     slug: &str,
@@ -99,9 +100,12 @@ pub(super) fn count_post(
 ) -> Result<(), redb::Error> {
     let hour = now / HOUR;
     let mut table = txn.open_table(POST_STATS)?;
-    let (posts, threads) = table.get((slug, hour))?.map_or((0, 0), |v| v.value());
+    let bucket = table.get((slug, hour))?.map(|v| v.value());
+    let (posts, threads) = bucket.unwrap_or((0, 0));
     table.insert((slug, hour), (posts + 1, threads + u64::from(opens_thread)))?;
-    table.retain_in((slug, 0)..(slug, oldest_hour_kept(now)), |_, _| false)?;
+    if bucket.is_none() {
+        table.retain_in((slug, 0)..(slug, oldest_hour_kept(now)), |_, _| false)?;
+    }
     Ok(())
 }
 
