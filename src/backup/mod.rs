@@ -64,6 +64,11 @@ impl Backup {
         })
     }
 
+    /// Unix seconds of the last snapshot this process uploaded.
+    pub fn last_snapshot_at(&self) -> Option<u64> {
+        self.status.lock().unwrap().last_snapshot_at
+    }
+
     /// The writer queued jobs.
     pub fn wake(&self) {
         self.wake.notify_one();

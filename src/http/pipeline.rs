@@ -231,6 +231,7 @@ async fn guarded(
         Route::SetEmail => email::set(&app, &user()?, req, client).await,
         Route::ClearTotp { username } => users::clear_totp(&app, &user()?, username, req).await,
         Route::AdminListBoards => admin::boards::list(&app, query).await,
+        Route::AdminStats => admin::stats::get(&app, query).await,
         Route::AdminCreateBoard => admin::boards::create(&app, req, &user()?).await,
         Route::AdminGetBoard { board } => admin::boards::get(&app, query, board).await,
         Route::AdminUpdateBoard { board } => {

@@ -108,3 +108,9 @@ pub(super) fn v3_to_v4(txn: &WriteTransaction) -> Result<(), redb::Error> {
 pub(super) fn v4_to_v5(_txn: &WriteTransaction) -> Result<(), redb::Error> {
     Ok(())
 }
+
+/// Version 6: the dashboard's counters (`post_stats`, `meta.files_stored`, `meta.file_bytes`),
+/// filled once from the posts and files stored.
+pub(super) fn v5_to_v6(txn: &WriteTransaction) -> Result<(), redb::Error> {
+    super::stats::fill(txn, super::writer::unix_now())
+}

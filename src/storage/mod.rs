@@ -55,6 +55,7 @@
 //! | `ban_expiry` | `(expires_at, id)` | `()` | bans that end, soonest first: the expiry worker removes a range from the start |
 //! | `ban_boards` | `(slug, id)` | `()` | bans by board (`""` for global ones), for listing a board's bans newest first |
 //! | `ban_appeals` | ban id | `()` | bans with an open appeal, for the staff's queue |
+//! | `post_stats` | `(slug, hour)` | `(posts, threads)` | posts and new threads per board and hour since the epoch (UTC), for the dashboard: a board's month is one range read. Written with each post; a deleted post still counts (it was posted). Only the hours of the last 30 UTC days are kept: each post drops its board's older rows, the hourly archive pruning every board's, a board's deletion all of its own. `meta.files_stored` and `meta.file_bytes` count the `files` rows and their originals' sizes, changed with them |
 //!
 //! A new post changes `board_counters`, `posts`, `thread_posts` and `threads` together, and
 //! `bump_order` when it bumps, and `files` when it carries files (a reference counted in the same
@@ -97,6 +98,7 @@ mod moderation;
 mod modlog;
 mod posters;
 mod reports;
+pub mod stats;
 mod tokens;
 pub mod writer;
 
@@ -171,6 +173,7 @@ const REPORT_ADDRESS_AGE: TableDefinition<(u64, &str, u64, &str), ()> =
 /// Reports stored per post: later ones are counted without being kept, since the post is at
 /// the top of its queue already and removing it must stay bounded.
 pub const REPORTS_KEPT: u64 = 100;
+const POST_STATS: TableDefinition<(&str, u64), (u64, u64)> = TableDefinition::new("post_stats");
 const MOVED: TableDefinition<(&str, u64), (&str, u64, u64)> = TableDefinition::new("moved");
 const USER_EMAILS: TableDefinition<&str, &str> = TableDefinition::new("user_emails");
 
@@ -232,7 +235,8 @@ fn each_table(visit: &mut impl EachTable) -> Result<(), redb::Error> {
     visit.table(REPORT_COUNTS)?;
     visit.table(REPORT_ADDRESS_AGE)?;
     visit.table(MOVED)?;
-    visit.table(USER_EMAILS)
+    visit.table(USER_EMAILS)?;
+    visit.table(POST_STATS)
 }
 
 /// Opening a table in a write transaction creates it, so readers never meet a missing one.
@@ -259,7 +263,7 @@ pub const RECENT_KEPT: u64 = 10_000;
 pub const BACKLINKS_SHOWN: usize = 1000;
 
 /// The schema this build writes. Bump it with a new rung in [`MIGRATIONS`].
-pub const SCHEMA_VERSION: u64 = 5;
+pub const SCHEMA_VERSION: u64 = 6;
 
 /// The database file's name inside the data directory.
 pub const DB_FILE: &str = "wani.redb";
@@ -272,6 +276,7 @@ const MIGRATIONS: &[Migration] = &[
     migrate::v2_to_v3,
     migrate::v3_to_v4,
     migrate::v4_to_v5,
+    migrate::v5_to_v6,
 ];
 
 /// Shared handle to the database. Cloning is cheap.

@@ -61,6 +61,14 @@ const FILES: &[(&str, &[u8])] = &[
         include_bytes!("client/console-badge.js"),
     ),
     ("report.js", include_bytes!("client/report.js")),
+    (
+        "console-dashboard.js",
+        include_bytes!("client/console-dashboard.js"),
+    ),
+    (
+        "console-chart.js",
+        include_bytes!("client/console-chart.js"),
+    ),
     ("qrcode.js", include_bytes!("client/qrcode.js")),
     ("staff.js", include_bytes!("client/staff.js")),
     ("console-log.js", include_bytes!("client/console-log.js")),

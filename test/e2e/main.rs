@@ -27,6 +27,7 @@ mod moderation;
 mod openapi;
 mod posting;
 mod reading;
+mod stats;
 mod thread_actions;
 mod uploads;
 mod validation;

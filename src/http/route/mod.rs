@@ -138,6 +138,8 @@ pub enum Route {
     AdminUpdateBoard {
         board: String,
     },
+    /// The dashboard's figures (`src/api/admin/stats.rs`).
+    AdminStats,
     AdminDeleteBoard {
         board: String,
     },
@@ -343,7 +345,8 @@ impl Route {
             | Route::ClearTotp { .. }
             | Route::AdminListBoards
             | Route::AdminCreateBoard
-            | Route::AdminDeleteBoard { .. } => Access::Admin,
+            | Route::AdminDeleteBoard { .. }
+            | Route::AdminStats => Access::Admin,
             // Janitors delete and handle reports; the state of threads is for moderators.
             Route::AdminGetBoard { .. }
             | Route::AdminUpdateBoard { .. }
@@ -657,6 +660,7 @@ pub fn resolve(method: &Method, path: &str) -> ApiResult<Resolved> {
             }),
         ),
         ["api", "admin", "boards"] => (Some(Route::AdminListBoards), Some(Route::AdminCreateBoard)),
+        ["api", "admin", "stats"] => (Some(Route::AdminStats), None),
         ["api", "bans"] => (Some(Route::ListBans), Some(Route::CreateBan)),
         ["api", "bans", "mine"] => (Some(Route::MyBans), None),
         ["api", "bans", "appeals"] => (Some(Route::ListAppeals), None),

@@ -470,6 +470,12 @@ fn table() {
                 R(Route::ReportsLive),
                 Access::Staff,
             ),
+            (
+                Method::GET,
+                "/api/admin/stats",
+                R(Route::AdminStats),
+                Access::Admin,
+            ),
             (Method::GET, "/api/modlog", R(Route::ModLog), Access::Staff),
         ])
         .chain(

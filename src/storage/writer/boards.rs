@@ -183,6 +183,7 @@ pub(super) fn delete(
     };
     txn.open_table(BOARDS)?.remove(slug)?;
     txn.open_table(BOARD_PURGE)?.insert(slug, ())?;
+    crate::storage::stats::forget_board(txn, slug)?;
     changes.push(Change::BoardDeleted {
         board: slug.to_owned(),
     });

@@ -335,6 +335,7 @@ fn release_files(
         }
         table.remove(file.sha256.as_str())?;
         drop(table);
+        crate::storage::stats::count_file(txn, entry.size, false)?;
         outbox::queue(txn, OutboxOp::Trash, &entry, changes)?;
         changes.push(Change::FileUnreferenced {
             sha256: entry.sha256,
@@ -360,6 +361,7 @@ pub(super) fn prune_archive(
         }
         boards
     };
+    crate::storage::stats::prune(txn, now)?;
     let mut pruned = 0;
     let mut inline = PURGE_CHUNK;
     for board in boards {

@@ -577,6 +577,12 @@ pub(crate) fn apply_for_measure(txn: &WriteTransaction, write: &Write, changes: 
     apply(txn, write, unix_now(), changes).unwrap().unwrap();
 }
 
+/// [`apply`] at a chosen time, for tests of what depends on the clock.
+#[cfg(test)]
+pub(crate) fn apply_at(txn: &WriteTransaction, write: &Write, now: u64) -> ApiResult<Written> {
+    apply(txn, write, now, &mut Vec::new()).expect("storage works in tests")
+}
+
 /// Decoding a stored value can only fail on a corrupt database; treat it as a storage failure.
 pub(super) fn stored<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, redb::Error> {
     decode(bytes).map_err(|e| redb::Error::Corrupted(e.message))

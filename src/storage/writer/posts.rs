@@ -226,6 +226,7 @@ fn write_post(
         }
     }
     put_post(txn, &post)?;
+    crate::storage::stats::count_post(txn, slug, now, thread == no)?;
     if let Some(origin) = &draft.origin {
         super::posters::record(txn, slug, no, origin, now)?;
     }
@@ -335,6 +336,7 @@ fn reference_files(
         files.insert(new.sha256.as_str(), encode(&entry).as_slice())?;
         drop(files);
         if entry.refs == 1 {
+            crate::storage::stats::count_file(txn, entry.size, true)?;
             outbox::queue(txn, OutboxOp::Upload, &entry, changes)?;
         }
     }

@@ -223,7 +223,7 @@ function LoggedIn({ user }) {
 const PAGES =
   /** @type {Record<string, {title: string, staff: boolean, admin: boolean, load: () => Promise<any>}>} */ ({
     "/account": { title: "Account", staff: false, admin: false, load: () => import("./console-account.js") },
-    "/admin": { title: "Console", staff: true, admin: false, load: async () => ({ default: Overview }) },
+    "/admin": { title: "Console", staff: true, admin: false, load: () => import("./console-dashboard.js") },
     "/admin/boards": { title: "Boards", staff: true, admin: false, load: () => import("./console-boards.js") },
     "/admin/users": { title: "Staff", staff: true, admin: true, load: () => import("./console-users.js") },
     "/admin/bans": { title: "Bans", staff: true, admin: false, load: () => import("./console-bans.js") },
@@ -241,8 +241,11 @@ function waiting(reports) {
     : null;
 }
 
-/** @param {{user: any, reports?: {total: number} | null}} p */
-function Overview({ user, reports }) {
+/**
+ * The console's links; the dashboard module draws it above the figures.
+ * @param {{user: any, reports?: {total: number} | null}} p
+ */
+export function Overview({ user, reports }) {
   return html`<h1>Console</h1>
     <p>Logged in as ${user.username} (${roleName(user.role)}${user.boards?.length ? `: /${user.boards.join("/, /")}/` : ""}).</p>
     <ul class="console-links">

@@ -28,6 +28,10 @@ pub async fn exercise(spec: &Spec, s: &Server) {
     let root = Some(&admin);
 
     call(root, &get, "/api/admin/boards", Value::Null, 200).await;
+    call(root, &get, "/api/admin/stats", Value::Null, 200).await;
+    call(None, &get, "/api/admin/stats", Value::Null, 403).await;
+    call(Some(&plain), &get, "/api/admin/stats", Value::Null, 403).await;
+    call(root, &get, "/api/admin/stats?x=1", Value::Null, 400).await;
     let created = call(
         root,
         &post,
