@@ -1,4 +1,7 @@
+use hyper::Method;
+
 use super::*;
+use crate::error::ErrorKind;
 
 fn b(s: &str) -> String {
     s.to_owned()
