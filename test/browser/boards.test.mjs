@@ -184,7 +184,7 @@ test("the board's page at a phone's 360 px width, and axe-core on the boards pag
   ]) {
     await page.goto(env.base + path);
     await page
-      .getByRole("region", { name: /Word filters/ })
+      .getByRole("region", { name: /word filters/i })
       .getByRole("button", { name: "Add the filter" })
       .waitFor();
     const wide = await page.evaluate(() => document.documentElement.scrollWidth);
@@ -205,7 +205,7 @@ test("the board's page at a phone's 360 px width, and axe-core on the boards pag
     for (const path of ["/admin/boards", "/admin/boards?board=b"]) {
       await p.goto(env.base + path);
       await p
-        .getByRole("region", { name: /Word filters/ })
+        .getByRole("region", { name: /word filters/i })
         .getByRole("button", { name: "Add the filter" })
         .waitFor();
       if (path.includes("board=b")) await p.getByRole("region", { name: "File bans" }).getByText("Again").waitFor();
