@@ -109,6 +109,21 @@ test("a word filter refuses a post, then replaces the word, then is deleted, as 
   await add.getByRole("button", { name: "Add the filter" }).click();
   await section.locator("li.filter", { hasText: "turnip" }).getByText("refused: “No turnips on this board.”").waitFor();
   assert.equal(await add.getByLabel("Words or pattern").inputValue(), "", "the new filter's form empties");
+  // Refusing and banning asks for the ban's length, which the server bounds beside its field.
+  await add.getByLabel("Words or pattern").fill("parsnip");
+  await add.getByLabel("Action").selectOption("reject_and_ban");
+  await add.getByLabel("Message to the poster").fill("No parsnips.");
+  await add.getByLabel("Ban length (seconds)").fill("5");
+  await add.getByRole("button", { name: "Add the filter" }).click();
+  await page.locator("#filter-new-ban_secs-error").waitFor();
+  await add.getByLabel("Ban length (seconds)").fill("3600");
+  await add.getByRole("button", { name: "Add the filter" }).click();
+  await section
+    .locator("li.filter", { hasText: "parsnip" })
+    .getByText("refused: “No parsnips.”, and a ban of 3600 s")
+    .waitFor();
+  await section.getByRole("button", { name: "Delete the filter parsnip" }).click();
+  await section.locator("li.filter", { hasText: "parsnip" }).waitFor({ state: "detached" });
 
   // A poster in another browser is refused with the filter's message in the form.
   const poster = await openPage(env.browser, { extraHTTPHeaders: { "X-Forwarded-For": "198.51.100.20" } });

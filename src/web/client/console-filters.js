@@ -143,7 +143,7 @@ export function Filters({ board }) {
                     onCancel=${() => setEditing(null)} />
                 </li>`
               : html`<li key=${f.id} class="row filter">
-                  <span><code>${f.pattern}</code>${f.regex ? " (regular expression)" : ""} in ${f.fields.join(", ")}: ${does(f)}</span>
+                  <span><code>${f.pattern}</code>${f.regex ? " (regular expression)" : ""} in ${f.fields.map((/** @type {string} */ x) => x.replace("_", " ")).join(", ")}: ${does(f)}</span>
                   <span class="row-actions">
                     <button type="button" onClick=${() => setEditing(f.id)} aria-label=${`Edit the filter ${f.pattern}`}>Edit</button>
                     <button type="button" onClick=${() => remove(f)} aria-label=${`Delete the filter ${f.pattern}`}>Delete</button>
