@@ -82,7 +82,7 @@ function changes(board, form) {
 /** What a log entry did, in a few words. @param {any} entry */
 function logLine(entry) {
   if (entry.action === "board_update") return `changed ${Object.keys(entry.change).join(", ")}`;
-  return entry.action === "board_create" ? "created" : entry.action.replace("board_", "");
+  return entry.action === "board_create" ? "created" : entry.action.replace("board_", "").replaceAll("_", " ");
 }
 
 /** @param {{slug: string, user: any}} p */
