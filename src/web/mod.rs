@@ -47,6 +47,10 @@ const FILES: &[(&str, &[u8])] = &[
         include_bytes!("client/console-boards.js"),
     ),
     (
+        "console-filters.js",
+        include_bytes!("client/console-filters.js"),
+    ),
+    (
         "console-users.js",
         include_bytes!("client/console-users.js"),
     ),

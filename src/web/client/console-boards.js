@@ -1,13 +1,15 @@
-// The boards page: the list, creating a board (admins), every setting of one board with the
-// server's errors beside the field they name, its recent log, and deleting it with the typed slug.
+// The boards page: the list, creating a board and the global word filters (admins), every
+// setting of one board with the server's errors beside the field they name, its word filters and
+// file bans, its recent log, and deleting it with the typed slug.
 
 import { html, useState, useEffect } from "./preact-htm.js";
 import { get, send } from "./api.js";
 import { Field, FormError, useForm, values, navigate } from "./console.js";
 import { exact } from "./util.js";
+import { Filters, FileBans } from "./console-filters.js";
 
 /** Every setting but the slug, in the order of the server's Board object, with how it is edited. */
-const SETTINGS = /** @type {[string, string, string, string?][]} */ ([
+const SETTINGS = /** @type {[string, string, string][]} */ ([
   ["title", "Title", "text"],
   ["description", "Description", "textarea"],
   ["bump_limit", "Bump limit (replies that bump)", "number"],
@@ -33,7 +35,21 @@ const SETTINGS = /** @type {[string, string, string, string?][]} */ ([
   ["max_replies", "Replies per thread", "number"],
   ["rules", "Rules (post markup)", "textarea"],
   ["nsfw", "Not safe for work", "checkbox"],
+  ["cooldown_threads_secs", "Between new threads from one network (seconds)", "number"],
+  ["cooldown_replies_secs", "Between replies from one network (seconds)", "number"],
+  ["cooldown_images_secs", "Between replies with files from one network (seconds)", "number"],
+  ["duplicate_window_secs", "Refuse a comment already posted within (seconds)", "number"],
+  ["max_threads_per_minute", "New threads per minute from everyone (0: no cap)", "number"],
+  ["public_log_names", "The public log names the staff account", "checkbox"],
+  ["captcha", "Captcha", "select"],
 ]);
+/** The captcha modes, as the server names them, with what each asks of posters. */
+const CAPTCHA = [
+  ["off", "Off"],
+  ["pow", "Proof of work (the browser computes it)"],
+  ["text", "Text (a picture of characters)"],
+  ["auto", "Automatic (only while the board is busy)"],
+];
 const TYPES = ["jpeg", "png", "gif", "webp", "webm", "mp4"];
 const FIELDS = ["confirm", ...SETTINGS.map(([name]) => name)];
 
@@ -66,7 +82,7 @@ function changes(board, form) {
 /** What a log entry did, in a few words. @param {any} entry */
 function logLine(entry) {
   if (entry.action === "board_update") return `changed ${Object.keys(entry.change).join(", ")}`;
-  return entry.action === "board_create" ? "created" : entry.action.replace("board_", "");
+  return entry.action === "board_create" ? "created" : entry.action.replace("board_", "").replaceAll("_", " ");
 }
 
 /** @param {{slug: string, user: any}} p */
@@ -107,11 +123,11 @@ function EditBoard({ slug, user }) {
       navigate("/admin/boards");
     });
   };
-  /** @param {[string, string, string, string?]} s */
+  /** @param {[string, string, string]} s */
   const field = ([name, label, kind]) => {
     if (kind !== "types")
       return html`<${Field} prefix="set" label=${label} name=${name} type=${kind} value=${board[name]} errors=${errors}
-        inputmode=${kind === "number" ? "numeric" : undefined} />`;
+        inputmode=${kind === "number" ? "numeric" : undefined} options=${kind === "select" ? CAPTCHA : undefined} />`;
     return html`<fieldset class="field" aria-describedby=${errors[name] ? "set-allowed_types-error" : undefined}>
       <legend>${label}</legend>
       ${TYPES.map(
@@ -132,6 +148,8 @@ function EditBoard({ slug, user }) {
         ${status ? html`<span role="status">${status}</span>` : null}
       </div>
     </form>
+    <${Filters} board=${slug} />
+    <${FileBans} board=${slug} />
     ${
       data.log.length
         ? html`<section aria-labelledby="h-log">
@@ -224,5 +242,5 @@ export default function Boards({ user, search }) {
         </ul>`
         : null
     }
-    ${user.role === "admin" ? html`<${NewBoard} />` : null}`;
+    ${user.role === "admin" ? html`<${NewBoard} /><${Filters} board=${null} />` : null}`;
 }
