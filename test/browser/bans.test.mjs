@@ -5,21 +5,12 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import { createRequire } from "node:module";
-import { serve, openPage, api, shot, CONFIG } from "./harness.mjs";
-
-const require = createRequire(join(process.env.WANI_NODE_MODULES || "", "..", "package.json"));
-const AXE = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
+import { serve, openPage, api, shot, CONFIG, violations, unexpected } from "./harness.mjs";
 
 const PASSWORD = "lantern orchard 7 quietly";
 const env = serve({
   config: `${CONFIG}\n[accounts]\nsignup = "open"\nadmins = ["root"]\nargon2_memory_kib = 1024\nargon2_iterations = 1\n`,
 });
-
-/** The refusals the tests provoke (the poster's 403s), which the browser logs as errors. */
-const unexpected = (/** @type {string[]} */ errors) => errors.filter((e) => !/status of 4\d\d/.test(e));
 
 /** A poster at `address` (the server trusts X-Forwarded-For from loopback), in its own context. */
 const posterAt = (/** @type {string} */ address, options = {}) =>
@@ -266,20 +257,6 @@ test("an admin finds bans by board, cloak and address, and lifts one", async () 
   await postFrom("192.0.2.55", "/api/boards/b/threads", { subject: "Back", body: "posting again" });
   assert.deepEqual(unexpected(admin.errors), []);
 });
-
-/** axe-core's serious and critical violations on the page as it is. @param {import("playwright-core").Page} page */
-async function violations(page) {
-  await page.addScriptTag({ content: AXE });
-  return page.evaluate(async () => {
-    // @ts-ignore
-    const r = await axe.run(document, { resultTypes: ["violations"] });
-    return r.violations
-      .filter((/** @type {any} */ v) => v.impact === "serious" || v.impact === "critical")
-      .map(
-        (/** @type {any} */ v) => `${v.id}: ${v.nodes.map((/** @type {any} */ n) => n.target.join(" ")).join(", ")}`,
-      );
-  });
-}
 
 test("the bans pages and the ban notice at a phone's 360 px width, with no serious axe-core violation", async () => {
   // An open appeal, so that the appeals tab has one to show.

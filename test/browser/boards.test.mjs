@@ -9,7 +9,7 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createRequire } from "node:module";
-import { serve, openPage, api, shot, CONFIG, FIXTURES } from "./harness.mjs";
+import { serve, openPage, api, shot, CONFIG, FIXTURES, unexpected } from "./harness.mjs";
 
 const require = createRequire(join(process.env.WANI_NODE_MODULES || "", "..", "package.json"));
 const AXE = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
@@ -18,9 +18,6 @@ const PASSWORD = "lantern orchard 7 quietly";
 const env = serve({
   config: `${CONFIG}\n[accounts]\nsignup = "open"\nadmins = ["root"]\nargon2_memory_kib = 1024\nargon2_iterations = 1\n`,
 });
-
-/** The refusals the tests provoke (the poster's 4xx), which the browser logs as errors. */
-const unexpected = (/** @type {string[]} */ errors) => errors.filter((e) => !/status of 4\d\d/.test(e));
 
 /** Signs `username` up over HTTP and returns a function that POSTs JSON with its session. @param {string} username */
 async function account(username) {

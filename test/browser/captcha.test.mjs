@@ -8,12 +8,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import { createRequire } from "node:module";
-import { serve, openPage, api, shot, CONFIG } from "./harness.mjs";
-
-const require = createRequire(join(process.env.WANI_NODE_MODULES || "", "..", "package.json"));
-const AXE = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
+import { serve, openPage, api, shot, CONFIG, violations, unexpected } from "./harness.mjs";
 
 // The largest picture the config allows, with the fewest characters: the glyphs are big next
 // to the picture's waves, so the test can read them as a person does (see `readPicture`). The
@@ -43,9 +38,6 @@ argon2_memory_kib = 1024
 argon2_iterations = 1
 `,
 });
-
-/** The refusals the tests provoke show in the console as failed requests. */
-const unexpected = (/** @type {string[]} */ errors) => errors.filter((e) => !/status of 4\d\d/.test(e));
 
 /**
  * The server's captcha font (src/antispam/text.rs): each character's 35 cells, row by row, `#`
@@ -342,20 +334,6 @@ test("the board's public log, linked from its page, shows the action and reason 
   assert.deepEqual(errors, []);
   await context.close();
 });
-
-/** axe-core's serious and critical violations on the page as it is. @param {import("playwright-core").Page} page */
-async function violations(page) {
-  await page.addScriptTag({ content: AXE });
-  return page.evaluate(async () => {
-    // @ts-ignore
-    const r = await axe.run(document, { resultTypes: ["violations"] });
-    return r.violations
-      .filter((/** @type {any} */ v) => v.impact === "serious" || v.impact === "critical")
-      .map(
-        (/** @type {any} */ v) => `${v.id}: ${v.nodes.map((/** @type {any} */ n) => n.target.join(" ")).join(", ")}`,
-      );
-  });
-}
 
 /** Each new page, with what shows it is ready. @type {[string, string, (p: import("playwright-core").Page) => Promise<void>][]} */
 const PAGES = [

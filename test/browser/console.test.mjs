@@ -5,20 +5,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import { createRequire } from "node:module";
-import { serve, openPage, shot, launchFirefox, CONFIG } from "./harness.mjs";
-
-const require = createRequire(join(process.env.WANI_NODE_MODULES || "", "..", "package.json"));
-const AXE = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
+import { serve, openPage, shot, launchFirefox, CONFIG, violations, unexpected } from "./harness.mjs";
 
 const env = serve({ config: `${CONFIG}\n[accounts]\nsignup = "open"\nadmins = ["root"]\n` });
 const PASSWORD = "lantern orchard 7 quietly";
 const NEW_PASSWORD = "copper meadow 4 slowly";
-
-/** The 403 that tells the client nobody is logged in, and the server's refusals the tests provoke. */
-const unexpected = (/** @type {string[]} */ errors) => errors.filter((e) => !/status of 4\d\d/.test(e));
 
 /**
  * RFC 6238's code (HMAC-SHA-1, 6 digits, 30-second steps) of a base32 secret at a step.
@@ -297,20 +288,6 @@ test("the console at a phone's 360 px width: no page scrolls sideways", async ()
   }
   await phone.close();
 });
-
-/** axe-core's serious and critical violations on the page as it is. @param {import("playwright-core").Page} page */
-async function violations(page) {
-  await page.addScriptTag({ content: AXE });
-  return page.evaluate(async () => {
-    // @ts-ignore
-    const r = await axe.run(document, { resultTypes: ["violations"] });
-    return r.violations
-      .filter((/** @type {any} */ v) => v.impact === "serious" || v.impact === "critical")
-      .map(
-        (/** @type {any} */ v) => `${v.id}: ${v.nodes.map((/** @type {any} */ n) => n.target.join(" ")).join(", ")}`,
-      );
-  });
-}
 
 test("axe-core finds no serious or critical violation on any console page, in any theme", async () => {
   const anonymous = [

@@ -8,16 +8,13 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createRequire } from "node:module";
-import { serve, openPage, shot, api, CONFIG, FIXTURES } from "./harness.mjs";
+import { serve, openPage, shot, api, CONFIG, FIXTURES, unexpected } from "./harness.mjs";
 
 const require = createRequire(join(process.env.WANI_NODE_MODULES || "", "..", "package.json"));
 const AXE = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
 
 const env = serve({ config: `${CONFIG}\n[accounts]\nsignup = "open"\nadmins = ["root"]\n` });
 const PASSWORD = "lantern orchard 7 quietly";
-
-/** The refusals a test provokes on purpose show as console errors; nothing else may. */
-const unexpected = (/** @type {string[]} */ errors) => errors.filter((e) => !/status of 4\d\d/.test(e));
 
 /** @type {{page: import("playwright-core").Page, context: import("playwright-core").BrowserContext, errors: string[]}} */
 let admin;

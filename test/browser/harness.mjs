@@ -223,3 +223,22 @@ export async function shot(page, name) {
   mkdirSync(SHOTS, { recursive: true });
   await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: false });
 }
+
+const AXE = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
+
+/** axe-core's serious and critical violations on the page as it is. @param {import("playwright-core").Page} page */
+export async function violations(page) {
+  await page.addScriptTag({ content: AXE });
+  return page.evaluate(async () => {
+    // @ts-ignore
+    const r = await axe.run(document, { resultTypes: ["violations"] });
+    return r.violations
+      .filter((/** @type {any} */ v) => v.impact === "serious" || v.impact === "critical")
+      .map(
+        (/** @type {any} */ v) => `${v.id}: ${v.nodes.map((/** @type {any} */ n) => n.target.join(" ")).join(", ")}`,
+      );
+  });
+}
+
+/** The console errors a page logged, less the 4xx answers a test provokes on purpose. @param {string[]} errors */
+export const unexpected = (errors) => errors.filter((e) => !/status of 4\d\d/.test(e));

@@ -6,11 +6,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { createRequire } from "node:module";
-import { serve, api, openPage, shot, FIXTURES } from "./harness.mjs";
-
-const require = createRequire(join(process.env.WANI_NODE_MODULES || "", "..", "package.json"));
-const AXE = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
+import { serve, api, openPage, shot, FIXTURES, violations } from "./harness.mjs";
 
 /** More replies than a first screen holds, so the rest of the thread renders after it. */
 const REPLIES = 60;
@@ -49,20 +45,6 @@ async function inView(el) {
   return el.evaluate((e) => {
     const r = e.getBoundingClientRect();
     return r.top >= 0 && r.top < innerHeight && r.bottom > 0;
-  });
-}
-
-/** axe-core's serious and critical violations. @param {import("playwright-core").Page} page */
-async function violations(page) {
-  await page.addScriptTag({ content: AXE });
-  return page.evaluate(async () => {
-    // @ts-ignore
-    const r = await axe.run(document, { resultTypes: ["violations"] });
-    return r.violations
-      .filter((/** @type {any} */ v) => v.impact === "serious" || v.impact === "critical")
-      .map(
-        (/** @type {any} */ v) => `${v.id}: ${v.nodes.map((/** @type {any} */ n) => n.target.join(" ")).join(", ")}`,
-      );
   });
 }
 

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createRequire } from "node:module";
-import { serve, openPage, api, shot, CONFIG } from "./harness.mjs";
+import { serve, openPage, api, shot, CONFIG, unexpected } from "./harness.mjs";
 
 const require = createRequire(join(process.env.WANI_NODE_MODULES || "", "..", "package.json"));
 const AXE = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
@@ -38,9 +38,6 @@ const env = serve({
   config: `${CONFIG}\n[accounts]\nsignup = "open"\nadmins = ["root"]\nargon2_memory_kib = 1024\nargon2_iterations = 1\n`,
   seed: team,
 });
-
-/** The server's refusals a test provokes on purpose show as console errors too. */
-const unexpected = (/** @type {string[]} */ errors) => errors.filter((e) => !/status of 4\d\d/.test(e));
 
 /**
  * Reports post `no` from its menu on the page, as a reader does.

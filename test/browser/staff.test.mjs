@@ -7,11 +7,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { createRequire } from "node:module";
-import { serve, openPage, shot, api, CONFIG, FIXTURES } from "./harness.mjs";
-
-const require = createRequire(join(process.env.WANI_NODE_MODULES || "", "..", "package.json"));
-const AXE = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
+import { serve, openPage, shot, api, CONFIG, FIXTURES, violations, unexpected } from "./harness.mjs";
 
 const PASSWORD = "lantern orchard 7 quietly";
 const env = serve({
@@ -19,9 +15,6 @@ const env = serve({
 });
 const SPAMMER = "203.0.113.7";
 const PHONE = { viewport: { width: 360, height: 740 } };
-
-/** The refusals the tests provoke (a 4xx logged by the browser) are expected; nothing else is. */
-const unexpected = (/** @type {string[]} */ errors) => errors.filter((e) => !/status of 4\d\d/.test(e));
 
 /** An account made over HTTP; returns a function that POSTs JSON with its session. @param {string} name */
 async function account(name) {
@@ -41,20 +34,6 @@ async function account(name) {
     });
     return { status: a.status, json: await a.json() };
   };
-}
-
-/** axe-core's serious and critical violations on the page as it is. @param {import("playwright-core").Page} page */
-async function violations(page) {
-  await page.addScriptTag({ content: AXE });
-  return page.evaluate(async () => {
-    // @ts-ignore
-    const r = await axe.run(document, { resultTypes: ["violations"] });
-    return r.violations
-      .filter((/** @type {any} */ v) => v.impact === "serious" || v.impact === "critical")
-      .map(
-        (/** @type {any} */ v) => `${v.id}: ${v.nodes.map((/** @type {any} */ n) => n.target.join(" ")).join(", ")}`,
-      );
-  });
 }
 
 /** Opens the menu of post `no` and clicks `item`. @param {import("playwright-core").Page} page */
