@@ -5,7 +5,7 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { serve, openPage, api, shot, CONFIG, violations, unexpected } from "./harness.mjs";
+import { serve, openPage, api, shot, CONFIG, violations, unexpected, signupApi } from "./harness.mjs";
 
 const PASSWORD = "lantern orchard 7 quietly";
 const env = serve({
@@ -16,27 +16,8 @@ const env = serve({
 const posterAt = (/** @type {string} */ address, options = {}) =>
   openPage(env.browser, { extraHTTPHeaders: { "X-Forwarded-For": address }, ...options });
 
-/** Signs `username` up over HTTP and returns a function that POSTs JSON with its session. @param {string} username */
-async function account(username) {
-  const r = await fetch(`${env.base}/auth/signup`, {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ username, password: PASSWORD }),
-  });
-  const answer = await r.json();
-  assert.equal(r.status, 201, JSON.stringify(answer));
-  const cookie = (r.headers.get("set-cookie") ?? "").split(";")[0];
-  return async (/** @type {string} */ path, /** @type {any} */ body) => {
-    const a = await fetch(env.base + path, {
-      method: "POST",
-      headers: { "Content-Type": "application/json", cookie, "x-csrf-token": answer.csrf },
-      body: JSON.stringify(body),
-    });
-    const json = await a.json();
-    assert.ok(a.ok, `${path}: ${JSON.stringify(json)}`);
-    return json;
-  };
-}
+/** Signs `username` up over HTTP; returns a function that POSTs JSON with its session. @param {string} username */
+const account = (username) => signupApi(env.base, username, PASSWORD);
 
 /** Logs `username` in through the login page. @param {import("playwright-core").Page} page @param {string} username */
 async function logIn(page, username) {

@@ -9,7 +9,7 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createRequire } from "node:module";
-import { serve, openPage, api, shot, CONFIG, FIXTURES, unexpected } from "./harness.mjs";
+import { serve, openPage, api, shot, CONFIG, FIXTURES, unexpected, signupApi } from "./harness.mjs";
 
 const require = createRequire(join(process.env.WANI_NODE_MODULES || "", "..", "package.json"));
 const AXE = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
@@ -19,27 +19,8 @@ const env = serve({
   config: `${CONFIG}\n[accounts]\nsignup = "open"\nadmins = ["root"]\nargon2_memory_kib = 1024\nargon2_iterations = 1\n`,
 });
 
-/** Signs `username` up over HTTP and returns a function that POSTs JSON with its session. @param {string} username */
-async function account(username) {
-  const r = await fetch(`${env.base}/auth/signup`, {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ username, password: PASSWORD }),
-  });
-  const answer = await r.json();
-  assert.equal(r.status, 201, JSON.stringify(answer));
-  const cookie = (r.headers.get("set-cookie") ?? "").split(";")[0];
-  return async (/** @type {string} */ path, /** @type {any} */ body) => {
-    const a = await fetch(env.base + path, {
-      method: "POST",
-      headers: { "Content-Type": "application/json", cookie, "x-csrf-token": answer.csrf },
-      body: JSON.stringify(body),
-    });
-    const json = await a.json();
-    assert.ok(a.ok, `${path}: ${JSON.stringify(json)}`);
-    return json;
-  };
-}
+/** Signs `username` up over HTTP; returns a function that POSTs JSON with its session. @param {string} username */
+const account = (username) => signupApi(env.base, username, PASSWORD);
 
 /** Posts a reply carrying `bytes` as a script would, and returns the response. */
 async function replyWithFile(/** @type {number} */ thread, /** @type {Buffer} */ bytes, /** @type {string} */ body) {

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createRequire } from "node:module";
 import { before, after } from "node:test";
+import assert from "node:assert/strict";
 
 const require = createRequire(join(process.env.WANI_NODE_MODULES || "", "..", "package.json"));
 const { chromium } = require("playwright-core");
@@ -242,3 +243,29 @@ export async function violations(page) {
 
 /** The console errors a page logged, less the 4xx answers a test provokes on purpose. @param {string[]} errors */
 export const unexpected = (errors) => errors.filter((e) => !/status of 4\d\d/.test(e));
+
+/**
+ * Signs `username` up over HTTP and returns a function that POSTs JSON with its session (cookie and
+ * CSRF token), asserting the answer is a success.
+ * @param {string} base @param {string} username @param {string} password
+ */
+export async function signupApi(base, username, password) {
+  const r = await fetch(`${base}/auth/signup`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ username, password }),
+  });
+  const answer = await r.json();
+  assert.equal(r.status, 201, JSON.stringify(answer));
+  const cookie = (r.headers.get("set-cookie") ?? "").split(";")[0];
+  return async (/** @type {string} */ path, /** @type {any} */ body) => {
+    const a = await fetch(base + path, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", cookie, "x-csrf-token": answer.csrf },
+      body: JSON.stringify(body),
+    });
+    const json = await a.json();
+    assert.ok(a.ok, `${path}: ${JSON.stringify(json)}`);
+    return json;
+  };
+}
