@@ -8,6 +8,8 @@
 # into target/browser-node/, pinned versions of playwright-core, puppeteer-core, axe-core,
 # typescript, eslint and prettier; never a browser download. Screenshots go to
 # target/browser-screenshots/.
+# Each test file starts its own server and browser, so files run side by side: BROWSER_JOBS at a
+# time (default 2).
 # Usage: test/browser.sh [test/browser/FILE.test.mjs ...]
 set -eu
 cd "$(dirname "$0")/.."
@@ -53,14 +55,19 @@ node "$deps/node_modules/prettier/bin/prettier.cjs" --config test/browser/pretti
     --check "${sources[@]}"
 node "$deps/node_modules/typescript/bin/tsc" -p test/browser/tsconfig.json
 
-cargo build --quiet
-export WANI_BIN="$root/target/debug/wani"
+# WANI_BIN names the binary to test (test/run passes the one its tests built); by default the
+# debug build, built first.
+if [ -z "${WANI_BIN:-}" ]; then
+    cargo build --quiet
+    WANI_BIN="$root/target/debug/wani"
+fi
+export WANI_BIN
 export WANI_SHOTS="$root/target/browser-screenshots"
 rm -rf "$WANI_SHOTS"
 if [ "$#" -eq 0 ]; then
     set -- test/browser/*.test.mjs
 fi
 status=0
-node --test --test-concurrency=1 "$@" || status=$?
+node --test --test-concurrency="${BROWSER_JOBS:-2}" "$@" || status=$?
 echo "screenshots: $WANI_SHOTS"
 exit $status
