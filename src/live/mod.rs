@@ -22,6 +22,8 @@ use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use tokio::sync::{broadcast, watch};
 
+use crate::model::BoardPost;
+
 pub use reports::{subscribe_counts, ReportSignal};
 pub use stream::subscribe;
 
@@ -53,8 +55,17 @@ pub enum Event {
         nos: Vec<u64>,
         from: QuotedFrom,
     },
-    /// A post is deleted; `no == thread` means the whole thread is.
+    /// A post is deleted; `no == thread` means the whole thread is. Its thread's subscribers
+    /// draw their links to it dead themselves.
     Delete { board: String, thread: u64, no: u64 },
+    /// Posts of `thread` on `board` link to `target`, a post of another thread that was just
+    /// deleted: those links are dead now. One event per such thread; the quoting posts are not
+    /// sent again, so a deletion costs a few bytes per quoting thread whatever they hold.
+    Unlinked {
+        board: String,
+        thread: u64,
+        target: BoardPost,
+    },
     /// A board's settings changed (read them again), or the board was deleted. Sent to every
     /// subscriber of the board, whatever thread it follows.
     Board { board: String, deleted: bool },
@@ -97,6 +108,7 @@ impl Event {
             Event::Post { .. } => "post",
             Event::Backlinks { .. } => "backlinks",
             Event::Delete { .. } => "delete",
+            Event::Unlinked { .. } => "unlinked",
             Event::Update { .. } => "update",
             Event::Board { .. } => "board",
         }
@@ -108,6 +120,7 @@ impl Event {
             | Event::Post { board, .. }
             | Event::Backlinks { board, .. }
             | Event::Delete { board, .. }
+            | Event::Unlinked { board, .. }
             | Event::Update { board, .. }
             | Event::Board { board, .. } => board,
         }
@@ -119,6 +132,7 @@ impl Event {
             | Event::Post { thread, .. }
             | Event::Backlinks { thread, .. }
             | Event::Delete { thread, .. }
+            | Event::Unlinked { thread, .. }
             | Event::Update { thread, .. } => *thread,
             // Board-wide.
             Event::Board { .. } => 0,

@@ -222,16 +222,26 @@ pub fn rewrite_quotes(
     block::rewrite(body, board, &map)
 }
 
+/// The start of every post link [`render`] writes, and of nothing else it writes.
+const POST_LINK: &str = "<a class=\"quotelink\" href=\"/";
+
+/// Whether `html`, as [`render`] wrote it, links to any post: when not, it has no link that a
+/// deletion could have made dead, and serving it needs no lookup.
+pub fn has_post_links(html: &str) -> bool {
+    html.contains(POST_LINK)
+}
+
 /// `html`, as [`render`] wrote it, with every link to post `no` of `board` turned into the
 /// dead link a new render would draw now that the post is gone; `None` when it links there
-/// nowhere. This is what deleting a post does to the posts quoting it, at the cost of one pass
-/// over their html: no parse of their bodies, no lookup of their other links. It is exact
-/// because only [`render`] writes a `<a class="quotelink"` tag (whatever a poster typed is
-/// escaped), a link's text holds no `<`, and a render would draw every other link of the post
-/// as it stands (each link that died earlier was turned dead then; a moved thread's posts are
-/// rendered anew when it moves).
+/// nowhere. This is how a post is served once a post it quotes is deleted (the stored html is
+/// left as written), at the cost of one pass over its html: no parse of its body, no lookup of
+/// its other links. It is exact because only [`render`] writes a `<a class="quotelink"` tag
+/// (whatever a poster typed is escaped), a link's text holds no `<`, and a render would draw
+/// every other link of the post as it stands (each link to a post deleted since is drawn dead
+/// the same way when served; a moved thread's posts, and the posts quoting them, are rendered
+/// anew when it moves).
 pub fn kill_links(html: &str, board: &str, no: u64) -> Option<String> {
-    const OPEN: &str = "<a class=\"quotelink\" href=\"/";
+    const OPEN: &str = POST_LINK;
     let tail = format!("\" data-board=\"{board}\" data-no=\"{no}\">");
     let mut out = String::new();
     let mut copied = 0;

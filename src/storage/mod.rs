@@ -21,8 +21,8 @@
 //! | `events` | event id | JSON [`StoredEvent`] | the live-update log, in commit order (`meta.event_seq` is the last id); the newest [`EVENTS_KEPT`] are kept for clients that reconnect. A `thread` or `post` event is stored as a reference to its post, read when it is replayed, so the log holds no second copy of every post |
 //! | `recent` | `seq` | `(slug, no)` | posts in posting order across boards (`meta.recent_seq` is the last `seq`); iterated backwards it is the recent-posts list; only the newest [`RECENT_KEPT`] rows are kept |
 //! | `outbox` | job id | JSON [`crate::model::OutboxJob`] | S3 backup jobs in order (`meta.outbox_seq` is the last id), queued only while `meta.mirror` is 1; the S3 worker removes each once done |
-//! | `quotes` | `(slug, no, target_slug, target_no)` | `()` | the live posts a post linked when it was written (at most its board's `max_quotes`); what its deletion must unlink |
-//! | `backlinks` | `(target_slug, target_no, slug, no)` | `()` | the same rows the other way round: a range scan from `(target_slug, target_no)` lists the posts quoting a post, by board and number, so serving a post reads its backlinks without any post storing them |
+//! | `quotes` | `(slug, no, target_slug, target_no)` | `()` | the live posts a post linked when it was written (at most its board's `max_quotes`): serving the post draws its link to each one deleted since dead ([`links`]), and its own deletion removes them. They stay while the post does, whatever happens to their targets |
+//! | `backlinks` | `(target_slug, target_no, slug, no)` | `()` | the same rows the other way round: a range scan from `(target_slug, target_no)` lists the posts quoting a post, by board and number, so serving a post reads its backlinks without any post storing them. A deleted post's rows stay until the posts quoting it go (its number is never served or reused); its deletion reads them to find the threads to tell |
 //! | `purge` | `(slug, thread)` | `()` | deleted threads whose posts are still being removed, a few hundred per transaction between other writes; resumed at start |
 //! | `users` | normalized username | JSON [`crate::auth::Account`] | accounts: role, assigned boards, argon2id hash, disabled flag |
 //! | `sessions` | SHA-256 of the session id (32 bytes) | `(username, expires_ms)` | live sessions; the id itself is only in the client's cookie, so a copy of the database opens no session |
@@ -62,7 +62,9 @@
 //! transaction as the post, so a file on disk is referenced exactly when a committed post says so), and
 //! `outbox` when a file gains its first reference or loses its last; archiving a thread moves it from `bump_order` to `archive` and
 //! updates its `threads` row. A post's `quotes` and `backlinks` rows are written and removed with
-//! it, one pair per quote. Deleting a thread removes its `threads` row, its place in
+//! it, one pair per quote, so the two tables always mirror each other; deleting a post rewrites
+//! no post quoting it (their stored `html` keeps the link, drawn dead when served: what a post
+//! costs to delete is bounded by its own quotes). Deleting a thread removes its `threads` row, its place in
 //! `bump_order` or `archive` and writes the OP's tombstone in one transaction, and lists it in
 //! `purge`: from then on its posts read as deleted (a post counts only while its thread's row
 //! exists), and the writer removes them in chunks. Deleting a board removes its `boards` row,
@@ -91,6 +93,7 @@ mod accounts;
 mod backup;
 mod bans;
 mod events;
+mod links;
 #[cfg(test)]
 mod measure;
 mod migrate;
@@ -108,11 +111,12 @@ use std::sync::Arc;
 use redb::{Database, ReadTransaction, ReadableDatabase, ReadableTable, TableDefinition};
 
 use crate::error::{ApiError, ApiResult};
-use crate::model::{Board, BoardPost, LogEntry, Post, StoredFile, ThreadMeta};
+use crate::model::{Board, LogEntry, Post, StoredFile, ThreadMeta};
 
 pub use accounts::StoredSession;
 pub use backup::Counts;
 pub use events::StoredEvent;
+use links::ReadLinks;
 pub use moderation::FILE_BANS_PAGE;
 pub use modlog::LogScan;
 pub use posters::CloakPost;
@@ -371,35 +375,6 @@ fn encode<T: serde::Serialize>(value: &T) -> Vec<u8> {
     serde_json::to_vec(value).expect("domain types always serialize")
 }
 
-type LinkTable = (&'static str, u64, &'static str, u64);
-
-/// Sets `post.backlinks` and `post.cross_backlinks` from the `backlinks` table: one range read
-/// of at most [`BACKLINKS_SHOWN`] rows.
-fn fill_backlinks(
-    table: &impl ReadableTable<LinkTable, ()>,
-    post: &mut Post,
-) -> Result<(), redb::StorageError> {
-    post.backlinks.clear();
-    post.cross_backlinks.clear();
-    let range = table.range((post.board.as_str(), post.no, "", 0)..)?;
-    for row in range.take(BACKLINKS_SHOWN) {
-        let (key, _) = row?;
-        let (board, no, from_board, from) = key.value();
-        if board != post.board || no != post.no {
-            break;
-        }
-        if from_board == post.board {
-            post.backlinks.push(from);
-        } else {
-            post.cross_backlinks.push(BoardPost {
-                board: from_board.to_owned(),
-                no: from,
-            });
-        }
-    }
-    Ok(())
-}
-
 /// One read transaction: every read through it sees the same committed state.
 pub struct Reader {
     txn: ReadTransaction,
@@ -609,8 +584,8 @@ impl Reader {
         Ok(out)
     }
 
-    /// A live post with its backlinks; `None` when it never existed or is deleted (its thread
-    /// too).
+    /// A live post as served (its backlinks, its links to posts deleted since drawn dead);
+    /// `None` when it never existed or is deleted (its thread too).
     pub fn post(&self, board: &str, no: u64) -> ApiResult<Option<Post>> {
         let Some(mut post) = self.stored_post(board, no)? else {
             return Ok(None);
@@ -618,8 +593,8 @@ impl Reader {
         if !self.thread_exists(board, post.thread)? {
             return Ok(None);
         }
-        let backlinks = self.txn.open_table(BACKLINKS).map_err(storage_error)?;
-        fill_backlinks(&backlinks, &mut post).map_err(storage_error)?;
+        let links = ReadLinks::open(&self.txn).map_err(storage_error)?;
+        links.serve(&mut post).map_err(storage_error)?;
         Ok(Some(post))
     }
 
@@ -672,7 +647,7 @@ impl Reader {
         >,
     ) -> ApiResult<Vec<Post>> {
         let posts = self.txn.open_table(POSTS).map_err(storage_error)?;
-        let backlinks = self.txn.open_table(BACKLINKS).map_err(storage_error)?;
+        let links = ReadLinks::open(&self.txn).map_err(storage_error)?;
         let mut out = Vec::new();
         for row in keys {
             let (key, _) = row.map_err(storage_error)?;
@@ -685,7 +660,7 @@ impl Reader {
                 )
             })?;
             let mut post: Post = decode(post.value())?;
-            fill_backlinks(&backlinks, &mut post).map_err(storage_error)?;
+            links.serve(&mut post).map_err(storage_error)?;
             out.push(post);
         }
         Ok(out)

@@ -6,8 +6,9 @@
 #   2. N maximally quoting replies into a second thread: each body is `>>a >>a+1 ...` quoting
 #      the thread's earlier posts, as many as fit in 4000 characters (about 600); the board
 #      links 45 (`max_quotes`). Time, database size after.
-#   3. Deleting the second reply, which every later quoting reply links: the answer's time (its
-#      links in those n - 2 posts turn dead in that one transaction).
+#   3. Deleting the second reply, which every later quoting reply links: the answer's time (the
+#      n - 2 posts quoting it are not rewritten; they are served with the link dead from then on,
+#      which the script checks on the last of them).
 #   4. Deleting that quoting thread with its poster's password: the answer's time, the time
 #      until the purge is done (a post in another thread quoting the thread's first reply, the
 #      last one removed, turns into a dead link), and the slowest of the replies another client
@@ -145,8 +146,8 @@ text = n * 4000
 print(f"text posted per thread: {mib(text)}; database growth per thread: "
       f"plain {(size1 - size0) / text:.2f}x, quoting {(size2 - size1) / text:.2f}x the text")
 
-# One reply quoted by every later one (n - 2 posts) is deleted: each quoting post's link to it
-# turns dead in the same transaction.
+# One reply quoted by every later one (n - 2 posts) is deleted: each quoting post serves its
+# link to it dead from that commit on.
 start = time.monotonic()
 status, data = call(c, "POST", f"/api/boards/bench/posts/{replies[1]}/delete", {"password": "pw"})
 if status != 200:

@@ -1,5 +1,6 @@
 // Live: a reply made elsewhere appears once without reload and is counted in the title while
-// the tab is hidden; the watcher's unread count rises; filters and hiding; the theme persists.
+// the tab is hidden; a deletion kills the links to the post; the watcher's unread count rises;
+// filters and hiding; the theme persists.
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -22,7 +23,7 @@ async function show(page) {
   });
 }
 
-test("a reply from a second browser appears live, once, counted in the title while hidden", async () => {
+test("a reply from a second browser appears live, once, counted in the title while hidden; links to a deleted post die", async () => {
   const t = await api(env.base, "/api/boards/b/threads", { subject: "Live", body: "follow me" });
   const first = await openPage(env.browser);
   const second = await openPage(env.browser);
@@ -40,11 +41,24 @@ test("a reply from a second browser appears live, once, counted in the title whi
   await first.page.locator(".sr-only[aria-live]", { hasText: "New post" }).waitFor({ state: "attached" });
   await show(first.page);
   await first.page.waitForFunction(() => !document.title.startsWith("("));
-  // A deletion elsewhere marks the post deleted.
+  // A deletion elsewhere marks the post deleted, and the links to it die where they are
+  // shown: in a reply of its thread, and in another thread open in the second browser.
   const r = await api(env.base, `/api/boards/b/threads/${t.no}/posts`, { body: "short-lived", password: "pw" });
-  await first.page.locator(`article#p${r.no}`).waitFor();
+  const q = await api(env.base, `/api/boards/b/threads/${t.no}/posts`, { body: `>>${r.no} quoting it` });
+  const other = await api(env.base, "/api/boards/b/threads", { body: `>>${r.no} from another thread` });
+  const following = second.page.waitForResponse((res) => res.url().includes(`/api/live?board=b&thread=${other.no}`));
+  await second.page.goto(`${env.base}/b/thread/${other.no}`);
+  await following;
+  const link = (page, no) => page.locator(`article#p${no} .body a.quotelink[data-no="${r.no}"]`);
+  const dead = (page, no) => page.locator(`article#p${no} .body span.deadlink`, { hasText: `>>${r.no}` });
+  await link(first.page, q.no).waitFor();
+  await link(second.page, other.no).waitFor();
   await api(env.base, `/api/boards/b/posts/${r.no}/delete`, { password: "pw" });
   await first.page.locator(`article#p${r.no}`).getByText("(deleted)").waitFor();
+  await dead(first.page, q.no).waitFor();
+  await dead(second.page, other.no).waitFor();
+  assert.equal(await link(first.page, q.no).count(), 0);
+  assert.equal(await link(second.page, other.no).count(), 0);
   await first.context.close();
   await second.context.close();
 });

@@ -8,16 +8,18 @@
 //! its own transaction taken between other writes, so a thread of any size never holds the
 //! writer for long, and a restart picks up where the purge stopped.
 
+use std::collections::BTreeSet;
+
 use redb::{ReadableTable, ReadableTableMetadata, WriteTransaction};
 
 use super::posts::{
-    load_live_post, load_post, load_thread, put_post, put_thread, thread_exists, tombstone,
+    load_live_post, load_post, load_thread, put_post, put_thread, thread_exists, thread_of,
+    tombstone,
 };
 use super::{load_board, outbox, stored, Applied, Change, Written};
 use crate::error::{ApiError, ErrorKind};
 use crate::live::Event;
-use crate::markup;
-use crate::model::{OutboxOp, Post, PostFile, StoredFile};
+use crate::model::{BoardPost, OutboxOp, Post, PostFile, StoredFile};
 use crate::storage::{
     encode, ARCHIVE, BACKLINKS, BOARDS, BOARD_COUNTERS, BUMP_ORDER, FILES, FILE_POSTS, PASSWORDS,
     POSTS, PURGE, QUOTES, THREADS, THREAD_POSTS, TOMBSTONES,
@@ -221,10 +223,13 @@ pub(super) fn purge_thread(
     Ok(numbers.len())
 }
 
-/// Removes one post, leaves its tombstone, lets go of its files, turns the links to it dead in
-/// the posts quoting it and sends again what it linked to (one backlink fewer). Posts of a
-/// thread being purged are not live, so they are neither rewritten nor sent: only the links
-/// that cross into the thread from outside are.
+/// Removes one post, leaves its tombstone, lets go of its files and of its own links, and sends
+/// again what it linked to (one backlink fewer). The posts quoting it are neither rewritten nor
+/// sent: served, their links to it are drawn dead ([`crate::storage::links`]); only the cached
+/// documents of their threads are dropped, and each of their threads other than its own (whose
+/// subscribers get its `delete` event) gets one `unlinked` event. Its cost is its own quotes
+/// (at most its board's `max_quotes`) and one range read of the posts quoting it, with a point
+/// lookup each: nothing is written for them.
 pub(super) fn remove_post(
     txn: &WriteTransaction,
     post: &Post,
@@ -257,8 +262,9 @@ pub(super) fn remove_post(
         super::emit(txn, deleted, changes)?;
     }
 
+    // Its own quotes go with their mirror rows. The rows of the posts quoting it stay: they
+    // are what draws those posts' links to it dead, and they go when those posts go.
     let quoted = links(txn, QUOTES, slug, post.no)?;
-    let quoting = links(txn, BACKLINKS, slug, post.no)?;
     {
         let mut quotes = txn.open_table(QUOTES)?;
         let mut backlinks = txn.open_table(BACKLINKS)?;
@@ -266,22 +272,22 @@ pub(super) fn remove_post(
             quotes.remove((slug, post.no, board.as_str(), *no))?;
             backlinks.remove((board.as_str(), *no, slug, post.no))?;
         }
-        for (board, no) in &quoting {
-            backlinks.remove((slug, post.no, board.as_str(), *no))?;
-            quotes.remove((board.as_str(), *no, slug, post.no))?;
-        }
     }
-    // The quoting posts' links to this one turn dead in their stored html, exactly as a new
-    // render would draw them, without parsing their bodies or looking up their other links.
-    for (board, no) in quoting {
-        if let Some(mut other) = load_live_post(txn, &board, no)? {
-            let Some(html) = markup::kill_links(&other.html, slug, post.no) else {
-                continue;
-            };
-            other.html = html;
-            put_post(txn, &other)?;
-            super::post_changed(txn, &other, changes)?;
-        }
+    let target = BoardPost {
+        board: slug.to_owned(),
+        no: post.no,
+    };
+    for (board, thread) in quoting_threads(txn, post)? {
+        changes.push(Change::PostEdited {
+            board: board.clone(),
+            thread,
+        });
+        let unlinked = Event::Unlinked {
+            board,
+            thread,
+            target: target.clone(),
+        };
+        super::emit(txn, unlinked, changes)?;
     }
     for (board, no) in quoted {
         if let Some(other) = load_live_post(txn, &board, no)? {
@@ -289,6 +295,40 @@ pub(super) fn remove_post(
         }
     }
     Ok(())
+}
+
+/// The live threads, other than its own, holding posts that quote `post`, each once: whose
+/// cached documents and subscribers must learn that their links to it died. One range read of
+/// its `backlinks` rows; a quoting post of its own thread costs one key lookup, any other one
+/// the first bytes of its row and its thread's.
+fn quoting_threads(
+    txn: &WriteTransaction,
+    post: &Post,
+) -> Result<BTreeSet<(String, u64)>, redb::Error> {
+    let slug = post.board.as_str();
+    let backlinks = txn.open_table(BACKLINKS)?;
+    let thread_posts = txn.open_table(THREAD_POSTS)?;
+    let posts = txn.open_table(POSTS)?;
+    let threads = txn.open_table(THREADS)?;
+    let mut out = BTreeSet::new();
+    for row in backlinks.range((slug, post.no, "", 0)..)? {
+        let (key, _) = row?;
+        let (target_board, target, board, no) = key.value();
+        if target_board != slug || target != post.no {
+            break;
+        }
+        if board == slug && thread_posts.get((slug, post.thread, no))?.is_some() {
+            continue;
+        }
+        let Some(row) = posts.get((board, no))? else {
+            continue;
+        };
+        let thread = thread_of(row.value())?;
+        if !out.contains(&(board.to_owned(), thread)) && threads.get((board, thread))?.is_some() {
+            out.insert((board.to_owned(), thread));
+        }
+    }
+    Ok(out)
 }
 
 /// The `(board, no)` a `quotes` or `backlinks` row set lists for `(slug, no)`.

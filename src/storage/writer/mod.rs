@@ -611,7 +611,7 @@ pub(super) fn emit(
 }
 
 /// A post's html, backlinks or files changed: invalidate and tell live subscribers (the post
-/// as served, with its backlinks).
+/// as served, with its backlinks and its dead links).
 fn post_changed(
     txn: &WriteTransaction,
     post: &crate::model::Post,
@@ -621,14 +621,24 @@ fn post_changed(
         board: post.board.clone(),
         thread: post.thread,
     });
-    let mut served = post.clone();
-    super::fill_backlinks(&txn.open_table(super::BACKLINKS)?, &mut served)?;
+    let served = served(txn, post)?;
     let event = crate::live::Event::Post {
         board: post.board.clone(),
         thread: post.thread,
         post: serde_json::to_value(&served).expect("posts serialize"),
     };
     emit(txn, event, changes)
+}
+
+/// `post` as readers are served it: with its backlinks, its links to posts deleted since drawn
+/// dead.
+pub(super) fn served(
+    txn: &WriteTransaction,
+    post: &crate::model::Post,
+) -> Result<crate::model::Post, redb::Error> {
+    let mut served = post.clone();
+    super::links::WriteLinks::open(txn)?.serve(&mut served)?;
+    Ok(served)
 }
 
 fn put_board(txn: &WriteTransaction, board: &Board, changes: &mut Vec<Change>) -> Applied {

@@ -233,8 +233,7 @@ pub(super) fn move_thread(
     };
     super::emit(txn, left, changes)?;
     if let Some(op) = moved.iter().find(|p| p.no == new_thread) {
-        let mut served = op.clone();
-        crate::storage::fill_backlinks(&txn.open_table(BACKLINKS)?, &mut served)?;
+        let served = super::served(txn, op)?;
         let arrived = Event::Thread {
             board: to.to_owned(),
             thread: new_thread,

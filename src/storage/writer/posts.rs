@@ -43,7 +43,7 @@ struct ThreadOf {
 /// The thread of a stored post. A post is written with `no` and `thread` first, so they are
 /// read from the row's first bytes: a reply linking 45 posts of 10 KB each would otherwise
 /// scan half a megabyte of JSON to learn 45 numbers. Any other layout is parsed whole.
-fn thread_of(row: &[u8]) -> Result<u64, redb::Error> {
+pub(super) fn thread_of(row: &[u8]) -> Result<u64, redb::Error> {
     let number = |rest: &[u8]| -> Option<(u64, usize)> {
         let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
         let text = std::str::from_utf8(&rest[..digits]).ok()?;

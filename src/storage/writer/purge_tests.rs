@@ -157,6 +157,87 @@ fn quotes_are_rows_and_leave_the_quoted_post_untouched() {
 }
 
 #[test]
+fn deleting_a_reply_rewrites_and_resends_none_of_the_posts_quoting_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    quoting_threads(&store);
+    // Post 5 of thread 1 quotes 1 and 4; 6 (same thread) and 13 (thread 12) quote it.
+    let (six, thirteen) = (
+        stored_bytes(&store, "t", 6).unwrap(),
+        stored_bytes(&store, "t", 13).unwrap(),
+    );
+    let txn = store.db.begin_write().unwrap();
+    let mut changes = Vec::new();
+    let five = posts::load_post(&txn, "t", 5).unwrap().unwrap();
+    delete::remove_reply(&txn, &five, &mut changes).unwrap();
+    txn.commit().unwrap();
+
+    assert_eq!(stored_bytes(&store, "t", 6).unwrap(), six, "not rewritten");
+    assert_eq!(stored_bytes(&store, "t", 13).unwrap(), thirteen);
+    // Its delete, one `unlinked` for the other quoting thread, and the two posts it quoted
+    // (one backlink fewer): no event for a post quoting it.
+    let mut events: Vec<(String, serde_json::Value)> = live(&changes);
+    events.sort_by_key(|(name, data)| (name.clone(), data["post"]["no"].as_u64()));
+    let names: Vec<(&str, Option<u64>)> = events
+        .iter()
+        .map(|(name, data)| (name.as_str(), data["post"]["no"].as_u64()))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("delete", None),
+            ("post", Some(1)),
+            ("post", Some(4)),
+            ("unlinked", None)
+        ]
+    );
+    assert_eq!(
+        events[3].1,
+        serde_json::json!({"event": "unlinked", "board": "t", "thread": 12,
+            "target": {"board": "t", "no": 5}})
+    );
+    // The other quoting thread's documents are built again.
+    assert!(changes.contains(&Change::PostEdited {
+        board: "t".into(),
+        thread: 12
+    }));
+
+    // Served, the links to it are dead, exactly as a new render draws them; the others live.
+    let reader = store.read().unwrap();
+    let dead = "<span class=\"deadlink\">&gt;&gt;5</span>";
+    let served = reader.post("t", 6).unwrap().unwrap();
+    assert_eq!(
+        served.html,
+        format!(
+            "<a class=\"quotelink\" href=\"/t/thread/1#p1\" data-board=\"t\" data-no=\"1\">\
+             &gt;&gt;1</a> {dead} reply 6"
+        )
+    );
+    let in_thread = reader.thread_posts("t", 1, 5).unwrap();
+    assert_eq!(in_thread[0].no, 6);
+    assert_eq!(in_thread[0].html, served.html);
+    assert_eq!(reader.last_posts("t", 1, 6).unwrap()[0].html, served.html);
+    let outside = reader.post("t", 13).unwrap().unwrap();
+    assert_eq!(outside.html, format!("{dead} from outside"));
+    let recent = reader.recent_posts(100, |_| true).unwrap();
+    let listed = recent.iter().find(|p| p.no == 13).unwrap();
+    assert_eq!(listed.html, outside.html);
+    // Its own quote rows went; those of the posts quoting it stay, mirrored.
+    assert_eq!(
+        reader.post("t", 4).unwrap().unwrap().backlinks,
+        Vec::<u64>::new()
+    );
+    let op = reader.post("t", 1).unwrap().unwrap();
+    assert_eq!(op.backlinks, [2, 3, 4, 6, 7, 8, 9, 10, 11]);
+    assert_eq!(rows(&store, QUOTES), rows(&store, BACKLINKS));
+    let txn = store.db.begin_read().unwrap();
+    let quotes = txn.open_table(QUOTES).unwrap();
+    assert!(quotes.get(("t", 5, "t", 4)).unwrap().is_none());
+    assert!(quotes.get(("t", 6, "t", 5)).unwrap().is_some());
+    assert!(quotes.get(("t", 13, "t", 5)).unwrap().is_some());
+}
+
+#[test]
 fn a_deleted_thread_reads_deleted_at_once_and_is_purged_in_chunks() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
@@ -213,14 +294,15 @@ fn a_deleted_thread_reads_deleted_at_once_and_is_purged_in_chunks() {
     for no in 1..=11 {
         assert!(stored_bytes(&store, "t", no).is_none(), "post {no} left");
     }
-    // Every quote from or to the thread is gone; the ones of other threads stay.
+    // Every quote from the thread is gone; the two into it from other threads stay with
+    // their mirror rows (they go when their posts go), and those posts serve dead links.
     let reader = store.read().unwrap();
     let outside = reader.post("t", 13).unwrap().unwrap();
     assert!(outside.html.contains("deadlink"), "{}", outside.html);
     let across = reader.post("u", 2).unwrap().unwrap();
     assert!(across.html.contains("deadlink"), "{}", across.html);
-    assert_eq!(rows(&store, QUOTES), 0, "was {links_before}");
-    assert_eq!(rows(&store, BACKLINKS), 0);
+    assert_eq!(rows(&store, QUOTES), 2, "was {links_before}");
+    assert_eq!(rows(&store, BACKLINKS), 2);
     assert_eq!(reader.tombstone("t", 7).unwrap(), Some(1));
     assert_eq!(rows(&store, TOMBSTONES), 11);
 }

@@ -10,7 +10,7 @@
 export function follow(board, thread, onEvent) {
   const url = `/api/live?board=${encodeURIComponent(board)}` + (thread ? `&thread=${thread}` : "");
   const source = new EventSource(url);
-  for (const name of ["thread", "post", "backlinks", "delete", "update", "resync"]) {
+  for (const name of ["thread", "post", "backlinks", "delete", "unlinked", "update", "resync"]) {
     source.addEventListener(name, (e) => {
       try {
         onEvent(JSON.parse(/** @type {MessageEvent} */ (e).data));

@@ -5,7 +5,7 @@ import { html, Component } from "./preact-htm.js";
 import { get, postJson } from "./api.js";
 import { follow } from "./live.js";
 import { store, subscribe } from "./store.js";
-import { filtered, afterPaint } from "./util.js";
+import { filtered, afterPaint, killLinks } from "./util.js";
 import { Post } from "./post.js";
 import { PostForm } from "./form.js";
 import { BoardHeader, NotFound, Loading } from "./pages.js";
@@ -194,11 +194,34 @@ export class ThreadPage extends Component {
         this.setState({ posts });
       }
       if (e.no === this.props.thread) this.setState({ thread: { ...this.state.thread, deleted: true } });
+      // The server sends the posts quoting it no more: their links to it die here.
+      this.unlink(e.board, e.no);
     }
+    // A post of another thread that posts here quote was deleted.
+    if (e.event === "unlinked") this.unlink(e.target.board, e.target.no);
     if (e.event === "update") {
       if (e.moved_to) return this.moved(e.moved_to.board, e.moved_to.thread);
       const { sticky, locked, archived, cyclical } = e;
       this.setState({ thread: { ...this.state.thread, sticky, locked, archived, cyclical } });
+    }
+  }
+
+  /**
+   * Draws every link to post `no` of `board` dead, as the server now serves it.
+   * @param {string} board @param {number} no
+   */
+  unlink(board, no) {
+    let posts = this.state.posts;
+    posts.forEach((post, at) => {
+      if (!post.html) return;
+      const html = killLinks(post.html, board, no);
+      if (html === post.html) return;
+      if (posts === this.state.posts) posts = posts.slice();
+      posts[at] = { ...post, html };
+    });
+    if (posts !== this.state.posts) {
+      this.state.posts = posts;
+      this.setState({ posts });
     }
   }
 

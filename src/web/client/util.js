@@ -133,3 +133,32 @@ export function filtered(filters, post) {
 export function afterPaint(fn) {
   requestAnimationFrame(() => setTimeout(fn, 0));
 }
+
+/**
+ * `html`, a post's as the server rendered it, with every link to post `no` of `board` drawn
+ * dead: the `<span class="deadlink">` the server serves once that post is deleted, made the
+ * way the server makes it (`markup::kill_links`). Only the server writes `<a class="quotelink"`
+ * tags into a post's html (a poster's text is escaped), so the strings compared here are the
+ * server's own; nothing of the event's becomes markup. The same string when nothing links there.
+ * @param {string} html @param {string} board @param {number} no @returns {string}
+ */
+export function killLinks(html, board, no) {
+  const open = '<a class="quotelink" href="/';
+  const tail = `" data-board="${board}" data-no="${no}">`;
+  let out = "";
+  let copied = 0;
+  let from = 0;
+  for (;;) {
+    const at = html.indexOf(open, from);
+    if (at < 0) break;
+    const tagEnd = html.indexOf(">", at) + 1;
+    if (tagEnd === 0) break;
+    from = tagEnd;
+    if (!html.slice(at, tagEnd).endsWith(tail)) continue;
+    const textEnd = html.indexOf("</a>", tagEnd);
+    if (textEnd < 0) break;
+    out += `${html.slice(copied, at)}<span class="deadlink">${html.slice(tagEnd, textEnd)}</span>`;
+    copied = from = textEnd + "</a>".length;
+  }
+  return copied ? out + html.slice(copied) : html;
+}

@@ -14,6 +14,7 @@ pub use crate::uploads::{
 pub use crate::validation::refused;
 
 mod archive;
+mod dead_links;
 mod deletion;
 mod identity;
 mod markup;

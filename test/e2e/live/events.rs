@@ -242,9 +242,10 @@ async fn deletions_send_deletes_and_the_posts_they_change() {
     assert_eq!((p.get("files"), &p["files_deleted"]), (None, &json!(true)));
     assert_served(&s, &e).await;
 
-    // The deleted post, the reply whose link to it died, the post it no longer quotes.
+    // The deleted post and the post it no longer quotes. The reply quoting it is not sent
+    // again (its thread's subscribers draw the link dead on the `delete`), and serves it dead.
     delete_ok(&s, "a", doomed, "pw", false).await;
-    let events = live.take(3).await;
+    let events = live.take(2).await;
     let delete = events
         .iter()
         .find(|e| e.name == "delete")
@@ -252,26 +253,15 @@ async fn deletions_send_deletes_and_the_posts_they_change() {
     assert_delete(delete, "a", t, doomed);
     let mut changed: Vec<(String, u64)> = events.iter().map(Event::key).collect();
     changed.sort();
-    assert_eq!(
-        changed,
-        [
-            ("delete".into(), doomed),
-            ("post".into(), claim),
-            ("post".into(), answer)
-        ]
-    );
-    for e in events.iter().filter(|e| e.name == "post") {
-        assert_post(e, "post", "a", t, e.no());
-        assert_served(&s, e).await;
-    }
-    let dead = events.iter().find(|e| e.no() == answer).unwrap();
-    assert!(
-        dead.post()["html"].as_str().unwrap().contains("deadlink"),
-        "{}",
-        dead.data
-    );
+    assert_eq!(changed, [("delete".into(), doomed), ("post".into(), claim)]);
     let unquoted = events.iter().find(|e| e.no() == claim).unwrap();
+    assert_post(unquoted, "post", "a", t, claim);
+    assert_served(&s, unquoted).await;
     assert_eq!(unquoted.post().get("backlinks"), None);
+    assert_eq!(
+        post(&s, "a", answer).await["html"],
+        format!("<span class=\"deadlink\">&gt;&gt;{doomed}</span> why?")
+    );
 
     let last = s.reply("a", t, json!({ "body": "still here" })).await;
     assert_eq!(live.next().await.key(), ("post".into(), last));
@@ -311,25 +301,26 @@ async fn deleting_a_thread_sends_a_delete_for_each_post_op_last() {
     for e in events.iter().filter(|e| e.name == "delete") {
         assert_delete(e, "a", t, e.no());
     }
-    // The post in another thread whose link died was sent again.
-    let relinked = events
+    // The thread of the post linking in from elsewhere was told its link died, and that post
+    // was not sent again; it serves the link dead.
+    let unlinked = events
         .iter()
-        .find(|e| e.key() == ("post".into(), other))
-        .unwrap_or_else(|| panic!("no event for the post linking in: {events:?}"));
-    assert_post(relinked, "post", "a", other, other);
-    assert!(relinked.post()["html"]
-        .as_str()
-        .unwrap()
-        .contains("deadlink"));
-    assert_served(&s, relinked).await;
+        .find(|e| e.name == "unlinked")
+        .unwrap_or_else(|| panic!("no event for the thread linking in: {events:?}"));
+    assert_eq!(
+        unlinked.data,
+        json!({ "event": "unlinked", "board": "a", "thread": other,
+            "target": { "board": "a", "no": r1 } })
+    );
+    assert_eq!(
+        post(&s, "a", other).await["html"],
+        format!("<span class=\"deadlink\">&gt;&gt;{r1}</span> from elsewhere")
+    );
     for e in events.iter().filter(|e| e.name == "post") {
-        assert!(
-            e.no() == other || [t, r1, r2].contains(&e.no()),
-            "unexpected {e:?}"
-        );
+        assert!([t, r1, r2].contains(&e.no()), "unexpected {e:?}");
     }
 
-    // The thread's own stream: the same deletes, OP last, without the other thread's post.
+    // The thread's own stream: the same deletes, OP last, without the other thread's event.
     let own: Vec<Event> = events
         .iter()
         .filter(|e| e.data["thread"] == t)

@@ -38,12 +38,13 @@ struct Event {
 }
 
 impl Event {
-    /// The post number it is about: the post's `no`, a delete's `no`, or for `backlinks` the
-    /// quoting post's.
+    /// The post number it is about: the post's `no`, a delete's `no`, for `backlinks` the
+    /// quoting post's, for `unlinked` the deleted post's.
     fn no(&self) -> u64 {
         match self.name.as_str() {
             "delete" => self.data["no"].as_u64(),
             "backlinks" => self.data["from"]["no"].as_u64(),
+            "unlinked" => self.data["target"]["no"].as_u64(),
             _ => self.data["post"]["no"].as_u64(),
         }
         .unwrap_or_else(|| panic!("no post number in {}", self.data))
@@ -361,3 +362,4 @@ fn refusal(what: &str, r: &Reply, status: u16, code: &str, field: Option<&str>) 
 mod events;
 mod load;
 mod resume;
+mod unlinking;
