@@ -369,7 +369,13 @@ mod tests {
         for start in (1..=total).step_by(round as usize) {
             let ids = start..start + round;
             // Every third event is for thread 7, every fifth board-wide (thread 0).
-            let on = |id: u64| if id % 5 == 0 { 0 } else { 7 + u64::from(id % 3 != 0) };
+            let on = |id: u64| {
+                if id.is_multiple_of(5) {
+                    0
+                } else {
+                    7 + u64::from(!id.is_multiple_of(3))
+                }
+            };
             hub.publish(ids.clone().map(|id| delete("b", on(id), id)));
             let for_thread: Vec<u64> = ids.clone().filter(|id| on(*id) != 8).collect();
             assert_eq!(collect(&board, round as usize), ids.collect::<Vec<_>>());

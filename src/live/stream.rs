@@ -163,7 +163,6 @@ pub async fn subscribe(
     Ok(response)
 }
 
-
 impl LiveBody {
     /// The next chunk from `ready`: its first frame, or as many as fit in [`CHUNK`] copied
     /// into one buffer, so that frames waiting together cost one write.
@@ -176,7 +175,9 @@ impl LiveBody {
         if !more {
             return Some(first);
         }
-        let mut chunk = BytesMut::with_capacity(CHUNK.min(self.ready.iter().map(Bytes::len).sum::<usize>() + first.len()));
+        let mut chunk = BytesMut::with_capacity(
+            CHUNK.min(self.ready.iter().map(Bytes::len).sum::<usize>() + first.len()),
+        );
         chunk.extend_from_slice(&first);
         while let Some(next) = self.ready.front() {
             if chunk.len() + next.len() > CHUNK {
