@@ -5,9 +5,9 @@
 //! connection that sends them. The fan-out thread looks up the event's board, pushes the frame
 //! (one reference count) into the mailbox of each follower of that board whose thread filter
 //! takes it, and wakes those connections. A follower of another board is not touched at all,
-//! and a follower does nothing per event but take its frames and write them: no channel
-//! between the fan-out and the connection, no per-event registration in a shared list, no
-//! timer work. Events queued together are delivered together, so a follower woken once takes
+//! and a follower does little per event but take its frames and write them: no channel
+//! between the fan-out and the connection, no per-event registration in a shared list, one
+//! poll of its one timer. Events queued together are delivered together, so a follower woken once takes
 //! all of them and writes them in one go.
 
 use std::collections::{HashMap, VecDeque};
