@@ -6,29 +6,26 @@
 //! once its requests are answered, the writer's listener hands the events to [`Hub::publish`],
 //! which only queues them for the hub's fan-out thread: waking every subscriber costs time in
 //! proportion to their number, and neither the writer nor the answers wait for it (the events
-//! are durable in the table already). The fan-out thread sends each event, framed once as SSE
-//! bytes shared by every subscriber, on a broadcast channel. A subscriber subscribes first,
-//! then replays from the table what came after its `Last-Event-ID`, then follows the channel,
-//! skipping ids it has sent: no gap, no duplicate. A subscriber that falls behind the channel
-//! replays from the table again instead of being dropped, so it holds at most one replay batch
-//! of frames of its own.
+//! are durable in the table already). The fan-out thread puts each event, framed once as SSE
+//! bytes shared by every subscriber, into the mailbox of each subscriber of its board that
+//! wants it, and wakes that subscriber's connection (`hub`). A subscriber registers first,
+//! then replays from the table what came after its `Last-Event-ID`, then takes its mailbox,
+//! skipping ids it has sent: no gap, no duplicate. A subscriber whose mailbox overflows (it
+//! stopped reading) replays from the table again instead of being dropped, so it holds at most
+//! one mailbox or one replay batch of frames of its own.
 
+mod hub;
 mod reports;
 mod stream;
 
-use std::sync::{mpsc, Arc};
-
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
-use tokio::sync::{broadcast, watch};
 
 use crate::model::BoardPost;
 
+pub use hub::Hub;
 pub use reports::{subscribe_counts, ReportSignal};
 pub use stream::subscribe;
-
-/// Events the channel holds for slow subscribers before they must replay from the table.
-const CHANNEL: usize = 4096;
 
 /// What happened. Serialized into the `events` table and, as `data`, to clients.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -169,115 +166,9 @@ fn frame(id: u64, event: &Event) -> Bytes {
     ))
 }
 
-/// The broadcast side, shared by the writer's listener and every subscriber.
-pub struct Hub {
-    tx: broadcast::Sender<Arc<Published>>,
-    /// To the fan-out thread, in commit order. Unbounded, but it only holds what the writer
-    /// committed while the thread was waking subscribers: a send costs the thread one wake per
-    /// waiting subscriber, far less than a commit costs the writer.
-    queue: mpsc::Sender<Published>,
-    closing: watch::Sender<bool>,
-}
-
-impl Default for Hub {
-    fn default() -> Self {
-        Hub::new()
-    }
-}
-
-impl Hub {
-    /// Starts the fan-out thread; it ends when the hub is dropped.
-    pub fn new() -> Hub {
-        let (tx, _) = broadcast::channel(CHANNEL);
-        let (closing, _) = watch::channel(false);
-        let (queue, queued) = mpsc::channel::<Published>();
-        let fan_out = tx.clone();
-        std::thread::Builder::new()
-            .name("wani-live".into())
-            .spawn(move || {
-                for event in queued {
-                    // No subscriber is not an error.
-                    let _ = fan_out.send(Arc::new(event));
-                }
-            })
-            .expect("spawning the live fan-out thread");
-        Hub { tx, queue, closing }
-    }
-
-    /// Called after a commit: queues the events for the fan-out thread and returns at once.
-    pub fn publish(&self, events: impl IntoIterator<Item = Published>) {
-        for event in events {
-            // The thread ends only with the hub.
-            let _ = self.queue.send(event);
-        }
-    }
-
-    /// Ends every stream, so shutdown need not wait for subscribers to hang up.
-    pub fn close(&self) {
-        self.closing.send_replace(true);
-    }
-
-    pub fn subscribers(&self) -> usize {
-        self.tx.receiver_count()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn delete(id: u64) -> Published {
-        let event = Event::Delete {
-            board: "b".into(),
-            thread: 1,
-            no: id,
-        };
-        Published::new(id, &event)
-    }
-
-    #[test]
-    fn publishing_never_waits_for_subscribers_and_keeps_commit_order() {
-        let hub = Hub::new();
-        let mut stalled = hub.tx.subscribe();
-        let mut reader = hub.tx.subscribe();
-        // Far more than the channel holds, with one subscriber that never reads while they are
-        // published: publish returns every time, from a thread outside any runtime, as the
-        // writer's does.
-        let total = CHANNEL as u64 * 2;
-        for id in 1..=total {
-            hub.publish([delete(id)]);
-        }
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap();
-        runtime.block_on(async {
-            let mut next = 1;
-            while next <= total {
-                match reader.recv().await {
-                    Ok(event) => {
-                        assert_eq!(event.id, next, "in commit order, none missing");
-                        next += 1;
-                    }
-                    // This reader is slower than the fan-out thread: it resumes at the oldest
-                    // the channel still holds, as a stream would after replaying the table.
-                    Err(broadcast::error::RecvError::Lagged(missed)) => next += missed,
-                    Err(e) => panic!("{e}"),
-                }
-            }
-            // The stalled one lagged instead of holding anything up, and finds the newest
-            // events still in the channel.
-            assert!(matches!(
-                stalled.recv().await,
-                Err(broadcast::error::RecvError::Lagged(_))
-            ));
-            let mut last = 0;
-            while let Ok(event) = stalled.try_recv() {
-                assert!(event.id > last);
-                last = event.id;
-            }
-            assert_eq!(last, total);
-        });
-    }
 
     #[test]
     fn frames_are_one_sse_message() {

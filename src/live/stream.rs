@@ -1,20 +1,26 @@
-//! One subscriber's event stream: replay from the `events` table, then the broadcast channel.
+//! One subscriber's event stream: replay from the `events` table, then its mailbox in the hub.
+//!
+//! The stream is the response body itself: hyper polls it on the connection's task, which the
+//! hub's fan-out thread wakes. A poll takes every frame the mailbox holds and hands them to
+//! hyper as one chunk, so an event costs a subscriber one write to its socket.
 
 use std::collections::VecDeque;
+use std::future::Future;
 use std::net::IpAddr;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
-use bytes::Bytes;
-use http_body_util::{BodyExt, StreamBody};
-use hyper::body::Frame;
+use bytes::{Bytes, BytesMut};
+use http_body_util::BodyExt;
+use hyper::body::{Body, Frame};
 use hyper::header::{HeaderValue, CACHE_CONTROL, CONTENT_TYPE};
 use hyper::HeaderMap;
-use tokio::sync::broadcast::error::RecvError;
-use tokio::sync::{broadcast, watch};
-use tokio::time::{interval_at, sleep_until, Instant, Interval, Sleep};
+use tokio::task::JoinHandle;
+use tokio::time::{sleep_until, Instant, Sleep};
 
+use super::hub::{Filter, Follower, Taken};
 use super::Published;
 use crate::app::App;
 use crate::error::{ApiError, ApiResult, ErrorKind};
@@ -26,36 +32,34 @@ use crate::http::Response;
 const HEARTBEAT: Duration = Duration::from_secs(20);
 /// Events read from the table per replay step.
 const REPLAY_BATCH: usize = 256;
+/// Frames waiting together are sent as one chunk up to this size (a replay batch of large
+/// posts is split rather than copied into one buffer).
+const CHUNK: usize = 64 * 1024;
 
-/// What a subscriber follows.
-#[derive(Clone)]
-struct Filter {
-    board: String,
-    thread: Option<u64>,
-}
+type Replayed = ApiResult<(Option<u64>, Vec<Published>)>;
 
-impl Filter {
-    fn wants(&self, board: &str, thread: u64) -> bool {
-        // Thread 0 is a board-wide event, for every subscriber of the board.
-        board == self.board && (thread == 0 || self.thread.is_none_or(|t| t == thread))
-    }
-}
-
-struct State {
+/// The body of one `GET /api/live` response.
+struct LiveBody {
     app: Arc<App>,
-    filter: Filter,
-    rx: broadcast::Receiver<Arc<Published>>,
-    closing: watch::Receiver<bool>,
-    heartbeat: Interval,
+    follower: Follower,
+    /// Fires at the next heartbeat or at the end of the stream's life, whichever is first.
+    timer: Pin<Box<Sleep>>,
+    next_heartbeat: Instant,
     /// The stream ends here; the client resumes with `Last-Event-ID`.
-    lifetime: Pin<Box<Sleep>>,
+    end: Instant,
     /// The client's claim on one of its streams, given back when the stream ends.
     _slot: Slot,
     /// The last event id this stream has dealt with (sent or filtered out).
     position: u64,
-    /// The table may hold events after `position` that the channel will not deliver.
+    /// The table may hold events after `position` that the mailbox will not deliver.
     replaying: bool,
+    /// The table read under way.
+    replay: Option<JoinHandle<Replayed>>,
+    /// Bytes to send, in order.
     ready: VecDeque<Bytes>,
+    /// What was taken from the mailbox (kept to reuse its allocation).
+    taken: VecDeque<Arc<Published>>,
+    done: bool,
 }
 
 /// `GET /api/live?board=b[&thread=N]` with optional `Last-Event-ID` → `text/event-stream` of
@@ -101,8 +105,11 @@ pub async fn subscribe(
             .with_retry_after(RETRY_AFTER_SECS));
     };
 
-    // Subscribe before reading where to start, so nothing committed in between is missed.
-    let rx = app.live.tx.subscribe();
+    // Follow before reading where to start, so nothing committed in between is missed.
+    let follower = app.live.follow(Filter {
+        board: board.clone(),
+        thread,
+    });
     let (board_ok, thread_state, latest) = {
         let (b, t) = (board.clone(), thread);
         app.read(move |r| {
@@ -130,21 +137,24 @@ pub async fn subscribe(
     // Browsers reconnect after this many milliseconds when the stream drops.
     ready.push_back(Bytes::from_static(b"retry: 3000\n\n"));
     let position = last_event_id.map_or(latest, |id| id.min(latest));
-    let lifetime = Instant::now() + std::time::Duration::from_secs(app.config.stream_max_secs);
-    let state = State {
-        closing: app.live.closing.subscribe(),
-        lifetime: Box::pin(sleep_until(lifetime)),
-        _slot: slot,
+    let now = Instant::now();
+    let end = now + Duration::from_secs(app.config.stream_max_secs);
+    let next_heartbeat = now + HEARTBEAT;
+    let body = LiveBody {
         app,
-        filter: Filter { board, thread },
-        rx,
-        heartbeat: interval_at(Instant::now() + HEARTBEAT, HEARTBEAT),
+        follower,
+        timer: Box::pin(sleep_until(next_heartbeat.min(end))),
+        next_heartbeat,
+        end,
+        _slot: slot,
         position,
         replaying: last_event_id.is_some(),
+        replay: None,
         ready,
+        taken: VecDeque::new(),
+        done: false,
     };
-    let stream = futures_util::stream::unfold(state, next);
-    let mut response = Response::new(StreamBody::new(stream).boxed());
+    let mut response = Response::new(body.boxed());
     let h = response.headers_mut();
     h.insert(CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
     h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -153,103 +163,136 @@ pub async fn subscribe(
     Ok(response)
 }
 
-type Item = Result<Frame<Bytes>, std::io::Error>;
-
-async fn next(mut state: State) -> Option<(Item, State)> {
-    loop {
-        if let Some(bytes) = state.ready.pop_front() {
-            return Some((Ok(Frame::data(bytes)), state));
+impl LiveBody {
+    /// The next chunk from `ready`: its first frame, or as many as fit in [`CHUNK`] copied
+    /// into one buffer, so that frames waiting together cost one write.
+    fn next_chunk(&mut self) -> Option<Bytes> {
+        let first = self.ready.pop_front()?;
+        let more = self
+            .ready
+            .front()
+            .is_some_and(|next| first.len() + next.len() <= CHUNK);
+        if !more {
+            return Some(first);
         }
-        if *state.closing.borrow() {
-            return None;
-        }
-        if state.replaying {
-            if let Err(e) = replay(&mut state).await {
-                return Some((Err(std::io::Error::other(e.message)), state));
+        let mut chunk = BytesMut::with_capacity(
+            CHUNK.min(self.ready.iter().map(Bytes::len).sum::<usize>() + first.len()),
+        );
+        chunk.extend_from_slice(&first);
+        while let Some(next) = self.ready.front() {
+            if chunk.len() + next.len() > CHUNK {
+                break;
             }
-            continue;
+            chunk.extend_from_slice(next);
+            self.ready.pop_front();
         }
-        tokio::select! {
-            received = state.rx.recv() => match received {
-                Ok(event) => {
-                    if event.id <= state.position {
-                        continue; // already sent during a replay
-                    }
-                    state.position = event.id;
-                    if state.filter.wants(&event.board, event.thread) {
-                        return Some((Ok(Frame::data(event.frame.clone())), state));
-                    }
+        Some(chunk.freeze())
+    }
+
+    /// Reads the next batch after `position` from the table, on a blocking thread.
+    fn start_replay(&mut self) {
+        let (app, after) = (self.app.clone(), self.position);
+        self.replay = Some(tokio::spawn(async move {
+            app.read(move |r| Ok((r.oldest_event_id()?, r.events_after(after, REPLAY_BATCH)?)))
+                .await
+        }));
+    }
+
+    /// Queues what a replay read; ends the replay when the table has nothing more.
+    fn replayed(&mut self, oldest: Option<u64>, batch: Vec<Published>) {
+        let after = self.position;
+        if let Some(oldest) = oldest {
+            if after + 1 < oldest {
+                // Older events are no longer kept: say so, so the client reloads what it shows.
+                let data = format!(
+                    "{{\"event\":\"resync\",\"reason\":\"events after {after} are no longer kept\"}}"
+                );
+                self.ready
+                    .push_back(Bytes::from(format!("event: resync\ndata: {data}\n\n")));
+                self.position = oldest - 1;
+                return;
+            }
+        }
+        if batch.len() < REPLAY_BATCH {
+            self.replaying = false;
+        }
+        for event in batch {
+            self.position = event.id;
+            if self.follower.filter().wants(&event.board, event.thread) {
+                self.ready.push_back(event.frame);
+            }
+        }
+    }
+}
+
+impl Body for LiveBody {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
+        let this = self.get_mut();
+        loop {
+            if let Some(chunk) = this.next_chunk() {
+                return Poll::Ready(Some(Ok(Frame::data(chunk))));
+            }
+            if this.done {
+                return Poll::Ready(None);
+            }
+            if let Some(replay) = &mut this.replay {
+                let read = match Pin::new(replay).poll(cx) {
+                    Poll::Ready(read) => read,
+                    Poll::Pending => return Poll::Pending,
+                };
+                this.replay = None;
+                match read {
+                    Ok(Ok((oldest, batch))) => this.replayed(oldest, batch),
+                    Ok(Err(e)) => return Poll::Ready(Some(Err(std::io::Error::other(e.message)))),
+                    Err(e) => return Poll::Ready(Some(Err(std::io::Error::other(e)))),
                 }
-                // Fell behind the channel: the table has everything, read it from there.
-                Err(RecvError::Lagged(_)) => state.replaying = true,
-                Err(RecvError::Closed) => return None,
-            },
-            _ = state.heartbeat.tick() => {
-                return Some((Ok(Frame::data(Bytes::from_static(b": heartbeat\n\n"))), state));
+                continue;
             }
-            _ = state.closing.changed() => return None,
-            () = state.lifetime.as_mut() => return None,
-        }
-    }
-}
-
-/// Reads the next batch after `position` from the table into `ready`; ends the replay when
-/// the table has nothing more.
-async fn replay(state: &mut State) -> ApiResult<()> {
-    let after = state.position;
-    let (oldest, batch) = state
-        .app
-        .read(move |r| Ok((r.oldest_event_id()?, r.events_after(after, REPLAY_BATCH)?)))
-        .await?;
-    if let Some(oldest) = oldest {
-        if after + 1 < oldest {
-            // Older events are no longer kept: say so, so the client reloads what it shows.
-            let data = format!(
-                "{{\"event\":\"resync\",\"reason\":\"events after {after} are no longer kept\"}}"
-            );
-            state
-                .ready
-                .push_back(Bytes::from(format!("event: resync\ndata: {data}\n\n")));
-            state.position = oldest - 1;
-            return Ok(());
-        }
-    }
-    if batch.len() < REPLAY_BATCH {
-        state.replaying = false;
-    }
-    for event in batch {
-        state.position = event.id;
-        if state.filter.wants(&event.board, event.thread) {
-            state.ready.push_back(event.frame);
-        }
-    }
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::Filter;
-
-    #[test]
-    fn board_wide_events_reach_every_subscriber_of_the_board() {
-        let board = Filter {
-            board: "b".into(),
-            thread: None,
-        };
-        let thread = Filter {
-            board: "b".into(),
-            thread: Some(7),
-        };
-        // (board, thread of the event) → (board subscriber wants it, thread subscriber wants it)
-        let cases = [
-            (("b", 7), (true, true)),
-            (("b", 8), (true, false)),
-            (("b", 0), (true, true)),
-            (("c", 0), (false, false)),
-            (("c", 7), (false, false)),
-        ];
-        for ((b, t), expected) in cases {
-            assert_eq!((board.wants(b, t), thread.wants(b, t)), expected, "{b} {t}");
+            if this.replaying {
+                this.start_replay();
+                continue;
+            }
+            match this.follower.take(cx.waker(), &mut this.taken) {
+                Taken::Frames => {
+                    for event in this.taken.drain(..) {
+                        // Ids up to `position` were sent by a replay already.
+                        if event.id > this.position {
+                            this.position = event.id;
+                            this.ready.push_back(event.frame.clone());
+                        }
+                    }
+                    continue;
+                }
+                // It stopped reading long enough to overflow: the table has everything.
+                Taken::Lagged => {
+                    this.replaying = true;
+                    continue;
+                }
+                Taken::Closed => {
+                    this.done = true;
+                    continue;
+                }
+                Taken::Nothing => {}
+            }
+            if this.timer.as_mut().poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+            if Instant::now() >= this.end {
+                this.done = true;
+                continue;
+            }
+            this.next_heartbeat += HEARTBEAT;
+            let next = this.next_heartbeat.min(this.end);
+            this.timer.as_mut().reset(next);
+            return Poll::Ready(Some(Ok(Frame::data(Bytes::from_static(
+                b": heartbeat\n\n",
+            )))));
         }
     }
 }

@@ -6,9 +6,12 @@
 #      per-client caps, since every subscriber is 127.0.0.1) raised above $SUBSCRIBERS, and the
 #      open-file limit raised (to 65536, or the hard limit when that is lower and the script may
 #      not raise it: wani needs one descriptor per subscriber and a few dozen more).
-#   2. Opens $SUBSCRIBERS connections to GET /api/live?board=bench from test/bench/live_clients.py
-#      ($WORKERS Python processes, raw non-blocking sockets and epoll; Python 3.11 standard
-#      library only), and waits until every one has its 200 and the opening `retry: 3000`.
+#   2. Opens $SUBSCRIBERS connections to GET /api/live?board=bench from $WORKERS processes of
+#      examples/live_subscribers.rs (one thread each, raw non-blocking sockets and epoll, built
+#      with cargo; driven by test/bench/live_clients.py, Python 3.11 standard library only), and
+#      waits until every one has its 200 and the opening `retry: 3000`. The subscribers are
+#      compiled because a Python client spent about 14 us of CPU per read, on the same two
+#      cores as the server it measured.
 #   3. Memory per subscriber: wani's VmRSS (/proc/PID/status) just before the connections and
 #      $SETTLE_S seconds after the last one, the difference divided by the subscribers.
 #   4. Delivery delay: $POSTS replies POSTed one at a time, one every $SPACING_MS ms, over one
@@ -21,8 +24,9 @@
 #      time on its own thread, so a delivery can still come before the 201 (a negative delay).
 #      The poster's own latency (POST sent to 201 received) is reported as median / p99 / max.
 #   5. Whether the client could keep up: the CPU time of wani and of the client processes
-#      during the posting phase. While it is measured, a client process only reads each readable
-#      socket and notes the time; it parses the bytes afterwards.
+#      during the posting phase, in all and per subscriber-event (one event delivered to one
+#      subscriber). While it is measured, a client process only reads each readable socket and
+#      notes the time; it parses the bytes afterwards.
 #   The script exits non-zero when a subscriber fails to connect or does not receive every
 #   event exactly once and in order, when a post is not answered 201, or when wani fails to start.
 #
@@ -43,21 +47,22 @@
 #   SUBSCRIBERS=20000  concurrent subscribers
 #   POSTS=40           replies posted in the measured phase (p99 is the max below 100)
 #   SPACING_MS=500     time between the starts of two posts
-#   WORKERS=4          client processes holding the subscribers
+#   WORKERS=2          client processes holding the subscribers
 #   SETTLE_S=2         wait after the last connection before reading wani's RSS
 #   DRAIN_S=5          wait after the last post before the subscribers stop recording
 #   WANI_BIN=...       use this binary instead of building target/release/wani with cargo
+#   SUBSCRIBER_BIN=... use this build of examples/live_subscribers instead of building it
 #   KEEP_TMP=1         keep the temp dir (data, config, log) and print its path
 #
 # Needs: python3 (3.11 or later) and curl (installed with apt-get when missing), and cargo
-# unless WANI_BIN is given.
+# unless WANI_BIN and SUBSCRIBER_BIN are given.
 
 set -euo pipefail
 
 SUBSCRIBERS=${SUBSCRIBERS:-20000}
 POSTS=${POSTS:-40}
 SPACING_MS=${SPACING_MS:-500}
-WORKERS=${WORKERS:-4}
+WORKERS=${WORKERS:-2}
 SETTLE_S=${SETTLE_S:-2}
 DRAIN_S=${DRAIN_S:-5}
 BOARD=bench
@@ -81,6 +86,13 @@ MAX_CONNECTIONS=$((SUBSCRIBERS + 2000))
 # --- build and start wani ----------------------------------------------------------------------
 bench_tmp
 build_wani
+if [ -z "${SUBSCRIBER_BIN:-}" ]; then
+    say "building the subscribers (cargo build --release --example live_subscribers)"
+    (cd "$ROOT" && cargo build --release --locked --quiet --example live_subscribers) ||
+        die "cargo build --release --example live_subscribers failed"
+    SUBSCRIBER_BIN=$ROOT/target/release/examples/live_subscribers
+fi
+[ -x "$SUBSCRIBER_BIN" ] || die "$SUBSCRIBER_BIN is not an executable"
 
 # Every subscriber comes from 127.0.0.1, one client address: the per-client caps are raised
 # with the global one, as an admin behind a single proxy address would.
@@ -116,7 +128,8 @@ say "connecting $SUBSCRIBERS subscribers, then posting $POSTS replies"
 status=0
 python3 "$HERE/live_clients.py" --port "$WANI_PORT" --server-pid "$WANI_PID" --board "$BOARD" \
     --thread "$THREAD" --subscribers "$SUBSCRIBERS" --posts "$POSTS" --spacing-ms "$SPACING_MS" \
-    --workers "$WORKERS" --settle-s "$SETTLE_S" --drain-s "$DRAIN_S" >"$TMP/result.txt" || status=$?
+    --workers "$WORKERS" --settle-s "$SETTLE_S" --drain-s "$DRAIN_S" \
+    --subscriber-bin "$SUBSCRIBER_BIN" >"$TMP/result.txt" || status=$?
 kill -0 "$WANI_PID" 2>/dev/null || { cat "$TMP/wani.log" >&2; die "wani died during the run"; }
 ERRORS=$(grep -c ' ERROR \| WARN ' "$TMP/wani.log" || true)
 

@@ -66,10 +66,11 @@ fn socket_buffers() -> usize {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_subscriber_that_stops_reading_still_gets_every_event() {
-    /// The channel holds 4096 events; this many more than it, and large, cannot all wait in
-    /// socket buffers either, so the stream must fall behind and replay from the database.
+    /// A subscriber's mailbox holds 1024 events; this many more than it, and large, cannot all
+    /// wait in socket buffers either, so the stream must fall behind and replay from the
+    /// database.
     const POSTS: usize = 5000;
-    const CHANNEL: usize = 4096;
+    const MAILBOX: usize = 1024;
     // One thread takes them all: the board's reply cap is raised to fit. The burst can outlast
     // the default write timeout, which would (rightly) drop a reader that stalls that long; this
     // test is about falling behind the channel, so it waits longer.
@@ -96,10 +97,10 @@ max_replies = 10000
 
     let events = slow.take(POSTS).await;
     assert_burst(&events, "b", t, &numbers);
-    let held: usize = events[..POSTS - CHANNEL].iter().map(|e| e.size).sum();
+    let held: usize = events[..POSTS - MAILBOX].iter().map(|e| e.size).sum();
     assert!(
         held > socket_buffers(),
-        "the events beyond the channel ({held} bytes) fit in socket buffers: not a lag"
+        "the events beyond the mailbox ({held} bytes) fit in socket buffers: not a lag"
     );
     assert_eq!(reading.await.unwrap(), events);
     let live = s.reply("b", t, json!({ "body": "caught up" })).await;
