@@ -233,6 +233,15 @@ function backlinks(post) {
 }
 
 /**
+ * Whether two lists from the server hold the same values: a thread loaded again (after the
+ * stream missed events) brings equal lists in new arrays, and the files stay as they are.
+ * @param {any[] | undefined} a @param {any[] | undefined} b
+ */
+function same(a, b) {
+  return a === b || JSON.stringify(a ?? []) === JSON.stringify(b ?? []);
+}
+
+/**
  * Builds the post into `article`, or brings an article built before up to date: a part whose
  * data is unchanged stays as it is (with its expanded files and inline quotes).
  * @param {HTMLElement} article @param {PostProps} props
@@ -282,11 +291,12 @@ export function fillPost(article, props) {
     props,
     header: key,
     head: head ?? header(props, you, quotesYou),
-    files: was && old?.files && was.files === post.files ? old.files : post.files?.length ? el("div", "files") : null,
+    files:
+      was && old?.files && same(was.files, post.files) ? old.files : post.files?.length ? el("div", "files") : null,
     gone: post.files_deleted ? (old?.gone ?? el("p", "files-deleted", "(file deleted)")) : null,
     body: was && old?.body && was.html === post.html && was.body === post.body ? old.body : body(post),
     backs:
-      was && was.backlinks === post.backlinks && was.cross_backlinks === post.cross_backlinks
+      was && same(was.backlinks, post.backlinks) && same(was.cross_backlinks, post.cross_backlinks)
         ? (old?.backs ?? null)
         : backlinks(post),
   };
