@@ -5,7 +5,8 @@
 // arrived), `wani:thread-first-painted` (a frame after the first screenful of posts is in the
 // DOM), `wani:thread-painted` / `wani:catalog-painted` (a frame after all the posts or cards
 // are in the DOM), and `wani:live-append` (from an SSE event's arrival to the frame showing it).
-// WANI_BIN may name an older build; a mark it does not make is reported as n/a.
+// WANI_BIN may name an older build; a mark it does not make is reported as n/a. PROFILE=1
+// prints where the main thread's time goes instead of the timings.
 
 import { gzipSync, deflateSync } from "node:zlib";
 import { loadavg, cpus, tmpdir } from "node:os";
@@ -123,6 +124,61 @@ async function mainThreadCpu(browser, url, mark) {
   );
 }
 
+/**
+ * Where the main thread's time goes from navigation to `mark` (PROFILE=1): the trace's events
+ * by self time (script, style, layout, paint, HTML parsing...), and the script's functions by
+ * self time from the V8 sampling profiler, the largest first.
+ */
+async function profile(browser, url, mark) {
+  const { page, context } = await openPage(browser);
+  const cdp = await context.newCDPSession(page);
+  await cdp.send("Profiler.enable");
+  await cdp.send("Profiler.setSamplingInterval", { interval: 100 });
+  await cdp.send("Profiler.start");
+  const path = join(tmpdir(), `wani-bench-trace-${process.pid}.json`);
+  await browser.startTracing(page, { path, categories: ["devtools.timeline", "blink.user_timing"] });
+  await page.goto(url);
+  await page.waitForFunction((m) => performance.getEntriesByName(m).length > 0, mark, { timeout: 30000 });
+  await browser.stopTracing();
+  const { profile: cpu } = await cdp.send("Profiler.stop");
+  await context.close();
+  const { traceEvents } = JSON.parse(readFileSync(path, "utf8"));
+  rmSync(path);
+  const at = traceEvents.find((e) => e.name === mark);
+  const main = traceEvents.find(
+    (e) => e.pid === at.pid && e.name === "thread_name" && e.args.name === "CrRendererMain",
+  );
+  const events = traceEvents
+    .filter((e) => e.pid === at.pid && e.tid === main.tid && e.ph === "X" && e.ts <= at.ts && e.dur !== undefined)
+    .sort((a, b) => a.ts - b.ts || b.dur - a.dur);
+  // Self time: an event's duration less that of the events nested in it.
+  const self = new Map();
+  const stack = [];
+  for (const e of events) {
+    while (stack.length && stack[stack.length - 1].ts + stack[stack.length - 1].dur <= e.ts) stack.pop();
+    const parent = stack[stack.length - 1];
+    if (parent) self.set(parent.name, (self.get(parent.name) ?? 0) - e.dur);
+    self.set(e.name, (self.get(e.name) ?? 0) + e.dur);
+    stack.push(e);
+  }
+  const top = (map, n) =>
+    [...map]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, n)
+      .map(([k, v]) => `  ${(v / 1000).toFixed(1).padStart(7)} ms  ${k}`)
+      .join("\n");
+  console.log(`${url}: main thread by trace event, self time (wall clock):\n${top(self, 14)}`);
+  // The sampling profile: each sample's time goes to the function on top of the stack.
+  const nodes = new Map(cpu.nodes.map((n) => [n.id, n]));
+  const fns = new Map();
+  cpu.samples.forEach((id, i) => {
+    const { functionName, url: script, lineNumber } = nodes.get(id).callFrame;
+    const where = `${functionName || "(anonymous)"} ${script.split("/").pop()}:${lineNumber + 1}`;
+    fns.set(where, (fns.get(where) ?? 0) + (cpu.timeDeltas[i] ?? 0));
+  });
+  console.log(`${url}: script by function, self time (sampled):\n${top(fns, 20)}`);
+}
+
 /** The median main-thread CPU time over RUNS loads of `url`. */
 async function cpuFigure(browser, url, mark) {
   const runs = [];
@@ -201,6 +257,11 @@ async function main() {
       await post(base, "/api/boards/bench/threads", { subject: `Thread ${i}`, body: LOREM }, png(i + 20000));
     console.log(`seeded 1452 posts in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 
+    if (process.env.PROFILE) {
+      await profile(browser, `${base}/bench/thread/${t300}`, "wani:thread-painted");
+      await profile(browser, `${base}/bench/catalog`, "wani:catalog-painted");
+      return;
+    }
     const a = await timeThread(browser, base, t300);
     const ms = (/** @type {number} */ x) => (Number.isNaN(x) ? "n/a" : `${x.toFixed(0)} ms`);
     console.log(

@@ -173,3 +173,23 @@ test("a long thread and a full catalog on a 360 px phone, with no serious axe-co
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+test("an expanded image and an inline quote stay open when a reply quoting their post arrives live", async () => {
+  const { op, replies } = env.seeded;
+  const withImage = replies[9];
+  const { page, errors, context } = await openPage(env.browser, { hasTouch: true });
+  await page.goto(`${env.base}/b/thread/${op}#p${withImage}`);
+  const post = page.locator(`article#p${withImage}`);
+  await settled(page);
+  await post.locator("a.expand").click();
+  await post.locator("img.full").waitFor();
+  // A tap on the quote opens the quoted post inline, inside this post's body.
+  await post.locator(".body a.quotelink").tap();
+  await post.locator(".body .inline-quote article").waitFor();
+  const reply = await api(env.base, `/api/boards/b/threads/${op}/posts`, { body: `>>${withImage}\nSeen live.` });
+  await post.locator(`.backlinks a[data-no="${reply.no}"]`).waitFor();
+  assert.equal(await post.locator("figure.file.open img.full").count(), 1, "the image is still expanded");
+  assert.equal(await post.locator(".body .inline-quote article").count(), 1, "the inline quote is still open");
+  assert.deepEqual(errors, []);
+  await context.close();
+});

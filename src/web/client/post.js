@@ -1,7 +1,8 @@
 // One post as an <article>: header, files (inline expansion, spoilers, video), body, backlinks
-// and the post menu. Posts re-render only when their object changes.
+// and the post menu. Built with DOM calls, not the view library (a thread builds hundreds at
+// once); its clicks are handled once on the document and its menu is filled when opened.
 
-import { html, Component, useState } from "./preact-htm.js";
+import { html, render, Component } from "./preact-htm.js";
 import { postHtml } from "./trusted.js";
 import { store } from "./store.js";
 import { size, relative, exact, threadPath } from "./util.js";
@@ -15,6 +16,8 @@ import { size, relative, exact, threadPath } from "./util.js";
  *   subject?: string|null, body: string, html?: string, sage?: boolean, files?: File[],
  *   trip?: string|null, id?: string|null, backlinks?: any[], cross_backlinks?: any[], files_deleted?: boolean,
  *   deleted?: boolean, isNew?: boolean}} PostData
+ * @typedef {{post: PostData, onQuote?: (no: number) => void, onDelete?: (post: PostData, fileOnly: boolean) => void,
+ *   hidden?: boolean, op?: boolean, link?: boolean, thread?: any, version?: number}} PostProps
  */
 
 /**
@@ -26,46 +29,100 @@ import { size, relative, exact, threadPath } from "./util.js";
  */
 export const extras = { menu: null, select: null, who: null, card: null };
 
-/** @param {{file: File}} props */
-function FileView({ file }) {
-  const [open, setOpen] = /** @type {any} */ (useToggle());
-  const [revealed, reveal] = /** @type {any} */ (useToggle());
-  const video = file.mime.startsWith("video/");
-  const info = `${file.name ? file.name + ", " : ""}${size(file.size)}, ${file.width}×${file.height}`;
-  /** @param {MouseEvent} e */
-  const toggle = (e) => {
-    if (e.button !== 0 || e.ctrlKey || e.metaKey || e.shiftKey) return;
-    e.preventDefault();
-    if (file.spoiler && !revealed) reveal();
-    else setOpen();
-  };
-  let media;
-  if (file.spoiler && !revealed) {
-    media = html`<span class="spoiler-file">Spoiler: click to show</span>`;
-  } else if (open && video) {
-    media = html`<video class="full" src=${file.url} controls loop preload="auto"
-      autoplay=${store.settings.autoplay} aria-label=${"Video " + (file.name || "")}></video>`;
-  } else if (open) {
-    media = html`<img key="full" class="full" src=${file.url} alt=${"Image " + (file.name || "")} />`;
-  } else {
-    media = html`<img key="thumb" class="thumb" src=${file.thumb_url} width=${file.thumb_width}
-      height=${file.thumb_height} loading="lazy" decoding="async" alt=${"Thumbnail of " + (file.name || "a file")} />`;
-  }
-  return html`<figure class=${"file" + (open ? " open" : "")}>
-    <figcaption><a href=${file.url} target="_blank" rel="noopener">${file.name || "file"}</a>
-      <span class="file-info"> (${info})</span></figcaption>
-    ${
-      open && video
-        ? html`<div>${media}<button type="button" class="link" onClick=${setOpen}>Close video</button></div>`
-        : html`<a class="expand" href=${file.url} onClick=${toggle} aria-expanded=${open ? "true" : "false"}>${media}</a>`
-    }
-  </figure>`;
+/**
+ * What each post element was built from, and its parts, so that building it again keeps the
+ * parts whose data did not change (an expanded image, an inline quote, an open menu).
+ * @typedef {{props: PostProps, header: string, head: HTMLElement|null, files: HTMLElement|null,
+ *   gone: HTMLElement|null, body: HTMLElement|null, backs: HTMLElement|null}} Built
+ * @type {WeakMap<Element, Built>}
+ */
+const built = new WeakMap();
+
+/** @type {WeakMap<Element, File>} each figure's file */
+const figures = new WeakMap();
+
+/**
+ * @template {keyof HTMLElementTagNameMap} K
+ * @param {K} tag @param {string} [cls] @param {string} [text]
+ * @returns {HTMLElementTagNameMap[K]}
+ */
+function el(tag, cls, text) {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  if (text !== undefined) e.textContent = text;
+  return e;
 }
 
-/** A boolean state with a toggle. */
-function useToggle() {
-  const [on, set] = useState(false);
-  return [on, () => set((v) => !v)];
+/** @param {File} file */
+function thumb(file) {
+  const img = el("img", "thumb");
+  img.src = file.thumb_url;
+  img.width = file.thumb_width;
+  img.height = file.thumb_height;
+  img.loading = "lazy";
+  img.decoding = "async";
+  img.alt = "Thumbnail of " + (file.name || "a file");
+  return img;
+}
+
+/** The link that expands a file, holding its thumbnail (or the spoiler's cover). @param {File} file @param {boolean} cover */
+function expander(file, cover) {
+  const a = el("a", "expand");
+  a.href = file.url;
+  a.setAttribute("aria-expanded", "false");
+  a.append(cover ? el("span", "spoiler-file", "Spoiler: click to show") : thumb(file));
+  return a;
+}
+
+/** @param {File} file */
+function fileView(file) {
+  const figure = el("figure", "file");
+  figures.set(figure, file);
+  const caption = el("figcaption");
+  const name = el("a", "", file.name || "file");
+  name.href = file.url;
+  name.target = "_blank";
+  name.rel = "noopener";
+  const info = `${file.name ? file.name + ", " : ""}${size(file.size)}, ${file.width}×${file.height}`;
+  caption.append(name, el("span", "file-info", ` (${info})`));
+  figure.append(caption, expander(file, !!file.spoiler));
+  return figure;
+}
+
+/**
+ * A click on a file: shows a spoilered file's thumbnail, else opens it in place (an image at
+ * full size, a video playing) or closes it again.
+ * @param {HTMLElement} figure @param {File} file
+ */
+function toggleFile(figure, file) {
+  const link = /** @type {HTMLElement} */ (figure.lastElementChild);
+  const cover = link.querySelector(".spoiler-file");
+  if (cover) return cover.replaceWith(thumb(file));
+  const open = !figure.classList.contains("open");
+  figure.classList.toggle("open", open);
+  if (file.mime.startsWith("video/")) {
+    if (!open) return link.replaceWith(expander(file, false));
+    const video = el("video", "full");
+    video.src = file.url;
+    video.controls = video.loop = true;
+    video.preload = "auto";
+    video.autoplay = store.settings.autoplay;
+    video.setAttribute("aria-label", "Video " + (file.name || ""));
+    const close = el("button", "link", "Close video");
+    close.type = "button";
+    close.dataset.act = "close-video";
+    const box = el("div");
+    box.append(video, close);
+    return link.replaceWith(box);
+  }
+  let media;
+  if (open) {
+    media = el("img", "full");
+    media.src = file.url;
+    media.alt = "Image " + (file.name || "");
+  } else media = thumb(file);
+  link.setAttribute("aria-expanded", String(open));
+  link.replaceChildren(media);
 }
 
 /**
@@ -82,117 +139,250 @@ function quoted(post) {
   return out;
 }
 
+/** The post's number: clicking it quotes the post. @param {PostData} post */
+function number(post) {
+  const a = el("a", "no", `No.${post.no}`);
+  a.href = threadPath(post.board, post.thread, post.no);
+  a.title = "Quote this post";
+  return a;
+}
+
+/** @param {string} label @param {string} act */
+function button(label, act) {
+  const b = el("button", "link", label);
+  b.type = "button";
+  b.dataset.act = act;
+  return b;
+}
+
 /**
- * @param {{post: PostData, onQuote?: (no: number) => void, onDelete?: (post: PostData, fileOnly: boolean) => void,
- *   hidden?: boolean, now?: number, op?: boolean, link?: boolean, thread?: any}} props
+ * A vnode of the staff tools in a span of its own (the view library renders into an element).
+ * @param {any} vnode
  */
-function PostView({ post, onQuote, onDelete, hidden, op, link, thread }) {
+function slot(vnode) {
+  if (vnode == null) return null;
+  const span = el("span", "staff-slot");
+  render(vnode, span);
+  return span;
+}
+
+/** @param {PostProps} props @param {boolean} you @param {boolean} quotesYou */
+function header({ post, link }, you, quotesYou) {
+  const h = el("header");
+  const select = extras.select && slot(extras.select(post));
+  if (select) h.append(select);
+  if (post.subject) h.append(el("h2", "subject", post.subject));
+  h.append(el("span", "name", post.name));
+  if (post.trip) h.append(" ", el("span", "trip", post.trip));
+  if (post.id) h.append(" ", el("span", "poster-id", `ID:${post.id}`));
+  const who = extras.who && slot(extras.who(post));
+  if (who) h.append(who);
+  if (you) h.append(" ", el("span", "you-mark", "(You)"));
+  if (quotesYou) h.append(" ", el("span", "quotes-you", "replies to (You)"));
+  if (post.sage) h.append(" ", el("span", "sage", "sage"));
+  const time = el("time", "", store.settings.times === "absolute" ? exact(post.created_at) : relative(post.created_at));
+  time.dateTime = new Date(post.created_at * 1000).toISOString();
+  time.title = exact(post.created_at);
+  h.append(" ", time, " ", number(post));
+  if (link) {
+    const view = el("a", "reply-link", "View");
+    view.href = threadPath(post.board, post.thread, post.no);
+    h.append(" ", view);
+  }
+  if (post.deleted) h.append(" ", el("strong", "deleted-mark", "(deleted)"));
+  else {
+    const menu = el("details", "menu");
+    const summary = el("summary", "", "▾");
+    summary.setAttribute("aria-label", `Menu of post ${post.no}`);
+    menu.append(summary);
+    h.append(menu);
+  }
+  return h;
+}
+
+/**
+ * A body without markup, as text: one text node per line with a `<br>` between, the same DOM
+ * that its html would make. The only HTML that goes in is the server's, through the policy.
+ * @param {PostData} post
+ */
+function body(post) {
+  const div = el("div", "body");
+  if (post.html !== undefined) {
+    div.innerHTML = postHtml(post).__html;
+    return div;
+  }
+  post.body.split("\n").forEach((line, i) => (i ? div.append(el("br"), line) : div.append(line)));
+  return div;
+}
+
+/** @param {PostData} post */
+function backlinks(post) {
+  if (!post.backlinks?.length && !post.cross_backlinks?.length) return null;
+  const p = el("p", "backlinks", "Replies: ");
+  for (const b of [...(post.backlinks || []), ...(post.cross_backlinks || [])]) {
+    const board = typeof b === "object" ? b.board : post.board;
+    const no = typeof b === "object" ? b.no : b;
+    const thread = typeof b === "object" && b.thread ? b.thread : post.thread;
+    const a = el("a", "quotelink backlink", board === post.board ? `>>${no}` : `>>>/${board}/${no}`);
+    a.href = threadPath(board, thread, no);
+    a.dataset.board = board;
+    a.dataset.no = String(no);
+    p.append(a, " ");
+  }
+  return p;
+}
+
+/**
+ * Whether two lists from the server hold the same values: a thread loaded again (after the
+ * stream missed events) brings equal lists in new arrays, and the files stay as they are.
+ * @param {any[] | undefined} a @param {any[] | undefined} b
+ */
+function same(a, b) {
+  return a === b || JSON.stringify(a ?? []) === JSON.stringify(b ?? []);
+}
+
+/**
+ * Builds the post into `article`, or brings an article built before up to date: a part whose
+ * data is unchanged stays as it is (with its expanded files and inline quotes).
+ * @param {HTMLElement} article @param {PostProps} props
+ */
+export function fillPost(article, props) {
+  if (!listening) listen();
+  const { post, hidden, op } = props;
   const you = store.isYou(post.board, post.no);
   const quotesYou = !you && quoted(post).some(([b, n]) => store.isYou(b, n));
-  const times = store.settings.times;
-  const cls =
+  const keep = article.classList.contains("highlight") ? " highlight" : "";
+  article.className =
     "post" +
     (op ? " op" : " reply") +
     (you ? " you" : "") +
     (quotesYou ? " quotes-you-post" : "") +
     (post.isNew ? " new" : "") +
-    (post.deleted ? " deleted" : "");
-  const id = `p${post.no}`;
-  const number = html`<a class="no" href=${threadPath(post.board, post.thread, post.no)}
-    title="Quote this post" onClick=${(/** @type {MouseEvent} */ e) => {
-      if (onQuote && !e.ctrlKey && !e.metaKey) {
-        e.preventDefault();
-        onQuote(post.no);
-      }
-    }}>No.${post.no}</a>`;
+    (post.deleted ? " deleted" : "") +
+    (hidden ? " hidden-post" : "") +
+    keep;
+  article.id = `p${post.no}`;
+  article.dataset.board = post.board;
+  article.dataset.no = String(post.no);
+  const old = built.get(article);
   if (hidden) {
-    return html`<article class=${cls + " hidden-post"} id=${id} data-board=${post.board} data-no=${post.no}>
-      <span>Hidden post ${number}</span>
-      <button type="button" class="link" onClick=${() => store.hide(post.board, post.no, false)}>Show</button>
-    </article>`;
+    article.removeAttribute("tabindex");
+    article.removeAttribute("aria-label");
+    const span = el("span", "", "Hidden post ");
+    span.append(number(post));
+    article.replaceChildren(span, " ", button("Show", "show"));
+    built.set(article, { props, header: "", head: null, files: null, gone: null, body: null, backs: null });
+    return;
   }
-  return html`<article class=${cls} id=${id} data-board=${post.board} data-no=${post.no} tabindex="-1"
-    aria-label=${`Post ${post.no}`}>
-    <header>
-      ${extras.select ? extras.select(post) : null}
-      ${post.subject ? html`<h2 class="subject">${post.subject}</h2>` : null}
-      <span class="name">${post.name}</span>
-      ${post.trip ? html` <span class="trip">${post.trip}</span>` : null}
-      ${post.id ? html` <span class="poster-id">ID:${post.id}</span>` : null}
-      ${extras.who ? extras.who(post) : null}
-      ${you ? html` <span class="you-mark">(You)</span>` : null}
-      ${quotesYou ? html` <span class="quotes-you">replies to (You)</span>` : null}
-      ${post.sage ? html` <span class="sage">sage</span>` : null}
-      ${" "}<time datetime=${new Date(post.created_at * 1000).toISOString()} title=${exact(post.created_at)}>${
-        times === "absolute" ? exact(post.created_at) : relative(post.created_at)
-      }</time>
-      ${" "}${number}
-      ${link ? html` <a class="reply-link" href=${threadPath(post.board, post.thread, post.no)}>View</a>` : null}
-      ${post.deleted ? html` <strong class="deleted-mark">(deleted)</strong>` : null}
-      ${post.deleted ? null : html`<${Menu} post=${post} you=${you} onDelete=${onDelete} thread=${thread} />`}
-    </header>
-    ${
-      post.files?.length
-        ? html`<div class="files">${post.files.map((f) => html`<${FileView} key=${f.url} file=${f} />`)}</div>`
-        : null
-    }
-    ${post.files_deleted ? html`<p class="files-deleted">(file deleted)</p>` : null}
-    ${
-      post.html === undefined
-        ? html`<div class="body">${plainBody(post.body)}</div>`
-        : html`<div class="body" dangerouslySetInnerHTML=${postHtml(post)}></div>`
-    }
-    ${post.backlinks?.length || post.cross_backlinks?.length ? html`<${Backlinks} post=${post} />` : null}
-  </article>`;
+  article.tabIndex = -1;
+  article.setAttribute("aria-label", `Post ${post.no}`);
+  const was = old && old.head ? old.props.post : null;
+  // The header depends on more than the post: the settings, (You) marks and the staff tools.
+  const key = [post.no, post.subject, post.name, post.trip, post.id, post.sage, post.created_at, post.deleted]
+    .concat([you, quotesYou, store.settings.times, props.link])
+    .join("\u0000");
+  const staff = !!(extras.select || extras.who);
+  const head = old?.head && !staff && old.header === key ? old.head : null;
+  if (head && store.settings.times !== "absolute") {
+    const time = head.querySelector("time");
+    if (time) time.textContent = relative(post.created_at);
+  }
+  const parts = {
+    props,
+    header: key,
+    head: head ?? header(props, you, quotesYou),
+    files:
+      was && old?.files && same(was.files, post.files) ? old.files : post.files?.length ? el("div", "files") : null,
+    gone: post.files_deleted ? (old?.gone ?? el("p", "files-deleted", "(file deleted)")) : null,
+    body: was && old?.body && was.html === post.html && was.body === post.body ? old.body : body(post),
+    backs:
+      was && same(was.backlinks, post.backlinks) && same(was.cross_backlinks, post.cross_backlinks)
+        ? (old?.backs ?? null)
+        : backlinks(post),
+  };
+  if (parts.files && parts.files !== old?.files) parts.files.append(...(post.files ?? []).map(fileView));
+  built.set(article, parts);
+  const next = [parts.head, parts.files, parts.gone, parts.body, parts.backs].filter((x) => x !== null);
+  const now = article.children;
+  if (next.length !== now.length || next.some((x, i) => now[i] !== x)) article.replaceChildren(...next);
 }
 
-/**
- * A body without markup, as text: one text node per line with a `<br>` between, the same DOM
- * that its html would make.
- * @param {string} body
- */
-function plainBody(body) {
-  return body.split("\n").flatMap((line, i) => (i ? [html`<br />`, line] : [line]));
-}
-
-/** @param {{post: PostData}} props */
-function Backlinks({ post }) {
-  const all = [...(post.backlinks || []), ...(post.cross_backlinks || [])];
-  return html`<p class="backlinks">Replies: ${all.map((b) => {
-    const board = typeof b === "object" ? b.board : post.board;
-    const no = typeof b === "object" ? b.no : b;
-    const thread = typeof b === "object" && b.thread ? b.thread : post.thread;
-    const label = board === post.board ? `>>${no}` : `>>>/${board}/${no}`;
-    return html`<a class="quotelink backlink" href=${threadPath(board, thread, no)}
-      data-board=${board} data-no=${no}>${label}</a> `;
-  })}</p>`;
-}
-
-/** @param {{post: PostData, you: boolean, onDelete?: (post: PostData, fileOnly: boolean) => void, thread?: any}} props */
-function Menu({ post, you, onDelete, thread }) {
-  const hideLabel = post.no === post.thread ? "Hide thread" : "Hide post";
+/** The items of a post's menu, rendered when it opens. @param {{props: PostProps}} p */
+function MenuItems({ props: { post, onDelete, thread } }) {
+  const you = store.isYou(post.board, post.no);
   /** The report dialog loads only when someone reports. @param {MouseEvent} e */
   const report = (e) => {
     const summary = /** @type {HTMLElement} */ (e.currentTarget).closest("details")?.querySelector("summary");
     import("./report.js").then((m) => m.openReport(post.board, post.no, summary || null));
   };
-  return html`<details class="menu">
-    <summary aria-label=${`Menu of post ${post.no}`}>▾</summary>
-    <ul>
-      <li><button type="button" onClick=${() => store.hide(post.board, post.no, true)}>${hideLabel}</button></li>
-      <li><button type="button" onClick=${report}>Report</button></li>
-      ${
-        you && onDelete
-          ? html`<li><button type="button" onClick=${() => onDelete(post, false)}>Delete</button></li>
+  return html`<li><button type="button" onClick=${() => store.hide(post.board, post.no, true)}>${
+    post.no === post.thread ? "Hide thread" : "Hide post"
+  }</button></li>
+    <li><button type="button" onClick=${report}>Report</button></li>
+    ${
+      you && onDelete
+        ? html`<li><button type="button" onClick=${() => onDelete(post, false)}>Delete</button></li>
           ${post.files?.length ? html`<li><button type="button" onClick=${() => onDelete(post, true)}>Delete file only</button></li>` : null}`
-          : null
-      }
-      ${extras.menu ? extras.menu(post, thread) : null}
-    </ul>
-  </details>`;
+        : null
+    }
+    ${extras.menu ? extras.menu(post, thread) : null}`;
 }
 
-/** A post that renders again only when its data, its hidden state or a setting changed. */
+let listening = false;
+
+/**
+ * One click handler for every post, in the capture phase so that it runs before the router's
+ * (which follows links whose click nobody took): quoting by number, files, menus, "Show". Only
+ * posts built here count: a copy in a quote preview is a plain link.
+ */
+function listen() {
+  listening = true;
+  document.addEventListener(
+    "click",
+    (e) => {
+      const target = /** @type {Element} */ (e.target);
+      const article = target.closest?.("article.post");
+      const made = article && built.get(article);
+      if (!made) return;
+      const { post, onQuote } = made.props;
+      const plain = e.button === 0 && !e.ctrlKey && !e.metaKey && !e.shiftKey;
+      const act = target.closest("[data-act], a.no, a.expand, summary");
+      if (!act || act.closest("article.post") !== article) return;
+      if (act.matches("a.no")) {
+        if (onQuote && !e.ctrlKey && !e.metaKey) {
+          e.preventDefault();
+          onQuote(post.no);
+        }
+      } else if (act.matches("a.expand")) {
+        const figure = /** @type {HTMLElement} */ (act.closest("figure.file"));
+        const file = figures.get(figure);
+        if (!plain || !file) return;
+        e.preventDefault();
+        toggleFile(figure, file);
+      } else if (act.matches("summary")) {
+        const details = /** @type {HTMLDetailsElement} */ (act.parentElement);
+        if (details.open || !details.matches(".menu")) return;
+        let ul = details.querySelector(":scope > ul");
+        if (!ul) details.append((ul = el("ul")));
+        render(html`<${MenuItems} props=${made.props} />`, ul);
+      } else {
+        const what = /** @type {HTMLElement} */ (act).dataset.act;
+        if (what === "show") store.hide(post.board, post.no, false);
+        else if (what === "close-video") {
+          const figure = /** @type {HTMLElement} */ (act.closest("figure.file"));
+          const file = figures.get(figure);
+          if (file) toggleFile(figure, file);
+        }
+      }
+    },
+    true,
+  );
+}
+
+/**
+ * A post for the view library's pages: it renders an empty <article> that `fillPost` fills, and
+ * fills it again only when its data, its hidden state or a setting changed.
+ */
 export class Post extends Component {
   /** @param {any} next */
   shouldComponentUpdate(next) {
@@ -205,7 +395,13 @@ export class Post extends Component {
       next.thread !== p.thread
     );
   }
+  componentDidMount() {
+    fillPost(/** @type {HTMLElement} */ (this.base), /** @type {PostProps} */ (this.props));
+  }
+  componentDidUpdate() {
+    fillPost(/** @type {HTMLElement} */ (this.base), /** @type {PostProps} */ (this.props));
+  }
   render() {
-    return PostView(/** @type {any} */ (this.props));
+    return html`<article />`;
   }
 }
