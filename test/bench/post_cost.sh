@@ -102,6 +102,6 @@ if [ "$CALLGRIND" = 1 ]; then
     IR=$(callgrind_annotate "$OUT" 2>/dev/null | awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1 }')
     echo "  instructions (callgrind)            $(per_post "$IR") a post"
     echo
-    echo "callgrind, inclusive, top 30 (instructions over $N posts):"
-    callgrind_annotate --inclusive=yes "$OUT" 2>/dev/null | grep -E '^ *[0-9,]+ ' | head -n 30
+    echo "callgrind, inclusive, top 45 (instructions over $N posts):"
+    callgrind_annotate --inclusive=yes "$OUT" 2>/dev/null | grep -E '^ *[0-9,]+ ' | head -n 45
 fi
