@@ -123,10 +123,8 @@ impl App {
                         // fan-out thread a wake-up per commit. A stream opened later subscribes
                         // before it reads where to start, and this event, committed already,
                         // is before that start.
-                        Change::Live(event) => {
-                            if live.subscribers() > 0 {
-                                live.publish([event.clone()]);
-                            }
+                        Change::Live(event) if live.subscribers() > 0 => {
+                            live.publish([event.clone()]);
                         }
                         Change::BanSaved(ban) => bans.put((**ban).clone()),
                         Change::BanRemoved(id) => bans.remove(*id),
