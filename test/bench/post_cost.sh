@@ -51,6 +51,7 @@ bump_limit = 1000000
 max_replies = 100000
 EOT
 if [ "$CALLGRIND" = 1 ]; then
+    # shellcheck disable=SC2034 # start_wani (lib.sh) runs wani under it
     WANI_WRAP=(valgrind --tool=callgrind --instr-atstart=no "--callgrind-out-file=$TMP/callgrind.out")
 fi
 start_wani "$TMP/wani.toml" "$TMP/data" "$TMP/wani.log"
@@ -98,7 +99,8 @@ echo "  context switches (all threads)      $(per_post "$SWITCHES") a post"
 echo "  CPU migrations                      $(per_post "$MIGRATIONS") a post"
 echo "  CPU time (task-clock)               $(per_post "$TASK_MS" 1000) us a post"
 if [ "$CALLGRIND" = 1 ]; then
-    OUT=$(ls "$TMP"/callgrind.out* | tail -n 1)
+    # The first dump (callgrind_control -d): the counted replies only.
+    OUT=$TMP/callgrind.out.1
     IR=$(callgrind_annotate "$OUT" 2>/dev/null | awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1 }')
     echo "  instructions (callgrind)            $(per_post "$IR") a post"
     echo
