@@ -8,7 +8,7 @@ use tokio::sync::Semaphore;
 
 use crate::backup::Backup;
 use crate::bans::BanIndex;
-use crate::cache::{Cache, Cached, Group, Key};
+use crate::cache::{BoardCache, Cache, Cached, Group, Key};
 use crate::config::Config;
 use crate::error::{ApiError, ApiResult, ErrorKind};
 use crate::files::FileStore;
@@ -26,6 +26,8 @@ pub struct App {
     pub store: Store,
     pub writer: Writer,
     pub cache: Arc<Cache>,
+    /// Board settings for the write path, kept in step by the commit listener.
+    pub boards: Arc<BoardCache>,
     pub files: Arc<FileStore>,
     pub keys: Keys,
     pub live: Arc<Hub>,
@@ -87,6 +89,7 @@ impl App {
         let captchas = crate::antispam::Captchas::new(&config.captcha);
         let files = Arc::new(files);
         let cache = Arc::new(Cache::new(config.cache_bytes));
+        let boards = Arc::new(BoardCache::default());
         let live = Arc::new(Hub::new());
         let backup = match &config.s3 {
             Some(s3) => Some(Arc::new(Backup::connect(s3)?)),
@@ -99,6 +102,7 @@ impl App {
         let report_signal = Arc::new(crate::live::ReportSignal::default());
         let listener = {
             let (cache, files, live) = (cache.clone(), files.clone(), live.clone());
+            let boards = boards.clone();
             let report_signal = report_signal.clone();
             let bans = bans.clone();
             let backup = backup.clone();
@@ -107,6 +111,7 @@ impl App {
             // answers, and publishing only queues them for the hub's fan-out thread.
             move |changes: &[Change]| {
                 cache.apply(changes);
+                boards.apply(changes);
                 for change in changes {
                     match change {
                         Change::FileUnreferenced {
@@ -114,7 +119,13 @@ impl App {
                             ext,
                             thumb_ext,
                         } => files.unreferenced(sha256, ext, thumb_ext),
-                        Change::Live(event) => live.publish([event.clone()]),
+                        // With no stream open nobody waits for it: skipping spares the
+                        // fan-out thread a wake-up per commit. A stream opened later subscribes
+                        // before it reads where to start, and this event, committed already,
+                        // is before that start.
+                        Change::Live(event) if live.subscribers() > 0 => {
+                            live.publish([event.clone()]);
+                        }
                         Change::BanSaved(ban) => bans.put((**ban).clone()),
                         Change::BanRemoved(id) => bans.remove(*id),
                         // A deleted board's reports leave the counts with it.
@@ -141,6 +152,7 @@ impl App {
             store,
             writer,
             cache,
+            boards,
             files,
             keys,
             live,
@@ -283,10 +295,17 @@ impl App {
         Ok(value)
     }
 
-    /// A board's settings, for validating a write against its limits.
+    /// A board's settings, for validating a write against its limits: from memory when no
+    /// commit changed the board since it was last read (see [`BoardCache`]).
     pub async fn board(&self, slug: &str) -> ApiResult<Board> {
+        if let Some(board) = self.boards.get(slug) {
+            return Ok(board);
+        }
+        let generation = self.boards.generation();
         let owned = slug.to_owned();
-        self.read(move |r| r.require_board(&owned)).await
+        let board = self.read(move |r| r.require_board(&owned)).await?;
+        self.boards.insert(generation, &board);
+        Ok(board)
     }
 }
 

@@ -37,6 +37,10 @@ use crate::error::ApiResult;
 use crate::http::encoding::{self, Coding, Effort};
 use crate::storage::Change;
 
+pub use boards::BoardCache;
+
+mod boards;
+
 /// A cached response: its body and the strong ETag computed from it, and its compressed
 /// copies once they are made.
 #[derive(Debug)]

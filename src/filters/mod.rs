@@ -9,6 +9,7 @@
 
 pub mod normalize;
 
+use std::cell::OnceCell;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
@@ -202,7 +203,7 @@ impl Compiled {
     /// otherwise every replacing filter that matches rewrites its fields, in id order, global
     /// filters first. Returns whether anything was rewritten.
     pub fn apply(&self, board: &str, texts: &mut Texts) -> Result<bool, Rejected> {
-        let mut folded = Folded::new(texts);
+        let mut folded = Folded::default();
         for rule in self.rules(board) {
             let (message, ban) = match &rule.filter.action {
                 Action::Replace { .. } => continue,
@@ -212,7 +213,8 @@ impl Compiled {
                     Some((rule.filter.id, rule.filter.board.clone(), *ban_secs)),
                 ),
             };
-            let hit = (rule.filter.fields.iter()).any(|field| folded.matches(*field, &rule.regex));
+            let hit =
+                (rule.filter.fields.iter()).any(|field| folded.matches(texts, *field, &rule.regex));
             if hit {
                 return Err(Rejected {
                     message: message.clone(),
@@ -226,7 +228,7 @@ impl Compiled {
                 continue;
             };
             for field in &rule.filter.fields {
-                if !folded.matches(*field, &rule.regex) {
+                if !folded.matches(texts, *field, &rule.regex) {
                     continue;
                 }
                 each_mut(texts, *field, |text| {
@@ -235,7 +237,7 @@ impl Compiled {
                         changed = true;
                     }
                 });
-                folded = Folded::new(texts);
+                folded = Folded::default();
             }
         }
         Ok(changed)
@@ -247,36 +249,40 @@ impl Compiled {
     }
 }
 
-/// The folded text of each field, made once per post and again only after a replacement
-/// changed a field: with 100 filters a post costs 100 regex scans, not 100 normalizations of
-/// each field (which made posting 20 times slower in test/bench/moderation.sh).
+/// The folded text of each field, made when the first filter looking at that field needs it
+/// and again only after a replacement changed a field: with 100 filters a post costs 100 regex
+/// scans, not 100 normalizations of each field (which made posting 20 times slower in
+/// test/bench/moderation.sh), and with no filter (or none on a field) it costs no folding at
+/// all (folding was a quarter of a post's instructions when no filter existed).
+#[derive(Default)]
 struct Folded {
-    name: String,
-    subject: Option<String>,
-    body: String,
-    file_names: Vec<Option<String>>,
+    name: OnceCell<String>,
+    subject: OnceCell<Option<String>>,
+    body: OnceCell<String>,
+    file_names: OnceCell<Vec<Option<String>>>,
 }
 
 impl Folded {
-    fn new(texts: &Texts) -> Folded {
-        Folded {
-            name: normalize::fold(texts.name),
-            subject: texts.subject.as_deref().map(normalize::fold),
-            body: normalize::fold(texts.body),
-            file_names: (texts.file_names.iter())
-                .map(|name| name.as_deref().map(normalize::fold))
-                .collect(),
-        }
-    }
-
     /// Whether `regex` matches the folded text of `field` (any file name, for file names).
-    fn matches(&self, field: Field, regex: &Regex) -> bool {
+    fn matches(&self, texts: &Texts, field: Field, regex: &Regex) -> bool {
         let found = |text: Option<&str>| text.is_some_and(|t| regex.is_match(t));
         match field {
-            Field::Name => found(Some(&self.name)),
-            Field::Subject => found(self.subject.as_deref()),
-            Field::Body => found(Some(&self.body)),
-            Field::FileName => self.file_names.iter().any(|n| found(n.as_deref())),
+            Field::Name => found(Some(self.name.get_or_init(|| normalize::fold(texts.name)))),
+            Field::Subject => found(
+                self.subject
+                    .get_or_init(|| texts.subject.as_deref().map(normalize::fold))
+                    .as_deref(),
+            ),
+            Field::Body => found(Some(self.body.get_or_init(|| normalize::fold(texts.body)))),
+            Field::FileName => self
+                .file_names
+                .get_or_init(|| {
+                    (texts.file_names.iter())
+                        .map(|name| name.as_deref().map(normalize::fold))
+                        .collect()
+                })
+                .iter()
+                .any(|n| found(n.as_deref())),
         }
     }
 }
