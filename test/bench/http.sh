@@ -21,8 +21,8 @@
 #      on the wire per request (status line, headers and body, as curl counts them) are
 #      reported for each form of the thread GET; each compressed form is checked to decode to
 #      the identity bytes.
-#   3. Durable post creation (after an fsync-rate probe in the data directory): replies POSTed by wrk (test/bench/post.lua) into the oldest of the
-#      149 short threads (not the big one, which stays fixed for the comparison), first with 1
+#   3. Durable post creation (after an fsync-rate probe in the data directory): replies POSTed by wrk (test/bench/post.lua) into the four oldest of
+#      the 149 short threads in turn (not the big one, which stays fixed for the comparison), first with 1
 #      connection (-t1 -c1), then with $CONNECTIONS connections (-t$WRK_THREADS). Each 201 means
 #      the post was committed to redb on disk; concurrent posts share one commit (one fsync).
 #      Reported as posts/s and p99. The posts the server committed are checked against wrk's
@@ -147,9 +147,12 @@ for i in $(seq 1 "$OTHER_THREADS"); do
     esac
     printf '{"subject":"Thread %d","body":"%s"}\0' "$i" "$text"
 done | seed "$API/threads" || die "seeding the short threads failed"
-# The oldest short thread (lowest number) takes the measured posts.
-POST_THREAD=$(curl -sSf "$API/catalog" | grep -o '"no":[0-9]*' | sed 's/"no"://' | sort -n | head -n1)
-[ -n "$POST_THREAD" ] || die "could not find a thread to post into"
+# The four oldest short threads (lowest numbers) take the measured posts, in turn: at today's
+# rate the many-poster run alone would fill one thread past the most replies a board allows.
+read -r -a POST_THREADS <<<"$(curl -sSf "$API/catalog" | grep -o '"no":[0-9]*' | sed 's/"no"://' |
+    sort -n | head -n4 | tr '\n' ' ')"
+[ "${#POST_THREADS[@]}" = 4 ] || die "could not find four threads to post into"
+POST_THREAD=${POST_THREADS[0]}
 
 say "seeding the big thread: OP + $BIG_REPLIES replies"
 BIG=$(curl -sSf -H 'Content-Type: application/json' \
@@ -299,9 +302,11 @@ run_wrk() {
     local key=$1 threads=$2 conns=$3 dur=$4 url=$5 lua=${6:-} out=$TMP/wrk-$1.txt
     local args=(-t"$threads" -c"$conns" -d"$dur" --latency "${WRK_HEADERS[@]}") before after
     [ -n "$lua" ] && args+=(-s "$lua")
+    local script_args=("${@:7}") # for the script, after `--`
     # shellcheck disable=SC2086 # a list of pids
     before=$(cpu_ticks $SERVER_PIDS)
-    wrk "${args[@]}" "$url" >"$out" 2>&1 || { cat "$out" >&2; die "wrk failed ($key)"; }
+    wrk "${args[@]}" "$url" ${script_args[0]+--} "${script_args[@]}" >"$out" 2>&1 ||
+        { cat "$out" >&2; die "wrk failed ($key)"; }
     # shellcheck disable=SC2086
     after=$(cpu_ticks $SERVER_PIDS)
     sed 's/^/    /' "$out" >&2
@@ -341,28 +346,35 @@ WRK_HEADERS=(-H "Accept-Encoding: zstd")
 measure_get thread_wani_zstd "$API/threads/$BIG"
 WRK_HEADERS=()
 
-replies_of() { # THREAD -> its reply count
-    curl -sSf "$API/threads/$1" | sed -n 's/^{"thread":{[^[]*"replies":\([0-9]*\).*/\1/p'
+replies_of() { # THREAD... -> their reply counts, summed
+    local thread n total=0
+    for thread in "$@"; do
+        n=$(curl -sSf "$API/threads/$thread" | sed -n 's/^{"thread":{[^[]*"replies":\([0-9]*\).*/\1/p')
+        [ -n "$n" ] || return 1
+        total=$((total + n))
+    done
+    echo "$total"
 }
-BEFORE=$(replies_of "$POST_THREAD")
+BEFORE=$(replies_of "${POST_THREADS[@]}")
 # The disk's fsync rate as a commit sees it, right before the one-poster run (the ceiling of
 # one-connection posting: each post is one commit).
 say "fsync probe (test/bench/fsync_rate.py) in the data directory"
 FSYNC_RATE=$(python3 "$HERE/fsync_rate.py" "$TMP/data/fsync-probe" 2) || die "the fsync probe failed"
-say "post_1: wrk -t1 -c1 -d$DURATION --latency -s post.lua $API/threads/$POST_THREAD/posts"
-run_wrk post_1 1 1 "$DURATION" "$API/threads/$POST_THREAD/posts" "$HERE/post.lua"
-say "post_$CONNECTIONS: wrk -t$WRK_THREADS -c$CONNECTIONS -d$DURATION --latency -s post.lua $API/threads/$POST_THREAD/posts"
-run_wrk post_n "$WRK_THREADS" "$CONNECTIONS" "$DURATION" "$API/threads/$POST_THREAD/posts" "$HERE/post.lua"
+say "post_1: wrk -t1 -c1 -d$DURATION --latency -s post.lua $API/threads/$POST_THREAD/posts -- ${POST_THREADS[*]}"
+run_wrk post_1 1 1 "$DURATION" "$API/threads/$POST_THREAD/posts" "$HERE/post.lua" "${POST_THREADS[@]}"
+say "post_$CONNECTIONS: wrk -t$WRK_THREADS -c$CONNECTIONS -d$DURATION --latency -s post.lua $API/threads/$POST_THREAD/posts -- ${POST_THREADS[*]}"
+run_wrk post_n "$WRK_THREADS" "$CONNECTIONS" "$DURATION" "$API/threads/$POST_THREAD/posts" "$HERE/post.lua" \
+    "${POST_THREADS[@]}"
 sleep 0.5 # posts still in flight when wrk stopped
-AFTER=$(replies_of "$POST_THREAD")
+AFTER=$(replies_of "${POST_THREADS[@]}")
 if [ -z "$BEFORE" ] || [ -z "$AFTER" ]; then
-    die "could not read the reply count of thread $POST_THREAD"
+    die "could not read the reply counts of threads ${POST_THREADS[*]}"
 fi
 COMMITTED=$((AFTER - BEFORE))
 COUNTED=$((REQS[post_1] + REQS[post_n]))
 # wrk does not count requests still in flight when it stops, so the server may hold a few more.
 if [ "$COMMITTED" -lt "$COUNTED" ] || [ "$COMMITTED" -gt $((COUNTED + CONNECTIONS + 1)) ]; then
-    die "wrk counted $COUNTED posts answered, but thread $POST_THREAD gained $COMMITTED replies"
+    die "wrk counted $COUNTED posts answered, but threads ${POST_THREADS[*]} gained $COMMITTED replies"
 fi
 curl -sSf "$API/threads/$BIG" | cmp -s - "$TMP/thread.json" ||
     die "the big thread changed during the run"
@@ -398,7 +410,7 @@ echo "versions: $("$WANI_BIN" --version), $("$NGINX" -v 2>&1 | sed 's/^nginx ver
 echo "data dir: filesystem $fs_type, one 4 KiB O_DSYNC write (dd) takes $DSYNC_MS ms; fsync rate (4 KiB + fdatasync, before the 1-poster run) $FSYNC_RATE/s"
 echo "seed: $LIVE live threads on /$BOARD/ ($OTHER_THREADS short + 1 big); big thread No.$BIG has $((BIG_POSTS - 1)) posts; seeded in ${SEED_SECS}s"
 echo "bodies: big thread $THREAD_BYTES bytes, catalog $CATALOG_BYTES bytes, index page $INDEX_PAGE $INDEX_BYTES bytes"
-echo "wrk: GETs -t$WRK_THREADS -c$CONNECTIONS -d$DURATION (after a $WARMUP warm-up each); posts -t1 -c1 and -t$WRK_THREADS -c$CONNECTIONS -d$DURATION into thread No.$POST_THREAD"
+echo "wrk: GETs -t$WRK_THREADS -c$CONNECTIONS -d$DURATION (after a $WARMUP warm-up each); posts -t1 -c1 and -t$WRK_THREADS -c$CONNECTIONS -d$DURATION into threads ${POST_THREADS[*]} in turn"
 echo "logging: wani wrote $LOG_LINES log lines, nginx $NGINX_LINES access-log lines"
 echo
 row "measurement" "requests/s" "p99 (ms)" "server CPU us/req"
