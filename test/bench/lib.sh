@@ -112,6 +112,34 @@ start_wani() {
     die "wani did not report its port within 30s"
 }
 
+# start_posting_wani: starts wani with a board $BOARD for one client posting far faster than any
+# person (flood control and the request budget off, a thread takes 100 000 replies) and opens one
+# thread there; sets API and URL (the thread's replies route). Shared by post_rate.sh and
+# post_cost.sh, which differ only in how they post and what they count.
+start_posting_wani() {
+    cat >"$TMP/wani.toml" <<EOT
+# One client posts far faster than any person: flood control and the request budget are off.
+flood_control = false
+request_budget_per_minute = 0
+request_budget_burst = 0
+
+[[boards]]
+slug = "$BOARD"
+title = "Bench"
+bump_limit = 1000000
+max_replies = 100000
+EOT
+    start_wani "$TMP/wani.toml" "$TMP/data" "$TMP/wani.log"
+    API=$WANI_URL/api/boards/$BOARD
+    local thread
+    thread=$(curl -sSf -H 'Content-Type: application/json' \
+        --data-binary '{"subject":"Posts","body":"The thread the benchmark replies to."}' \
+        "$API/threads" | sed -n 's/.*"thread":\([0-9]*\).*/\1/p')
+    [ -n "$thread" ] || die "creating the thread failed"
+    # shellcheck disable=SC2034 # for the scripts that source this
+    URL=$API/threads/$thread/posts
+}
+
 # stop_wani: stops it (SIGTERM; dies when it needs SIGKILL), STOP_SECS is how long that took.
 stop_wani() {
     local t0=$EPOCHREALTIME

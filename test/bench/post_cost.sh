@@ -39,28 +39,11 @@ need perf linux-perf
 
 bench_tmp
 build_wani
-cat >"$TMP/wani.toml" <<EOT
-flood_control = false
-request_budget_per_minute = 0
-request_budget_burst = 0
-
-[[boards]]
-slug = "$BOARD"
-title = "Bench"
-bump_limit = 1000000
-max_replies = 100000
-EOT
 if [ "$CALLGRIND" = 1 ]; then
     # shellcheck disable=SC2034 # start_wani (lib.sh) runs wani under it
     WANI_WRAP=(valgrind --tool=callgrind --instr-atstart=no "--callgrind-out-file=$TMP/callgrind.out")
 fi
-start_wani "$TMP/wani.toml" "$TMP/data" "$TMP/wani.log"
-API=$WANI_URL/api/boards/$BOARD
-THREAD=$(curl -sSf -H 'Content-Type: application/json' \
-    --data-binary '{"subject":"Posts","body":"The thread the benchmark replies to."}' "$API/threads" |
-    sed -n 's/.*"thread":\([0-9]*\).*/\1/p')
-[ -n "$THREAD" ] || die "creating the thread failed"
-URL=$API/threads/$THREAD/posts
+start_posting_wani
 
 say "$WARMUP replies to warm up, then $N counted"
 python3 "$HERE/post_count.py" "$URL" "$WARMUP"

@@ -42,25 +42,7 @@ need wrk wrk
 
 bench_tmp
 build_wani
-cat >"$TMP/wani.toml" <<EOT
-# One client posts far faster than any person: flood control and the request budget are off.
-flood_control = false
-request_budget_per_minute = 0
-request_budget_burst = 0
-
-[[boards]]
-slug = "$BOARD"
-title = "Bench"
-bump_limit = 1000000
-max_replies = 100000
-EOT
-start_wani "$TMP/wani.toml" "$TMP/data" "$TMP/wani.log"
-API=$WANI_URL/api/boards/$BOARD
-THREAD=$(curl -sSf -H 'Content-Type: application/json' \
-    --data-binary '{"subject":"Posts","body":"The thread the benchmark replies to."}' "$API/threads" |
-    sed -n 's/.*"thread":\([0-9]*\).*/\1/p')
-[ -n "$THREAD" ] || die "creating the thread failed"
-URL=$API/threads/$THREAD/posts
+start_posting_wani
 cpu_busy
 
 probe() { python3 "$HERE/fsync_rate.py" "$TMP/data/fsync-probe" "$PROBE_S"; }
