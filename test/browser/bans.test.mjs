@@ -197,6 +197,9 @@ test("an admin finds bans by board, cloak and address, and lifts one", async () 
   await admin.page.goto(env.base + "/admin/bans");
   const search = admin.page.getByRole("form", { name: "Search bans" });
   const shown = (/** @type {number} */ id) => admin.page.getByRole("heading", { name: `Ban ${id}`, exact: true });
+  // The list's caption names the search once its answer is drawn.
+  const asked = (/** @type {string} */ text) => admin.page.getByText(text, { exact: true }).waitFor();
+  await asked("All bans");
   await shown(byCloak.id).waitFor();
   await shown(range.id).waitFor();
   // An admin sees the address of the range.
@@ -204,6 +207,7 @@ test("an admin finds bans by board, cloak and address, and lifts one", async () 
 
   await search.getByLabel("Board", { exact: true }).fill("c");
   await search.getByRole("button", { name: "Search" }).click();
+  await asked("Bans on /c/");
   await admin.page.getByText("Advertising").waitFor();
   assert.equal(await shown(range.id).count(), 0);
 
@@ -214,12 +218,14 @@ test("an admin finds bans by board, cloak and address, and lifts one", async () 
   await admin.page.locator("#find-text-error").waitFor();
   await search.getByLabel("Address or cloak").fill(byCloak.cloak);
   await search.getByRole("button", { name: "Search" }).click();
+  await asked(`Bans for cloak ${byCloak.cloak}`);
   await admin.page.getByText(`cloak ${byCloak.cloak} (seen on /c/)`).waitFor();
   assert.equal(await shown(range.id).count(), 0);
 
   await search.getByLabel("Search by").selectOption("address");
   await search.getByLabel("Address or cloak").fill("192.0.2.55");
   await search.getByRole("button", { name: "Search" }).click();
+  await asked("Bans for address 192.0.2.55");
   await shown(range.id).waitFor();
   assert.equal(await shown(byCloak.id).count(), 0);
   await shot(admin.page, "console-bans-search");

@@ -100,6 +100,13 @@ function BanRow({ ban, onLifted }) {
   </li>`;
 }
 
+/** What a search asked for, in words, as the list's caption. @param {any} q */
+function asked(q) {
+  const on = q.board === "global" ? " global" : q.board ? ` on /${q.board}/` : "";
+  const by = q.text ? ` for ${q.by} ${q.text}` : "";
+  return on || by ? `Bans${by}${on}` : "All bans";
+}
+
 /** @param {{user: any, query: any, onQuery: (q: any) => Promise<void>}} p */
 function Search({ user, query, onQuery }) {
   const { errors, run } = useForm(["board", "text"]);
@@ -306,6 +313,7 @@ function Bans({ user }) {
     <${Search} user=${user} query=${query} onQuery=${search} />
     <${FormError} errors=${errors} />
     ${lifted ? html`<p role="status">Ban ${lifted} is lifted.</p>` : null}
+    ${bans ? html`<p class="asked" aria-live="polite">${asked(query)}</p>` : null}
     ${
       bans && !bans.length
         ? html`<p>No ban matches.</p>`
