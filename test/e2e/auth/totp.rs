@@ -24,13 +24,33 @@ fn unbase32(text: &str) -> Vec<u8> {
     out
 }
 
-/// The code of the step `offset` steps from now.
-pub fn code(secret: &str, offset: i64) -> String {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64;
-    let step = (now / 30 + offset) as u64;
+/// A TOTP secret with the time step it was first used at. Codes are computed from that step,
+/// not from the clock at each call: a test that crosses a 30-second boundary halfway would
+/// otherwise ask for "the next step's code" of a step the server has already seen spent.
+pub struct Totp {
+    pub secret: String,
+    step: i64,
+}
+
+impl Totp {
+    pub fn new(secret: &str) -> Totp {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        Totp {
+            secret: secret.to_owned(),
+            step: now / 30,
+        }
+    }
+
+    /// The code of the step `offset` steps from the first one.
+    pub fn code(&self, offset: i64) -> String {
+        code_at(&self.secret, (self.step + offset) as u64)
+    }
+}
+
+fn code_at(secret: &str, step: u64) -> String {
     let mut mac = <Hmac<Sha1> as KeyInit>::new_from_slice(&unbase32(secret)).unwrap();
     mac.update(&step.to_be_bytes());
     let hash = mac.finalize().into_bytes();
@@ -48,15 +68,15 @@ async fn login(server: &Server, name: &str, totp: Option<&str>) -> Reply {
 }
 
 /// Enrols and confirms; returns the secret and the recovery codes.
-async fn turn_on(server: &Server, s: &Session) -> (String, Vec<String>) {
+async fn turn_on(server: &Server, s: &Session) -> (Totp, Vec<String>) {
     let r = s.post(server, "/api/me/totp", json!({})).await;
     assert_eq!(r.status, 201, "{}", r.json);
-    let secret = r.json["secret"].as_str().unwrap().to_owned();
+    let totp = Totp::new(r.json["secret"].as_str().unwrap());
     let r = s
         .post(
             server,
             "/api/me/totp/confirm",
-            json!({ "code": code(&secret, 0) }),
+            json!({ "code": totp.code(0) }),
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.json);
@@ -65,7 +85,7 @@ async fn turn_on(server: &Server, s: &Session) -> (String, Vec<String>) {
         .iter()
         .map(|c| c.as_str().unwrap().to_owned())
         .collect();
-    (secret, codes)
+    (totp, codes)
 }
 
 #[tokio::test]
@@ -174,6 +194,7 @@ async fn enrol_confirm_and_log_in_with_codes_never_replayed() {
     assert_eq!(r.status, 201, "{}", r.json);
     let secret = r.json["secret"].as_str().unwrap().to_owned();
     assert_ne!(secret, first);
+    let totp = Totp::new(&secret);
     assert_eq!(unbase32(&secret).len(), 20);
     let uri = r.json["uri"].as_str().unwrap();
     assert!(
@@ -184,7 +205,7 @@ async fn enrol_confirm_and_log_in_with_codes_never_replayed() {
     assert_eq!(login(&server, "ann", None).await.status, 200);
 
     // A code of the replaced secret, or of a step outside the window, does not confirm.
-    for wrong in [code(&first, 0), code(&secret, 3), code(&secret, -3)] {
+    for wrong in [Totp::new(&first).code(0), totp.code(3), totp.code(-3)] {
         let r = ann
             .post(&server, "/api/me/totp/confirm", json!({ "code": wrong }))
             .await;
@@ -194,7 +215,7 @@ async fn enrol_confirm_and_log_in_with_codes_never_replayed() {
         .post(
             &server,
             "/api/me/totp/confirm",
-            json!({ "code": code(&secret, 0) }),
+            json!({ "code": totp.code(0) }),
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.json);
@@ -211,7 +232,7 @@ async fn enrol_confirm_and_log_in_with_codes_never_replayed() {
     ann.post(
         &server,
         "/api/me/totp/confirm",
-        json!({ "code": code(&secret, 1) }),
+        json!({ "code": totp.code(1) }),
     )
     .await
     .assert_error(409, "totp_conflict");
@@ -227,18 +248,18 @@ async fn enrol_confirm_and_log_in_with_codes_never_replayed() {
     let r = server
         .post(
             "/auth/login",
-            json!({ "username": "ann", "password": "wrong guess here", "totp": code(&secret, 1) }),
+            json!({ "username": "ann", "password": "wrong guess here", "totp": totp.code(1) }),
         )
         .await;
     r.assert_error(403, "login_failed");
     // The confirming code's step is spent; the next step's code works once; earlier ones never.
-    let r = login(&server, "ann", Some(&code(&secret, 0))).await;
+    let r = login(&server, "ann", Some(&totp.code(0))).await;
     r.assert_error(403, "totp_failed");
     assert!(r.header("set-cookie").is_empty());
-    let r = login(&server, "ann", Some(&code(&secret, 1))).await;
+    let r = login(&server, "ann", Some(&totp.code(1))).await;
     assert_eq!(r.status, 200, "{}", r.json);
     Session::from_reply(&r);
-    for replay in [code(&secret, 1), code(&secret, 0), code(&secret, -1)] {
+    for replay in [totp.code(1), totp.code(0), totp.code(-1)] {
         login(&server, "ann", Some(&replay))
             .await
             .assert_error(403, "totp_failed");
@@ -268,7 +289,7 @@ async fn enrol_confirm_and_log_in_with_codes_never_replayed() {
         .await
         .assert_error(403, "totp_required");
     assert_eq!(login(&server, "ann", Some(&recovery[2])).await.status, 200);
-    login(&server, "ann", Some(&code(&secret, 1)))
+    login(&server, "ann", Some(&totp.code(1)))
         .await
         .assert_error(403, "totp_failed");
 }
@@ -277,14 +298,14 @@ async fn enrol_confirm_and_log_in_with_codes_never_replayed() {
 async fn wrong_codes_count_as_failed_logins() {
     let server = session::server("login_free_attempts = 2\nlogin_max_delay_secs = 60").await;
     let ann = Session::signup(&server, "ann", PASSWORD).await;
-    let (secret, _) = turn_on(&server, &ann).await;
+    let (totp, _) = turn_on(&server, &ann).await;
     for _ in 0..3 {
         login(&server, "ann", Some("zzzzz-zzzzz"))
             .await
             .assert_error(403, "totp_failed");
     }
     // Delayed now, even with the right code.
-    let r = login(&server, "ann", Some(&code(&secret, 1))).await;
+    let r = login(&server, "ann", Some(&totp.code(1))).await;
     r.assert_error(429, "too_many_attempts");
     assert!(!r.header("retry-after").is_empty());
 }
@@ -293,11 +314,11 @@ async fn wrong_codes_count_as_failed_logins() {
 async fn turning_totp_off_needs_the_password_or_a_code() {
     let server = session::server("").await;
     let ann = Session::signup(&server, "ann", PASSWORD).await;
-    let (secret, recovery) = turn_on(&server, &ann).await;
+    let (totp, recovery) = turn_on(&server, &ann).await;
     let cases: [(Value, u16, &str); 5] = [
         (json!({}), 400, "missing_field"),
         (
-            json!({ "password": PASSWORD, "code": code(&secret, 1) }),
+            json!({ "password": PASSWORD, "code": totp.code(1) }),
             400,
             "missing_field",
         ),
@@ -308,7 +329,7 @@ async fn turning_totp_off_needs_the_password_or_a_code() {
         ),
         (json!({ "code": "zzzzz-zzzzz" }), 403, "totp_failed"),
         // The confirming step is spent.
-        (json!({ "code": code(&secret, 0) }), 403, "totp_failed"),
+        (json!({ "code": totp.code(0) }), 403, "totp_failed"),
     ];
     for (body, status, error) in cases {
         let r = ann
@@ -393,7 +414,7 @@ async fn staff_act_as_users_until_they_enrol_when_config_requires_it() {
     // Meanwhile it may post without a capcode, and enrol.
     let r = root.post(&server, &path, json!({ "body": "x" })).await;
     assert_eq!(r.status, 201, "{}", r.json);
-    let (secret, _) = turn_on(&server, &root).await;
+    let (totp, _) = turn_on(&server, &root).await;
     // The same session has its rights from the next request on.
     let r = root.get(&server, "/api/admin/users").await;
     assert_eq!(r.status, 200, "{}", r.json);
@@ -437,7 +458,7 @@ async fn staff_act_as_users_until_they_enrol_when_config_requires_it() {
         .post(
             &server,
             "/api/me/totp/disable",
-            json!({ "code": code(&secret, 1) }),
+            json!({ "code": totp.code(1) }),
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.json);

@@ -332,15 +332,15 @@ async fn every_answer_of_a_session_matches_the_document() {
         201,
     )
     .await;
-    let totp_secret = enrolled.json()["secret"].as_str().unwrap().to_owned();
+    let totp = crate::auth::totp::Totp::new(enrolled.json()["secret"].as_str().unwrap());
     let path = "/api/me/totp/confirm";
-    let first = json!({"code": crate::auth::totp::code(&totp_secret, 0)});
+    let first = json!({"code": totp.code(0)});
     send(&post, path, staff(&post, path, as_root).json(&first), 200).await;
     send(&post, path, staff(&post, path, as_root).json(&first), 409).await;
     let a = json_post("/auth/login", creds("root"), 403).await;
     assert_eq!(a.code(), "totp_required");
     let mut second = creds("root");
-    second["totp"] = json!(crate::auth::totp::code(&totp_secret, 1));
+    second["totp"] = json!(totp.code(1));
     json_post("/auth/login", second, 200).await;
     let path = "/api/me/totp/disable";
     let proof = json!({"password": password});
