@@ -116,6 +116,12 @@ def quoting(first):
 c = conn()
 plain = ("lorem ipsum " * 400)[:4000]
 
+def cpu():
+    """The server's CPU time so far (user and system), in seconds."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
 def fill(board, body_of):
     t = post(c, f"/api/boards/{board}/threads", {"body": "target", "password": "pw"})
     start = time.monotonic()
@@ -134,14 +140,16 @@ def wait_dead(board, linker):
         time.sleep(0.005)
 
 size0 = os.path.getsize(db)
+cpu0 = cpu()
 t_plain, _, secs = fill("bench", lambda t: plain)
-size1 = os.path.getsize(db)
-print(f"{n} plain replies:     {secs:6.2f} s  ({secs / n * 1000:.2f} ms each), "
-      f"database {mib(size0)} -> {mib(size1)}")
+size1, cpu1 = os.path.getsize(db), cpu()
+print(f"{n} plain replies:     {secs:6.2f} s  ({secs / n * 1000:.2f} ms each, server CPU "
+      f"{(cpu1 - cpu0) / n * 1000:.2f} ms each), database {mib(size0)} -> {mib(size1)}")
 t_q, replies, secs_q = fill("bench", quoting)
-size2 = os.path.getsize(db)
-print(f"{n} quoting replies:   {secs_q:6.2f} s  ({secs_q / n * 1000:.2f} ms each, "
-      f"{secs_q / secs:.2f}x plain), database {mib(size1)} -> {mib(size2)}")
+size2, cpu2 = os.path.getsize(db), cpu()
+print(f"{n} quoting replies:   {secs_q:6.2f} s  ({secs_q / n * 1000:.2f} ms each, server CPU "
+      f"{(cpu2 - cpu1) / n * 1000:.2f} ms each; {secs_q / secs:.2f}x plain in time, "
+      f"{(cpu2 - cpu1) / (cpu1 - cpu0):.2f}x in CPU), database {mib(size1)} -> {mib(size2)}")
 text = n * 4000
 print(f"text posted per thread: {mib(text)}; database growth per thread: "
       f"plain {(size1 - size0) / text:.2f}x, quoting {(size2 - size1) / text:.2f}x the text")

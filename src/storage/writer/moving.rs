@@ -169,7 +169,7 @@ pub(super) fn move_thread(
 
     for post in &mut moved {
         let resolver = TxnResolver::new(txn);
-        let rendered = markup::render(&post.body, to, &resolver);
+        let rendered = resolver.render(&post.body, to);
         post.html = rendered.html;
         put_post(txn, post)?;
         for (board, no) in rendered.quotes {

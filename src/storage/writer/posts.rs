@@ -4,7 +4,7 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 
-use redb::{ReadableTable, WriteTransaction};
+use redb::{ReadableTable, Table, WriteTransaction};
 
 use super::{load_board, outbox, stored, Applied, Change, Written};
 use crate::error::{ApiError, ErrorKind};
@@ -19,10 +19,23 @@ use crate::storage::{
 
 /// Resolves `>>N` links against the transaction being written, so a post can link to one
 /// committed a moment earlier in the same group. Remembers what it looked up: rendering and
-/// then recording a post's quotes ask for the same posts.
+/// then recording a post's quotes ask for the same posts, and the posts a reply links mostly
+/// share one thread, whose row is then read once.
 pub(super) struct TxnResolver<'a> {
     txn: &'a WriteTransaction,
     threads: RefCell<HashMap<(String, u64), Option<u64>>>,
+    /// Whether each thread asked about exists, by board and number.
+    thread_rows: RefCell<HashMap<(String, u64), bool>>,
+    /// The tables a lookup reads, held open while [`TxnResolver::render`] runs: a reply linking
+    /// 45 posts would otherwise open and close them once per link. `None` outside a render,
+    /// when the caller may be writing to them.
+    open: RefCell<Option<ReadTables<'a>>>,
+}
+
+struct ReadTables<'a> {
+    posts: Table<'a, (&'static str, u64), &'static [u8]>,
+    threads: Table<'a, (&'static str, u64), &'static [u8]>,
+    moved: Table<'a, (&'static str, u64), (&'static str, u64, u64)>,
 }
 
 impl<'a> TxnResolver<'a> {
@@ -30,7 +43,52 @@ impl<'a> TxnResolver<'a> {
         TxnResolver {
             txn,
             threads: RefCell::default(),
+            thread_rows: RefCell::default(),
+            open: RefCell::default(),
         }
+    }
+
+    /// Renders `body` posted on `board`, holding the tables its links read open for the whole
+    /// pass and closing them before returning, so the caller can write to them next.
+    pub(super) fn render(&self, body: &str, board: &str) -> markup::Rendered {
+        let opened = (|| -> Result<ReadTables<'a>, redb::Error> {
+            Ok(ReadTables {
+                posts: self.txn.open_table(POSTS)?,
+                threads: self.txn.open_table(THREADS)?,
+                moved: self.txn.open_table(MOVED)?,
+            })
+        })();
+        // A table that cannot be opened here fails the same way in each lookup below, which
+        // then opens its own.
+        *self.open.borrow_mut() = opened.ok();
+        let rendered = markup::render(body, board, self);
+        self.open.borrow_mut().take();
+        rendered
+    }
+
+    /// The thread of post `no` on `board` if the post and its thread exist.
+    fn lookup(&self, board: &str, no: u64) -> Result<Option<u64>, redb::Error> {
+        let open = self.open.borrow();
+        let thread = match open.as_ref() {
+            Some(tables) => match tables.posts.get((board, no))? {
+                Some(row) => thread_of(row.value())?,
+                None => return Ok(None),
+            },
+            None => match self.txn.open_table(POSTS)?.get((board, no))? {
+                Some(row) => thread_of(row.value())?,
+                None => return Ok(None),
+            },
+        };
+        let key = (board.to_owned(), thread);
+        if let Some(&exists) = self.thread_rows.borrow().get(&key) {
+            return Ok(exists.then_some(thread));
+        }
+        let exists = match open.as_ref() {
+            Some(tables) => tables.threads.get((board, thread))?.is_some(),
+            None => thread_exists(self.txn, board, thread)?,
+        };
+        self.thread_rows.borrow_mut().insert(key, exists);
+        Ok(exists.then_some(thread))
     }
 }
 
@@ -68,18 +126,7 @@ impl Resolve for TxnResolver<'_> {
         if let Some(known) = self.threads.borrow().get(&key) {
             return *known;
         }
-        let found = (|| -> Result<Option<u64>, redb::Error> {
-            let thread = {
-                let posts = self.txn.open_table(POSTS)?;
-                let Some(row) = posts.get((board, no))? else {
-                    return Ok(None);
-                };
-                thread_of(row.value())?
-            };
-            Ok(thread_exists(self.txn, board, thread)?.then_some(thread))
-        })()
-        .ok()
-        .flatten();
+        let found = self.lookup(board, no).ok().flatten();
         self.threads.borrow_mut().insert(key, found);
         found
     }
@@ -99,10 +146,15 @@ impl Resolve for TxnResolver<'_> {
     }
 
     fn moved(&self, board: &str, no: u64) -> Option<(String, u64)> {
-        let table = self.txn.open_table(MOVED).ok()?;
-        let row = table.get((board, no)).ok()??;
-        let (to, new, _) = row.value();
-        Some((to.to_owned(), new))
+        let open = self.open.borrow();
+        let to = |row: redb::AccessGuard<(&str, u64, u64)>| {
+            let (to, new, _) = row.value();
+            (to.to_owned(), new)
+        };
+        match open.as_ref() {
+            Some(tables) => tables.moved.get((board, no)).ok()?.map(to),
+            None => self.txn.open_table(MOVED).ok()?.get((board, no)).ok()?.map(to),
+        }
     }
 }
 
@@ -195,7 +247,7 @@ fn write_post(
 ) -> Result<(), redb::Error> {
     let slug = board.slug.as_str();
     let resolver = TxnResolver::new(txn);
-    let rendered = markup::render(&draft.body, slug, &resolver);
+    let rendered = resolver.render(&draft.body, slug);
     let post = Post {
         no,
         thread,
@@ -269,6 +321,8 @@ fn write_post(
     // is the post's own quotes (at most `max_quotes`), whatever the quoted posts hold. The
     // quoted posts are not rewritten or re-sent; readers assemble backlinks from the table.
     let mut quoted_threads: Vec<(String, u64, Vec<u64>)> = Vec::new();
+    let mut quotes = txn.open_table(QUOTES)?;
+    let mut backlinks = txn.open_table(BACKLINKS)?;
     for (quoted_board, quoted) in rendered.quotes {
         if quoted_board == slug && quoted >= no {
             continue;
@@ -276,10 +330,8 @@ fn write_post(
         let Some(quoted_thread) = resolver.post_thread(&quoted_board, quoted) else {
             continue;
         };
-        txn.open_table(QUOTES)?
-            .insert((slug, no, quoted_board.as_str(), quoted), ())?;
-        txn.open_table(BACKLINKS)?
-            .insert((quoted_board.as_str(), quoted, slug, no), ())?;
+        quotes.insert((slug, no, quoted_board.as_str(), quoted), ())?;
+        backlinks.insert((quoted_board.as_str(), quoted, slug, no), ())?;
         match quoted_threads
             .iter_mut()
             .find(|(b, t, _)| *b == quoted_board && *t == quoted_thread)
@@ -288,6 +340,7 @@ fn write_post(
             None => quoted_threads.push((quoted_board, quoted_thread, vec![quoted])),
         }
     }
+    drop((quotes, backlinks));
     for (board, quoted_thread, nos) in quoted_threads {
         changes.push(Change::PostEdited {
             board: board.clone(),
