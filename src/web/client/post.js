@@ -5,7 +5,7 @@
 import { html, render, Component } from "./preact-htm.js";
 import { postHtml } from "./trusted.js";
 import { store } from "./store.js";
-import { size, relative, exact, threadPath } from "./util.js";
+import { size, relative, exact, threadPath, afterPaint } from "./util.js";
 
 /**
  * The server leaves out fields holding their empty value: absent means null, [] or false, and
@@ -46,7 +46,7 @@ const figures = new WeakMap();
  * @param {K} tag @param {string} [cls] @param {string} [text]
  * @returns {HTMLElementTagNameMap[K]}
  */
-function el(tag, cls, text) {
+export function el(tag, cls, text) {
   const e = document.createElement(tag);
   if (cls) e.className = cls;
   if (text !== undefined) e.textContent = text;
@@ -56,12 +56,13 @@ function el(tag, cls, text) {
 /** @param {File} file */
 function thumb(file) {
   const img = el("img", "thumb");
-  img.src = file.thumb_url;
-  img.width = file.thumb_width;
-  img.height = file.thumb_height;
+  // Lazy before the source is set, so that setting it starts no load.
   img.loading = "lazy";
   img.decoding = "async";
+  img.width = file.thumb_width;
+  img.height = file.thumb_height;
   img.alt = "Thumbnail of " + (file.name || "a file");
+  img.src = file.thumb_url;
   return img;
 }
 
@@ -156,14 +157,15 @@ function button(label, act) {
 }
 
 /**
- * A vnode of the staff tools in a span of its own (the view library renders into an element).
- * @param {any} vnode
+ * A vnode of the staff tools in an element of its own (the view library renders into an
+ * element, and takes out whatever else is in it).
+ * @param {any} vnode @param {"span" | "div"} [tag]
  */
-function slot(vnode) {
+export function slot(vnode, tag = "span") {
   if (vnode == null) return null;
-  const span = el("span", "staff-slot");
-  render(vnode, span);
-  return span;
+  const box = el(tag, "staff-slot");
+  render(vnode, box);
+  return box;
 }
 
 /** @param {PostProps} props @param {boolean} you @param {boolean} quotesYou */
@@ -377,6 +379,147 @@ function listen() {
     },
     true,
   );
+}
+
+/**
+ * Whether a post built with `was` must be filled again for `now`: the same tests as `Post`'s.
+ * @param {PostProps | undefined} was @param {PostProps} now
+ */
+function stale(was, now) {
+  return (
+    !was ||
+    was.post !== now.post ||
+    was.hidden !== now.hidden ||
+    was.version !== now.version ||
+    was.onDelete !== now.onDelete ||
+    was.thread !== now.thread ||
+    was.op !== now.op
+  );
+}
+
+/**
+ * Puts `want` into `box` in that order with as few changes to the page as it takes: each
+ * element already in its place stays, the ones past the last already there go in with one
+ * insertion, and whatever else `box` held is taken out.
+ * @param {Element} box @param {Element[]} want
+ */
+export function place(box, want) {
+  let at = box.firstElementChild;
+  let i = 0;
+  for (; i < want.length && at; i++) {
+    if (at === want[i]) at = at.nextElementSibling;
+    else box.insertBefore(want[i], at);
+  }
+  if (i < want.length) box.append(...want.slice(i));
+  while (at) {
+    const next = at.nextElementSibling;
+    at.remove();
+    at = next;
+  }
+}
+
+/**
+ * How a long thread shows its top first: its first render builds at least FIRST posts (a
+ * screenful and more), and more only while it has taken less than BUDGET ms; the rest follow
+ * in the next task, after that first paint. A thread that fits in the budget is built and
+ * painted at once, which spares it a second frame.
+ */
+const FIRST = 24;
+const BUDGET = 50;
+
+/**
+ * @typedef {{posts: PostData[], top: boolean, thread: any, version: number,
+ *   hidden: (post: PostData) => boolean, onQuote: (no: number) => void,
+ *   onDelete: (post: PostData, fileOnly: boolean) => void,
+ *   onShown?: (first: boolean, all: boolean) => void}} PostListProps
+ */
+
+/**
+ * A thread's posts, in order, kept by DOM calls: the view library renders the empty container
+ * once and never looks inside it. Each render builds the posts not shown yet, away from the
+ * page, and puts them in with one insertion (a long thread's hundreds cost one change of the
+ * document, not one each); fills again the posts whose data, hidden state or settings
+ * changed, keeping the parts that did not; and takes out the posts no longer listed. With
+ * `top`, the first render may leave the end of a long thread for after the first paint
+ * (FIRST, BUDGET). `onShown` is called when the first posts are in the page, and when every
+ * post is (once, or twice when the rest waited).
+ */
+export class PostList extends Component {
+  /** @param {PostListProps} props */
+  constructor(props) {
+    super(props);
+    /** @type {Map<number, HTMLElement>} each shown post's article, by number */
+    this.articles = new Map();
+    /** `onShown` was called: for the first posts, and for every post. */
+    this.told = false;
+    this.complete = false;
+    /** The rest of the thread waits for the first paint. */
+    this.waiting = false;
+  }
+  /** @param {PostListProps} next */
+  shouldComponentUpdate(next) {
+    this.sync(next);
+    return false;
+  }
+  componentDidMount() {
+    this.sync(/** @type {PostListProps} */ (this.props));
+  }
+  /** @param {PostListProps} props @param {boolean} [all] the rest, after the first paint */
+  sync({ posts, top, thread, version, hidden, onQuote, onDelete, onShown }, all = false) {
+    const box = /** @type {HTMLElement} */ (this.base);
+    const start = performance.now();
+    // Renders before the rest's turn build nothing new: the first one spent the budget.
+    const budget = !top || all || this.complete ? Infinity : this.waiting ? 0 : BUDGET;
+    let rest = false;
+    /** @type {HTMLElement[]} */
+    const want = [];
+    /** @type {Map<number, HTMLElement>} */
+    const articles = new Map();
+    for (let i = 0; i < posts.length; i++) {
+      const post = posts[i];
+      /** @type {PostProps} */
+      const props = {
+        post,
+        op: i === 0,
+        thread: i === 0 ? thread : undefined,
+        hidden: hidden(post),
+        version,
+        onQuote,
+        onDelete,
+      };
+      let article = this.articles.get(post.no);
+      const made = article && built.get(article);
+      if (!article) {
+        // Before the first paint, the posts not built yet are all at the end.
+        if (i >= FIRST && performance.now() - start > budget) {
+          rest = true;
+          break;
+        }
+        article = el("article");
+        fillPost(article, props);
+      } else if (stale(made?.props, props)) fillPost(article, props);
+      else if (made) made.props = props;
+      articles.set(post.no, article);
+      want.push(article);
+    }
+    this.articles = articles;
+    place(box, want);
+    if (!this.complete && (!rest || !this.told)) {
+      onShown?.(!this.told, !rest);
+      this.told = true;
+      this.complete = !rest;
+    }
+    if (rest && !this.waiting) {
+      this.waiting = true;
+      afterPaint(() => {
+        this.waiting = false;
+        this.sync(/** @type {PostListProps} */ (this.props), true);
+      });
+    }
+  }
+  render() {
+    return html`<div class="thread"></div>`;
+  }
 }
 
 /**
