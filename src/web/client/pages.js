@@ -4,7 +4,7 @@ import { html, Component } from "./preact-htm.js";
 import { get } from "./api.js";
 import { follow } from "./live.js";
 import { store, subscribe } from "./store.js";
-import { filtered, threadPath, relative, afterPaint } from "./util.js";
+import { filtered, threadPath, relative, afterPaint, differs } from "./util.js";
 import { Post, extras, el, slot, place } from "./post.js";
 import { PostForm } from "./form.js";
 import { rulesHtml } from "./trusted.js";
@@ -73,6 +73,10 @@ class BoardPage extends Component {
   /** @returns {string[]} */
   paths() {
     return [];
+  }
+  /** @param {any} next @param {any} state */
+  shouldComponentUpdate(next, state) {
+    return state !== this.state || differs(this.props, next);
   }
   componentDidMount() {
     this.load();

@@ -5,7 +5,7 @@ import { html, Component } from "./preact-htm.js";
 import { get, postJson } from "./api.js";
 import { follow } from "./live.js";
 import { store, subscribe } from "./store.js";
-import { filtered, afterPaint, killLinks } from "./util.js";
+import { filtered, afterPaint, killLinks, differs } from "./util.js";
 import { PostList } from "./post.js";
 import { PostForm } from "./form.js";
 import { BoardHeader, NotFound, Loading } from "./pages.js";
@@ -51,6 +51,11 @@ export class ThreadPage extends Component {
     this.title = "";
     /** @type {(() => void)[]} */
     this.cleanup = [];
+  }
+
+  /** @param {any} next @param {any} state */
+  shouldComponentUpdate(next, state) {
+    return state !== this.state || differs(this.props, next);
   }
 
   componentDidMount() {
