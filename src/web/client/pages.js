@@ -5,7 +5,7 @@ import { get } from "./api.js";
 import { follow } from "./live.js";
 import { store, subscribe } from "./store.js";
 import { filtered, threadPath, relative, afterPaint, differs } from "./util.js";
-import { Post, extras, el, slot, place } from "./post.js";
+import { Post, extras, el, slot, place, sourceAfterPaint } from "./post.js";
 import { PostForm } from "./form.js";
 import { rulesHtml } from "./trusted.js";
 
@@ -266,13 +266,12 @@ function card(board, t, watched) {
   const file = t.files?.[0];
   if (file && !file.spoiler) {
     const img = el("img");
-    // Lazy before the source is set, so that setting it starts no load.
     img.loading = "lazy";
     img.decoding = "async";
     img.width = file.thumb_width;
     img.height = file.thumb_height;
     img.alt = "";
-    img.src = file.thumb_url;
+    sourceAfterPaint(img, file.thumb_url);
     link.append(img);
   } else if (file) link.append(el("span", "spoiler-file", "Spoiler"));
   const counts = el("span", "card-counts", `R: ${t.replies ?? 0} / I: ${t.images ?? 0}`);

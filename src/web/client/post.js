@@ -53,25 +53,52 @@ export function el(tag, cls, text) {
   return e;
 }
 
-/** @param {File} file */
-function thumb(file) {
+/** Thumbnails built since the last paint, with their sources. @type {[HTMLImageElement, string][]} */
+let unsourced = [];
+
+/**
+ * Gives a thumbnail its source once the page around it has painted, and after the other work
+ * waiting for that paint. Setting a hundred sources at once (a catalog's, within the browser's
+ * lazy-loading distance) costs the frame that first shows the page tens of milliseconds, and
+ * the network and the decoders compete with it for the processor; a thumbnail has its width
+ * and height already, so nothing moves when it comes.
+ * @param {HTMLImageElement} img @param {string} url
+ */
+export function sourceAfterPaint(img, url) {
+  if (!unsourced.length) {
+    afterPaint(() =>
+      setTimeout(() => {
+        const now = unsourced;
+        unsourced = [];
+        for (const [i, u] of now) i.src = u;
+      }, 0),
+    );
+  }
+  unsourced.push([img, url]);
+}
+
+/** @param {File} file @param {boolean} [now] the source at once (a click shows it), not after the paint */
+function thumb(file, now = false) {
   const img = el("img", "thumb");
-  // Lazy before the source is set, so that setting it starts no load.
   img.loading = "lazy";
   img.decoding = "async";
   img.width = file.thumb_width;
   img.height = file.thumb_height;
   img.alt = "Thumbnail of " + (file.name || "a file");
-  img.src = file.thumb_url;
+  if (now) img.src = file.thumb_url;
+  else sourceAfterPaint(img, file.thumb_url);
   return img;
 }
 
-/** The link that expands a file, holding its thumbnail (or the spoiler's cover). @param {File} file @param {boolean} cover */
-function expander(file, cover) {
+/**
+ * The link that expands a file, holding its thumbnail (or the spoiler's cover).
+ * @param {File} file @param {boolean} cover @param {boolean} [now] the thumbnail's source at once
+ */
+function expander(file, cover, now = false) {
   const a = el("a", "expand");
   a.href = file.url;
   a.setAttribute("aria-expanded", "false");
-  a.append(cover ? el("span", "spoiler-file", "Spoiler: click to show") : thumb(file));
+  a.append(cover ? el("span", "spoiler-file", "Spoiler: click to show") : thumb(file, now));
   return a;
 }
 
@@ -98,11 +125,11 @@ function fileView(file) {
 function toggleFile(figure, file) {
   const link = /** @type {HTMLElement} */ (figure.lastElementChild);
   const cover = link.querySelector(".spoiler-file");
-  if (cover) return cover.replaceWith(thumb(file));
+  if (cover) return cover.replaceWith(thumb(file, true));
   const open = !figure.classList.contains("open");
   figure.classList.toggle("open", open);
   if (file.mime.startsWith("video/")) {
-    if (!open) return link.replaceWith(expander(file, false));
+    if (!open) return link.replaceWith(expander(file, false, true));
     const video = el("video", "full");
     video.src = file.url;
     video.controls = video.loop = true;
@@ -121,7 +148,7 @@ function toggleFile(figure, file) {
     media = el("img", "full");
     media.src = file.url;
     media.alt = "Image " + (file.name || "");
-  } else media = thumb(file);
+  } else media = thumb(file, true);
   link.setAttribute("aria-expanded", String(open));
   link.replaceChildren(media);
 }
