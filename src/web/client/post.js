@@ -280,7 +280,9 @@ export function fillPost(article, props) {
   const { post, hidden, op } = props;
   const you = store.isYou(post.board, post.no);
   const quotesYou = !you && quoted(post).some(([b, n]) => store.isYou(b, n));
-  const keep = article.classList.contains("highlight") ? " highlight" : "";
+  const keep =
+    (article.classList.contains("highlight") ? " highlight" : "") +
+    (!hidden && article.classList.contains("menu-open") ? " menu-open" : "");
   article.className =
     "post" +
     (op ? " op" : " reply") +
@@ -334,6 +336,10 @@ export function fillPost(article, props) {
   const next = [parts.head, parts.files, parts.gone, parts.body, parts.backs].filter((x) => x !== null);
   const now = article.children;
   if (next.length !== now.length || next.some((x, i) => now[i] !== x)) article.replaceChildren(...next);
+  // A header built again has its menu closed.
+  if (keep.includes("menu-open") && !article.querySelector("details.menu[open]")) {
+    article.classList.remove("menu-open");
+  }
 }
 
 /** The items of a post's menu, rendered when it opens. @param {{props: PostProps}} p */
@@ -394,6 +400,8 @@ function listen() {
         let ul = details.querySelector(":scope > ul");
         if (!ul) details.append((ul = el("ul")));
         render(html`<${MenuItems} props=${made.props} />`, ul);
+        // Drawn in full from the frame that shows the menu open (see `menuClosed`).
+        article.classList.add("menu-open");
       } else {
         const what = /** @type {HTMLElement} */ (act).dataset.act;
         if (what === "show") store.hide(post.board, post.no, false);
@@ -406,6 +414,21 @@ function listen() {
     },
     true,
   );
+  document.addEventListener("toggle", menuClosed, true);
+}
+
+/**
+ * A post whose menu is open is drawn in full (`menu-open`): the menu overflows the post, which
+ * `content-visibility` would clip. A class rather than a `:has(details[open])` rule, which the
+ * browser checks against every post's subtree each time posts are inserted. It is set when the
+ * menu is opened by a click, and taken off here when the menu closes.
+ * @param {Event} e
+ */
+function menuClosed(e) {
+  const details = /** @type {Element} */ (e.target);
+  if (!(details instanceof HTMLDetailsElement) || details.open || !details.matches(".menu")) return;
+  const article = details.closest("article.post");
+  if (article && !article.querySelector("details.menu[open]")) article.classList.remove("menu-open");
 }
 
 /**
