@@ -4,8 +4,8 @@ import { html, Component } from "./preact-htm.js";
 import { get } from "./api.js";
 import { follow } from "./live.js";
 import { store, subscribe } from "./store.js";
-import { filtered, threadPath, relative, afterPaint } from "./util.js";
-import { Post, extras } from "./post.js";
+import { filtered, threadPath, relative, afterPaint, differs } from "./util.js";
+import { Post, extras, el, slot, place, sourceAfterPaint } from "./post.js";
 import { PostForm } from "./form.js";
 import { rulesHtml } from "./trusted.js";
 
@@ -73,6 +73,10 @@ class BoardPage extends Component {
   /** @returns {string[]} */
   paths() {
     return [];
+  }
+  /** @param {any} next @param {any} state */
+  shouldComponentUpdate(next, state) {
+    return state !== this.state || differs(this.props, next);
   }
   componentDidMount() {
     this.load();
@@ -245,44 +249,106 @@ export class Catalog extends BoardPage {
             onInput=${(/** @type {any} */ e) => this.setState({ query: e.target.value })} /></label>
           <span class="counts">${threads.length} threads</span>
         </div>
-        <ul class="catalog">
-          ${threads.map((/** @type {any} */ t) => {
-            const file = t.files?.[0];
-            const watched = store.isWatched(board.slug, t.no);
-            return html`<li class="card" key=${t.no}>
-              <a href=${threadPath(board.slug, t.no)} class="card-link">
-                ${
-                  file && !file.spoiler
-                    ? html`<img src=${file.thumb_url} width=${file.thumb_width} height=${file.thumb_height}
-                      loading="lazy" decoding="async" alt="" />`
-                    : file
-                      ? html`<span class="spoiler-file">Spoiler</span>`
-                      : null
-                }
-                <span class="card-counts">R: ${t.replies ?? 0} / I: ${t.images ?? 0}
-                  ${t.sticky ? html` <span class="mark">Sticky</span>` : null}
-                  ${t.locked ? html` <span class="mark">Locked</span>` : null}
-                  ${t.cyclical ? html` <span class="mark">Cyclical</span>` : null}</span>
-                ${t.subject ? html`<strong class="card-subject">${t.subject}</strong>` : null}
-                <span class="card-excerpt">${t.excerpt ?? ""}</span>
-              </a>
-              <button type="button" class="link watch" aria-pressed=${watched ? "true" : "false"}
-                aria-label=${`${watched ? "Unwatch" : "Watch"} thread ${t.no}`}
-                onClick=${() =>
-                  watched
-                    ? store.unwatch(board.slug, t.no)
-                    : store.watch(
-                        board.slug,
-                        t.no,
-                        `/${board.slug}/ – ${t.subject || (t.excerpt ?? "").slice(0, 50)}`,
-                        t.no,
-                      )}>
-                ${watched ? "Unwatch" : "Watch"}</button>
-              ${extras.card ? extras.card(board.slug, t) : null}
-            </li>`;
-          })}
-        </ul>
+        <${CardList} board=${board.slug} threads=${threads} version=${this.state.version} />
       </main>`;
+  }
+}
+
+/**
+ * One catalog card: the thumbnail (or the spoiler's cover), the counts and marks, the subject
+ * and excerpt linking to the thread, the watch button, and the staff tools' menu.
+ * @param {string} board @param {any} t @param {boolean} watched
+ */
+function card(board, t, watched) {
+  const li = el("li", "card");
+  const link = el("a", "card-link");
+  link.href = threadPath(board, t.no);
+  const file = t.files?.[0];
+  if (file && !file.spoiler) {
+    const img = el("img");
+    img.loading = "lazy";
+    img.decoding = "async";
+    img.width = file.thumb_width;
+    img.height = file.thumb_height;
+    img.alt = "";
+    sourceAfterPaint(img, file.thumb_url);
+    link.append(img);
+  } else if (file) link.append(el("span", "spoiler-file", "Spoiler"));
+  const counts = el("span", "card-counts", `R: ${t.replies ?? 0} / I: ${t.images ?? 0}`);
+  if (t.sticky) counts.append(" ", el("span", "mark", "Sticky"));
+  if (t.locked) counts.append(" ", el("span", "mark", "Locked"));
+  if (t.cyclical) counts.append(" ", el("span", "mark", "Cyclical"));
+  link.append(counts);
+  if (t.subject) link.append(el("strong", "card-subject", t.subject));
+  link.append(el("span", "card-excerpt", t.excerpt ?? ""));
+  const watch = el("button", "link watch", watched ? "Unwatch" : "Watch");
+  watch.type = "button";
+  watch.setAttribute("aria-pressed", watched ? "true" : "false");
+  watch.setAttribute("aria-label", `${watched ? "Unwatch" : "Watch"} thread ${t.no}`);
+  li.append(link, watch);
+  const staff = extras.card && slot(extras.card(board, t), "div");
+  if (staff) li.append(staff);
+  return li;
+}
+
+/**
+ * @typedef {{board: string, threads: any[], version: number}} CardListProps
+ * @typedef {{li: HTMLElement, thread: any, watched: boolean, version: number}} Card
+ */
+
+/**
+ * The catalog's cards, kept by DOM calls as a thread's posts are (`PostList`): the view
+ * library renders the empty list, each render builds the cards not shown yet and builds again
+ * those whose thread, watched state or store changed, in the order given (sorted, filtered).
+ * The watch buttons' clicks are taken once, on the list.
+ */
+class CardList extends Component {
+  /** @param {CardListProps} props */
+  constructor(props) {
+    super(props);
+    /** @type {Map<number, Card>} each shown card, by thread number */
+    this.cards = new Map();
+    /** @type {WeakMap<Element, any>} each card's thread */
+    this.threads = new WeakMap();
+  }
+  /** @param {CardListProps} next */
+  shouldComponentUpdate(next) {
+    this.sync(next);
+    return false;
+  }
+  componentDidMount() {
+    this.sync(/** @type {CardListProps} */ (this.props));
+    /** @type {Element} */ (this.base).addEventListener("click", (e) => this.click(e));
+  }
+  /** @param {Event} e */
+  click(e) {
+    const button = /** @type {Element} */ (e.target).closest?.("button.watch");
+    const li = button?.closest("li.card");
+    const t = li && this.threads.get(li);
+    if (!t) return;
+    const { board } = /** @type {CardListProps} */ (this.props);
+    if (store.isWatched(board, t.no)) store.unwatch(board, t.no);
+    else store.watch(board, t.no, `/${board}/ – ${t.subject || (t.excerpt ?? "").slice(0, 50)}`, t.no);
+  }
+  /** @param {CardListProps} props */
+  sync({ board, threads, version }) {
+    /** @type {Map<number, Card>} */
+    const cards = new Map();
+    const want = threads.map((/** @type {any} */ t) => {
+      const watched = store.isWatched(board, t.no);
+      let shown = this.cards.get(t.no);
+      if (!shown || shown.thread !== t || shown.watched !== watched || shown.version !== version) {
+        shown = { li: card(board, t, watched), thread: t, watched, version };
+        this.threads.set(shown.li, t);
+      }
+      cards.set(t.no, shown);
+      return shown.li;
+    });
+    this.cards = cards;
+    place(/** @type {Element} */ (this.base), want);
+  }
+  render() {
+    return html`<ul class="catalog"></ul>`;
   }
 }
 

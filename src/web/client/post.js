@@ -5,7 +5,7 @@
 import { html, render, Component } from "./preact-htm.js";
 import { postHtml } from "./trusted.js";
 import { store } from "./store.js";
-import { size, relative, exact, threadPath } from "./util.js";
+import { size, relative, exact, threadPath, afterPaint } from "./util.js";
 
 /**
  * The server leaves out fields holding their empty value: absent means null, [] or false, and
@@ -46,31 +46,59 @@ const figures = new WeakMap();
  * @param {K} tag @param {string} [cls] @param {string} [text]
  * @returns {HTMLElementTagNameMap[K]}
  */
-function el(tag, cls, text) {
+export function el(tag, cls, text) {
   const e = document.createElement(tag);
   if (cls) e.className = cls;
   if (text !== undefined) e.textContent = text;
   return e;
 }
 
-/** @param {File} file */
-function thumb(file) {
+/** Thumbnails built since the last paint, with their sources. @type {[HTMLImageElement, string][]} */
+let unsourced = [];
+
+/**
+ * Gives a thumbnail its source once the page around it has painted, and after the other work
+ * waiting for that paint. Setting a hundred sources at once (a catalog's, within the browser's
+ * lazy-loading distance) costs the frame that first shows the page tens of milliseconds, and
+ * the network and the decoders compete with it for the processor; a thumbnail has its width
+ * and height already, so nothing moves when it comes.
+ * @param {HTMLImageElement} img @param {string} url
+ */
+export function sourceAfterPaint(img, url) {
+  if (!unsourced.length) {
+    afterPaint(() =>
+      setTimeout(() => {
+        const now = unsourced;
+        unsourced = [];
+        for (const [i, u] of now) i.src = u;
+      }, 0),
+    );
+  }
+  unsourced.push([img, url]);
+}
+
+/** @param {File} file @param {boolean} [now] the source at once (a click shows it), not after the paint */
+function thumb(file, now = false) {
   const img = el("img", "thumb");
-  img.src = file.thumb_url;
-  img.width = file.thumb_width;
-  img.height = file.thumb_height;
   img.loading = "lazy";
   img.decoding = "async";
+  img.width = file.thumb_width;
+  img.height = file.thumb_height;
   img.alt = "Thumbnail of " + (file.name || "a file");
+  if (now) img.src = file.thumb_url;
+  else sourceAfterPaint(img, file.thumb_url);
   return img;
 }
 
-/** The link that expands a file, holding its thumbnail (or the spoiler's cover). @param {File} file @param {boolean} cover */
-function expander(file, cover) {
+/**
+ * The link that expands a file, holding its thumbnail (or the spoiler's cover).
+ * @param {File} file @param {boolean} cover @param {boolean} [now] the thumbnail's source at once
+ */
+function expander(file, cover, now = false) {
   const a = el("a", "expand");
   a.href = file.url;
   a.setAttribute("aria-expanded", "false");
-  a.append(cover ? el("span", "spoiler-file", "Spoiler: click to show") : thumb(file));
+  a.append(cover ? el("span", "spoiler-file", "Spoiler: click to show") : thumb(file, now));
   return a;
 }
 
@@ -97,11 +125,11 @@ function fileView(file) {
 function toggleFile(figure, file) {
   const link = /** @type {HTMLElement} */ (figure.lastElementChild);
   const cover = link.querySelector(".spoiler-file");
-  if (cover) return cover.replaceWith(thumb(file));
+  if (cover) return cover.replaceWith(thumb(file, true));
   const open = !figure.classList.contains("open");
   figure.classList.toggle("open", open);
   if (file.mime.startsWith("video/")) {
-    if (!open) return link.replaceWith(expander(file, false));
+    if (!open) return link.replaceWith(expander(file, false, true));
     const video = el("video", "full");
     video.src = file.url;
     video.controls = video.loop = true;
@@ -120,7 +148,7 @@ function toggleFile(figure, file) {
     media = el("img", "full");
     media.src = file.url;
     media.alt = "Image " + (file.name || "");
-  } else media = thumb(file);
+  } else media = thumb(file, true);
   link.setAttribute("aria-expanded", String(open));
   link.replaceChildren(media);
 }
@@ -156,14 +184,15 @@ function button(label, act) {
 }
 
 /**
- * A vnode of the staff tools in a span of its own (the view library renders into an element).
- * @param {any} vnode
+ * A vnode of the staff tools in an element of its own (the view library renders into an
+ * element, and takes out whatever else is in it).
+ * @param {any} vnode @param {"span" | "div"} [tag]
  */
-function slot(vnode) {
+export function slot(vnode, tag = "span") {
   if (vnode == null) return null;
-  const span = el("span", "staff-slot");
-  render(vnode, span);
-  return span;
+  const box = el(tag, "staff-slot");
+  render(vnode, box);
+  return box;
 }
 
 /** @param {PostProps} props @param {boolean} you @param {boolean} quotesYou */
@@ -251,7 +280,9 @@ export function fillPost(article, props) {
   const { post, hidden, op } = props;
   const you = store.isYou(post.board, post.no);
   const quotesYou = !you && quoted(post).some(([b, n]) => store.isYou(b, n));
-  const keep = article.classList.contains("highlight") ? " highlight" : "";
+  const keep =
+    (article.classList.contains("highlight") ? " highlight" : "") +
+    (!hidden && article.classList.contains("menu-open") ? " menu-open" : "");
   article.className =
     "post" +
     (op ? " op" : " reply") +
@@ -305,6 +336,10 @@ export function fillPost(article, props) {
   const next = [parts.head, parts.files, parts.gone, parts.body, parts.backs].filter((x) => x !== null);
   const now = article.children;
   if (next.length !== now.length || next.some((x, i) => now[i] !== x)) article.replaceChildren(...next);
+  // A header built again has its menu closed.
+  if (keep.includes("menu-open") && !article.querySelector("details.menu[open]")) {
+    article.classList.remove("menu-open");
+  }
 }
 
 /** The items of a post's menu, rendered when it opens. @param {{props: PostProps}} p */
@@ -365,6 +400,8 @@ function listen() {
         let ul = details.querySelector(":scope > ul");
         if (!ul) details.append((ul = el("ul")));
         render(html`<${MenuItems} props=${made.props} />`, ul);
+        // Drawn in full from the frame that shows the menu open (see `menuClosed`).
+        article.classList.add("menu-open");
       } else {
         const what = /** @type {HTMLElement} */ (act).dataset.act;
         if (what === "show") store.hide(post.board, post.no, false);
@@ -377,6 +414,162 @@ function listen() {
     },
     true,
   );
+  document.addEventListener("toggle", menuClosed, true);
+}
+
+/**
+ * A post whose menu is open is drawn in full (`menu-open`): the menu overflows the post, which
+ * `content-visibility` would clip. A class rather than a `:has(details[open])` rule, which the
+ * browser checks against every post's subtree each time posts are inserted. It is set when the
+ * menu is opened by a click, and taken off here when the menu closes.
+ * @param {Event} e
+ */
+function menuClosed(e) {
+  const details = /** @type {Element} */ (e.target);
+  if (!(details instanceof HTMLDetailsElement) || details.open || !details.matches(".menu")) return;
+  const article = details.closest("article.post");
+  if (article && !article.querySelector("details.menu[open]")) article.classList.remove("menu-open");
+}
+
+/**
+ * Whether a post built with `was` must be filled again for `now`: the same tests as `Post`'s.
+ * @param {PostProps | undefined} was @param {PostProps} now
+ */
+function stale(was, now) {
+  return (
+    !was ||
+    was.post !== now.post ||
+    was.hidden !== now.hidden ||
+    was.version !== now.version ||
+    was.onDelete !== now.onDelete ||
+    was.thread !== now.thread ||
+    was.op !== now.op
+  );
+}
+
+/**
+ * Puts `want` into `box` in that order with as few changes to the page as it takes: each
+ * element already in its place stays, the ones past the last already there go in with one
+ * insertion, and whatever else `box` held is taken out.
+ * @param {Element} box @param {Element[]} want
+ */
+export function place(box, want) {
+  let at = box.firstElementChild;
+  let i = 0;
+  for (; i < want.length && at; i++) {
+    if (at === want[i]) at = at.nextElementSibling;
+    else box.insertBefore(want[i], at);
+  }
+  if (i < want.length) box.append(...want.slice(i));
+  while (at) {
+    const next = at.nextElementSibling;
+    at.remove();
+    at = next;
+  }
+}
+
+/**
+ * How a long thread shows its top first: its first render builds at least FIRST posts (a
+ * screenful and more), and more only while it has taken less than BUDGET ms; the rest follow
+ * in the next task, after that first paint. A thread that fits in the budget is built and
+ * painted at once, which spares it a second frame.
+ */
+const FIRST = 24;
+const BUDGET = 50;
+
+/**
+ * @typedef {{posts: PostData[], top: boolean, thread: any, version: number,
+ *   hidden: (post: PostData) => boolean, onQuote: (no: number) => void,
+ *   onDelete: (post: PostData, fileOnly: boolean) => void,
+ *   onShown?: (first: boolean, all: boolean) => void}} PostListProps
+ */
+
+/**
+ * A thread's posts, in order, kept by DOM calls: the view library renders the empty container
+ * once and never looks inside it. Each render builds the posts not shown yet, away from the
+ * page, and puts them in with one insertion (a long thread's hundreds cost one change of the
+ * document, not one each); fills again the posts whose data, hidden state or settings
+ * changed, keeping the parts that did not; and takes out the posts no longer listed. With
+ * `top`, the first render may leave the end of a long thread for after the first paint
+ * (FIRST, BUDGET). `onShown` is called when the first posts are in the page, and when every
+ * post is (once, or twice when the rest waited).
+ */
+export class PostList extends Component {
+  /** @param {PostListProps} props */
+  constructor(props) {
+    super(props);
+    /** @type {Map<number, HTMLElement>} each shown post's article, by number */
+    this.articles = new Map();
+    /** `onShown` was called: for the first posts, and for every post. */
+    this.told = false;
+    this.complete = false;
+    /** The rest of the thread waits for the first paint. */
+    this.waiting = false;
+  }
+  /** @param {PostListProps} next */
+  shouldComponentUpdate(next) {
+    this.sync(next);
+    return false;
+  }
+  componentDidMount() {
+    this.sync(/** @type {PostListProps} */ (this.props));
+  }
+  /** @param {PostListProps} props @param {boolean} [all] the rest, after the first paint */
+  sync({ posts, top, thread, version, hidden, onQuote, onDelete, onShown }, all = false) {
+    const box = /** @type {HTMLElement} */ (this.base);
+    const start = performance.now();
+    // Renders before the rest's turn build nothing new: the first one spent the budget.
+    const budget = !top || all || this.complete ? Infinity : this.waiting ? 0 : BUDGET;
+    let rest = false;
+    /** @type {HTMLElement[]} */
+    const want = [];
+    /** @type {Map<number, HTMLElement>} */
+    const articles = new Map();
+    for (let i = 0; i < posts.length; i++) {
+      const post = posts[i];
+      /** @type {PostProps} */
+      const props = {
+        post,
+        op: i === 0,
+        thread: i === 0 ? thread : undefined,
+        hidden: hidden(post),
+        version,
+        onQuote,
+        onDelete,
+      };
+      let article = this.articles.get(post.no);
+      const made = article && built.get(article);
+      if (!article) {
+        // Before the first paint, the posts not built yet are all at the end.
+        if (i >= FIRST && performance.now() - start > budget) {
+          rest = true;
+          break;
+        }
+        article = el("article");
+        fillPost(article, props);
+      } else if (stale(made?.props, props)) fillPost(article, props);
+      else if (made) made.props = props;
+      articles.set(post.no, article);
+      want.push(article);
+    }
+    this.articles = articles;
+    place(box, want);
+    if (!this.complete && (!rest || !this.told)) {
+      onShown?.(!this.told, !rest);
+      this.told = true;
+      this.complete = !rest;
+    }
+    if (rest && !this.waiting) {
+      this.waiting = true;
+      afterPaint(() => {
+        this.waiting = false;
+        this.sync(/** @type {PostListProps} */ (this.props), true);
+      });
+    }
+  }
+  render() {
+    return html`<div class="thread"></div>`;
+  }
 }
 
 /**

@@ -5,18 +5,29 @@ import { html, Component } from "./preact-htm.js";
 import { get, postJson } from "./api.js";
 import { follow } from "./live.js";
 import { store, subscribe } from "./store.js";
-import { filtered, afterPaint, killLinks } from "./util.js";
-import { Post } from "./post.js";
+import { filtered, afterPaint, killLinks, differs } from "./util.js";
+import { PostList } from "./post.js";
 import { PostForm } from "./form.js";
 import { BoardHeader, NotFound, Loading } from "./pages.js";
 
 /** @typedef {import("./post.js").PostData} PostData */
 
 /**
- * How many posts the first render of a thread shows: a screenful and more. The rest follow in
- * the next task, after that first paint, so a long thread shows its top at once.
+ * The thread's first posts, or all of them, are in the page: the frames showing them are
+ * measured (see test/bench/web.sh).
+ * @param {boolean} first @param {boolean} all
  */
-const FIRST = 24;
+function shown(first, all) {
+  afterPaint(() => {
+    if (first) performance.mark("wani:thread-first-painted");
+    if (all) performance.mark("wani:thread-painted");
+  });
+}
+
+/** Whether the reader hid the post, or one of their filters does. @param {PostData} post */
+function hidden(post) {
+  return store.hidden.has(`${post.board}/${post.no}`) || filtered(store.filters, post);
+}
 
 export class ThreadPage extends Component {
   /** @param {{board: string, thread: number, hash: string}} props */
@@ -29,8 +40,8 @@ export class ThreadPage extends Component {
       /** @type {any} */ error: null,
       quick: false,
       version: 0,
-      /** How many posts are rendered: FIRST, then all of them. */
-      shown: Infinity,
+      /** Whether the posts show the top of the thread first (see `PostList`). */
+      top: false,
       announce: "",
     };
     /** @type {Map<number, number>} post number → index in posts */
@@ -40,6 +51,11 @@ export class ThreadPage extends Component {
     this.title = "";
     /** @type {(() => void)[]} */
     this.cleanup = [];
+  }
+
+  /** @param {any} next @param {any} state */
+  shouldComponentUpdate(next, state) {
+    return state !== this.state || differs(this.props, next);
   }
 
   componentDidMount() {
@@ -80,20 +96,8 @@ export class ThreadPage extends Component {
       this.title = `/${board}/ – ${t.subject || (t.posts[0].body ?? "").slice(0, 50) || `No.${thread}`}`;
       document.title = this.title;
       // A page opened at a post (`#p12`) renders every post at once, so that it can scroll there.
-      const first = this.state.thread || /^#[pq]\d+$/.test(this.props.hash) ? Infinity : FIRST;
-      this.setState({ thread: t, boardInfo: boardAnswer.board, error: null, shown: first }, () => {
-        this.afterLoad();
-        if (first >= t.posts.length) {
-          return afterPaint(() => {
-            performance.mark("wani:thread-first-painted");
-            performance.mark("wani:thread-painted");
-          });
-        }
-        afterPaint(() => {
-          performance.mark("wani:thread-first-painted");
-          this.setState({ shown: Infinity }, () => afterPaint(() => performance.mark("wani:thread-painted")));
-        });
-      });
+      const top = !this.state.thread && !/^#[pq]\d+$/.test(this.props.hash);
+      this.setState({ thread: t, boardInfo: boardAnswer.board, error: null, top }, () => this.afterLoad());
       this.markRead();
       if (!this.stop) {
         this.stop = follow(board, thread, (e) => this.onEvent(e));
@@ -322,14 +326,8 @@ export class ThreadPage extends Component {
           ${t.cyclical ? html`<span class="mark">Cyclical</span>` : null}
           ${t.archived ? html`<span class="mark">Archived</span>` : null}
         </nav>
-        <div class="thread">
-          ${(s.posts.length > s.shown ? s.posts.slice(0, s.shown) : s.posts).map(
-            (p, i) => html`<${Post} key=${p.no} post=${p} op=${i === 0} version=${s.version}
-            thread=${i === 0 ? t : undefined}
-            hidden=${store.hidden.has(`${p.board}/${p.no}`) || filtered(store.filters, p)}
-            onQuote=${this.quote} onDelete=${this.remove} />`,
-          )}
-        </div>
+        <${PostList} posts=${s.posts} top=${s.top} thread=${t} version=${s.version} hidden=${hidden}
+          onQuote=${this.quote} onDelete=${this.remove} onShown=${shown} />
         <div class="sr-only" aria-live="polite">${s.announce}</div>
         ${closed ? html`<p class="closed-note" role="status">${closed}</p>` : null}
         ${

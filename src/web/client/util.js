@@ -126,6 +126,18 @@ export function filtered(filters, post) {
 }
 
 /**
+ * Whether two props objects hold different values. The pages' props are strings and numbers
+ * from the address, and the pages follow the store themselves: they render again only for
+ * these or their own state, not each time the app does for its top bar.
+ * @param {Record<string, any>} a @param {Record<string, any>} b
+ */
+export function differs(a, b) {
+  for (const k in a) if (a[k] !== b[k]) return true;
+  for (const k in b) if (!(k in a)) return true;
+  return false;
+}
+
+/**
  * Runs `fn` once the browser has painted the current changes (a frame, then a task), to
  * record User Timing marks that the benchmark reads.
  * @param {() => void} fn
