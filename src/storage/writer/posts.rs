@@ -153,7 +153,13 @@ impl Resolve for TxnResolver<'_> {
         };
         match open.as_ref() {
             Some(tables) => tables.moved.get((board, no)).ok()?.map(to),
-            None => self.txn.open_table(MOVED).ok()?.get((board, no)).ok()?.map(to),
+            None => self
+                .txn
+                .open_table(MOVED)
+                .ok()?
+                .get((board, no))
+                .ok()?
+                .map(to),
         }
     }
 }
