@@ -48,6 +48,17 @@ async function inView(el) {
   });
 }
 
+/**
+ * Waits until an image has loaded and decoded a picture.
+ * @param {import("playwright-core").Page} page @param {import("playwright-core").Locator} img
+ */
+async function loaded(page, img) {
+  await page.waitForFunction(
+    (e) => e instanceof HTMLImageElement && e.complete && e.naturalWidth > 0,
+    await img.elementHandle(),
+  );
+}
+
 test("a long thread shows every post in order, the top first, with lazy sized thumbnails", async () => {
   const { op, replies } = env.seeded;
   const { page, errors, context } = await openPage(env.browser);
@@ -73,6 +84,11 @@ test("a long thread shows every post in order, the top first, with lazy sized th
   // Every post is a screen reader's article, the far ones included.
   assert.ok(await page.getByRole("article", { name: `Post ${replies[REPLIES - 2]}` }).isVisible());
   await shot(page, "paint-long-thread");
+  // A thumbnail gets its source once the page around it has painted: the one on screen loads,
+  // and the last one does when scrolled to.
+  await loaded(page, thumbs.first());
+  await thumbs.last().scrollIntoViewIfNeeded();
+  await loaded(page, thumbs.last());
   assert.deepEqual(errors, []);
   await context.close();
 });
@@ -163,6 +179,7 @@ test("a long thread and a full catalog on a 360 px phone, with no serious axe-co
   await page.locator(".card", { hasText: "Card 0" }).waitFor();
   assert.equal(await page.locator(".catalog .card").count(), 31);
   assert.ok(await page.locator(".card", { hasText: "Long thread" }).locator("img").isVisible());
+  await loaded(page, page.locator(".card", { hasText: "Long thread" }).locator("img"));
   assert.equal(await page.evaluate(() => document.documentElement.scrollWidth), 360, "no sideways scrolling");
   await shot(page, "paint-catalog-phone");
   assert.deepEqual(await violations(page), []);
