@@ -432,7 +432,7 @@ function menuClosed(e) {
 }
 
 /**
- * Whether a post built with `was` must be filled again for `now`: the same tests as `Post`'s.
+ * Whether a post built with `was` must be filled again for `now` (by `PostList` and `Post`).
  * @param {PostProps | undefined} was @param {PostProps} now
  */
 function stale(was, now) {
@@ -577,16 +577,9 @@ export class PostList extends Component {
  * fills it again only when its data, its hidden state or a setting changed.
  */
 export class Post extends Component {
-  /** @param {any} next */
+  /** @param {PostProps} next */
   shouldComponentUpdate(next) {
-    const p = this.props;
-    return (
-      next.post !== p.post ||
-      next.hidden !== p.hidden ||
-      next.version !== p.version ||
-      next.onDelete !== p.onDelete ||
-      next.thread !== p.thread
-    );
+    return stale(/** @type {PostProps} */ (this.props), next);
   }
   componentDidMount() {
     fillPost(/** @type {HTMLElement} */ (this.base), /** @type {PostProps} */ (this.props));
