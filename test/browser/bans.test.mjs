@@ -5,7 +5,7 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { serve, openPage, api, shot, CONFIG, violations, unexpected, signupApi } from "./harness.mjs";
+import { serve, openPage, api, shot, CONFIG, violations, THEMES, unexpected, signupApi } from "./harness.mjs";
 
 const PASSWORD = "lantern orchard 7 quietly";
 const env = serve({
@@ -257,39 +257,33 @@ test("the bans pages and the ban notice at a phone's 360 px width, with no serio
   });
   assert.equal(sent.status, 201);
   const thread = await api(env.base, "/api/boards/c/threads", { subject: "Bread", body: "sourdough" });
-  for (const theme of ["light", "dark"]) {
-    // bypassCSP lets axe-core be injected; the pages run under the CSP in the tests above.
-    const phone = await env.browser.newContext({ viewport: { width: 360, height: 740 }, bypassCSP: true });
-    await phone.addCookies(await admin.context.cookies());
-    const page = await phone.newPage();
-    await page.goto(env.base + "/");
-    await page.evaluate((t) => localStorage.setItem("wani.settings", JSON.stringify({ theme: t })), theme);
-    for (const [name, path, ready] of [
-      ["bans", "/admin/bans", `Ban ${ban.id}`],
-      ["appeals", "/admin/bans?tab=appeals", `Appeal on ban ${ban.id}`],
-    ]) {
-      await page.goto(env.base + path);
-      await page.getByRole("heading", { name: ready }).waitFor();
-      const wide = await page.evaluate(() => document.documentElement.scrollWidth);
-      assert.ok(wide <= 360, `${path} is ${wide} px wide`);
-      assert.deepEqual(await violations(page), [], `${name} in ${theme}`);
-      await shot(page, `console-phone-${name}-${theme}`);
-    }
-    await phone.close();
-
-    const poster = await posterAt("198.51.100.9", { viewport: { width: 360, height: 740 }, bypassCSP: true });
-    await poster.page.goto(env.base + "/");
-    await poster.page.evaluate((t) => localStorage.setItem("wani.settings", JSON.stringify({ theme: t })), theme);
-    await poster.page.goto(`${env.base}/c/thread/${thread.no}`);
-    await poster.page.getByLabel("Comment").click();
-    await poster.page.getByRole("heading", { name: "You are banned from posting on /c/" }).waitFor();
-    await poster.page.getByText(/Your appeal \(sent .+\) is pending/).waitFor();
-    const wide = await poster.page.evaluate(() => document.documentElement.scrollWidth);
-    assert.ok(wide <= 360, `the ban notice is ${wide} px wide`);
-    assert.deepEqual(await violations(poster.page), [], `ban notice in ${theme}`);
-    await shot(poster.page, `ban-notice-phone-${theme}`);
-    await poster.context.close();
+  // bypassCSP lets axe-core be injected; the pages run under the CSP in the tests above.
+  const phone = await env.browser.newContext({ viewport: { width: 360, height: 740 }, bypassCSP: true });
+  await phone.addCookies(await admin.context.cookies());
+  const page = await phone.newPage();
+  for (const [name, path, ready] of [
+    ["bans", "/admin/bans", `Ban ${ban.id}`],
+    ["appeals", "/admin/bans?tab=appeals", `Appeal on ban ${ban.id}`],
+  ]) {
+    await page.goto(env.base + path);
+    await page.getByRole("heading", { name: ready }).waitFor();
+    const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(wide <= 360, `${path} is ${wide} px wide`);
+    assert.deepEqual(await violations(page, THEMES), [], name);
+    await shot(page, `console-phone-${name}`);
   }
+  await phone.close();
+
+  const poster = await posterAt("198.51.100.9", { viewport: { width: 360, height: 740 }, bypassCSP: true });
+  await poster.page.goto(`${env.base}/c/thread/${thread.no}`);
+  await poster.page.getByLabel("Comment").click();
+  await poster.page.getByRole("heading", { name: "You are banned from posting on /c/" }).waitFor();
+  await poster.page.getByText(/Your appeal \(sent .+\) is pending/).waitFor();
+  const wide = await poster.page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(wide <= 360, `the ban notice is ${wide} px wide`);
+  assert.deepEqual(await violations(poster.page, THEMES), [], "ban notice");
+  await shot(poster.page, "ban-notice-phone");
+  await poster.context.close();
   appealed = { id: ban.id, thread: thread.no };
 });
 

@@ -8,7 +8,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { serve, openPage, api, shot, CONFIG, violations, unexpected } from "./harness.mjs";
+import { serve, openPage, api, shot, CONFIG, violations, THEMES, unexpected } from "./harness.mjs";
 
 // The largest picture the config allows, with the fewest characters: the glyphs are big next
 // to the picture's waves, so the test can read them as a person does (see `readPicture`). The
@@ -360,24 +360,17 @@ const PAGES = [
 ];
 
 test("the new pages at a phone's 360 px width, and axe-core in every theme", async () => {
-  for (const theme of ["light", "dark", "classic"]) {
-    // bypassCSP lets axe-core be injected; the pages run under the CSP in the tests above.
-    const options = theme === "light" ? { viewport: { width: 360, height: 740 } } : {};
-    const context = await env.browser.newContext({ bypassCSP: true, ...options });
-    await context.addCookies([{ ...cookie, url: env.base }]);
-    const page = await context.newPage();
-    await page.goto(env.base + "/");
-    await page.evaluate((t) => localStorage.setItem("wani.settings", JSON.stringify({ theme: t })), theme);
-    for (const [name, path, ready] of PAGES) {
-      await page.goto(env.base + path);
-      await ready(page);
-      if (theme === "light") {
-        const wide = await page.evaluate(() => document.documentElement.scrollWidth);
-        assert.ok(wide <= 360, `${path} is ${wide} px wide`);
-        await shot(page, `phone-${name}`);
-      }
-      assert.deepEqual(await violations(page), [], `${name} in ${theme}`);
-    }
-    await context.close();
+  // bypassCSP lets axe-core be injected; the pages run under the CSP in the tests above.
+  const context = await env.browser.newContext({ bypassCSP: true, viewport: { width: 360, height: 740 } });
+  await context.addCookies([{ ...cookie, url: env.base }]);
+  const page = await context.newPage();
+  for (const [name, path, ready] of PAGES) {
+    await page.goto(env.base + path);
+    await ready(page);
+    const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(wide <= 360, `${path} is ${wide} px wide`);
+    await shot(page, `phone-${name}`);
+    assert.deepEqual(await violations(page, THEMES), [], name);
   }
+  await context.close();
 });

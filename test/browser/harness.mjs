@@ -227,18 +227,38 @@ export async function shot(page, name) {
 
 const AXE = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
 
-/** axe-core's serious and critical violations on the page as it is. @param {import("playwright-core").Page} page */
-export async function violations(page) {
-  await page.addScriptTag({ content: AXE });
-  return page.evaluate(async () => {
-    // @ts-ignore
-    const r = await axe.run(document, { resultTypes: ["violations"] });
-    return r.violations
-      .filter((/** @type {any} */ v) => v.impact === "serious" || v.impact === "critical")
-      .map(
-        (/** @type {any} */ v) => `${v.id}: ${v.nodes.map((/** @type {any} */ n) => n.target.join(" ")).join(", ")}`,
-      );
-  });
+/** The themes a reader can pick besides "system" (which follows the browser's scheme). */
+export const THEMES = ["light", "dark", "classic"];
+
+/**
+ * axe-core's serious and critical violations on the page as it is, in each of `themes` in turn, or
+ * in the page's own theme when none are given; each finding names its theme. A theme is applied
+ * where the app applies the reader's setting, on `<html data-theme>` (the themes are CSS alone),
+ * so one page load is checked in every theme; the page's own theme is put back after. The page
+ * must allow the injected axe-core (a context made with `bypassCSP: true`).
+ * @param {import("playwright-core").Page} page @param {string[]} [themes]
+ */
+export async function violations(page, themes = []) {
+  if (!(await page.evaluate(() => "axe" in window))) await page.addScriptTag({ content: AXE });
+  return page.evaluate(async (themes) => {
+    const root = document.documentElement;
+    const own = root.dataset.theme;
+    /** @type {string[]} */
+    const found = [];
+    for (const theme of themes.length > 0 ? themes : [""]) {
+      if (theme) root.dataset.theme = theme;
+      // @ts-ignore
+      const r = await axe.run(document, { resultTypes: ["violations"] });
+      for (const v of r.violations) {
+        if (v.impact !== "serious" && v.impact !== "critical") continue;
+        const nodes = v.nodes.map((/** @type {any} */ n) => n.target.join(" ")).join(", ");
+        found.push(`${theme ? `${theme}: ` : ""}${v.id}: ${nodes}`);
+      }
+    }
+    if (own === undefined) delete root.dataset.theme;
+    else root.dataset.theme = own;
+    return found;
+  }, themes);
 }
 
 /** The console errors a page logged, less the 4xx answers a test provokes on purpose. @param {string[]} errors */

@@ -3,13 +3,7 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import { createRequire } from "node:module";
-import { serve, seed, openPage, shot } from "./harness.mjs";
-
-const require = createRequire(join(process.env.WANI_NODE_MODULES || "", "..", "package.json"));
-const AXE = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
+import { serve, seed, openPage, shot, violations, THEMES } from "./harness.mjs";
 
 const env = serve({ seed });
 
@@ -342,42 +336,20 @@ async function ready(page) {
   await page.locator("main#main:not(.loading)").waitFor();
 }
 
-/** axe-core's serious and critical violations on the page as it is. @param {import("playwright-core").Page} page */
-async function violations(page) {
-  await page.addScriptTag({ content: AXE });
-  return page.evaluate(async () => {
-    // @ts-ignore
-    const r = await axe.run(document, { resultTypes: ["violations"] });
-    return r.violations
-      .filter((/** @type {any} */ v) => v.impact === "serious" || v.impact === "critical")
-      .map(
-        (/** @type {any} */ v) =>
-          `${v.id}: ${v.nodes
-            .map((/** @type {any} */ n) => n.target.join(" "))
-            .slice(0, 3)
-            .join(", ")}`,
-      );
-  });
-}
-
 test("axe-core finds no serious or critical violation on any page, in any theme", async () => {
-  for (const theme of ["light", "dark", "classic"]) {
-    // bypassCSP lets axe-core be injected; the app itself is tested under the CSP above.
-    const { page, context } = await openPage(env.browser, { bypassCSP: true });
-    await page.goto(env.base + "/");
-    await page.evaluate((t) => localStorage.setItem("wani.settings", JSON.stringify({ theme: t })), theme);
-    for (const [name, path] of PAGES()) {
-      await page.goto(env.base + path);
-      await ready(page);
-      assert.deepEqual(await violations(page), [], `${name} in ${theme}`);
-    }
-    // The gallery, over a thread.
-    await page.goto(`${env.base}/b/thread/${env.seeded.t}`);
-    await page.getByRole("button", { name: "Gallery" }).click();
-    await page.getByRole("dialog", { name: "Gallery" }).getByRole("img").waitFor();
-    assert.deepEqual(await violations(page), [], `gallery in ${theme}`);
-    await context.close();
+  // bypassCSP lets axe-core be injected; the app itself is tested under the CSP above.
+  const { page, context } = await openPage(env.browser, { bypassCSP: true });
+  for (const [name, path] of PAGES()) {
+    await page.goto(env.base + path);
+    await ready(page);
+    assert.deepEqual(await violations(page, THEMES), [], name);
   }
+  // The gallery, over a thread.
+  await page.goto(`${env.base}/b/thread/${env.seeded.t}`);
+  await page.getByRole("button", { name: "Gallery" }).click();
+  await page.getByRole("dialog", { name: "Gallery" }).getByRole("img").waitFor();
+  assert.deepEqual(await violations(page, THEMES), [], "gallery");
+  await context.close();
 });
 
 test("screenshots of every page type, desktop and phone, light and dark; the phone layout fits", async () => {
