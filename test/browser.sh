@@ -9,7 +9,7 @@
 # typescript, eslint and prettier; never a browser download. Screenshots go to
 # target/browser-screenshots/.
 # Each test file starts its own server and browser, so files run side by side: BROWSER_JOBS at a
-# time (default 2).
+# time (default 2), the largest first.
 # Usage: test/browser.sh [test/browser/FILE.test.mjs ...]
 set -eu
 cd "$(dirname "$0")/.."
@@ -65,7 +65,10 @@ export WANI_BIN
 export WANI_SHOTS="$root/target/browser-screenshots"
 rm -rf "$WANI_SHOTS"
 if [ "$#" -eq 0 ]; then
-    set -- test/browser/*.test.mjs
+    # The largest files (the most tests) first, so that the run does not end with one long file
+    # still going while the other job slot is idle.
+    mapfile -t files < <(ls -S test/browser/*.test.mjs)
+    set -- "${files[@]}"
 fi
 status=0
 node --test --test-concurrency="${BROWSER_JOBS:-2}" "$@" || status=$?
