@@ -2,6 +2,7 @@
 
 use redb::{ReadableTable, WriteTransaction};
 
+use super::writer::thread_of;
 use super::{encode, StoredEvent, BACKLINKS, BOARDS, EVENTS, POSTS, QUOTES, SEEDED};
 use crate::model::Post;
 
@@ -113,4 +114,53 @@ pub(super) fn v4_to_v5(_txn: &WriteTransaction) -> Result<(), redb::Error> {
 /// filled once from the posts and files stored.
 pub(super) fn v5_to_v6(txn: &WriteTransaction) -> Result<(), redb::Error> {
     super::stats::fill(txn, super::writer::unix_now())
+}
+
+/// Version 7: a quote within a thread keeps only its `quotes` row; its mirror row in
+/// `backlinks` goes (readers assemble those backlinks from the quoting posts' `quotes` rows; see
+/// `links`). A row whose posts are not both found stays, as a reader skips it.
+pub(super) fn v6_to_v7(txn: &WriteTransaction) -> Result<(), redb::Error> {
+    let mut after: Option<(String, u64, String, u64)> = None;
+    loop {
+        let (batch, last) = {
+            let backlinks = txn.open_table(BACKLINKS)?;
+            let posts = txn.open_table(POSTS)?;
+            let thread = |board: &str, no: u64| -> Result<Option<u64>, redb::Error> {
+                match posts.get((board, no))? {
+                    Some(row) => Ok(Some(thread_of(row.value())?)),
+                    None => Ok(None),
+                }
+            };
+            let range = match &after {
+                Some((b, n, fb, f)) => backlinks.range((b.as_str(), *n, fb.as_str(), *f)..)?,
+                None => backlinks.iter()?,
+            };
+            let mut batch = Vec::new();
+            let mut last = None;
+            for row in range.take(BATCH) {
+                let (key, _) = row?;
+                let (board, no, from_board, from) = key.value();
+                last = Some((board.to_owned(), no, from_board.to_owned(), from));
+                if board != from_board {
+                    continue;
+                }
+                if let (Some(a), Some(b)) = (thread(board, no)?, thread(from_board, from)?) {
+                    if a == b {
+                        batch.push((board.to_owned(), no, from));
+                    }
+                }
+            }
+            (batch, last)
+        };
+        let Some(last) = last else { break };
+        if after.as_ref() == Some(&last) {
+            break;
+        }
+        after = Some(last);
+        let mut backlinks = txn.open_table(BACKLINKS)?;
+        for (board, no, from) in batch {
+            backlinks.remove((board.as_str(), no, board.as_str(), from))?;
+        }
+    }
+    Ok(())
 }

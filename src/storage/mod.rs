@@ -267,7 +267,7 @@ pub const RECENT_KEPT: u64 = 10_000;
 pub const BACKLINKS_SHOWN: usize = 1000;
 
 /// The schema this build writes. Bump it with a new rung in [`MIGRATIONS`].
-pub const SCHEMA_VERSION: u64 = 6;
+pub const SCHEMA_VERSION: u64 = 7;
 
 /// The database file's name inside the data directory.
 pub const DB_FILE: &str = "wani.redb";
@@ -281,6 +281,7 @@ const MIGRATIONS: &[Migration] = &[
     migrate::v3_to_v4,
     migrate::v4_to_v5,
     migrate::v5_to_v6,
+    migrate::v6_to_v7,
 ];
 
 /// Shared handle to the database. Cloning is cheap.
@@ -617,7 +618,8 @@ impl Reader {
         }
     }
 
-    /// The posts of a thread with numbers above `after`, oldest first.
+    /// The posts of a thread with numbers above `after`, oldest first (the thread's tail, as
+    /// [`posts_of`](Self::posts_of) needs).
     pub fn thread_posts(&self, board: &str, thread: u64, after: u64) -> ApiResult<Vec<Post>> {
         let index = self.txn.open_table(THREAD_POSTS).map_err(storage_error)?;
         let start = after.saturating_add(1);
@@ -625,7 +627,8 @@ impl Reader {
         self.posts_of(range.map_err(storage_error)?)
     }
 
-    /// The last `n` posts of a thread, oldest first (the OP included if it is among them).
+    /// The last `n` posts of a thread, oldest first (the OP included if it is among them): the
+    /// thread's tail, as [`posts_of`](Self::posts_of) needs.
     pub fn last_posts(&self, board: &str, thread: u64, n: usize) -> ApiResult<Vec<Post>> {
         let index = self.txn.open_table(THREAD_POSTS).map_err(storage_error)?;
         let range = index.range((board, thread, 0)..=(board, thread, u64::MAX));
@@ -634,6 +637,8 @@ impl Reader {
         Ok(posts)
     }
 
+    /// The posts listed by `keys`, `thread_posts` rows of one thread from some number to its
+    /// last, as served.
     fn posts_of<'a>(
         &self,
         keys: impl Iterator<
@@ -659,10 +664,9 @@ impl Reader {
                     format!("thread_posts lists missing post /{board}/{no}"),
                 )
             })?;
-            let mut post: Post = decode(post.value())?;
-            links.serve(&mut post).map_err(storage_error)?;
-            out.push(post);
+            out.push(decode(post.value())?);
         }
+        links.serve_thread_tail(&mut out).map_err(storage_error)?;
         Ok(out)
     }
 

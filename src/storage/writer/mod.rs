@@ -30,6 +30,7 @@ pub use bans::{BanWrite, EXPIRE_CHUNK};
 pub use moderate::{Scope, POSTER_BATCH};
 pub use moderation::{FileBanWrite, FilterWrite, BAN_DELETE_LIMIT};
 pub use posters::ERASE_CHUNK;
+pub(super) use posts::thread_of;
 pub use recovery::{invalid as reset_invalid, ResetWrite};
 pub use reports::ReportAction;
 pub use threads::{Acting, ThreadAction, ThreadState};

@@ -26,6 +26,7 @@ use crate::live::{Event, MovedTo};
 use crate::markup::{self, Resolve};
 use crate::model::{Board, LogAction, Post, ThreadMeta};
 use crate::poster::Keys;
+use crate::storage::links::mirrored;
 use crate::storage::{
     BACKLINKS, BOARD_COUNTERS, BUMP_ORDER, MOD_LOG_BOARDS, MOVED, PASSWORDS, POSTS, QUOTES,
     THREADS, THREAD_POSTS,
@@ -176,13 +177,15 @@ pub(super) fn move_thread(
             if board == to && no >= post.no {
                 continue;
             }
-            if resolver.post_thread(&board, no).is_none() {
+            let Some(quoted_thread) = resolver.post_thread(&board, no) else {
                 continue;
-            }
+            };
             txn.open_table(QUOTES)?
                 .insert((to, post.no, board.as_str(), no), ())?;
-            txn.open_table(BACKLINKS)?
-                .insert((board.as_str(), no, to, post.no), ())?;
+            if mirrored(to, new_thread, &board, quoted_thread) {
+                txn.open_table(BACKLINKS)?
+                    .insert((board.as_str(), no, to, post.no), ())?;
+            }
         }
     }
     // Posts elsewhere that quoted the thread: their links now lead to the new numbers.

@@ -12,6 +12,7 @@ use crate::live::{Event, QuotedFrom};
 use crate::markup::{self, Resolve};
 use crate::model::{Board, OutboxOp, Post, PostDraft, StoredFile, ThreadMeta};
 use crate::poster::poster_id;
+use crate::storage::links::mirrored;
 use crate::storage::{
     encode, ARCHIVE, BACKLINKS, BOARDS, BOARD_COUNTERS, BUMP_ORDER, FILES, FILE_POSTS, META, MOVED,
     PASSWORDS, POSTS, QUOTES, RECENT, RECENT_KEPT, THREADS, THREAD_POSTS, TOMBSTONES,
@@ -101,7 +102,7 @@ struct ThreadOf {
 /// The thread of a stored post. A post is written with `no` and `thread` first, so they are
 /// read from the row's first bytes: a reply linking 45 posts of 10 KB each would otherwise
 /// scan half a megabyte of JSON to learn 45 numbers. Any other layout is parsed whole.
-pub(super) fn thread_of(row: &[u8]) -> Result<u64, redb::Error> {
+pub(in crate::storage) fn thread_of(row: &[u8]) -> Result<u64, redb::Error> {
     let number = |rest: &[u8]| -> Option<(u64, usize)> {
         let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
         let text = std::str::from_utf8(&rest[..digits]).ok()?;
@@ -323,9 +324,10 @@ fn write_post(
         }
     }
 
-    // One row each way per quote, and one small `backlinks` event per quoted thread: the cost
-    // is the post's own quotes (at most `max_quotes`), whatever the quoted posts hold. The
-    // quoted posts are not rewritten or re-sent; readers assemble backlinks from the table.
+    // A row per quote, its mirror row for a quote from another thread (see `links`), and one
+    // small `backlinks` event per quoted thread: the cost is the post's own quotes (at most
+    // `max_quotes`), whatever the quoted posts hold. The quoted posts are not rewritten or
+    // re-sent; readers assemble backlinks from the tables.
     let mut quoted_threads: Vec<(String, u64, Vec<u64>)> = Vec::new();
     let mut quotes = txn.open_table(QUOTES)?;
     let mut backlinks = txn.open_table(BACKLINKS)?;
@@ -337,7 +339,9 @@ fn write_post(
             continue;
         };
         quotes.insert((slug, no, quoted_board.as_str(), quoted), ())?;
-        backlinks.insert((quoted_board.as_str(), quoted, slug, no), ())?;
+        if mirrored(slug, thread, &quoted_board, quoted_thread) {
+            backlinks.insert((quoted_board.as_str(), quoted, slug, no), ())?;
+        }
         match quoted_threads
             .iter_mut()
             .find(|(b, t, _)| *b == quoted_board && *t == quoted_thread)

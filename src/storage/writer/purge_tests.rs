@@ -70,6 +70,41 @@ fn rows<K: redb::Key + 'static, V: redb::Value + 'static>(
     table.len().unwrap()
 }
 
+type LinkRow = (String, u64, String, u64);
+
+/// The `backlinks` rows the `quotes` rows call for (the mirror of each quote across threads,
+/// a post's thread read from its row or, once deleted, its tombstone), and the rows
+/// `backlinks` holds.
+fn mirrors(store: &Store) -> (Vec<LinkRow>, Vec<LinkRow>) {
+    let txn = store.db.begin_read().unwrap();
+    let posts = txn.open_table(POSTS).unwrap();
+    let tombstones = txn.open_table(TOMBSTONES).unwrap();
+    let thread = |board: &str, no: u64| match posts.get((board, no)).unwrap() {
+        Some(row) => posts::thread_of(row.value()).unwrap(),
+        None => tombstones.get((board, no)).unwrap().unwrap().value(),
+    };
+    let mut wanted = Vec::new();
+    for row in txn.open_table(QUOTES).unwrap().iter().unwrap() {
+        let key = row.unwrap().0;
+        let (b, n, qb, q) = key.value();
+        if crate::storage::links::mirrored(b, thread(b, n), qb, thread(qb, q)) {
+            wanted.push((qb.to_owned(), q, b.to_owned(), n));
+        }
+    }
+    wanted.sort();
+    let backlinks = txn.open_table(BACKLINKS).unwrap();
+    let held = backlinks
+        .iter()
+        .unwrap()
+        .map(|row| {
+            let key = row.unwrap().0;
+            let (b, n, fb, f) = key.value();
+            (b.to_owned(), n, fb.to_owned(), f)
+        })
+        .collect();
+    (wanted, held)
+}
+
 /// The live events among `changes`: name and data.
 fn live(changes: &[Change]) -> Vec<(String, serde_json::Value)> {
     changes
@@ -153,7 +188,80 @@ fn quotes_are_rows_and_leave_the_quoted_post_untouched() {
             no: 2
         }]
     );
-    assert_eq!(rows(&store, QUOTES), rows(&store, BACKLINKS));
+    let (wanted, held) = mirrors(&store);
+    assert_eq!(held, wanted);
+    assert!(!held.is_empty() && rows(&store, QUOTES) > held.len() as u64);
+    // A post is served the same backlinks alone and within any tail of its thread.
+    served_alike(&store);
+}
+
+/// Every post of every thread of board `t` has the same backlinks and html served alone, in
+/// its thread's whole document, in the tail after each number and in its last posts.
+fn served_alike(store: &Store) {
+    let reader = store.read().unwrap();
+    for thread in [1, 12] {
+        let whole = reader.thread_posts("t", thread, 0).unwrap();
+        for (i, post) in whole.iter().enumerate() {
+            let alone = reader.post("t", post.no).unwrap().unwrap();
+            assert_eq!(
+                (&alone.backlinks, &alone.html),
+                (&post.backlinks, &post.html)
+            );
+            assert_eq!(alone.cross_backlinks, post.cross_backlinks);
+            let tail = reader.thread_posts("t", thread, post.no - 1).unwrap();
+            assert_eq!(tail[0].backlinks, post.backlinks, "tail from {}", post.no);
+            let last = reader.last_posts("t", thread, whole.len() - i).unwrap();
+            assert_eq!(last[0].backlinks, post.backlinks, "last from {}", post.no);
+        }
+    }
+}
+
+#[test]
+fn migrating_to_version_7_drops_the_mirror_rows_of_quotes_within_a_thread() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = Store::open(dir.path()).unwrap();
+        quoting_threads(&store);
+        // As a version 6 build wrote them: a mirror row for every quote.
+        let txn = store.db.begin_write().unwrap();
+        {
+            let quotes: Vec<LinkRow> = txn
+                .open_table(QUOTES)
+                .unwrap()
+                .iter()
+                .unwrap()
+                .map(|row| {
+                    let key = row.unwrap().0;
+                    let (b, n, qb, q) = key.value();
+                    (b.to_owned(), n, qb.to_owned(), q)
+                })
+                .collect();
+            let mut backlinks = txn.open_table(BACKLINKS).unwrap();
+            for (b, n, qb, q) in &quotes {
+                backlinks
+                    .insert((qb.as_str(), *q, b.as_str(), *n), ())
+                    .unwrap();
+            }
+            txn.open_table(META)
+                .unwrap()
+                .insert("schema_version", 6)
+                .unwrap();
+        }
+        txn.commit().unwrap();
+        assert_eq!(rows(&store, BACKLINKS), rows(&store, QUOTES));
+    }
+    let store = Store::open(dir.path()).unwrap();
+    let (wanted, held) = mirrors(&store);
+    assert_eq!(held, wanted);
+    assert!(rows(&store, BACKLINKS) < rows(&store, QUOTES));
+    let reader = store.read().unwrap();
+    assert_eq!(
+        reader.post("t", 1).unwrap().unwrap().backlinks,
+        (2..=11).collect::<Vec<u64>>()
+    );
+    assert_eq!(reader.post("t", 5).unwrap().unwrap().backlinks, vec![6, 13]);
+    drop(reader);
+    served_alike(&store);
 }
 
 #[test]
@@ -222,14 +330,15 @@ fn deleting_a_reply_rewrites_and_resends_none_of_the_posts_quoting_it() {
     let recent = reader.recent_posts(100, |_| true).unwrap();
     let listed = recent.iter().find(|p| p.no == 13).unwrap();
     assert_eq!(listed.html, outside.html);
-    // Its own quote rows went; those of the posts quoting it stay, mirrored.
+    // Its own quote rows went; those of the posts quoting it stay, mirrored across threads.
     assert_eq!(
         reader.post("t", 4).unwrap().unwrap().backlinks,
         Vec::<u64>::new()
     );
     let op = reader.post("t", 1).unwrap().unwrap();
     assert_eq!(op.backlinks, [2, 3, 4, 6, 7, 8, 9, 10, 11]);
-    assert_eq!(rows(&store, QUOTES), rows(&store, BACKLINKS));
+    let (wanted, held) = mirrors(&store);
+    assert_eq!(held, wanted);
     let txn = store.db.begin_read().unwrap();
     let quotes = txn.open_table(QUOTES).unwrap();
     assert!(quotes.get(("t", 5, "t", 4)).unwrap().is_none());
