@@ -8,8 +8,9 @@
 //! as the `deadlink` span a new render would draw ([`markup::kill_links`]). Served documents
 //! are cached, so this is paid when an entry is built, not per request.
 //!
-//! Backlinks come from two places. A quote from another thread has its mirror row in
-//! `backlinks`, keyed by the quoted post. A quote within the thread has none: it is read from
+//! Backlinks come from two places. A quote from another thread, or of an opening post, has its
+//! mirror row in `backlinks`, keyed by the quoted post. Another quote within the thread has
+//! none: it is read from
 //! the quoting post's own `quotes` rows, which a reader of the thread goes through anyway (for
 //! the dead links above). A reply quoting 45 earlier posts of its thread thus writes its rows
 //! in one place, next to each other, instead of one row beside each of the 45 quoted posts,
@@ -28,10 +29,18 @@ type PostTable = (&'static str, u64);
 type ThreadPostTable = (&'static str, u64, u64);
 
 /// Whether a quote from a post of `from_thread` to post `to` of `to_board`, in thread
-/// `to_thread`, gets a `backlinks` row: only a quote across threads does (see the module's
-/// documentation).
-pub(super) fn mirrored(from_board: &str, from_thread: u64, to_board: &str, to_thread: u64) -> bool {
-    from_board != to_board || from_thread != to_thread
+/// `to_thread`, gets a `backlinks` row: a quote across threads does, and so does a quote of an
+/// opening post (its rows are appended at one end of its range, one page; the catalog, index
+/// and archive serve opening posts alone, which then read their backlinks in one range read).
+/// Other quotes within a thread do not (see the module's documentation).
+pub(super) fn mirrored(
+    from_board: &str,
+    from_thread: u64,
+    to_board: &str,
+    to_thread: u64,
+    to: u64,
+) -> bool {
+    from_board != to_board || from_thread != to_thread || to == to_thread
 }
 
 /// The tables a served post is completed from, opened once for any number of posts.
@@ -88,11 +97,15 @@ where
     P: ReadableTable<PostTable, &'static [u8]>,
     T: ReadableTable<ThreadPostTable, ()>,
 {
-    /// One post, as stored, made what readers are served. Its backlinks from its own thread
-    /// are found by asking each later post of the thread whether it quotes it: one key lookup
-    /// per later post, at most the board's `max_replies`.
+    /// One post, as stored, made what readers are served. An opening post's backlinks are all
+    /// in `backlinks`; a reply's from its own thread are found by asking each later post of
+    /// the thread whether it quotes it: one key lookup per later post, at most the board's
+    /// `max_replies`.
     pub(super) fn serve(&self, post: &mut Post) -> Result<(), redb::StorageError> {
         fill_backlinks(&self.backlinks, post)?;
+        if post.no == post.thread {
+            return self.draw_dead_links(post);
+        }
         let range = self.thread_posts.range(
             (post.board.as_str(), post.thread, post.no.saturating_add(1))
                 ..=(post.board.as_str(), post.thread, u64::MAX),

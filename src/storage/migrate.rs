@@ -116,8 +116,8 @@ pub(super) fn v5_to_v6(txn: &WriteTransaction) -> Result<(), redb::Error> {
     super::stats::fill(txn, super::writer::unix_now())
 }
 
-/// Version 7: a quote within a thread keeps only its `quotes` row; its mirror row in
-/// `backlinks` goes (readers assemble those backlinks from the quoting posts' `quotes` rows; see
+/// Version 7: a quote within a thread, of a reply, keeps only its `quotes` row; its mirror row
+/// in `backlinks` goes (readers assemble those backlinks from the quoting posts' `quotes` rows; see
 /// `links`). A row whose posts are not both found stays, as a reader skips it.
 pub(super) fn v6_to_v7(txn: &WriteTransaction) -> Result<(), redb::Error> {
     let mut after: Option<(String, u64, String, u64)> = None;
@@ -145,7 +145,7 @@ pub(super) fn v6_to_v7(txn: &WriteTransaction) -> Result<(), redb::Error> {
                     continue;
                 }
                 if let (Some(a), Some(b)) = (thread(board, no)?, thread(from_board, from)?) {
-                    if a == b {
+                    if !super::links::mirrored(from_board, b, board, a, no) {
                         batch.push((board.to_owned(), no, from));
                     }
                 }

@@ -182,7 +182,7 @@ pub(super) fn move_thread(
             };
             txn.open_table(QUOTES)?
                 .insert((to, post.no, board.as_str(), no), ())?;
-            if mirrored(to, new_thread, &board, quoted_thread) {
+            if mirrored(to, new_thread, &board, quoted_thread, no) {
                 txn.open_table(BACKLINKS)?
                     .insert((board.as_str(), no, to, post.no), ())?;
             }

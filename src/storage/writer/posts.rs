@@ -324,7 +324,8 @@ fn write_post(
         }
     }
 
-    // A row per quote, its mirror row for a quote from another thread (see `links`), and one
+    // A row per quote, its mirror row for a quote from another thread or of an opening post
+    // (see `links`), and one
     // small `backlinks` event per quoted thread: the cost is the post's own quotes (at most
     // `max_quotes`), whatever the quoted posts hold. The quoted posts are not rewritten or
     // re-sent; readers assemble backlinks from the tables.
@@ -339,7 +340,7 @@ fn write_post(
             continue;
         };
         quotes.insert((slug, no, quoted_board.as_str(), quoted), ())?;
-        if mirrored(slug, thread, &quoted_board, quoted_thread) {
+        if mirrored(slug, thread, &quoted_board, quoted_thread, quoted) {
             backlinks.insert((quoted_board.as_str(), quoted, slug, no), ())?;
         }
         match quoted_threads

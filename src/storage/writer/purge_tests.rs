@@ -87,7 +87,7 @@ fn mirrors(store: &Store) -> (Vec<LinkRow>, Vec<LinkRow>) {
     for row in txn.open_table(QUOTES).unwrap().iter().unwrap() {
         let key = row.unwrap().0;
         let (b, n, qb, q) = key.value();
-        if crate::storage::links::mirrored(b, thread(b, n), qb, thread(qb, q)) {
+        if crate::storage::links::mirrored(b, thread(b, n), qb, thread(qb, q), q) {
             wanted.push((qb.to_owned(), q, b.to_owned(), n));
         }
     }
