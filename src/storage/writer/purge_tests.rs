@@ -72,6 +72,21 @@ fn rows<K: redb::Key + 'static, V: redb::Value + 'static>(
 
 type LinkRow = (String, u64, String, u64);
 
+/// Every row of a `quotes` or `backlinks` table, in key order.
+fn link_rows(
+    table: &impl ReadableTable<(&'static str, u64, &'static str, u64), ()>,
+) -> Vec<LinkRow> {
+    table
+        .iter()
+        .unwrap()
+        .map(|row| {
+            let key = row.unwrap().0;
+            let (b, n, other_b, other) = key.value();
+            (b.to_owned(), n, other_b.to_owned(), other)
+        })
+        .collect()
+}
+
 /// The `backlinks` rows the `quotes` rows call for (the mirror of each quote across threads,
 /// a post's thread read from its row or, once deleted, its tombstone), and the rows
 /// `backlinks` holds.
@@ -83,26 +98,15 @@ fn mirrors(store: &Store) -> (Vec<LinkRow>, Vec<LinkRow>) {
         Some(row) => posts::thread_of(row.value()).unwrap(),
         None => tombstones.get((board, no)).unwrap().unwrap().value(),
     };
-    let mut wanted = Vec::new();
-    for row in txn.open_table(QUOTES).unwrap().iter().unwrap() {
-        let key = row.unwrap().0;
-        let (b, n, qb, q) = key.value();
-        if crate::storage::links::mirrored(b, thread(b, n), qb, thread(qb, q), q) {
-            wanted.push((qb.to_owned(), q, b.to_owned(), n));
-        }
-    }
-    wanted.sort();
-    let backlinks = txn.open_table(BACKLINKS).unwrap();
-    let held = backlinks
-        .iter()
-        .unwrap()
-        .map(|row| {
-            let key = row.unwrap().0;
-            let (b, n, fb, f) = key.value();
-            (b.to_owned(), n, fb.to_owned(), f)
+    let mut wanted: Vec<LinkRow> = link_rows(&txn.open_table(QUOTES).unwrap())
+        .into_iter()
+        .filter(|(b, n, qb, q)| {
+            crate::storage::links::mirrored(b, thread(b, *n), qb, thread(qb, *q), *q)
         })
+        .map(|(b, n, qb, q)| (qb, q, b, n))
         .collect();
-    (wanted, held)
+    wanted.sort();
+    (wanted, link_rows(&txn.open_table(BACKLINKS).unwrap()))
 }
 
 /// The live events among `changes`: name and data.
@@ -225,17 +229,7 @@ fn migrating_to_version_7_drops_the_mirror_rows_of_quotes_within_a_thread() {
         // As a version 6 build wrote them: a mirror row for every quote.
         let txn = store.db.begin_write().unwrap();
         {
-            let quotes: Vec<LinkRow> = txn
-                .open_table(QUOTES)
-                .unwrap()
-                .iter()
-                .unwrap()
-                .map(|row| {
-                    let key = row.unwrap().0;
-                    let (b, n, qb, q) = key.value();
-                    (b.to_owned(), n, qb.to_owned(), q)
-                })
-                .collect();
+            let quotes = link_rows(&txn.open_table(QUOTES).unwrap());
             let mut backlinks = txn.open_table(BACKLINKS).unwrap();
             for (b, n, qb, q) in &quotes {
                 backlinks
