@@ -34,8 +34,9 @@ async fn everything_survives_a_graceful_restart() {
         status.success(),
         "SIGTERM must end wani cleanly, got {status}"
     );
-    assert!(
-        server.logs().iter().any(|l| l.contains("server_stopped")),
+    assert_eq!(
+        server.log_count("server_stopped", 1).await,
+        1,
         "the stop is reported"
     );
     server.restart();

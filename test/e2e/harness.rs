@@ -13,6 +13,13 @@ use serde_json::Value;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_wani");
 
+/// How long a live stream's next event, or a log line, may take before a test fails instead of
+/// hanging. It is a bound, not an expectation: either normally comes within milliseconds, but
+/// `test/run` runs this suite at a lower priority beside the browser tests on as few as two
+/// cores, where a niced burst of thousands of posts has been seen to go 5 s without the next
+/// event.
+pub const EVENT_WAIT: Duration = Duration::from_secs(30);
+
 /// A config with one small board, so limits are quick to reach.
 pub const SMALL_BOARD: &str = r#"
 [[boards]]
@@ -118,8 +125,13 @@ impl Server {
             dir,
             config,
             logs: Arc::new(Mutex::new(Vec::new())),
+            // Idle connections are dropped well before the server closes them (after
+            // `header_timeout_secs`, 20 s by default): a request sent on a connection the server
+            // is closing at that moment fails with a broken pipe, which a slow moment of a busy
+            // machine (a test building a large fixture between two requests) can line up.
             client: reqwest::Client::builder()
                 .pool_max_idle_per_host(64)
+                .pool_idle_timeout(Duration::from_secs(10))
                 .build()
                 .unwrap(),
         };

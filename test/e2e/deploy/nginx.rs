@@ -40,7 +40,7 @@ async fn setup() -> (Server, Nginx) {
 /// The client address of wani's log line for `path`, waiting for the line to be written.
 async fn logged_client(wani: &Server, path: &str) -> String {
     let needle = format!(" path=\"{path}\" ");
-    let deadline = Instant::now() + Duration::from_secs(5);
+    let deadline = Instant::now() + EVENT_WAIT;
     loop {
         if let Some(line) = wani.logs().iter().find(|l| l.contains(&needle)) {
             let client = line.split(" client=").nth(1).unwrap_or("");
@@ -61,13 +61,13 @@ async fn wani_saw(wani: &Server, path: &str) -> bool {
     wani.logs().iter().any(|l| l.contains(&needle))
 }
 
-/// How many requests for `path` wani logged, once it has logged `expected` of them or 5 s have
-/// passed (its log lines arrive a moment after the answers, later on a busy machine), and
-/// 200 ms more for any beyond them.
+/// How many requests for `path` wani logged, once it has logged `expected` of them or
+/// [`EVENT_WAIT`] has passed (its log lines arrive a moment after the answers, later on a busy
+/// machine), and 200 ms more for any beyond them.
 async fn served(wani: &Server, path: &str, expected: usize) -> usize {
     let needle = format!(" path=\"{path}\" ");
     let count = || wani.logs().iter().filter(|l| l.contains(&needle)).count();
-    let deadline = Instant::now() + Duration::from_secs(5);
+    let deadline = Instant::now() + EVENT_WAIT;
     while count() < expected && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
@@ -183,9 +183,9 @@ async fn live_events_pass_through_nginx_at_once() {
     let mut seen = String::new();
     // The opening `retry` arrives before any event: nothing waits for a buffer to fill.
     while !seen.contains("\n\n") {
-        let chunk = tokio::time::timeout(Duration::from_secs(5), body.next())
+        let chunk = tokio::time::timeout(EVENT_WAIT, body.next())
             .await
-            .expect("the stream's first message within 5 s")
+            .expect("the stream's first message in time")
             .unwrap()
             .unwrap();
         seen.push_str(&String::from_utf8_lossy(&chunk));
@@ -200,11 +200,12 @@ async fn live_events_pass_through_nginx_at_once() {
     assert_eq!(r.status(), 201);
     let mut event = String::new();
     // A tiny event, far below any proxy buffer: it arrives only if nginx passes it on at once.
-    // 5 s only keeps a broken setup from hanging (the heartbeat would flush it at 20 s).
+    // The wait only keeps a broken setup from hanging; it stays below the 20 s heartbeat, which
+    // would flush a buffered event.
     while !event.contains("live through nginx") {
-        let chunk = tokio::time::timeout(Duration::from_secs(5), body.next())
+        let chunk = tokio::time::timeout(Duration::from_secs(15), body.next())
             .await
-            .expect("the event within 5 s")
+            .expect("the event within 15 s")
             .unwrap()
             .unwrap();
         event.push_str(&String::from_utf8_lossy(&chunk));

@@ -9,16 +9,21 @@ async fn two_hundred_subscribers_each_get_a_burst_from_eight_posters() {
     const POSTS: usize = 50;
     let s = Arc::new(Server::start().await);
     let t = s.thread("b", "op").await;
-    let mut readers = Vec::new();
+    // Every stream is open before any starts waiting: each event's wait is bounded, and opening
+    // 200 streams on a busy machine can take longer than that bound.
+    let mut streams = Vec::new();
     for i in 0..SUBSCRIBERS {
         let query = if i % 2 == 0 {
             "board=b".to_owned()
         } else {
             format!("board=b&thread={t}")
         };
-        let mut live = Live::open(&s, &query).await;
-        readers.push(tokio::spawn(async move { live.take(POSTS).await }));
+        streams.push(Live::open(&s, &query).await);
     }
+    let mut readers: Vec<_> = streams
+        .into_iter()
+        .map(|mut live| tokio::spawn(async move { live.take(POSTS).await }))
+        .collect();
     // One more reads each post the moment its event arrives.
     let checker = {
         let (s, mut live) = (s.clone(), Live::open(&s, "board=b").await);

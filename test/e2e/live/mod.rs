@@ -15,8 +15,8 @@ use crate::board_life::{board, delete_ok, open};
 use crate::harness::*;
 use crate::uploads::{assert_no_mismatches, form, mismatch, png, post, replies, upload};
 
-/// How long any one event may take to arrive before the test fails instead of hanging.
-const WAIT: Duration = Duration::from_secs(5);
+/// See [`EVENT_WAIT`].
+const WAIT: Duration = EVENT_WAIT;
 
 /// Boards /a/ and /c/ with the defaults, /t/ archiving past two live threads, and /gone/
 /// deleting past two.

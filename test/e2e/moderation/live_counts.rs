@@ -11,8 +11,8 @@ use futures_util::{Stream, StreamExt};
 
 use super::*;
 
-/// How long one event may take before the test fails instead of hanging.
-const WAIT: Duration = Duration::from_secs(5);
+/// See [`EVENT_WAIT`].
+const WAIT: Duration = EVENT_WAIT;
 
 /// One staff subscriber reading the stream as bytes.
 struct Counts {

@@ -7,8 +7,8 @@ use std::time::Duration;
 use super::*;
 use crate::uploads::{form, png, replies, upload};
 
-/// How long an event may take before the test fails instead of hanging.
-const WAIT: Duration = Duration::from_secs(5);
+/// See [`EVENT_WAIT`].
+const WAIT: Duration = EVENT_WAIT;
 
 /// A live subscriber reading `/api/live` as raw SSE.
 struct Live {

@@ -33,7 +33,7 @@ async fn files_survive_a_crash_and_a_cut_off_upload_leaves_no_temp_file() {
     let stream = TcpStream::connect(s.addr).await.unwrap();
     assert!(crate::validation::write_all(&stream, head.as_bytes()).await);
     assert!(crate::validation::write_all(&stream, &body[..body.len() / 2]).await);
-    let deadline = Instant::now() + Duration::from_secs(5);
+    let deadline = Instant::now() + EVENT_WAIT;
     while s.tmp_files().is_empty() {
         assert!(
             Instant::now() < deadline,
