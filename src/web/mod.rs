@@ -27,7 +27,6 @@ const FILES: &[(&str, &[u8])] = &[
     ("api.js", include_bytes!("client/api.js")),
     ("store.js", include_bytes!("client/store.js")),
     ("trusted.js", include_bytes!("client/trusted.js")),
-    ("live.js", include_bytes!("client/live.js")),
     ("util.js", include_bytes!("client/util.js")),
     ("post.js", include_bytes!("client/post.js")),
     ("form.js", include_bytes!("client/form.js")),
@@ -96,14 +95,10 @@ const EAGER: &[&str] = &[
     "api.js",
     "store.js",
     "trusted.js",
-    "live.js",
     "util.js",
     "post.js",
-    "form.js",
-    "preview.js",
     "pages.js",
     "thread.js",
-    "watcher.js",
 ];
 
 /// Stylesheets a module adds itself when it loads (`import.meta.resolve` finds their hashed URL

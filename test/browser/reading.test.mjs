@@ -68,6 +68,27 @@ test("unknown boards and threads show the not-found page", async () => {
   await context.close();
 });
 
+test("the entry page says Loading… until the app replaces it; without script it links the JSON API instead", async () => {
+  // With script: the page's own placeholder is gone once the thread is shown, and only one main remains.
+  const { page, errors, context } = await openPage(env.browser);
+  await page.goto(`${env.base}/b/thread/${env.seeded.t}`);
+  await page.locator(".thread .post").first().waitFor();
+  assert.equal(await page.getByText("Loading…").count(), 0);
+  assert.equal(await page.locator("main").count(), 1);
+  assert.deepEqual(errors, []);
+  await context.close();
+  // Without: the no-script message with its links, and no "Loading…" that would never end.
+  const off = await openPage(env.browser, { javaScriptEnabled: false });
+  await off.page.goto(`${env.base}/b/thread/${env.seeded.t}`);
+  // (Playwright's text and role locators do not look inside <noscript>: found by its class.)
+  const message = off.page.locator(".noscript");
+  assert.ok(await message.isVisible());
+  assert.match(await message.innerText(), /web client needs JavaScript\. .* the boards at \/api\/boards/);
+  assert.equal(await message.locator("a").first().getAttribute("href"), "/api/boards");
+  assert.equal(await off.page.locator("#app .loading").isVisible(), false);
+  await off.context.close();
+});
+
 test("hover previews: same thread, another thread, another board; dead links stay dead", async () => {
   const { page, errors, context } = await openPage(env.browser);
   await page.goto(`${env.base}/b/thread/${env.seeded.t}`);

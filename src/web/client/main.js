@@ -4,11 +4,13 @@
 import { html, render, Component } from "./preact-htm.js";
 import { get, whoami } from "./api.js";
 import { store, subscribe, remembersSession, rememberSession } from "./store.js";
-import { parsePath } from "./util.js";
-import { installPreviews, closePreview } from "./preview.js";
+import { parsePath, deferred } from "./util.js";
 import { Home, BoardIndex, Catalog, Archive, NotFound, Loading } from "./pages.js";
 import { ThreadPage } from "./thread.js";
-import { startWatcher, WatcherPanel } from "./watcher.js";
+
+/** Floating previews of quoted posts, and the thread watcher: neither is in a first paint. */
+const previews = deferred(() => import("./preview.js"));
+const watcher = deferred(() => import("./watcher.js"));
 
 function applyTheme() {
   document.documentElement.dataset.theme = store.settings.theme;
@@ -39,6 +41,8 @@ class App extends Component {
 
   componentDidMount() {
     addEventListener("popstate", () => this.go());
+    // The watcher panel may be asked for before its module is in.
+    watcher.ready.then(() => this.setState({ version: this.state.version + 1 }));
     subscribe(() => {
       applyTheme();
       this.setState({ version: this.state.version + 1 });
@@ -109,7 +113,7 @@ class App extends Component {
   }
 
   go() {
-    closePreview();
+    previews.current?.closePreview();
     this.setState({ path: location.pathname, search: location.search, hash: location.hash, panel: "" });
     if (!location.hash) scrollTo(0, 0);
     this.loadModLog();
@@ -142,7 +146,7 @@ class App extends Component {
   key(e) {
     const t = /** @type {HTMLElement} */ (e.target);
     if (e.key === "Escape") {
-      closePreview();
+      previews.current?.closePreview();
       if (this.state.panel) this.setState({ panel: "" });
       else /** @type {HTMLElement|null} */ (document.querySelector(".form-wrap.floating .close"))?.click();
       return;
@@ -223,7 +227,7 @@ class App extends Component {
         <button type="button" class="link" aria-expanded=${s.panel === "settings" ? "true" : "false"}
           onClick=${() => this.toggle("settings")}>Settings</button>
       </nav>
-      ${s.panel === "watcher" ? html`<${WatcherPanel} />` : null}
+      ${s.panel === "watcher" && watcher.current ? html`<${watcher.current.WatcherPanel} />` : null}
       ${s.panel === "settings" && s.Settings ? html`<${s.Settings} onClose=${() => this.setState({ panel: "" })} />` : null}
       ${page}
       ${s.Staff && staff ? html`<${s.Staff} user=${s.user} path=${s.path} />` : null}`;
@@ -242,6 +246,6 @@ function waiting(reports) {
 }
 
 applyTheme();
-installPreviews();
-startWatcher();
+previews.ready.then((m) => m.installPreviews());
+watcher.ready.then((m) => m.startWatcher());
 render(html`<${App} />`, /** @type {HTMLElement} */ (document.getElementById("app")));

@@ -1,13 +1,14 @@
 // The reading pages other than a thread: home, board index, catalog, archive, not found.
 
 import { html, Component } from "./preact-htm.js";
-import { get } from "./api.js";
-import { follow } from "./live.js";
+import { get, follow } from "./api.js";
 import { store, subscribe } from "./store.js";
-import { filtered, threadPath, relative, afterPaint, differs } from "./util.js";
+import { filtered, threadPath, relative, afterPaint, differs, deferred, painted } from "./util.js";
 import { Post, extras, el, slot, place, sourceAfterPaint } from "./post.js";
-import { PostForm } from "./form.js";
 import { rulesHtml } from "./trusted.js";
+
+/** The new thread form, folded on the board's index until opened. */
+const form = deferred(() => import("./form.js"));
 
 export function Loading() {
   return html`<main id="main" class="loading" aria-busy="true"><p>Loading…</p></main>`;
@@ -120,7 +121,7 @@ class BoardPage extends Component {
       }
       this.shown = shown;
       this.setState({ data, error: null, fresh: { added: new Set(), changed: new Set() } }, () =>
-        afterPaint(() => performance.mark(`wani:${this.constructor.name.toLowerCase()}-painted`)),
+        afterPaint(() => painted(`wani:${this.constructor.name.toLowerCase()}-painted`)),
       );
     } catch (e) {
       this.setState({ error: e });
@@ -153,6 +154,10 @@ class BoardPage extends Component {
 }
 
 export class BoardIndex extends BoardPage {
+  componentDidMount() {
+    super.componentDidMount();
+    if (!form.current) form.ready.then(() => this.forceUpdate());
+  }
   page() {
     const n = Number(new URLSearchParams(this.props.search).get("page"));
     return Number.isSafeInteger(n) && n > 0 ? n : 1;
@@ -174,7 +179,7 @@ export class BoardIndex extends BoardPage {
       <main id="main" class=${store.blurs(board) ? "blur-nsfw" : undefined}>
         ${this.freshBar()}
         <details class="new-thread"><summary>Start a new thread</summary>
-          <${PostForm} board=${board} onPosted=${this.posted} />
+          ${form.current && html`<${form.current.PostForm} board=${board} onPosted=${this.posted} />`}
         </details>
         ${index.threads.map((/** @type {any} */ t) => {
           const hidden = store.hidden.has(`${board.slug}/${t.no}`) || filtered(store.filters, t);

@@ -2,15 +2,16 @@
 // (which floats as the quick-reply box), (You) marks, deletion of own posts.
 
 import { html, Component } from "./preact-htm.js";
-import { get, postJson } from "./api.js";
-import { follow } from "./live.js";
+import { get, postJson, follow } from "./api.js";
 import { store, subscribe } from "./store.js";
-import { filtered, afterPaint, killLinks, differs } from "./util.js";
+import { filtered, afterPaint, killLinks, differs, deferred, painted } from "./util.js";
 import { PostList } from "./post.js";
-import { PostForm } from "./form.js";
 import { BoardHeader, NotFound, Loading } from "./pages.js";
 
 /** @typedef {import("./post.js").PostData} PostData */
+
+/** The reply form, which comes after the posts. */
+const form = deferred(() => import("./form.js"));
 
 /**
  * The thread's first posts, or all of them, are in the page: the frames showing them are
@@ -19,8 +20,8 @@ import { BoardHeader, NotFound, Loading } from "./pages.js";
  */
 function shown(first, all) {
   afterPaint(() => {
-    if (first) performance.mark("wani:thread-first-painted");
-    if (all) performance.mark("wani:thread-painted");
+    if (first) painted("wani:thread-first-painted");
+    if (all) painted("wani:thread-painted");
   });
 }
 
@@ -60,6 +61,7 @@ export class ThreadPage extends Component {
 
   componentDidMount() {
     this.load();
+    if (!form.current) form.ready.then(() => this.forceUpdate());
     this.cleanup.push(
       subscribe((change) =>
         change === "watched" ? this.forceUpdate() : this.setState({ version: this.state.version + 1 }),
@@ -238,7 +240,7 @@ export class ThreadPage extends Component {
   /** @param {number} no */
   quote = (no) => {
     if (this.closedReason()) return;
-    this.setState({ quick: true }, () => this.form.current?.insertQuote(no));
+    form.ready.then(() => this.setState({ quick: true }, () => this.form.current?.insertQuote(no)));
   };
 
   /** @param {{no: number}} answer */
@@ -304,6 +306,7 @@ export class ThreadPage extends Component {
     const t = s.thread;
     const watched = store.isWatched(props.board, props.thread);
     const closed = this.closedReason();
+    const PostForm = form.current?.PostForm;
     return html`<${BoardHeader} board=${s.boardInfo} />
       <main id="main" class=${"thread-page" + (store.blurs(s.boardInfo) ? " blur-nsfw" : "")}>
         <nav class="thread-nav" aria-label="Thread">
@@ -331,13 +334,13 @@ export class ThreadPage extends Component {
         <div class="sr-only" aria-live="polite">${s.announce}</div>
         ${closed ? html`<p class="closed-note" role="status">${closed}</p>` : null}
         ${
-          closed
+          closed || !PostForm
             ? null
             : html`<${PostForm} ref=${this.form} board=${s.boardInfo} thread=${props.thread}
               floating=${s.quick} onClose=${() => this.setState({ quick: false })} onPosted=${this.posted} />`
         }
         ${
-          closed || s.quick
+          closed || s.quick || !PostForm
             ? null
             : html`<button type="button" class="quick-open" onClick=${() => this.setState({ quick: true }, () => this.form.current?.focus())}>
               Quick reply</button>`

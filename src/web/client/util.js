@@ -146,6 +146,57 @@ export function afterPaint(fn) {
   requestAnimationFrame(() => setTimeout(fn, 0));
 }
 
+/** Imports waiting for the page's content to be painted (see `deferred`); null once started. */
+/** @type {(() => void)[] | null} */
+let queued = [];
+
+/** Starts the deferred imports, once. */
+function startDeferred() {
+  for (const go of queued ?? []) go();
+  queued = null;
+}
+
+/**
+ * The page's content is on screen: records `mark` (the benchmark reads these User Timing
+ * marks) and starts the deferred imports.
+ * @param {string} mark
+ */
+export function painted(mark) {
+  performance.mark(mark);
+  startDeferred();
+}
+
+/**
+ * Pages that never call `painted` (an error, the console) do not hold the deferred imports
+ * back for longer than this, in ms after the app starts.
+ */
+const DEFER_AT_MOST = 300;
+setTimeout(startDeferred, DEFER_AT_MOST);
+
+/**
+ * A module that no page needs for its first paint (the reply form, post previews, the
+ * watcher). The entry page does not preload it, and it is imported once the page has painted
+ * its content (`painted`): the modules and the data that this paint waits for have the
+ * browser's connections and its main thread to themselves. `current` is the module once it is
+ * in; `ready` resolves to it, after `current` is set.
+ * @template T
+ * @param {() => Promise<T>} load
+ * @returns {{current: T | null, ready: Promise<T>}}
+ */
+export function deferred(load) {
+  /** @type {{current: T | null, ready: Promise<T>}} */
+  const module = {
+    current: null,
+    ready: new Promise((resolve, reject) => {
+      const go = () => void load().then(resolve, reject);
+      if (queued) queued.push(go);
+      else go();
+    }),
+  };
+  module.ready.then((m) => (module.current = m));
+  return module;
+}
+
 /**
  * `html`, a post's as the server rendered it, with every link to post `no` of `board` drawn
  * dead: the `<span class="deadlink">` the server serves once that post is deleted, made the

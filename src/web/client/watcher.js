@@ -2,7 +2,7 @@
 // unread; the panel lists them. Reading a thread clears its count.
 
 import { html } from "./preact-htm.js";
-import { follow } from "./live.js";
+import { follow } from "./api.js";
 import { store, subscribe } from "./store.js";
 import { threadPath } from "./util.js";
 
