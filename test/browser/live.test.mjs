@@ -124,6 +124,27 @@ test("watched threads count unread replies live and survive reloads", async () =
   await panel.getByRole("link", { name: /Watch me/ }).click();
   await page.locator("article.reply", { hasText: "two" }).waitFor();
   await page.getByRole("button", { name: "Watched", exact: true }).waitFor();
+  // A reply made while no page of the board is open counts once the watcher starts again.
+  await page.goto("about:blank");
+  await api(env.base, `/api/boards/b/threads/${t.no}/posts`, { body: "three" });
+  await page.goto(`${env.base}/b/catalog`);
+  await page.getByRole("button", { name: "Watched (1)" }).waitFor();
+  await context.close();
+});
+
+test("a thread watched from the catalog counts its replies so far as unread", async () => {
+  const t = await api(env.base, "/api/boards/b/threads", { subject: "Busy already", body: "op" });
+  for (const body of ["first", "second", "third"]) {
+    await api(env.base, `/api/boards/b/threads/${t.no}/posts`, { body });
+  }
+  const { page, context } = await openPage(env.browser);
+  await page.goto(`${env.base}/b/catalog`);
+  await page.getByRole("button", { name: `Watch thread ${t.no}` }).click();
+  await page.getByRole("button", { name: "Watched (3)" }).waitFor();
+  await page.reload();
+  await page.getByRole("button", { name: "Watched (3)" }).waitFor();
+  await page.getByRole("button", { name: /^Watched/ }).click();
+  await page.getByRole("region", { name: "Watched threads" }).getByLabel("3 unread").waitFor();
   await context.close();
 });
 

@@ -177,11 +177,13 @@ export function upload(path, form, progress) {
  * @param {string} board
  * @param {number | null} thread
  * @param {(event: any) => void} onEvent every event's data, plus `{event: "resync"}`
+ * @param {() => void} [onOpen] called each time the stream opens (first, and after a reconnect)
  * @returns {() => void} closes the stream
  */
-export function follow(board, thread, onEvent) {
+export function follow(board, thread, onEvent, onOpen) {
   const url = `/api/live?board=${encodeURIComponent(board)}` + (thread ? `&thread=${thread}` : "");
   const source = new EventSource(url);
+  if (onOpen) source.addEventListener("open", onOpen);
   for (const name of ["thread", "post", "backlinks", "delete", "unlinked", "update", "resync"]) {
     source.addEventListener(name, (e) => {
       try {

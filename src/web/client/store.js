@@ -161,16 +161,20 @@ export const store = {
   },
 
   /**
-   * A post seen in a watched thread: counts as unread unless the thread is being read.
-   * @param {string} board @param {number} thread @param {number} no @param {boolean} reading
+   * Posts seen in a watched thread: those after the last one counted are unread, unless the
+   * thread is being read, which clears its count. Seeing a post again changes nothing, so a
+   * stream's event and a catch-up may both report it.
+   * @param {string} board @param {number} thread @param {number[]} nos @param {boolean} reading
    */
-  seen(board, thread, no, reading) {
+  seen(board, thread, nos, reading) {
     const key = `${board}/${thread}`;
     const w = this.watched[key];
-    if (!w || (no <= w.last && !reading)) return;
-    const unread = reading ? 0 : w.unread + (no > w.last ? 1 : 0);
-    if (unread === w.unread && no <= w.last) return;
-    this.watched = { ...this.watched, [key]: { ...w, last: Math.max(no, w.last), unread } };
+    if (!w) return;
+    const fresh = nos.filter((no) => no > w.last).length;
+    const last = nos.reduce((a, b) => Math.max(a, b), w.last);
+    const unread = reading ? 0 : w.unread + fresh;
+    if (unread === w.unread && last === w.last) return;
+    this.watched = { ...this.watched, [key]: { ...w, last, unread } };
     save("watched", this.watched);
     changed("watched");
   },

@@ -164,7 +164,7 @@ export class ThreadPage extends Component {
     const { board, thread } = this.props;
     const posts = this.state.posts;
     if (!posts.length) return;
-    store.seen(board, thread, posts[posts.length - 1].no, !document.hidden);
+    store.seen(board, thread, [posts[posts.length - 1].no], !document.hidden);
   }
 
   /** @param {any} e */

@@ -1,15 +1,46 @@
 // The thread watcher: follows the boards of watched threads and counts their new posts as
 // unread; the panel lists them. Reading a thread clears its count.
+//
+// A stream only tells of what happens while it is open, so each watched thread is also caught up
+// from the server (its posts after the last one counted, `?after=N`): when its board's stream
+// opens (the page's start, a reconnect) or asks for a resync, and when it starts being watched.
+// A post both caught up and streamed is counted once (`store.seen`).
 
 import { html } from "./preact-htm.js";
-import { follow } from "./api.js";
+import { follow, get } from "./api.js";
 import { store, subscribe } from "./store.js";
 import { threadPath } from "./util.js";
 
 /** @type {Map<string, () => void>} board → closes its stream */
 const streams = new Map();
+/** Watched threads ("board/no") caught up, or being caught up, since their stream opened. */
+const caughtUp = new Set();
 
-/** Keeps one stream per board that has a watched thread. */
+/** @param {string} board @param {number} thread */
+function reading(board, thread) {
+  return !document.hidden && location.pathname === `/${board}/thread/${thread}`;
+}
+
+/** Counts the posts a watched thread got after the last one counted. @param {string} key */
+async function catchUp(key) {
+  caughtUp.add(key);
+  const w = store.watched[key];
+  if (!w) return;
+  try {
+    const r = await get(`/api/boards/${encodeURIComponent(w.board)}/threads/${w.thread}?after=${w.last}`);
+    const nos = r.thread.posts.map((/** @type {{no: number}} */ p) => p.no);
+    store.seen(w.board, w.thread, nos, reading(w.board, w.thread));
+  } catch {
+    // A thread gone, or the server out of reach: its count stays as it was.
+  }
+}
+
+/** Catches up every watched thread of `board`. @param {string} board */
+function catchUpBoard(board) {
+  for (const [key, w] of Object.entries(store.watched)) if (w.board === board) catchUp(key);
+}
+
+/** Keeps one stream per board that has a watched thread, and catches up newly watched threads. */
 function sync() {
   const boards = new Set(Object.values(store.watched).map((w) => w.board));
   for (const [board, stop] of streams) {
@@ -18,15 +49,25 @@ function sync() {
       streams.delete(board);
     }
   }
+  for (const key of caughtUp) if (!(key in store.watched)) caughtUp.delete(key);
+  for (const [key, w] of Object.entries(store.watched)) {
+    // A new board's threads are caught up when its stream opens.
+    if (streams.has(w.board) && !caughtUp.has(key)) catchUp(key);
+  }
   for (const board of boards) {
     if (streams.has(board)) continue;
     streams.set(
       board,
-      follow(board, null, (e) => {
-        if (e.event !== "post" || !e.post) return;
-        const reading = !document.hidden && location.pathname === `/${e.board}/thread/${e.thread}`;
-        store.seen(e.board, e.thread, e.post.no, reading);
-      }),
+      follow(
+        board,
+        null,
+        (e) => {
+          if (e.event === "resync") return catchUpBoard(board);
+          if (e.event !== "post" || !e.post) return;
+          store.seen(e.board, e.thread, [e.post.no], reading(e.board, e.thread));
+        },
+        () => catchUpBoard(board),
+      ),
     );
   }
 }
