@@ -244,15 +244,17 @@ fn video(dir: &std::path::Path, name: &str, size: &str, codec: &[&str]) -> Vec<u
 
 #[tokio::test]
 async fn broken_files_get_a_sentence_without_paths_or_tool_output() {
+    // The videos are made before the server starts, as every slow fixture is (see
+    // `a_valid_lossless_webp_over_the_media_budget_is_refused_and_one_within_is_taken`).
+    let dir = tempfile::tempdir().unwrap();
+    let webm = video(dir.path(), "a.webm", "64x48", &["-c:v", "libvpx-vp9"]);
+    let mp4 = video(dir.path(), "a.mp4", "64x48", &["-c:v", "libx264"]);
+    let wide = video(dir.path(), "w.mp4", "320x240", &["-c:v", "libx264"]);
     let s = Server::with_config(&format!(
         "ffmpeg_path = \"{}\"\n[[boards]]\nslug = \"b\"\ntitle = \"B\"\nmax_image_width = 200\n",
         ffmpeg()
     ))
     .await;
-    let dir = tempfile::tempdir().unwrap();
-    let webm = video(dir.path(), "a.webm", "64x48", &["-c:v", "libvpx-vp9"]);
-    let mp4 = video(dir.path(), "a.mp4", "64x48", &["-c:v", "libx264"]);
-    let wide = video(dir.path(), "w.mp4", "320x240", &["-c:v", "libx264"]);
     // An 8x8 PNG whose image data inflates to too few rows, and one whose data is no zlib.
     let png = |idat: &[u8]| {
         let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
@@ -326,13 +328,13 @@ async fn broken_files_get_a_sentence_without_paths_or_tool_output() {
 
 #[tokio::test]
 async fn a_valid_video_still_goes_through_its_leash() {
+    let dir = tempfile::tempdir().unwrap();
+    let mp4 = video(dir.path(), "a.mp4", "320x240", &["-c:v", "libx264"]);
     let s = Server::with_config(&format!(
         "ffmpeg_path = \"{}\"\n[[boards]]\nslug = \"b\"\ntitle = \"B\"\n",
         ffmpeg()
     ))
     .await;
-    let dir = tempfile::tempdir().unwrap();
-    let mp4 = video(dir.path(), "a.mp4", "320x240", &["-c:v", "libx264"]);
     let form = Form::new().part(
         "file",
         Part::bytes(mp4)
