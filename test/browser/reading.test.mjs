@@ -89,6 +89,26 @@ test("the entry page says Loading… until the app replaces it; without script i
   await off.context.close();
 });
 
+test("a quote link the mouse is already over when the previews' code arrives shows its preview", async () => {
+  const { page, errors, context } = await openPage(env.browser);
+  // The previews' module (loaded after the first paint) is held back until the mouse rests on
+  // the link, as on a slow connection.
+  /** @type {() => void} */
+  let release = () => {};
+  const held = new Promise((resolve) => (release = () => resolve(undefined)));
+  await page.route(/\/app\/preview\.[0-9a-f]+\.js$/, async (route) => {
+    await held;
+    await route.continue();
+  });
+  await page.goto(`${env.base}/b/thread/${env.seeded.t}`);
+  const body = page.locator(`article#p${env.seeded.r2} .body`);
+  await body.locator(`a.quotelink[data-no="${env.seeded.r1}"]`).hover();
+  release();
+  await page.locator(".preview").getByText("lovely").waitFor();
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 test("hover previews: same thread, another thread, another board; dead links stay dead", async () => {
   const { page, errors, context } = await openPage(env.browser);
   await page.goto(`${env.base}/b/thread/${env.seeded.t}`);

@@ -246,6 +246,14 @@ function waiting(reports) {
 }
 
 applyTheme();
-previews.ready.then((m) => m.installPreviews());
+// The kind of pointer over the page before the previews' module is in: a mouse already over a
+// quote link then gets its preview as soon as it is.
+let pointerBefore = "";
+const notePointer = (/** @type {PointerEvent} */ e) => (pointerBefore = e.pointerType);
+document.addEventListener("pointerover", notePointer, true);
+previews.ready.then((m) => {
+  document.removeEventListener("pointerover", notePointer, true);
+  m.installPreviews(pointerBefore);
+});
 watcher.ready.then((m) => m.startWatcher());
 render(html`<${App} />`, /** @type {HTMLElement} */ (document.getElementById("app")));

@@ -67,8 +67,8 @@ function close() {
   document.querySelectorAll("article.post.highlight").forEach((a) => a.classList.remove("highlight"));
 }
 
-/** @param {MouseEvent} e @param {HTMLElement} link */
-function show(e, link) {
+/** @param {HTMLElement} link */
+function show(link) {
   const t = target(link);
   if (!t) return;
   close();
@@ -93,14 +93,20 @@ function show(e, link) {
  */
 let pointer = matchMedia("(hover: none)").matches ? "touch" : "mouse";
 
-/** Installs the document-wide listeners once. */
-export function installPreviews() {
+/**
+ * Installs the document-wide listeners once. `pointerBefore` is the kind of pointer seen before
+ * this module came in ("" if none): a quote link that a mouse is already over gets its preview
+ * at once, as it would have had the listeners been there when the mouse arrived.
+ * @param {string} [pointerBefore]
+ */
+export function installPreviews(pointerBefore = "") {
+  if (pointerBefore) pointer = pointerBefore;
   for (const name of ["pointerdown", "pointermove", "pointerover"]) {
     document.addEventListener(name, (e) => (pointer = /** @type {PointerEvent} */ (e).pointerType), true);
   }
   document.addEventListener("mouseover", (e) => {
     const link = /** @type {HTMLElement|null} */ (/** @type {Element} */ (e.target).closest?.("a.quotelink"));
-    if (link && pointer === "mouse") show(e, link);
+    if (link && pointer === "mouse") show(link);
   });
   document.addEventListener("mouseover", (e) => {
     const thumb = /** @type {Element} */ (e.target).closest?.("figure.file img.thumb");
@@ -149,6 +155,8 @@ export function installPreviews() {
     const s = /** @type {Element} */ (e.target).closest?.(".spoiler");
     if (s) s.classList.toggle("revealed");
   });
+  const hovered = /** @type {HTMLElement|null} */ (document.querySelector("a.quotelink:hover"));
+  if (hovered && pointer === "mouse") show(hovered);
 }
 
 export { close as closePreview };

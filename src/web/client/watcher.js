@@ -50,10 +50,6 @@ function sync() {
     }
   }
   for (const key of caughtUp) if (!(key in store.watched)) caughtUp.delete(key);
-  for (const [key, w] of Object.entries(store.watched)) {
-    // A new board's threads are caught up when its stream opens.
-    if (streams.has(w.board) && !caughtUp.has(key)) catchUp(key);
-  }
   for (const board of boards) {
     if (streams.has(board)) continue;
     streams.set(
@@ -69,7 +65,10 @@ function sync() {
         () => catchUpBoard(board),
       ),
     );
+    // A new stream's threads are caught up when it opens, not before as well.
+    for (const [key, w] of Object.entries(store.watched)) if (w.board === board) caughtUp.add(key);
   }
+  for (const key of Object.keys(store.watched)) if (!caughtUp.has(key)) catchUp(key);
 }
 
 export function startWatcher() {
