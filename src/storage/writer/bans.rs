@@ -326,9 +326,14 @@ pub(super) fn create(
         meta.insert("ban_seq", id)?;
         id
     };
+    // The writer's clock dates the ban; its length is the one asked for, from the time the
+    // caller gave (a second may have passed since).
     let ban = Ban {
         id,
         created_at: now,
+        expires_at: ban
+            .expires_at
+            .map(|at| now.saturating_add(at.saturating_sub(ban.created_at))),
         ..ban.clone()
     };
     put(txn, &ban, changes)?;

@@ -24,9 +24,13 @@ fn ban(address: &str, board: Option<&str>, expires_at: Option<u64>) -> Ban {
     }
 }
 
+/// Gives `ban` at `now`, dated `now` by its caller as the API does.
 fn give(store: &Store, ban: Ban, now: u64) -> Box<Ban> {
     let write = Write::Ban(BanWrite::Create {
-        ban: Box::new(ban),
+        ban: Box::new(Ban {
+            created_at: now,
+            ..ban
+        }),
         mark: None,
     });
     match apply_at(store, write, now).unwrap() {
@@ -87,6 +91,26 @@ fn expiry_removes_only_expired_bans_in_chunks() {
     assert_eq!(rows(&store), [1, 1, 0, 0]);
     let left = store.read().unwrap().all_bans().unwrap();
     assert_eq!(left[0].expires_at, None);
+}
+
+#[test]
+fn a_ban_written_a_second_after_it_was_asked_for_keeps_its_length() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    apply_at(&store, Write::PutBoard(board()), 0).unwrap();
+    let asked = Ban {
+        created_at: 100,
+        ..ban("10.0.0.1", Some("t"), Some(100 + 12 * 3600))
+    };
+    let write = Write::Ban(BanWrite::Create {
+        ban: Box::new(asked),
+        mark: None,
+    });
+    let Written::Ban(given) = apply_at(&store, write, 101).unwrap() else {
+        panic!()
+    };
+    assert_eq!(given.created_at, 101);
+    assert_eq!(given.expires_at, Some(101 + 12 * 3600));
 }
 
 #[test]
