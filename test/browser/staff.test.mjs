@@ -278,6 +278,33 @@ test("the index's cloaks, the catalog's card menu, and a file ban from the OP's 
   assert.deepEqual(unexpected(mod.errors), []);
 });
 
+test("a post's menu opened before the staff tools arrive stays open and gains their items", async () => {
+  const { page } = mod;
+  // The staff module is held back, as on a slow connection, until the menu is open.
+  /** @type {() => void} */
+  let release = () => {};
+  const held = new Promise((resolve) => (release = () => resolve(undefined)));
+  const staffModule = /\/app\/staff\.[0-9a-f]+\.js$/;
+  await page.route(staffModule, async (route) => {
+    await held;
+    await route.continue();
+  });
+  await page.goto(`${env.base}/b/thread/${nos.op}`);
+  await page.getByLabel(`Menu of post ${nos.op}`, { exact: true }).click();
+  const menu = page.locator(`article#p${nos.op} .menu ul`);
+  await menu.getByRole("button", { name: "Report" }).waitFor();
+  assert.equal(await menu.getByRole("button", { name: "Ban…", exact: true }).count(), 0);
+  release();
+  // The headers are built again with the staff tools (and again with the posters' cloaks).
+  await page.locator(`article#p${nos.op} .cloak`).waitFor();
+  await menu.getByRole("button", { name: "Ban…", exact: true }).waitFor();
+  assert.equal(await page.locator(`article#p${nos.op} details.menu[open]`).count(), 1);
+  await page.unroute(staffModule);
+  await page.getByLabel(`Menu of post ${nos.op}`, { exact: true }).click();
+  await menu.waitFor({ state: "hidden" });
+  assert.deepEqual(unexpected(mod.errors), []);
+});
+
 test("an admin sees addresses, deletes a poster's posts in a thread, bans a range and moves the thread", async () => {
   /** Posts JSON from an address. @param {string} path @param {any} body @param {string} from */
   const from = (path, body, from) =>

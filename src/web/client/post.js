@@ -335,11 +335,29 @@ export function fillPost(article, props) {
   built.set(article, parts);
   const next = [parts.head, parts.files, parts.gone, parts.body, parts.backs].filter((x) => x !== null);
   const now = article.children;
+  // A menu open while the post is built again stays open, its items built again: the staff
+  // tools, or the posters' cloaks that rebuild a staff member's headers, may arrive just after
+  // a menu opened, and the menu then gains their items instead of closing under the pointer.
+  const open = old?.head?.querySelector("details.menu[open]");
+  const focused = open?.contains(document.activeElement);
   if (next.length !== now.length || next.some((x, i) => now[i] !== x)) article.replaceChildren(...next);
-  // A header built again has its menu closed.
+  const menu = open && parts.head.querySelector("details.menu");
+  if (menu instanceof HTMLDetailsElement) {
+    fillMenu(menu, props);
+    menu.open = true;
+    if (focused && menu !== open) /** @type {HTMLElement} */ (menu.querySelector("summary")).focus();
+  }
+  // A post deleted or hidden meanwhile has no menu to keep open.
   if (keep.includes("menu-open") && !article.querySelector("details.menu[open]")) {
     article.classList.remove("menu-open");
   }
+}
+
+/** Renders a post's menu items into its menu. @param {HTMLDetailsElement} details @param {PostProps} props */
+function fillMenu(details, props) {
+  let ul = details.querySelector(":scope > ul");
+  if (!ul) details.append((ul = el("ul")));
+  render(html`<${MenuItems} props=${props} />`, ul);
 }
 
 /** The items of a post's menu, rendered when it opens. @param {{props: PostProps}} p */
@@ -397,9 +415,7 @@ function listen() {
       } else if (act.matches("summary")) {
         const details = /** @type {HTMLDetailsElement} */ (act.parentElement);
         if (details.open || !details.matches(".menu")) return;
-        let ul = details.querySelector(":scope > ul");
-        if (!ul) details.append((ul = el("ul")));
-        render(html`<${MenuItems} props=${made.props} />`, ul);
+        fillMenu(details, made.props);
         // Drawn in full from the frame that shows the menu open (see `menuClosed`).
         article.classList.add("menu-open");
       } else {
