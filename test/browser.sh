@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# Browser tests of the web client: real Chromium driven by playwright-core and a Firefox smoke
-# run driven by puppeteer-core (WebDriver BiDi), against a real wani (debug build) on a free
-# loopback port with a fresh data directory. Before them: ESLint, Prettier's check and
-# `tsc --noEmit --checkJs` of the client and the tests.
+# Browser tests of the web client: real Chromium (its headless shell) driven by playwright-core
+# and a Firefox smoke run driven by puppeteer-core (WebDriver BiDi), against a real wani (debug
+# build) on a free loopback port with a fresh data directory. Before them: ESLint, Prettier's
+# check and `tsc --noEmit --checkJs` of the client and the tests.
 #
-# Installs what is missing: Debian's chromium, firefox-esr and ffmpeg (apt-get), and from npm,
-# into target/browser-node/, pinned versions of playwright-core, puppeteer-core, axe-core,
-# typescript, eslint and prettier; never a browser download. Screenshots go to
-# target/browser-screenshots/.
+# Installs what is missing: Debian's chromium, chromium-headless-shell, firefox-esr and ffmpeg
+# (apt-get), and from npm, into target/browser-node/, pinned versions of playwright-core,
+# puppeteer-core, axe-core, typescript, eslint and prettier; never a browser download.
+# Screenshots go to target/browser-screenshots/.
 # Each test file starts its own server and browser, so files run side by side: BROWSER_JOBS at a
 # time (default 2), the largest first.
 # Usage: test/browser.sh [test/browser/FILE.test.mjs ...]
@@ -17,11 +17,13 @@ root=$(pwd)
 
 sudo=""
 [ "$(id -u)" = 0 ] || sudo="sudo"
-if ! command -v chromium >/dev/null 2>&1 || ! command -v firefox-esr >/dev/null 2>&1 ||
-    ! command -v ffmpeg >/dev/null 2>&1; then
-    echo "installing chromium, firefox-esr and ffmpeg (apt-get), for the browser and video tests"
+# The tests drive chromium-headless-shell (Debian's Chromium without the browser's interface,
+# see harness.mjs); the web benchmark drives chromium.
+if ! command -v chromium >/dev/null 2>&1 || ! command -v chromium-headless-shell >/dev/null 2>&1 ||
+    ! command -v firefox-esr >/dev/null 2>&1 || ! command -v ffmpeg >/dev/null 2>&1; then
+    echo "installing chromium, chromium-headless-shell, firefox-esr and ffmpeg (apt-get), for the browser and video tests"
     $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium firefox-esr ffmpeg >/dev/null
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium chromium-headless-shell firefox-esr ffmpeg >/dev/null
 fi
 deps="$root/target/browser-node"
 # Exact versions: a new release of a linter or formatter must not fail a run by itself.

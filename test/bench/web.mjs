@@ -217,7 +217,7 @@ async function main() {
   console.log(`machine: ${cpus().length} CPUs, load average ${load()} at the start`);
   const server = await startServer(CONFIG);
   const base = server.base;
-  const browser = await launch();
+  const browser = await launch(process.env.WANI_CHROMIUM || "/usr/bin/chromium");
   try {
     // Sizes.
     const entry = await (await fetch(`${base}/bench/thread/1`)).text();
