@@ -299,6 +299,8 @@ test("a post's menu opened before the staff tools arrive stays open and gains th
   await page.locator(`article#p${nos.op} .cloak`).waitFor();
   await menu.getByRole("button", { name: "Ban…", exact: true }).waitFor();
   assert.equal(await page.locator(`article#p${nos.op} details.menu[open]`).count(), 1);
+  // The keyboard focus went with the menu to the new header.
+  assert.equal(await page.evaluate(() => document.activeElement?.getAttribute("aria-label")), `Menu of post ${nos.op}`);
   await page.unroute(staffModule);
   await page.getByLabel(`Menu of post ${nos.op}`, { exact: true }).click();
   await menu.waitFor({ state: "hidden" });
