@@ -53,6 +53,11 @@
 #   WANI_BIN=...       use this binary instead of building target/release/wani with cargo
 #   SUBSCRIBER_BIN=... use this build of examples/live_subscribers instead of building it
 #   KEEP_TMP=1         keep the temp dir (data, config, log) and print its path
+#   FLOOR=1            measure the machine's floor instead of wani: examples/live_floor, a
+#                      server that does nothing per event but one write() per subscriber
+#                      (FLOOR_THREADS=2 threads writing, FLOOR_FRAME=177 bytes a frame,
+#                      the size of wani's frame for the same post), with the same
+#                      clients, poster and report
 #
 # Needs: python3 (3.11 or later) and curl (installed with apt-get when missing), and cargo
 # unless WANI_BIN and SUBSCRIBER_BIN are given.
@@ -85,7 +90,8 @@ MAX_CONNECTIONS=$((SUBSCRIBERS + 2000))
 
 # --- build and start wani ----------------------------------------------------------------------
 bench_tmp
-build_wani
+FLOOR=${FLOOR:-0}
+[ "$FLOOR" = 1 ] || build_wani
 if [ -z "${SUBSCRIBER_BIN:-}" ]; then
     say "building the subscribers (cargo build --release --example live_subscribers)"
     (cd "$ROOT" && cargo build --release --locked --quiet --example live_subscribers) ||
@@ -111,14 +117,34 @@ title = "Bench"
 bump_limit = 1000000
 EOF
 
-say "starting wani (max_connections = $MAX_CONNECTIONS, open-file limit $FD_LIMIT)"
-start_wani "$TMP/wani.toml" "$TMP/data" "$TMP/wani.log"
-API=$WANI_URL/api/boards/$BOARD
+if [ "$FLOOR" = 1 ]; then
+    # wani frames the same post as 177 bytes (its `id`, `event` and `data` lines).
+    FLOOR_FRAME=${FLOOR_FRAME:-177}
+    FLOOR_THREADS=${FLOOR_THREADS:-2}
+    say "building the floor server (cargo build --release --example live_floor)"
+    (cd "$ROOT" && cargo build --release --locked --quiet --example live_floor) ||
+        die "cargo build --release --example live_floor failed"
+    WANI_PORT=$(free_port) || die "no free port"
+    say "starting the floor server ($FLOOR_THREADS threads writing, $FLOOR_FRAME-byte frames)"
+    "$ROOT/target/release/examples/live_floor" "$WANI_PORT" "$FLOOR_THREADS" "$FLOOR_FRAME" \
+        >"$TMP/wani.log" 2>&1 &
+    WANI_PID=$!
+    for _ in $(seq 1 100); do
+        grep -q listening "$TMP/wani.log" && break
+        sleep 0.1
+    done
+    grep -q listening "$TMP/wani.log" || die "the floor server did not start"
+    THREAD=1
+else
+    say "starting wani (max_connections = $MAX_CONNECTIONS, open-file limit $FD_LIMIT)"
+    start_wani "$TMP/wani.toml" "$TMP/data" "$TMP/wani.log"
+    API=$WANI_URL/api/boards/$BOARD
 
-THREAD=$(curl -sSf -H 'Content-Type: application/json' \
-    --data-binary '{"subject":"Live","body":"The thread the benchmark replies to."}' "$API/threads" |
-    sed -n 's/.*"thread":\([0-9]*\).*/\1/p')
-[ -n "$THREAD" ] || die "creating the thread failed"
+    THREAD=$(curl -sSf -H 'Content-Type: application/json' \
+        --data-binary '{"subject":"Live","body":"The thread the benchmark replies to."}' "$API/threads" |
+        sed -n 's/.*"thread":\([0-9]*\).*/\1/p')
+    [ -n "$THREAD" ] || die "creating the thread failed"
+fi
 
 # Other work on the machine skews every figure: note how busy the CPUs are in the second before.
 cpu_busy
@@ -138,7 +164,11 @@ echo
 echo "wani live-updates benchmark ($(date -u '+%Y-%m-%d %H:%M UTC'))"
 echo "machine: $(machine)"
 echo "CPU busy in the second before the run (other work): ${BUSY_BEFORE}%"
-echo "versions: $("$WANI_BIN" --version), $(python3 --version)"
+if [ "$FLOOR" = 1 ]; then
+    echo "server: the floor (examples/live_floor: one write() per subscriber, $FLOOR_THREADS threads, $FLOOR_FRAME-byte frames), not wani"
+else
+    echo "versions: $("$WANI_BIN" --version), $(python3 --version)"
+fi
 echo "setup: $SUBSCRIBERS subscribers to /api/live?board=$BOARD from $WORKERS client processes; max_connections $MAX_CONNECTIONS; open-file limit $FD_LIMIT"
 echo "wani log: $(wc -l <"$TMP/wani.log") lines, $ERRORS at WARN or ERROR"
 echo

@@ -24,6 +24,10 @@
 #   PERF=0        1: profile wani with perf during the posting (needs perf)
 #   WANI_BIN=...  use this binary instead of building target/release/wani with cargo
 #   KEEP_TMP=1    keep the temp dir and print its path
+#   FLOOR=1       measure the machine's floor instead of wani: examples/post_floor, a server
+#                 that does nothing per POST but write FLOOR_PAGES pages of 4 KiB in place
+#                 (default 1, the probe's own write; 14 is what a reply's commit writes) and
+#                 fdatasync, with the same wrk poster, probes and report
 # Needs: wrk, curl, python3 (installed with apt-get when missing), cargo unless WANI_BIN is given.
 
 set -euo pipefail
@@ -41,8 +45,27 @@ need curl curl
 need wrk wrk
 
 bench_tmp
-build_wani
-start_posting_wani
+FLOOR=${FLOOR:-0}
+FLOOR_PAGES=${FLOOR_PAGES:-1}
+if [ "$FLOOR" = 1 ]; then
+    say "building the floor server (cargo build --release --example post_floor)"
+    (cd "$ROOT" && cargo build --release --locked --quiet --example post_floor) ||
+        die "cargo build --release --example post_floor failed"
+    mkdir -p "$TMP/data"
+    WANI_PORT=$(free_port) || die "no free port"
+    "$ROOT/target/release/examples/post_floor" "$WANI_PORT" "$TMP/data/floor" "$FLOOR_PAGES" \
+        >"$TMP/wani.log" 2>&1 &
+    WANI_PID=$!
+    for _ in $(seq 1 100); do
+        grep -q listening "$TMP/wani.log" && break
+        sleep 0.1
+    done
+    grep -q listening "$TMP/wani.log" || die "the floor server did not start"
+    URL=http://127.0.0.1:$WANI_PORT/api/boards/$BOARD/threads/1/posts
+else
+    build_wani
+    start_posting_wani
+fi
 cpu_busy
 
 probe() { python3 "$HERE/fsync_rate.py" "$TMP/data/fsync-probe" "$PROBE_S"; }
@@ -81,7 +104,11 @@ echo
 echo "wani one-connection posting benchmark ($(date -u '+%Y-%m-%d %H:%M UTC'))"
 echo "machine: $(machine)"
 echo "CPU busy in the second before the run (other work): ${BUSY_BEFORE}%"
-echo "versions: $("$WANI_BIN" --version) ($WANI_BIN)"
+if [ "$FLOOR" = 1 ]; then
+    echo "server: the floor (examples/post_floor: $FLOOR_PAGES page(s) of 4 KiB and fdatasync per POST), not wani"
+else
+    echo "versions: $("$WANI_BIN" --version) ($WANI_BIN)"
+fi
 echo "data dir: filesystem $(stat -f -c %T "$TMP/data")"
 echo
 echo "  fsync rate (4 KiB + fdatasync)      $FSYNC /s (before $FSYNC_BEFORE, after $FSYNC_AFTER)"

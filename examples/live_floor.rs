@@ -1,0 +1,137 @@
+//! The floor under `test/bench/live.sh`'s delays: `live_floor PORT THREADS FRAME_BYTES` is a
+//! server that does nothing for a live event but the one write per subscriber that any server
+//! must do, so that the benchmark can show what the machine itself allows (`FLOOR=1 live.sh`).
+//!
+//! It speaks just enough HTTP/1.1 for the benchmark's clients: `GET /api/live…` gets the head
+//! of a chunked `text/event-stream` and a `retry: 3000` chunk, as from wani; a `POST` (the
+//! poster's keep-alive connection) gets a 201 with `{"no":N}`, and then its event, a chunk of
+//! FRAME_BYTES carrying the `bench-post-K` of the request's body, is written to every
+//! subscriber's socket with one `write` each, by THREADS threads taking a share each. No
+//! runtime, no task to wake, no mailbox: blocking sockets, and the frame built once.
+//! Nothing else is parsed or checked; it is a measuring stick, not a server.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+
+/// Reads from `socket` into `buf` until it holds a request head; returns the head's length.
+fn read_head(socket: &mut TcpStream, buf: &mut Vec<u8>) -> Option<usize> {
+    loop {
+        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            return Some(i + 4);
+        }
+        let mut chunk = [0u8; 4096];
+        let n = socket.read(&mut chunk).ok()?;
+        if n == 0 {
+            return None;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+}
+
+fn content_length(head: &[u8]) -> usize {
+    let head = String::from_utf8_lossy(head).to_ascii_lowercase();
+    head.lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// One chunk of the stream: an SSE event of about `size` bytes naming `tag`.
+fn frame(id: u64, tag: &str, size: usize) -> Vec<u8> {
+    let start = format!(
+        "id: {id}\nevent: post\ndata: {{\"event\":\"post\",\"board\":\"bench\",\"thread\":1,\
+         \"post\":{{\"no\":{id},\"body\":\"{tag}\",\"pad\":\""
+    );
+    let end = "\"}}\n\n";
+    let pad = size.saturating_sub(start.len() + end.len());
+    let event = format!("{start}{}{end}", "x".repeat(pad));
+    let mut chunk = format!("{:x}\r\n", event.len()).into_bytes();
+    chunk.extend_from_slice(event.as_bytes());
+    chunk.extend_from_slice(b"\r\n");
+    chunk
+}
+
+/// Serves the poster's connection: each request is answered, then its event fanned out.
+fn poster(
+    mut socket: TcpStream,
+    mut buf: Vec<u8>,
+    subscribers: &Mutex<Vec<TcpStream>>,
+    threads: usize,
+    size: usize,
+) {
+    let mut id = 1;
+    while let Some(head) = read_head(&mut socket, &mut buf) {
+        let length = content_length(&buf[..head]);
+        while buf.len() < head + length {
+            let mut chunk = [0u8; 4096];
+            match socket.read(&mut chunk) {
+                Ok(0) | Err(_) => return,
+                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            }
+        }
+        let body = String::from_utf8_lossy(&buf[head..head + length]).into_owned();
+        buf.drain(..head + length);
+        let tag: String = body
+            .find("bench-post-")
+            .map(|at| {
+                body[at..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
+                    .collect()
+            })
+            .unwrap_or_default();
+        id += 1;
+        let answer = format!("{{\"no\":{id}}}");
+        let response = format!(
+            "HTTP/1.1 201 Created\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{answer}",
+            answer.len()
+        );
+        if socket.write_all(response.as_bytes()).is_err() {
+            return;
+        }
+        let chunk = frame(id, &tag, size);
+        let list = subscribers.lock().unwrap();
+        let share = list.len().div_ceil(threads).max(1);
+        std::thread::scope(|scope| {
+            for part in list.chunks(share) {
+                let chunk = &chunk;
+                scope.spawn(move || {
+                    for mut socket in part {
+                        let _ = socket.write_all(chunk);
+                    }
+                });
+            }
+        });
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let [_, port, threads, size] = args.as_slice() else {
+        eprintln!("usage: live_floor PORT THREADS FRAME_BYTES");
+        std::process::exit(2);
+    };
+    let threads: usize = threads.parse().expect("THREADS");
+    let size: usize = size.parse().expect("FRAME_BYTES");
+    let listener = TcpListener::bind(("127.0.0.1", port.parse::<u16>().expect("PORT")))
+        .expect("binding the port");
+    println!("listening on 127.0.0.1:{}", listener.local_addr().unwrap().port());
+    let subscribers = Arc::new(Mutex::new(Vec::new()));
+    let open = b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-store\r\n\
+                 transfer-encoding: chunked\r\n\r\nd\r\nretry: 3000\n\n\r\n";
+    for socket in listener.incoming() {
+        let Ok(mut socket) = socket else { continue };
+        let _ = socket.set_nodelay(true);
+        let mut buf = Vec::new();
+        if read_head(&mut socket, &mut buf).is_none() {
+            continue;
+        }
+        if buf.starts_with(b"POST ") {
+            let subscribers = subscribers.clone();
+            std::thread::spawn(move || poster(socket, buf, &subscribers, threads, size));
+        } else if socket.write_all(open).is_ok() {
+            subscribers.lock().unwrap().push(socket);
+        }
+    }
+}
