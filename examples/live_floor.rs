@@ -116,7 +116,10 @@ fn main() {
     let size: usize = size.parse().expect("FRAME_BYTES");
     let listener = TcpListener::bind(("127.0.0.1", port.parse::<u16>().expect("PORT")))
         .expect("binding the port");
-    println!("listening on 127.0.0.1:{}", listener.local_addr().unwrap().port());
+    println!(
+        "listening on 127.0.0.1:{}",
+        listener.local_addr().unwrap().port()
+    );
     let subscribers = Arc::new(Mutex::new(Vec::new()));
     let open = b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-store\r\n\
                  transfer-encoding: chunked\r\n\r\nd\r\nretry: 3000\n\n\r\n";

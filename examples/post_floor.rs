@@ -56,7 +56,8 @@ fn serve(mut socket: TcpStream, file: &Mutex<(File, u64)>, pages: u64) {
             let (file, count) = &mut *guard;
             for i in 0..pages {
                 let at = (*count * pages + i) * 37 % FILE_PAGES;
-                file.write_all_at(&page, at * PAGE as u64).expect("writing a page");
+                file.write_all_at(&page, at * PAGE as u64)
+                    .expect("writing a page");
             }
             file.sync_data().expect("fdatasync");
             *count += 1;
@@ -94,7 +95,10 @@ fn main() {
     let file = Arc::new(Mutex::new((file, 0u64)));
     let listener = TcpListener::bind(("127.0.0.1", port.parse::<u16>().expect("PORT")))
         .expect("binding the port");
-    println!("listening on 127.0.0.1:{}", listener.local_addr().unwrap().port());
+    println!(
+        "listening on 127.0.0.1:{}",
+        listener.local_addr().unwrap().port()
+    );
     for socket in listener.incoming() {
         let Ok(socket) = socket else { continue };
         let _ = socket.set_nodelay(true);
