@@ -3,8 +3,9 @@
 //! must do, so that the benchmark can show what the machine itself allows (`FLOOR=1 live.sh`).
 //!
 //! It speaks just enough HTTP/1.1 for the benchmark's clients: `GET /api/live…` gets the head
-//! of a chunked `text/event-stream` and a `retry: 3000` chunk, as from wani; a `POST` (the
-//! poster's keep-alive connection) gets a 201 with `{"no":N}`, and then its event, a chunk of
+//! of a chunked `text/event-stream` and a `retry: 3000` chunk, as from wani; on any other
+//! connection (the poster's, kept alive), a `GET` gets `{}` and a `POST` a 201 with
+//! `{"no":N}`, and then the post's event, a chunk of
 //! FRAME_BYTES carrying the `bench-post-K` of the request's body, is written to every
 //! subscriber's socket with one `write` each, by THREADS threads taking a share each. No
 //! runtime, no task to wake, no mailbox: blocking sockets, and the frame built once.
@@ -52,7 +53,7 @@ fn frame(id: u64, tag: &str, size: usize) -> Vec<u8> {
     chunk
 }
 
-/// Serves the poster's connection: each request is answered, then its event fanned out.
+/// Serves the poster's connection: each request is answered, and a post's event then fanned out.
 fn poster(
     mut socket: TcpStream,
     mut buf: Vec<u8>,
@@ -70,8 +71,18 @@ fn poster(
                 Ok(n) => buf.extend_from_slice(&chunk[..n]),
             }
         }
+        let post = buf.starts_with(b"POST ");
         let body = String::from_utf8_lossy(&buf[head..head + length]).into_owned();
         buf.drain(..head + length);
+        if !post {
+            // Any other request (the poster opening its connection) gets an empty object.
+            let ok =
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}";
+            if socket.write_all(ok.as_bytes()).is_err() {
+                return;
+            }
+            continue;
+        }
         let tag: String = body
             .find("bench-post-")
             .map(|at| {
@@ -130,7 +141,7 @@ fn main() {
         if read_head(&mut socket, &mut buf).is_none() {
             continue;
         }
-        if buf.starts_with(b"POST ") {
+        if !buf.starts_with(b"GET /api/live") {
             let subscribers = subscribers.clone();
             std::thread::spawn(move || poster(socket, buf, &subscribers, threads, size));
         } else if socket.write_all(open).is_ok() {

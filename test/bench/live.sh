@@ -15,7 +15,8 @@
 #   3. Memory per subscriber: wani's VmRSS (/proc/PID/status) just before the connections and
 #      $SETTLE_S seconds after the last one, the difference divided by the subscribers.
 #   4. Delivery delay: $POSTS replies POSTed one at a time, one every $SPACING_MS ms, over one
-#      keep-alive connection. The poster notes when it sent each POST and when its 201 arrived;
+#      keep-alive connection (opened before them with a GET of the board, so that the first 201
+#      does not include connecting; each 201's latency is printed in posting order). The poster notes when it sent each POST and when its 201 arrived;
 #      every subscriber notes when the read completing each event returned (CLOCK_MONOTONIC, one
 #      clock for all processes of the machine). Reported, over the posts, as median / p99 / max
 #      of: the delay from the 201 to the last of the subscribers receiving the event, and to the
