@@ -5,6 +5,7 @@
 // arrived), `wani:thread-first-painted` (a frame after the first screenful of posts is in the
 // DOM), `wani:thread-painted` / `wani:catalog-painted` (a frame after all the posts or cards
 // are in the DOM), and `wani:live-append` (from an SSE event's arrival to the frame showing it).
+// Nothing runs in the page while it loads (see `visit`): the marks are read once it is done.
 // WANI_BIN may name an older build; a mark it does not make is reported as n/a. PROFILE=1
 // prints where the main thread's time goes instead of the timings.
 
@@ -95,6 +96,24 @@ async function thread(base, replies) {
 
 const median = (xs) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
+/** How long a load is left alone before its marks are read: several times its longest load. */
+const QUIET_MS = 1500;
+
+/**
+ * Opens `url` and waits until the page has made `mark`, without running anything in the page
+ * while it loads. Playwright's `waitForFunction` polls in the page once a frame, on the main
+ * thread the page paints with, and its first call compiles Playwright's injected script there
+ * (8 to 15 ms in a trace on this machine, in the middle of a thread's load); a reader's browser
+ * runs none of that. So the page is left alone for QUIET_MS, and the User Timing marks, which
+ * hold their own times, are read afterwards.
+ * @param {import("playwright-core").Page} page @param {string} url @param {string} mark
+ */
+async function visit(page, url, mark) {
+  await page.goto(url, { waitUntil: "commit" });
+  await new Promise((resolve) => setTimeout(resolve, QUIET_MS));
+  await page.waitForFunction((m) => performance.getEntriesByName(m).length > 0, mark, { timeout: 30000 });
+}
+
 /**
  * The CPU time of the page's main thread from navigation to `mark`, from a Chromium trace (the
  * thread time of its tasks): on a shared machine it moves much less with the load than the
@@ -107,8 +126,7 @@ async function mainThreadCpu(browser, url, mark) {
     path,
     categories: ["devtools.timeline", "disabled-by-default-devtools.timeline", "blink.user_timing"],
   });
-  await page.goto(url);
-  await page.waitForFunction((m) => performance.getEntriesByName(m).length > 0, mark, { timeout: 30000 });
+  await visit(page, url, mark);
   await browser.stopTracing();
   await context.close();
   const { traceEvents } = JSON.parse(readFileSync(path, "utf8"));
@@ -137,8 +155,7 @@ async function profile(browser, url, mark) {
   await cdp.send("Profiler.start");
   const path = join(tmpdir(), `wani-bench-trace-${process.pid}.json`);
   await browser.startTracing(page, { path, categories: ["devtools.timeline", "blink.user_timing"] });
-  await page.goto(url);
-  await page.waitForFunction((m) => performance.getEntriesByName(m).length > 0, mark, { timeout: 30000 });
+  await visit(page, url, mark);
   await browser.stopTracing();
   const { profile: cpu } = await cdp.send("Profiler.stop");
   await context.close();
@@ -192,10 +209,7 @@ async function timeThread(browser, base, no) {
     first = [];
   for (let i = 0; i < RUNS; i++) {
     const { page, context } = await openPage(browser);
-    await page.goto(`${base}/bench/thread/${no}`);
-    await page.waitForFunction(() => performance.getEntriesByName("wani:thread-painted").length > 0, null, {
-      timeout: 30000,
-    });
+    await visit(page, `${base}/bench/thread/${no}`, "wani:thread-painted");
     const [painted, arrived, top] = await page.evaluate(() => [
       performance.getEntriesByName("wani:thread-painted")[0].startTime,
       performance.getEntriesByName("wani:thread-json")[0].startTime,
@@ -274,12 +288,13 @@ async function main() {
 
     // Live append with 1000 posts on the page.
     const { page, context } = await openPage(browser);
-    await page.goto(`${base}/bench/thread/${t1000}`);
-    await page.waitForFunction(() => performance.getEntriesByName("wani:thread-painted").length > 0);
+    await visit(page, `${base}/bench/thread/${t1000}`, "wani:thread-painted");
     // The stream is open once the server answers it; give it that long by waiting for a first event.
     const appends = [];
     for (let i = 0; i < RUNS; i++) {
       await post(base, `/api/boards/bench/threads/${t1000}/posts`, { body: `live ${i}` });
+      // Left alone while the event arrives and is painted, as the loads are (see `visit`).
+      await new Promise((resolve) => setTimeout(resolve, QUIET_MS / 3));
       await page.waitForFunction((n) => performance.getEntriesByName("wani:live-append").length >= n, i + 1);
     }
     const live = await page.evaluate(() => performance.getEntriesByName("wani:live-append").map((e) => e.duration));
@@ -292,8 +307,7 @@ async function main() {
     const cat = [];
     for (let i = 0; i < RUNS; i++) {
       const { page, context } = await openPage(browser);
-      await page.goto(`${base}/bench/catalog`);
-      await page.waitForFunction(() => performance.getEntriesByName("wani:catalog-painted").length > 0);
+      await visit(page, `${base}/bench/catalog`, "wani:catalog-painted");
       cat.push(await page.evaluate(() => performance.getEntriesByName("wani:catalog-painted")[0].startTime));
       await context.close();
     }
