@@ -95,6 +95,11 @@ async function thread(base, replies) {
 }
 
 const median = (xs) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+/** The middle half of the loads, "p25–p75 ms": on a shared machine single loads vary by ±40 ms. */
+const quartiles = (/** @type {number[]} */ xs) => {
+  const s = xs.slice().sort((a, b) => a - b);
+  return `${s[Math.floor((s.length - 1) / 4)].toFixed(0)}–${s[Math.ceil(((s.length - 1) * 3) / 4)].toFixed(0)} ms`;
+};
 
 /** How long a load is left alone before its marks are read: several times its longest load. */
 const QUIET_MS = 1500;
@@ -220,7 +225,7 @@ async function timeThread(browser, base, no) {
     first.push(top);
     await context.close();
   }
-  return { nav: median(nav), json: median(json), first: median(first) };
+  return { nav: median(nav), json: median(json), first: median(first), spread: quartiles(nav) };
 }
 
 async function main() {
@@ -279,7 +284,7 @@ async function main() {
     const a = await timeThread(browser, base, t300);
     const ms = (/** @type {number} */ x) => (Number.isNaN(x) ? "n/a" : `${x.toFixed(0)} ms`);
     console.log(
-      `300-reply thread: navigation start → first screenful painted ${ms(a.first)}, → last post painted ${a.nav.toFixed(0)} ms; JSON arrived → painted ${a.json.toFixed(0)} ms (median of ${RUNS}, cold cache)`,
+      `300-reply thread: navigation start → first screenful painted ${ms(a.first)}, → last post painted ${a.nav.toFixed(0)} ms (middle half ${a.spread}); JSON arrived → painted ${a.json.toFixed(0)} ms (median of ${RUNS}, cold cache)`,
     );
     const b = await timeThread(browser, base, t1000);
     console.log(
@@ -312,7 +317,7 @@ async function main() {
       await context.close();
     }
     console.log(
-      `catalog of 150 threads with thumbnails: navigation start → painted ${median(cat).toFixed(0)} ms (median of ${RUNS}, cold cache, thumbnails lazy)`,
+      `catalog of 150 threads with thumbnails: navigation start → painted ${median(cat).toFixed(0)} ms (middle half ${quartiles(cat)}; median of ${RUNS}, cold cache, thumbnails lazy)`,
     );
     const cpu = [
       ["300-reply thread", `${base}/bench/thread/${t300}`, "wani:thread-painted"],
