@@ -63,6 +63,37 @@ test("a reply from a second browser appears live, once, counted in the title whi
   await second.context.close();
 });
 
+test("a reply made after the thread was read but before its stream opened appears once", async () => {
+  const t = await api(env.base, "/api/boards/b/threads", { subject: "Gap", body: "read me" });
+  const { page, context } = await openPage(env.browser);
+  // The thread's stream is held back until a reply has been posted: that reply is in neither
+  // the thread the page read nor the events the stream sends from its start.
+  /** @type {() => void} */
+  let release = () => {};
+  const released = new Promise((resolve) => (release = () => resolve(undefined)));
+  let held = false;
+  await page.route(
+    (url) => url.pathname === "/api/live" && url.searchParams.get("thread") === String(t.no),
+    async (route) => {
+      held = true;
+      await released;
+      await route.continue();
+    },
+  );
+  await page.goto(`${env.base}/b/thread/${t.no}`);
+  await page.locator(`article#p${t.no}`).waitFor();
+  await page.waitForFunction(() => document.title.includes("Gap"));
+  while (!held) await new Promise((resolve) => setTimeout(resolve, 20));
+  const r = await api(env.base, `/api/boards/b/threads/${t.no}/posts`, { body: "made in the gap" });
+  release();
+  await page.locator(`article#p${r.no}`, { hasText: "made in the gap" }).waitFor();
+  // A reply after the stream opened comes once too, from the stream.
+  const after = await api(env.base, `/api/boards/b/threads/${t.no}/posts`, { body: "made after" });
+  await page.locator(`article#p${after.no}`).waitFor();
+  assert.equal(await page.locator("article.reply").count(), 2);
+  await context.close();
+});
+
 test("the board index and catalog offer new threads and bumps from elsewhere without reloading", async () => {
   const old = await api(env.base, "/api/boards/b/threads", { subject: "Old news", body: "already here" });
   const quiet = await api(env.base, "/api/boards/b/threads", { subject: "Quiet", body: "bump me" });

@@ -102,7 +102,19 @@ export class ThreadPage extends Component {
       this.setState({ thread: t, boardInfo: boardAnswer.board, error: null, top }, () => this.afterLoad());
       this.markRead();
       if (!this.stop) {
-        this.stop = follow(board, thread, (e) => this.onEvent(e));
+        let opened = false;
+        this.stop = follow(
+          board,
+          thread,
+          (e) => this.onEvent(e),
+          () => {
+            // A reply committed after the thread was read and before the stream started is
+            // in neither: once the stream is open, the posts after the last one shown are
+            // asked for. (Later opens resume from the last event, which the browser sends.)
+            if (!opened) this.catchUp();
+            opened = true;
+          },
+        );
         this.cleanup.push(() => this.stop && this.stop());
       }
     } catch (e) {
@@ -242,6 +254,22 @@ export class ThreadPage extends Component {
     if (this.closedReason()) return;
     form.ready.then(() => this.setState({ quick: true }, () => this.form.current?.insertQuote(no)));
   };
+
+  /**
+   * Brings in the posts after the last one shown, as live posts. One the stream brought
+   * meanwhile is kept as the stream left it (its later events may be newer than this answer).
+   */
+  async catchUp() {
+    const last = this.state.posts[this.state.posts.length - 1];
+    if (!last) return;
+    try {
+      const r = await get(`/api/boards/${this.props.board}/threads/${this.props.thread}?after=${last.no}`);
+      const missing = r.thread.posts.filter((/** @type {PostData} */ p) => !this.index.has(p.no));
+      if (missing.length) this.merge(missing, true);
+    } catch {
+      // The stream brings what comes next; a reload brings the rest.
+    }
+  }
 
   /** @param {{no: number}} answer */
   posted = async (answer) => {
