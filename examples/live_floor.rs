@@ -11,32 +11,12 @@
 //! runtime, no task to wake, no mailbox: blocking sockets, and the frame built once.
 //! Nothing else is parsed or checked; it is a measuring stick, not a server.
 
-use std::io::{Read, Write};
+#[path = "floor/http.rs"]
+mod http;
+
+use std::io::Write;
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
-
-/// Reads from `socket` into `buf` until it holds a request head; returns the head's length.
-fn read_head(socket: &mut TcpStream, buf: &mut Vec<u8>) -> Option<usize> {
-    loop {
-        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            return Some(i + 4);
-        }
-        let mut chunk = [0u8; 4096];
-        let n = socket.read(&mut chunk).ok()?;
-        if n == 0 {
-            return None;
-        }
-        buf.extend_from_slice(&chunk[..n]);
-    }
-}
-
-fn content_length(head: &[u8]) -> usize {
-    let head = String::from_utf8_lossy(head).to_ascii_lowercase();
-    head.lines()
-        .find_map(|l| l.strip_prefix("content-length:"))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(0)
-}
 
 /// One chunk of the stream: an SSE event of about `size` bytes naming `tag`.
 fn frame(id: u64, tag: &str, size: usize) -> Vec<u8> {
@@ -62,27 +42,15 @@ fn poster(
     size: usize,
 ) {
     let mut id = 1;
-    while let Some(head) = read_head(&mut socket, &mut buf) {
-        let length = content_length(&buf[..head]);
-        while buf.len() < head + length {
-            let mut chunk = [0u8; 4096];
-            match socket.read(&mut chunk) {
-                Ok(0) | Err(_) => return,
-                Ok(n) => buf.extend_from_slice(&chunk[..n]),
-            }
-        }
-        let post = buf.starts_with(b"POST ");
-        let body = String::from_utf8_lossy(&buf[head..head + length]).into_owned();
-        buf.drain(..head + length);
-        if !post {
+    while let Some(request) = http::read_request(&mut socket, &mut buf) {
+        if !request.post {
             // Any other request (the poster opening its connection) gets an empty object.
-            let ok =
-                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}";
-            if socket.write_all(ok.as_bytes()).is_err() {
+            if !http::answer(&mut socket, "200 OK", "{}") {
                 return;
             }
             continue;
         }
+        let body = String::from_utf8_lossy(&request.body);
         let tag: String = body
             .find("bench-post-")
             .map(|at| {
@@ -93,12 +61,7 @@ fn poster(
             })
             .unwrap_or_default();
         id += 1;
-        let answer = format!("{{\"no\":{id}}}");
-        let response = format!(
-            "HTTP/1.1 201 Created\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{answer}",
-            answer.len()
-        );
-        if socket.write_all(response.as_bytes()).is_err() {
+        if !http::answer(&mut socket, "201 Created", &format!("{{\"no\":{id}}}")) {
             return;
         }
         let chunk = frame(id, &tag, size);
@@ -138,10 +101,10 @@ fn main() {
         let Ok(mut socket) = socket else { continue };
         let _ = socket.set_nodelay(true);
         let mut buf = Vec::new();
-        if read_head(&mut socket, &mut buf).is_none() {
+        if http::read_head(&mut socket, &mut buf).is_none() {
             continue;
         }
-        if !buf.starts_with(b"GET /api/live") {
+        if !http::is_get(&buf, "/api/live") {
             let subscribers = subscribers.clone();
             std::thread::spawn(move || poster(socket, buf, &subscribers, threads, size));
         } else if socket.write_all(open).is_ok() {

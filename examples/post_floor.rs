@@ -9,8 +9,11 @@
 //! a small JSON answer, keep-alive. A thread per connection, blocking sockets. It is a
 //! measuring stick, not a server.
 
+#[path = "floor/http.rs"]
+mod http;
+
 use std::fs::{File, OpenOptions};
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::{TcpListener, TcpStream};
 use std::os::unix::fs::FileExt;
 use std::sync::{Arc, Mutex};
@@ -19,38 +22,11 @@ const PAGE: usize = 4096;
 /// Pages in the file: the writes land in a spread of places, none twice in a row.
 const FILE_PAGES: u64 = 256;
 
-fn content_length(head: &[u8]) -> usize {
-    let head = String::from_utf8_lossy(head).to_ascii_lowercase();
-    head.lines()
-        .find_map(|l| l.strip_prefix("content-length:"))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(0)
-}
-
 /// One connection: for each request, the durable write, then the answer.
 fn serve(mut socket: TcpStream, file: &Mutex<(File, u64)>, pages: u64) {
     let page = [b'x'; PAGE];
     let mut buf = Vec::new();
-    loop {
-        let head = loop {
-            if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                break i + 4;
-            }
-            let mut chunk = [0u8; 4096];
-            match socket.read(&mut chunk) {
-                Ok(0) | Err(_) => return,
-                Ok(n) => buf.extend_from_slice(&chunk[..n]),
-            }
-        };
-        let length = content_length(&buf[..head]);
-        while buf.len() < head + length {
-            let mut chunk = [0u8; 4096];
-            match socket.read(&mut chunk) {
-                Ok(0) | Err(_) => return,
-                Ok(n) => buf.extend_from_slice(&chunk[..n]),
-            }
-        }
-        buf.drain(..head + length);
+    while http::read_request(&mut socket, &mut buf).is_some() {
         let no = {
             let mut guard = file.lock().unwrap();
             let (file, count) = &mut *guard;
@@ -63,12 +39,7 @@ fn serve(mut socket: TcpStream, file: &Mutex<(File, u64)>, pages: u64) {
             *count += 1;
             *count
         };
-        let answer = format!("{{\"no\":{no}}}");
-        let response = format!(
-            "HTTP/1.1 201 Created\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{answer}",
-            answer.len()
-        );
-        if socket.write_all(response.as_bytes()).is_err() {
+        if !http::answer(&mut socket, "201 Created", &format!("{{\"no\":{no}}}")) {
             return;
         }
     }

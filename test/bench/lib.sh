@@ -8,6 +8,7 @@
 #   bench_tmp                # TMP, removed at exit (kept with KEEP_TMP=1); stops wani at exit
 #   build_wani               # WANI_BIN: $WANI_BIN if given, else a release build of this tree
 #   start_wani CONFIG DATA LOG [PORT]   # WANI_PID, WANI_PORT; WANI_WRAP=(prlimit ...) prefixes it
+#   start_floor EXAMPLE ARG...          # a floor server from examples/ in wani's place
 # A script that starts other servers adds the names of the variables holding their PIDs to
 # BENCH_PID_VARS so that they are stopped at exit too.
 
@@ -110,6 +111,24 @@ start_wani() {
     done
     tail -n 20 "$log" >&2
     die "wani did not report its port within 30s"
+}
+
+# start_floor EXAMPLE ARG...: builds examples/EXAMPLE.rs, a floor server (it takes its port first,
+# then ARG...), and starts it in wani's place: WANI_PID, WANI_PORT, its output in $TMP/wani.log.
+start_floor() {
+    local example=$1
+    shift
+    say "building the floor server (cargo build --release --example $example)"
+    (cd "$ROOT" && cargo build --release --locked --quiet --example "$example") ||
+        die "cargo build --release --example $example failed"
+    WANI_PORT=$(free_port) || die "no free port"
+    "$ROOT/target/release/examples/$example" "$WANI_PORT" "$@" >"$TMP/wani.log" 2>&1 &
+    WANI_PID=$!
+    for _ in $(seq 1 100); do
+        grep -q listening "$TMP/wani.log" && return 0
+        sleep 0.1
+    done
+    die "the floor server did not start"
 }
 
 # start_posting_wani: starts wani with a board $BOARD for one client posting far faster than any

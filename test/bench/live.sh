@@ -122,19 +122,8 @@ if [ "$FLOOR" = 1 ]; then
     # wani frames the same post as 177 bytes (its `id`, `event` and `data` lines).
     FLOOR_FRAME=${FLOOR_FRAME:-177}
     FLOOR_THREADS=${FLOOR_THREADS:-2}
-    say "building the floor server (cargo build --release --example live_floor)"
-    (cd "$ROOT" && cargo build --release --locked --quiet --example live_floor) ||
-        die "cargo build --release --example live_floor failed"
-    WANI_PORT=$(free_port) || die "no free port"
-    say "starting the floor server ($FLOOR_THREADS threads writing, $FLOOR_FRAME-byte frames)"
-    "$ROOT/target/release/examples/live_floor" "$WANI_PORT" "$FLOOR_THREADS" "$FLOOR_FRAME" \
-        >"$TMP/wani.log" 2>&1 &
-    WANI_PID=$!
-    for _ in $(seq 1 100); do
-        grep -q listening "$TMP/wani.log" && break
-        sleep 0.1
-    done
-    grep -q listening "$TMP/wani.log" || die "the floor server did not start"
+    say "the floor server: $FLOOR_THREADS threads writing, $FLOOR_FRAME-byte frames"
+    start_floor live_floor "$FLOOR_THREADS" "$FLOOR_FRAME"
     THREAD=1
 else
     say "starting wani (max_connections = $MAX_CONNECTIONS, open-file limit $FD_LIMIT)"

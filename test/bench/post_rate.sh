@@ -48,19 +48,8 @@ bench_tmp
 FLOOR=${FLOOR:-0}
 FLOOR_PAGES=${FLOOR_PAGES:-1}
 if [ "$FLOOR" = 1 ]; then
-    say "building the floor server (cargo build --release --example post_floor)"
-    (cd "$ROOT" && cargo build --release --locked --quiet --example post_floor) ||
-        die "cargo build --release --example post_floor failed"
     mkdir -p "$TMP/data"
-    WANI_PORT=$(free_port) || die "no free port"
-    "$ROOT/target/release/examples/post_floor" "$WANI_PORT" "$TMP/data/floor" "$FLOOR_PAGES" \
-        >"$TMP/wani.log" 2>&1 &
-    WANI_PID=$!
-    for _ in $(seq 1 100); do
-        grep -q listening "$TMP/wani.log" && break
-        sleep 0.1
-    done
-    grep -q listening "$TMP/wani.log" || die "the floor server did not start"
+    start_floor post_floor "$TMP/data/floor" "$FLOOR_PAGES"
     URL=http://127.0.0.1:$WANI_PORT/api/boards/$BOARD/threads/1/posts
 else
     build_wani
