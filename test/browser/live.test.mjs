@@ -71,19 +71,17 @@ test("a reply made after the thread was read but before its stream opened appear
   /** @type {() => void} */
   let release = () => {};
   const released = new Promise((resolve) => (release = () => resolve(undefined)));
-  let held = false;
-  await page.route(
-    (url) => url.pathname === "/api/live" && url.searchParams.get("thread") === String(t.no),
-    async (route) => {
-      held = true;
-      await released;
-      await route.continue();
-    },
-  );
+  /** @param {URL} url */
+  const stream = (url) => url.pathname === "/api/live" && url.searchParams.get("thread") === String(t.no);
+  await page.route(stream, async (route) => {
+    await released;
+    await route.continue();
+  });
+  const asked = page.waitForRequest((request) => stream(new URL(request.url())));
   await page.goto(`${env.base}/b/thread/${t.no}`);
   await page.locator(`article#p${t.no}`).waitFor();
   await page.waitForFunction(() => document.title.includes("Gap"));
-  while (!held) await new Promise((resolve) => setTimeout(resolve, 20));
+  await asked;
   const r = await api(env.base, `/api/boards/b/threads/${t.no}/posts`, { body: "made in the gap" });
   release();
   await page.locator(`article#p${r.no}`, { hasText: "made in the gap" }).waitFor();
