@@ -136,6 +136,31 @@ test("the board index and catalog offer new threads and bumps from elsewhere wit
   await context.close();
 });
 
+test("a thread started after the catalog was read but before its stream opened is offered", async () => {
+  await api(env.base, "/api/boards/b/threads", { subject: "Already there", body: "seen" });
+  const { page, context } = await openPage(env.browser);
+  // The board's stream is held back until a thread has been started: that thread is in
+  // neither the catalog the page read nor the events the stream sends from its start.
+  /** @type {() => void} */
+  let release = () => {};
+  const released = new Promise((resolve) => (release = () => resolve(undefined)));
+  /** @param {URL} url */
+  const stream = (url) => url.pathname === "/api/live" && url.searchParams.get("board") === "b";
+  await page.route(stream, async (route) => {
+    await released;
+    await route.continue();
+  });
+  const asked = page.waitForRequest((request) => stream(new URL(request.url())));
+  await page.goto(`${env.base}/b/catalog`);
+  await page.locator(".card", { hasText: "Already there" }).waitFor();
+  await asked;
+  await api(env.base, "/api/boards/b/threads", { subject: "Started in the gap", body: "unseen" });
+  release();
+  await page.getByRole("button", { name: "1 new thread — show" }).click();
+  await page.locator(".card", { hasText: "Started in the gap" }).waitFor();
+  await context.close();
+});
+
 test("watched threads count unread replies live and survive reloads", async () => {
   const t = await api(env.base, "/api/boards/b/threads", { subject: "Watch me", body: "watched" });
   const { page, context } = await openPage(env.browser);

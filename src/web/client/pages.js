@@ -80,9 +80,18 @@ class BoardPage extends Component {
     return state !== this.state || differs(this.props, next);
   }
   componentDidMount() {
-    this.load();
+    const loaded = this.load();
     this.cleanup.push(subscribe(() => this.setState({ version: this.state.version + 1 })));
-    if (this.live()) this.cleanup.push(follow(this.props.board, null, (e) => this.onEvent(e)));
+    if (!this.live()) return;
+    let opened = false;
+    const onOpen = () => {
+      // A thread started or bumped after the page's JSON was read and before the stream
+      // started is in neither: once both are in, the list is read again (the browser's cache
+      // answers it with a 304 when nothing changed) and what differs is offered in the bar.
+      if (!opened) loaded.then((ok) => ok && this.recheck());
+      opened = true;
+    };
+    this.cleanup.push(follow(this.props.board, null, (e) => this.onEvent(e), onOpen));
   }
   live() {
     return true;
@@ -100,6 +109,37 @@ class BoardPage extends Component {
     if (reply && !added.has(e.thread)) changed.add(e.thread);
     if ((e.event === "delete" || e.event === "update") && threads.has(e.thread)) changed.add(e.thread);
     if (added.size + changed.size !== before) this.setState({ fresh: { added, changed } });
+  }
+  /** Offers what the page's list holds now that the page does not show (see `componentDidMount`). */
+  async recheck() {
+    const path = this.paths()[1];
+    if (!path) return;
+    try {
+      const list = await get(path);
+      const { threads, high, since } = this.shown;
+      /** @type {number[]} */
+      const fresh = [];
+      /** @type {number[]} */
+      const bumped = [];
+      for (const t of list.threads ?? []) {
+        // A thread not shown but older than what is (one that moved here from another page of
+        // the index) is not new.
+        if (!threads.has(t.no)) {
+          if (t.no > high) fresh.push(t.no);
+        } else if ((t.bumped_at ?? 0) > since || (t.posts ?? []).some((/** @type {any} */ p) => p.no > high)) {
+          bumped.push(t.no);
+        }
+      }
+      if (!fresh.length && !bumped.length) return;
+      this.setState((/** @type {any} */ state) => ({
+        fresh: {
+          added: new Set([...state.fresh.added, ...fresh]),
+          changed: new Set([...state.fresh.changed, ...bumped.filter((no) => !state.fresh.added.has(no))]),
+        },
+      }));
+    } catch {
+      // The stream brings what comes next.
+    }
   }
   componentWillUnmount() {
     for (const fn of this.cleanup) fn();
@@ -123,8 +163,10 @@ class BoardPage extends Component {
       this.setState({ data, error: null, fresh: { added: new Set(), changed: new Set() } }, () =>
         afterPaint(() => painted(`wani:${this.constructor.name.toLowerCase()}-painted`)),
       );
+      return true;
     } catch (e) {
       this.setState({ error: e });
+      return false;
     }
   }
   /** The bar offering what changed since the page loaded; an empty live region otherwise. */
