@@ -86,9 +86,9 @@ class BoardPage extends Component {
     let opened = false;
     const onOpen = () => {
       // A thread started or bumped after the page's JSON was read and before the stream
-      // started is in neither: once both are in, the list is read again (the browser's cache
-      // answers it with a 304 when nothing changed) and what differs is offered in the bar.
-      if (!opened) loaded.then((ok) => ok && this.recheck());
+      // started is in neither: once both are in and the page has painted, the list is read
+      // again (a 304 when nothing changed) and what differs is offered in the bar.
+      if (!opened) loaded.then((ok) => ok && afterPaint(() => this.recheck()));
       opened = true;
     };
     this.cleanup.push(follow(this.props.board, null, (e) => this.onEvent(e), onOpen));

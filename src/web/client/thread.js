@@ -109,9 +109,10 @@ export class ThreadPage extends Component {
           (e) => this.onEvent(e),
           () => {
             // A reply committed after the thread was read and before the stream started is
-            // in neither: once the stream is open, the posts after the last one shown are
-            // asked for. (Later opens resume from the last event, which the browser sends.)
-            if (!opened) this.catchUp();
+            // in neither: once the stream is open and the page has painted, the posts after
+            // the last one shown are asked for. (Later opens resume from the last event, which
+            // the browser sends.)
+            if (!opened) afterPaint(() => this.catchUp());
             opened = true;
           },
         );
