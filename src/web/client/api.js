@@ -177,13 +177,15 @@ export function upload(path, form, progress) {
  * @param {string} board
  * @param {number | null} thread
  * @param {(event: any) => void} onEvent every event's data, plus `{event: "resync"}`
- * @param {() => void} [onOpen] called each time the stream opens (first, and after a reconnect)
+ * @param {(first: boolean) => void} [onOpen] called each time the stream opens: first, and
+ *   after each reconnect (which resumes where the stream left off)
  * @returns {() => void} closes the stream
  */
 export function follow(board, thread, onEvent, onOpen) {
   const url = `/api/live?board=${encodeURIComponent(board)}` + (thread ? `&thread=${thread}` : "");
   const source = new EventSource(url);
-  if (onOpen) source.addEventListener("open", onOpen);
+  let opens = 0;
+  if (onOpen) source.addEventListener("open", () => onOpen(opens++ === 0));
   for (const name of ["thread", "post", "backlinks", "delete", "unlinked", "update", "resync"]) {
     source.addEventListener(name, (e) => {
       try {

@@ -83,14 +83,11 @@ class BoardPage extends Component {
     const loaded = this.load();
     this.cleanup.push(subscribe(() => this.setState({ version: this.state.version + 1 })));
     if (!this.live()) return;
-    let opened = false;
-    const onOpen = () => {
-      // A thread started or bumped after the page's JSON was read and before the stream
-      // started is in neither: once both are in and the page has painted, the list is read
-      // again (a 304 when nothing changed) and what differs is offered in the bar.
-      if (!opened) loaded.then((ok) => ok && afterPaint(() => this.recheck()));
-      opened = true;
-    };
+    // A thread started or bumped after the page's JSON was read and before the stream started
+    // is in neither: once both are in and the page has painted, the list is read again (a 304
+    // when nothing changed) and what differs is offered in the bar.
+    const onOpen = (/** @type {boolean} */ first) =>
+      first && loaded.then((ok) => ok && afterPaint(() => this.recheck()));
     this.cleanup.push(follow(this.props.board, null, (e) => this.onEvent(e), onOpen));
   }
   live() {

@@ -102,20 +102,11 @@ export class ThreadPage extends Component {
       this.setState({ thread: t, boardInfo: boardAnswer.board, error: null, top }, () => this.afterLoad());
       this.markRead();
       if (!this.stop) {
-        let opened = false;
-        this.stop = follow(
-          board,
-          thread,
-          (e) => this.onEvent(e),
-          () => {
-            // A reply committed after the thread was read and before the stream started is
-            // in neither: once the stream is open and the page has painted, the posts after
-            // the last one shown are asked for. (Later opens resume from the last event, which
-            // the browser sends.)
-            if (!opened) afterPaint(() => this.catchUp());
-            opened = true;
-          },
-        );
+        // A reply committed after the thread was read and before the stream started is in
+        // neither: once the stream is open and the page has painted, the posts after the last
+        // one shown are asked for. (Later opens resume from the last event the browser had.)
+        const onOpen = (/** @type {boolean} */ first) => first && afterPaint(() => this.catchUp());
+        this.stop = follow(board, thread, (e) => this.onEvent(e), onOpen);
         this.cleanup.push(() => this.stop && this.stop());
       }
     } catch (e) {
