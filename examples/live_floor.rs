@@ -15,7 +15,7 @@
 mod http;
 
 use std::io::Write;
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::sync::{Arc, Mutex};
 
 /// One chunk of the stream: an SSE event of about `size` bytes naming `tag`.
@@ -88,12 +88,7 @@ fn main() {
     };
     let threads: usize = threads.parse().expect("THREADS");
     let size: usize = size.parse().expect("FRAME_BYTES");
-    let listener = TcpListener::bind(("127.0.0.1", port.parse::<u16>().expect("PORT")))
-        .expect("binding the port");
-    println!(
-        "listening on 127.0.0.1:{}",
-        listener.local_addr().unwrap().port()
-    );
+    let listener = http::listen(port);
     let subscribers = Arc::new(Mutex::new(Vec::new()));
     let open = b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-store\r\n\
                  transfer-encoding: chunked\r\n\r\nd\r\nretry: 3000\n\n\r\n";

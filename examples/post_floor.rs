@@ -14,7 +14,7 @@ mod http;
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::os::unix::fs::FileExt;
 use std::sync::{Arc, Mutex};
 
@@ -64,12 +64,7 @@ fn main() {
     (&file).write_all(&zeros).expect("filling the file");
     file.sync_all().unwrap();
     let file = Arc::new(Mutex::new((file, 0u64)));
-    let listener = TcpListener::bind(("127.0.0.1", port.parse::<u16>().expect("PORT")))
-        .expect("binding the port");
-    println!(
-        "listening on 127.0.0.1:{}",
-        listener.local_addr().unwrap().port()
-    );
+    let listener = http::listen(port);
     for socket in listener.incoming() {
         let Ok(socket) = socket else { continue };
         let _ = socket.set_nodelay(true);

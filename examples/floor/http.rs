@@ -4,7 +4,7 @@
 #![allow(dead_code)]
 
 use std::io::{Read, Write};
-use std::net::TcpStream;
+use std::net::{TcpListener, TcpStream};
 
 /// A request read off a keep-alive connection.
 pub struct Request {
@@ -71,4 +71,15 @@ pub fn read_head(socket: &mut TcpStream, buf: &mut Vec<u8>) -> Option<()> {
         fill(socket, buf)?;
     }
     Some(())
+}
+
+/// Listens on 127.0.0.1:`port` and says so on stdout, the line the benchmarks wait for.
+pub fn listen(port: &str) -> TcpListener {
+    let port: u16 = port.parse().expect("PORT");
+    let listener = TcpListener::bind(("127.0.0.1", port)).expect("binding the port");
+    println!(
+        "listening on 127.0.0.1:{}",
+        listener.local_addr().unwrap().port()
+    );
+    listener
 }

@@ -247,16 +247,20 @@ export class ThreadPage extends Component {
     form.ready.then(() => this.setState({ quick: true }, () => this.form.current?.insertQuote(no)));
   };
 
+  /** The thread's posts after the last one shown, from the server. @returns {Promise<PostData[]>} */
+  async postsAfterLast() {
+    const last = this.state.posts[this.state.posts.length - 1];
+    const { board, thread } = this.props;
+    return (await get(`/api/boards/${board}/threads/${thread}?after=${last ? last.no : 0}`)).thread.posts;
+  }
+
   /**
    * Brings in the posts after the last one shown, as live posts. One the stream brought
    * meanwhile is kept as the stream left it (its later events may be newer than this answer).
    */
   async catchUp() {
-    const last = this.state.posts[this.state.posts.length - 1];
-    if (!last) return;
     try {
-      const r = await get(`/api/boards/${this.props.board}/threads/${this.props.thread}?after=${last.no}`);
-      const missing = r.thread.posts.filter((/** @type {PostData} */ p) => !this.index.has(p.no));
+      const missing = (await this.postsAfterLast()).filter((p) => !this.index.has(p.no));
       if (missing.length) this.merge(missing, true);
     } catch {
       // The stream brings what comes next; a reload brings the rest.
@@ -267,10 +271,8 @@ export class ThreadPage extends Component {
   posted = async (answer) => {
     // The live stream usually brings the post first; if not, fetch what is missing. Either
     // way `merge` keeps one copy.
-    const last = this.state.posts[this.state.posts.length - 1];
     try {
-      const r = await get(`/api/boards/${this.props.board}/threads/${this.props.thread}?after=${last ? last.no : 0}`);
-      this.merge(r.thread.posts, false);
+      this.merge(await this.postsAfterLast(), false);
     } catch {
       // The stream will bring it.
     }
