@@ -104,16 +104,56 @@ const quartiles = (/** @type {number[]} */ xs) => {
 /** How long a load is left alone before its marks are read: several times its longest load. */
 const QUIET_MS = 1500;
 
+/** The machine's busy CPU time so far, in ms summed over its CPUs (Linux's /proc/stat, USER_HZ 100). */
+function busyMs() {
+  const f = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1, 9).map(Number);
+  const [user, nice, system, , , irq, softirq, steal] = f;
+  return (user + nice + system + irq + softirq + steal) * 10;
+}
+
+/** How long the machine must stay idle before a load starts, and how long that is waited for. */
+const REST_MS = 200;
+const REST_AT_MOST_MS = 5000;
+/** Loads that started without the machine at rest (printed at the end; none is expected). */
+let restless = 0;
+
 /**
- * Opens `url` and waits until the page has made `mark`, without running anything in the page
- * while it loads. Playwright's `waitForFunction` polls in the page once a frame, on the main
- * thread the page paints with, and its first call compiles Playwright's injected script there
- * (8 to 15 ms in a trace on this machine, in the middle of a thread's load); a reader's browser
- * runs none of that. So the page is left alone for QUIET_MS, and the User Timing marks, which
- * hold their own times, are read afterwards.
+ * Waits until the machine is at rest: REST_MS in which all its CPUs together were busy for
+ * less than a tenth of one. The whole browser builds a window for each new context, and keeps
+ * both CPUs of this machine busy for 400 to 500 ms after Playwright's `newPage` has returned
+ * (measured: 160 to 190 ms of CPU per 100 ms); the headless shell builds none. A load started
+ * during that measures the browser's window, not the page, which a reader opening a link in a
+ * browser already running never waits for. The cache stays cold: the context is new. REST=0
+ * starts each load at once instead, as this script did before.
+ */
+async function rest() {
+  if (process.env.REST === "0") return;
+  const until = Date.now() + REST_AT_MOST_MS;
+  let last = busyMs();
+  let quiet = 0;
+  while (quiet < REST_MS) {
+    if (Date.now() > until) {
+      restless += 1;
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const now = busyMs();
+    quiet = now - last < 5 ? quiet + 50 : 0;
+    last = now;
+  }
+}
+
+/**
+ * Opens `url` once the machine is at rest (see `rest`) and waits until the page has made
+ * `mark`, without running anything in the page while it loads. Playwright's `waitForFunction`
+ * polls in the page once a frame, on the main thread the page paints with, and its first call
+ * compiles Playwright's injected script there (8 to 15 ms in a trace on this machine, in the
+ * middle of a thread's load); a reader's browser runs none of that. So the page is left alone
+ * for QUIET_MS, and the User Timing marks, which hold their own times, are read afterwards.
  * @param {import("playwright-core").Page} page @param {string} url @param {string} mark
  */
 async function visit(page, url, mark) {
+  await rest();
   await page.goto(url, { waitUntil: "commit" });
   await new Promise((resolve) => setTimeout(resolve, QUIET_MS));
   await page.waitForFunction((m) => performance.getEntriesByName(m).length > 0, mark, { timeout: 30000 });
@@ -127,6 +167,7 @@ async function visit(page, url, mark) {
 async function mainThreadCpu(browser, url, mark) {
   const { page, context } = await openPage(browser);
   const path = join(tmpdir(), `wani-bench-trace-${process.pid}.json`);
+  await rest();
   await browser.startTracing(page, {
     path,
     categories: ["devtools.timeline", "disabled-by-default-devtools.timeline", "blink.user_timing"],
@@ -159,6 +200,7 @@ async function profile(browser, url, mark) {
   await cdp.send("Profiler.setSamplingInterval", { interval: 100 });
   await cdp.send("Profiler.start");
   const path = join(tmpdir(), `wani-bench-trace-${process.pid}.json`);
+  await rest();
   await browser.startTracing(page, { path, categories: ["devtools.timeline", "blink.user_timing"] });
   await visit(page, url, mark);
   await browser.stopTracing();
@@ -328,7 +370,7 @@ async function main() {
       const figure = await cpuFigure(browser, url, mark);
       console.log(`${what}: main-thread CPU from navigation to painted ${figure.toFixed(0)} ms (median of ${RUNS})`);
     }
-    console.log(`load average ${load()} at the end`);
+    console.log(`load average ${load()} at the end; ${restless} loads started without the machine at rest`);
   } finally {
     await browser.close();
     await server.stop();
