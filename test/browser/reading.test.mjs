@@ -3,7 +3,7 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { serve, seed, openPage, shot, violations, THEMES } from "./harness.mjs";
+import { serve, seed, openPage, shot, violations, THEMES, api } from "./harness.mjs";
 
 const env = serve({ seed });
 
@@ -245,13 +245,17 @@ test("the gallery loads on demand and shows the thread's files full screen: keys
 
 test("thumbnails of a board marked nsfw are blurred until pointed at, unless the setting is off", async () => {
   const { page, errors, context } = await openPage(env.browser);
-  // The board's JSON gains `"nsfw": true`, as for a board configured so.
+  // The board's JSON, and its entry in the list of boards, gain `"nsfw": true`, as for a board
+  // configured so.
+  /** @param {any} b */
+  const marked = (b) => (b.slug === "b" ? { ...b, nsfw: true } : b);
   await page.route(
-    (url) => url.pathname === "/api/boards/b",
+    (url) => url.pathname === "/api/boards/b" || url.pathname === "/api/boards",
     async (route) => {
       const response = await route.fetch();
       const json = await response.json();
-      await route.fulfill({ response, json: { board: { ...json.board, nsfw: true } } });
+      const changed = json.board ? { board: marked(json.board) } : { boards: json.boards.map(marked) };
+      await route.fulfill({ response, json: changed });
     },
   );
   const filter = (/** @type {import("playwright-core").Locator} */ img) =>
@@ -267,6 +271,13 @@ test("thumbnails of a board marked nsfw are blurred until pointed at, unless the
   await thumb.waitFor();
   await page.mouse.move(0, 0);
   assert.match(await filter(thumb), /blur/);
+  // A quote's preview floats outside the page's main element, and blurs the quoted post's
+  // thumbnails itself.
+  const preview = page.locator(".preview img.thumb");
+  await page.locator(`article#p${env.seeded.r1} .body a.quotelink[data-no="${env.seeded.t}"]`).hover();
+  await preview.waitFor();
+  assert.match(await filter(preview), /blur/);
+  await page.mouse.move(0, 0);
   // Turned off in the settings: shown as on any board.
   await page.getByRole("button", { name: "Settings" }).click();
   await page.getByLabel("Blur thumbnails on NSFW boards").uncheck();
@@ -279,6 +290,13 @@ test("thumbnails of a board marked nsfw are blurred until pointed at, unless the
   assert.match(await filter(thumb), /blur/);
   await page.goto(`${env.base}/c/catalog`);
   await page.locator(".card").first().waitFor();
+  assert.equal(await page.locator("main.blur-nsfw").count(), 0);
+  // A post of the marked board quoted from a page of another: its preview is blurred there.
+  const reply = await api(env.base, `/api/boards/c/threads/${env.seeded.c}/posts`, { body: `>>>/b/${env.seeded.t}` });
+  await page.goto(`${env.base}/c/thread/${env.seeded.c}`);
+  await page.locator(`article#p${reply.no} .body a.quotelink`).hover();
+  await preview.waitFor();
+  assert.match(await filter(preview), /blur/);
   assert.equal(await page.locator("main.blur-nsfw").count(), 0);
   assert.deepEqual(errors, []);
   await context.close();

@@ -35,21 +35,45 @@ function target(link) {
   return /^[a-z0-9]{1,16}$/.test(board) && Number.isSafeInteger(no) && no > 0 ? { board, no } : null;
 }
 
+/** The boards by slug, from `/api/boards`: fetched once, and again after a failure. @type {Promise<Map<string, any>> | null} */
+let boards = null;
+
+/**
+ * Whether a post from `board` shows its thumbnails blurred (see `store.blurs`). A preview
+ * floats outside the page's main element, whose class blurs the page's own thumbnails, and an
+ * inline quote may come from another board than the page's: each carries the class itself.
+ * When the boards cannot be read, it blurs, the safer guess.
+ * @param {string} board
+ */
+async function blurs(board) {
+  if (!store.settings.blurNsfw) return false;
+  boards ??= get("/api/boards").then((r) => new Map(r.boards.map((/** @type {any} */ b) => [b.slug, b])));
+  try {
+    return store.blurs((await boards).get(board));
+  } catch {
+    boards = null;
+    return true;
+  }
+}
+
 /**
  * Fills `box` with the post: a copy of the one on the page, or the one fetched.
  * @param {HTMLElement} box @param {string} board @param {number} no
  */
 async function fill(box, board, no) {
+  const blur = blurs(board);
   const here = findOnPage(board, no);
   if (here) {
     const copy = /** @type {HTMLElement} */ (here.cloneNode(true));
     copy.removeAttribute("id");
+    box.classList.toggle("blur-nsfw", await blur);
     box.replaceChildren(copy);
     return;
   }
   box.textContent = "Loading…";
   try {
     const post = await fetchPost(board, no);
+    box.classList.toggle("blur-nsfw", await blur);
     // Preact keeps nodes it did not make: the "Loading…" text goes first.
     box.replaceChildren();
     render(html`<${Post} post=${post} op=${post.no === post.thread} />`, box);
