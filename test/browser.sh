@@ -44,7 +44,8 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "${package_list[*]}" ]; then
 fi
 export WANI_NODE_MODULES="$deps/node_modules"
 
-# Lint, formatting and the JSDoc types of the client and the tests (not the vendored libraries).
+# Lint, formatting and the JSDoc types of the client and the tests (not the vendored libraries),
+# and the formatting of the client's stylesheets.
 sources=()
 for file in src/web/client/*.js test/browser/*.mjs test/bench/web.mjs; do
     case "$file" in
@@ -54,7 +55,7 @@ for file in src/web/client/*.js test/browser/*.mjs test/bench/web.mjs; do
 done
 node "$deps/node_modules/eslint/bin/eslint.js" -c test/browser/eslint.config.mjs "${sources[@]}"
 node "$deps/node_modules/prettier/bin/prettier.cjs" --config test/browser/prettier.json \
-    --check "${sources[@]}"
+    --check "${sources[@]}" src/web/client/*.css
 node "$deps/node_modules/typescript/bin/tsc" -p test/browser/tsconfig.json
 
 # WANI_BIN names the binary to test (test/run passes the one its tests built); by default the
